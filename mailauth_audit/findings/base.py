@@ -1,0 +1,47 @@
+"""A finding's fixed parts (code, severity, wording, references) live in one spec per code.
+
+Checks only fill in this domain's values, so the wording of a code is the same everywhere and
+tests can assert codes instead of sentences.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..model import CheckId, Finding, Severity
+
+
+class _SafeDict(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+@dataclass(frozen=True)
+class FindingSpec:
+    code: str  # "<check>.<snake_case>", stable once released
+    severity: Severity
+    check: CheckId
+    title: str
+    detail: str  # str.format template filled with the domain's values
+    remediation: str  # str.format template; give the exact record to publish where possible
+    references: tuple[str, ...] = ()
+
+    def __call__(
+        self,
+        *,
+        evidence: tuple[str, ...] | list[str] = (),
+        severity: Severity | None = None,
+        **values: object,
+    ) -> Finding:
+        """Fill the templates. Values are inserted, never re-parsed, so hostile text is inert."""
+        fields = _SafeDict(values)
+        return Finding(
+            code=self.code,
+            severity=severity or self.severity,
+            check=self.check,
+            title=self.title,
+            detail=self.detail.format_map(fields),
+            remediation=self.remediation.format_map(fields),
+            evidence=tuple(evidence),
+            references=self.references,
+        )

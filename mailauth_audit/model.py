@@ -1,0 +1,142 @@
+"""The typed vocabulary every layer shares: severities, statuses, findings, outcomes, reports.
+
+Results are frozen dataclasses so that a report, once built, can be handed to renderers,
+observers and other threads without anyone changing it underneath them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse; lets callers compare severities without a lookup table."""
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {
+    Severity.INFO: 0,
+    Severity.LOW: 1,
+    Severity.MEDIUM: 2,
+    Severity.HIGH: 3,
+    Severity.CRITICAL: 4,
+}
+
+
+class CheckId(StrEnum):
+    MX = "mx"
+    SPF = "spf"
+    DKIM = "dkim"
+    DMARC = "dmarc"
+
+
+class CheckStatus(StrEnum):
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+
+class ErrorReason(StrEnum):
+    """Why a check could not be completed. Never a statement about the domain's records."""
+
+    DNS_TIMEOUT = "dns_timeout"
+    DNS_SERVFAIL = "dns_servfail"
+    DNS_REFUSED = "dns_refused"
+    DNS_CNAME_LOOP = "dns_cname_loop"
+    DNS_PROTOCOL_ERROR = "dns_protocol_error"
+    NETWORK_UNREACHABLE = "network_unreachable"
+    PROTOCOL_ERROR = "protocol_error"
+    BUG = "bug"
+
+
+class DomainStatus(StrEnum):
+    COMPLETED = "completed"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str  # stable, e.g. "spf.lookup_limit_exceeded"; never reworded once released
+    severity: Severity
+    check: CheckId
+    title: str
+    detail: str
+    remediation: str
+    evidence: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CheckError:
+    reason: ErrorReason
+    message: str  # one line for people: "could not check: DNS timeout for TXT example.com"
+    trace: str | None = None  # set only in debug mode, for reason=bug
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    check: CheckId
+    status: CheckStatus
+    result: Any | None = None  # the check's typed facts; None when status is error or skipped
+    findings: tuple[Finding, ...] = ()
+    error: CheckError | None = None  # set when status is error
+    skip_reason: str | None = None  # set when status is skipped
+
+
+def status_from_findings(findings: tuple[Finding, ...] | list[Finding]) -> CheckStatus:
+    """DESIGN: fail on critical/high, warn on medium/low, pass when only info remains."""
+    worst = max((f.severity.rank for f in findings), default=0)
+    if worst >= Severity.HIGH.rank:
+        return CheckStatus.FAIL
+    if worst >= Severity.LOW.rank:
+        return CheckStatus.WARN
+    return CheckStatus.PASS
+
+
+def sort_findings(findings: list[Finding] | tuple[Finding, ...]) -> tuple[Finding, ...]:
+    return tuple(sorted(findings, key=lambda f: (-f.severity.rank, f.check, f.code)))
+
+
+@dataclass(frozen=True)
+class DomainReport:
+    domain: str  # normalised A-label form; the raw input when status is invalid
+    status: DomainStatus
+    checks: Mapping[CheckId, CheckOutcome] = field(default_factory=dict)
+    input: str | None = None  # what the user typed, when it differs from domain
+    error: str | None = None  # set when status is invalid
+    dns_queries: int = 0  # queries this domain caused that were not answered from the cache
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return sort_findings([f for o in self.checks.values() for f in o.findings])
+
+    @property
+    def worst_severity(self) -> Severity | None:
+        fs = self.findings
+        return fs[0].severity if fs else None
+
+    @property
+    def has_errors(self) -> bool:
+        return any(o.status is CheckStatus.ERROR for o in self.checks.values())
+
+
+@dataclass(frozen=True)
+class AuditRun:
+    started_at: str  # ISO 8601, UTC
+    finished_at: str
+    domains: tuple[DomainReport, ...]
+    dns_queries: int = 0
+    tool_version: str = ""

@@ -17,12 +17,16 @@ def normalize_domain(text: str) -> str:
     if not raw:
         raise InvalidDomainError("empty domain name")
     if any(ch.isspace() for ch in raw) or any(ord(ch) < 32 for ch in raw):
-        raise InvalidDomainError(f"invalid domain name {raw!r}: contains whitespace or control characters")
+        raise InvalidDomainError(
+            f"invalid domain name {raw!r}: contains whitespace or control characters"
+        )
     name = raw[:-1] if raw.endswith(".") else raw
     if not name or ".." in name or name.startswith("."):
         raise InvalidDomainError(f"invalid domain name {raw!r}: empty label")
     if any(ch in name for ch in "/@:;,\"'<>\\*?"):
-        raise InvalidDomainError(f"invalid domain name {raw!r}: not a host name (unexpected character)")
+        raise InvalidDomainError(
+            f"invalid domain name {raw!r}: not a host name (unexpected character)"
+        )
     try:
         ascii_name = name.encode("ascii").decode().lower()
     except UnicodeEncodeError:

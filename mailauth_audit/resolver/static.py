@@ -102,7 +102,9 @@ class StaticResolver:
             node = self._node(current)
             if node is None:
                 if self._exists(current):
-                    return Answer(qname, rdtype, Rcode.NOERROR, (), tuple(chain), self._negative_ttl)
+                    return Answer(
+                        qname, rdtype, Rcode.NOERROR, (), tuple(chain), self._negative_ttl
+                    )
                 return Answer(qname, rdtype, Rcode.NXDOMAIN, (), tuple(chain), self._negative_ttl)
             rdataset = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.RdataType(int(rdtype)))
             if rdataset is not None:

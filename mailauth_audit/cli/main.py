@@ -1,0 +1,240 @@
+"""The `mailauth-audit` command: a thin client of the public API.
+
+Exit codes (also in `--help`): 0 done; 1 a finding at or above --fail-on; 2 usage error
+(bad option, invalid domain name, unreadable zone file); 3 some check could not be completed
+(DNS timeout, SERVFAIL...). When both 1 and 3 apply, 1 wins: a failing finding is a verdict,
+whereas 3 only says the verdict is incomplete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from .. import __version__
+from ..asyncapi import audit_domains
+from ..domain import normalize_domain
+from ..errors import ConfigurationError, InvalidDomainError
+from ..model import AuditRun, CheckId, Severity
+from ..options import DEFAULT_DKIM_SELECTORS, AuditOptions, Limits
+from ..report.renderers import RENDERERS, OutputFormat
+from ..report.schema import committed_schema, schema_text
+from ..resolver.base import Resolver
+from ..resolver.factory import parse_nameserver
+from ..resolver.static import StaticResolver
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+
+def _fail_usage(message: str) -> None:
+    click.echo(f"mailauth-audit: error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write next to the target, then rename: a crash never leaves half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _parse_checks(value: str | None) -> frozenset[CheckId]:
+    if not value:
+        return frozenset(CheckId)
+    wanted = set()
+    for part in value.split(","):
+        name = part.strip().lower()
+        try:
+            wanted.add(CheckId(name))
+        except ValueError:
+            choices = ", ".join(c.value for c in CheckId)
+            _fail_usage(f"unknown check {name!r} in --checks (choose from {choices})")
+    return frozenset(wanted)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mailauth-audit")
+def main() -> None:
+    """Audit a domain's email authentication: MX, SPF, DKIM and DMARC.
+
+    \b
+    Examples:
+      mailauth-audit check example.com
+      mailauth-audit check --format json -o reports/example.json example.com other.org
+      mailauth-audit check --zone-file example.com.zone example.com
+      mailauth-audit schema > report.schema.json
+    """
+
+
+@main.command()
+@click.argument("domains", nargs=-1, required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([f.value for f in OutputFormat]),
+    default=OutputFormat.TEXT.value,
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to FILE (written atomically) instead of stdout.",
+)
+@click.option(
+    "--nameserver",
+    "nameservers",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="DNS server to ask (repeatable; IPv6 as [::1]:53). Default: /etc/resolv.conf.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.05),
+    default=Limits().dns_timeout,
+    show_default=True,
+    metavar="SECONDS",
+    help="Timeout of one DNS attempt.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0, max=10),
+    default=Limits().dns_attempts - 1,
+    show_default=True,
+    help="Extra DNS attempts after a timeout.",
+)
+@click.option(
+    "--selector",
+    "selectors",
+    multiple=True,
+    metavar="NAME",
+    help="DKIM selector to probe, before the built-in list (repeatable).",
+)
+@click.option(
+    "--no-default-selectors",
+    is_flag=True,
+    help=f"Probe only --selector names, not the built-in {len(DEFAULT_DKIM_SELECTORS)}.",
+)
+@click.option(
+    "--zone-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Answer every DNS question from this zone file: audit a zone before "
+    "publishing it, without the network.",
+)
+@click.option(
+    "--checks",
+    "checks_text",
+    metavar="LIST",
+    help="Comma-separated checks to run (default: mx,spf,dkim,dmarc).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice([s.value for s in Severity]),
+    default=None,
+    help="Exit 1 when a finding of this severity or worse is present.",
+)
+@click.option(
+    "--color/--no-color", default=None, help="Colour the text output (default: on a terminal)."
+)
+@click.option("--debug", is_flag=True, help="Keep tracebacks of internal errors in the report.")
+def check(
+    domains: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+    nameservers: tuple[str, ...],
+    timeout: float,
+    retries: int,
+    selectors: tuple[str, ...],
+    no_default_selectors: bool,
+    zone_file: Path | None,
+    checks_text: str | None,
+    fail_on: str | None,
+    color: bool | None,
+    debug: bool,
+) -> None:
+    """Audit DOMAINS and print a report.
+
+    \b
+    Examples:
+      mailauth-audit check example.com
+      mailauth-audit check --format json -o reports/example.json example.com other.org
+      mailauth-audit check --nameserver 127.0.0.1:5300 --selector brand2026 example.com
+      mailauth-audit check --zone-file example.com.zone example.com
+      mailauth-audit check --fail-on high example.com   # exit 1 on a high or critical finding
+
+    \b
+    Exit codes: 0 done; 1 a finding at or above --fail-on; 2 usage error;
+    3 a check could not be completed (DNS timeout, SERVFAIL, REFUSED...).
+    """
+    for d in domains:
+        try:
+            normalize_domain(d)
+        except InvalidDomainError as exc:
+            _fail_usage(str(exc))
+    for ns in nameservers:
+        try:
+            parse_nameserver(ns)
+        except ConfigurationError as exc:
+            _fail_usage(str(exc))
+    options = AuditOptions(
+        checks=_parse_checks(checks_text),
+        selectors=selectors,
+        use_default_selectors=not no_default_selectors,
+        nameservers=nameservers,
+        limits=Limits(dns_timeout=timeout, dns_attempts=retries + 1),
+        debug=debug,
+    )
+    resolver: Resolver | None = None
+    if zone_file is not None:
+        try:
+            resolver = StaticResolver.from_file(zone_file)
+        except ConfigurationError as exc:
+            _fail_usage(str(exc))
+    try:
+        run = asyncio.run(audit_domains(domains, options, resolver=resolver))
+    except ConfigurationError as exc:
+        _fail_usage(str(exc))
+    except KeyboardInterrupt:
+        click.echo("mailauth-audit: interrupted", err=True)
+        sys.exit(130)
+
+    use_color = color if color is not None else (output is None and sys.stdout.isatty())
+    text = RENDERERS[OutputFormat(fmt)](color=use_color).render(run)
+    if output is not None:
+        try:
+            _write_atomically(output, text)
+        except OSError as exc:
+            click.echo(f"mailauth-audit: error: cannot write {output}: {exc.strerror}", err=True)
+            sys.exit(EXIT_USAGE)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(exit_code(run, Severity(fail_on) if fail_on else None))
+
+
+def exit_code(run: AuditRun, fail_on: Severity | None) -> int:
+    if fail_on is not None and any(
+        f.severity.rank >= fail_on.rank for d in run.domains for f in d.findings
+    ):
+        return EXIT_FINDINGS
+    if any(d.has_errors for d in run.domains):
+        return EXIT_INCOMPLETE
+    return EXIT_OK
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema that `check --format json` output conforms to."""
+    click.echo(schema_text(committed_schema()), nl=False)

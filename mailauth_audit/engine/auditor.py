@@ -1,0 +1,201 @@
+"""Runs the checks for one domain or many, with bounded concurrency and one shared resolver.
+
+For each domain every requested check collects its facts concurrently; then the checks are
+judged in dependency order (DKIM's verdict depends on whether MX, SPF and DMARC say the
+domain sends mail at all). Many domains flow through a bounded queue into a fixed number of
+workers, so memory does not grow with the length of the list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from .. import __version__
+from ..checks import CHECKS
+from ..checks.base import Check, CheckContext, EvaluationContext, RunMemo
+from ..domain import normalize_domain
+from ..errors import InvalidDomainError
+from ..model import (
+    AuditRun,
+    CheckId,
+    CheckOutcome,
+    CheckStatus,
+    DomainReport,
+    DomainStatus,
+    sort_findings,
+    status_from_findings,
+)
+from ..options import AuditOptions
+from ..resolver.base import Resolver
+from ..resolver.factory import make_resolver
+from ..resolver.stats import count_queries
+from .outcome import outcome_from_exception
+
+
+def evaluation_order(ids: Iterable[CheckId]) -> list[CheckId]:
+    """Checks sorted so that each comes after the checks its `evaluate` looks at."""
+    wanted = list(ids)
+    ordered: list[CheckId] = []
+    visiting: set[CheckId] = set()
+
+    def visit(cid: CheckId) -> None:
+        if cid in ordered or cid not in wanted:
+            return
+        if cid in visiting:
+            raise RuntimeError(f"check dependency cycle at {cid}")
+        visiting.add(cid)
+        for dep in CHECKS[cid].evaluate_after:
+            visit(dep)
+        visiting.discard(cid)
+        ordered.append(cid)
+
+    for cid in CheckId:
+        visit(cid)
+    return ordered
+
+
+class Auditor:
+    """One audit run: options, a resolver whose cache every domain shares, and shared memos."""
+
+    def __init__(self, options: AuditOptions | None = None, resolver: Resolver | None = None):
+        self.options = options or AuditOptions()
+        self._owns_resolver = resolver is None
+        self.resolver: Resolver = resolver if resolver is not None else make_resolver(self.options)
+        self.memo = RunMemo()
+
+    async def aclose(self) -> None:
+        if self._owns_resolver:
+            await self.resolver.aclose()
+
+    async def __aenter__(self) -> Auditor:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def audit_domain(self, text: str) -> DomainReport:
+        try:
+            domain = normalize_domain(text)
+        except InvalidDomainError as exc:
+            return DomainReport(
+                domain=text, status=DomainStatus.INVALID, input=text, error=str(exc)
+            )
+        with count_queries() as counter:
+            checks = await self._run_checks(domain)
+        return DomainReport(
+            domain=domain,
+            status=DomainStatus.COMPLETED,
+            checks=checks,
+            input=text if text != domain else None,
+            dns_queries=counter.queries,
+        )
+
+    async def _run_checks(self, domain: str) -> dict[CheckId, CheckOutcome]:
+        opts = self.options
+        requested = [cid for cid in CheckId if cid in opts.checks]
+        instances: dict[CheckId, Check[Any]] = {cid: CHECKS[cid]() for cid in requested}
+        ctx = CheckContext(domain=domain, resolver=self.resolver, options=opts, memo=self.memo)
+        results = await asyncio.gather(
+            *(inst.collect(ctx) for inst in instances.values()), return_exceptions=True
+        )
+        facts = dict(zip(instances, results, strict=True))
+        for value in results:
+            if isinstance(value, BaseException) and not isinstance(value, Exception):
+                raise value  # cancellation and KeyboardInterrupt are not check outcomes
+
+        outcomes: dict[CheckId, CheckOutcome] = {}
+        for cid in evaluation_order(requested):
+            value = facts[cid]
+            if isinstance(value, Exception):
+                outcomes[cid] = outcome_from_exception(cid, value, debug=opts.debug)
+                continue
+            inst = instances[cid]
+            ectx = EvaluationContext(
+                domain=domain,
+                options=opts,
+                outcomes={d: outcomes[d] for d in inst.evaluate_after if d in outcomes},
+            )
+            try:
+                findings = sort_findings(inst.evaluate(value, ectx))
+            except Exception as exc:
+                outcomes[cid] = outcome_from_exception(cid, exc, debug=opts.debug)
+                continue
+            outcomes[cid] = CheckOutcome(
+                check=cid, status=status_from_findings(findings), result=value, findings=findings
+            )
+        for cid in CheckId:
+            if cid not in outcomes:
+                outcomes[cid] = CheckOutcome(
+                    check=cid, status=CheckStatus.SKIPPED, skip_reason="not requested"
+                )
+        return {cid: outcomes[cid] for cid in CheckId}
+
+    async def audit_stream(
+        self, domains: Iterable[str] | AsyncIterable[str]
+    ) -> AsyncIterator[DomainReport]:
+        """Yield each domain's report as soon as it is done (not in input order).
+
+        A bounded queue feeds `max_concurrent_domains` workers: never one task per domain.
+        """
+        workers = max(1, self.options.limits.max_concurrent_domains)
+        todo: asyncio.Queue[str | None] = asyncio.Queue(maxsize=workers * 2)
+        done: asyncio.Queue[DomainReport | None] = asyncio.Queue(maxsize=workers * 2)
+
+        async def produce() -> None:
+            if isinstance(domains, AsyncIterable):
+                async for d in domains:
+                    await todo.put(d)
+            else:
+                for d in domains:
+                    await todo.put(d)
+            for _ in range(workers):
+                await todo.put(None)
+
+        async def work() -> None:
+            while (d := await todo.get()) is not None:
+                await done.put(await self.audit_domain(d))
+            await done.put(None)
+
+        tasks = [asyncio.create_task(produce())]
+        tasks += [asyncio.create_task(work()) for _ in range(workers)]
+        finished = 0
+        try:
+            while finished < workers:
+                report = await done.get()
+                if report is None:
+                    finished += 1
+                else:
+                    yield report
+            await asyncio.gather(*tasks)
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def audit_domains(self, domains: Iterable[str]) -> AuditRun:
+        """Audit a list; reports come back in input order."""
+        items = list(domains)
+        started = _now()
+        queries_before = _upstream_queries(self.resolver)
+        by_input: dict[str, DomainReport] = {}
+        async for report in self.audit_stream(dict.fromkeys(items)):
+            by_input[report.input or report.domain] = report
+        return AuditRun(
+            started_at=started,
+            finished_at=_now(),
+            domains=tuple(by_input[d] for d in items),
+            dns_queries=_upstream_queries(self.resolver) - queries_before,
+            tool_version=__version__,
+        )
+
+
+def _upstream_queries(resolver: Resolver) -> int:
+    stats = getattr(resolver, "stats", None)
+    return int(getattr(stats, "upstream_queries", 0)) if stats is not None else 0
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -1,0 +1,39 @@
+"""The ONE place where exceptions become outcomes.
+
+Checks never catch broadly. Whatever escapes `collect` or `evaluate` arrives here: a
+ResolverError says *why* the check could not be completed (never "record missing"); anything
+else is our bug, reported as such with the trace kept only in debug mode.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+from ..errors import ResolverError
+from ..model import CheckError, CheckId, CheckOutcome, CheckStatus, ErrorReason
+
+
+def outcome_from_exception(
+    check: CheckId, exc: BaseException, *, debug: bool = False
+) -> CheckOutcome:
+    if isinstance(exc, ResolverError):
+        error = CheckError(reason=exc.reason, message=f"could not check: {exc}")
+    elif isinstance(exc, TimeoutError):
+        error = CheckError(reason=ErrorReason.DNS_TIMEOUT, message="could not check: timed out")
+    elif isinstance(exc, (ConnectionRefusedError, OSError)) and _is_network(exc):
+        error = CheckError(
+            reason=ErrorReason.NETWORK_UNREACHABLE, message=f"could not check: network error: {exc}"
+        )
+    else:
+        trace = "".join(traceback.format_exception(exc)) if debug else None
+        error = CheckError(
+            reason=ErrorReason.BUG,
+            message=f"could not check: internal error ({type(exc).__name__}: {exc}); "
+            "please report it with --debug output",
+            trace=trace,
+        )
+    return CheckOutcome(check=check, status=CheckStatus.ERROR, error=error)
+
+
+def _is_network(exc: OSError) -> bool:
+    return isinstance(exc, ConnectionError) or exc.errno is not None

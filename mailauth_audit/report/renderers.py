@@ -1,0 +1,129 @@
+"""Output formats as classes. Renderers only present: every judgement is already in the model."""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from enum import StrEnum
+from typing import ClassVar
+
+import click
+
+from ..model import (
+    AuditRun,
+    CheckId,
+    CheckOutcome,
+    CheckStatus,
+    DomainReport,
+    DomainStatus,
+    Severity,
+)
+from .serialize import run_to_json
+
+
+class OutputFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class Renderer(ABC):
+    format: ClassVar[OutputFormat]
+
+    def __init__(self, *, color: bool = False) -> None:
+        self.color = color
+
+    @abstractmethod
+    def render(self, run: AuditRun) -> str: ...
+
+
+class JsonRenderer(Renderer):
+    format = OutputFormat.JSON
+
+    def render(self, run: AuditRun) -> str:
+        return json.dumps(run_to_json(run), indent=2, ensure_ascii=False) + "\n"
+
+
+_STATUS_COLOUR = {
+    CheckStatus.PASS: "green",
+    CheckStatus.WARN: "yellow",
+    CheckStatus.FAIL: "red",
+    CheckStatus.ERROR: "magenta",
+    CheckStatus.SKIPPED: "bright_black",
+}
+_SEVERITY_COLOUR = {
+    Severity.CRITICAL: "bright_red",
+    Severity.HIGH: "red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "bright_black",
+}
+
+
+def _printable(text: str) -> str:
+    """DNS text is written by strangers: never let it move the cursor or recolour a terminal."""
+    return "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in text)
+
+
+class TextRenderer(Renderer):
+    """A readable summary for a terminal: one line per check, then findings by severity."""
+
+    format = OutputFormat.TEXT
+
+    def _style(self, text: str, fg: str, bold: bool = False) -> str:
+        return click.style(text, fg=fg, bold=bold) if self.color else text
+
+    def render(self, run: AuditRun) -> str:
+        parts = [self.render_domain(d) for d in run.domains]
+        return "\n".join(parts)
+
+    def render_domain(self, report: DomainReport) -> str:
+        lines = [self._style(_printable(report.domain), "white", bold=True)]
+        if report.status is DomainStatus.INVALID:
+            lines.append(
+                "  " + self._style("invalid", "red") + f": {_printable(report.error or '')}"
+            )
+            return "\n".join(lines) + "\n"
+        for cid, outcome in report.checks.items():
+            status = self._style(f"{outcome.status.value:<7}", _STATUS_COLOUR[outcome.status])
+            lines.append(f"  {cid.value.upper():<6} {status} {_printable(self._summary(outcome))}")
+        findings = report.findings
+        if findings:
+            lines.append("")
+            lines.append("  Findings (most severe first):")
+        for f in findings:
+            sev = self._style(f"{f.severity.value:<8}", _SEVERITY_COLOUR[f.severity], bold=True)
+            lines.append(f"  {sev} {f.code}: {_printable(f.title)}")
+            lines.append(f"           {_printable(f.detail)}")
+            for rem_line in f.remediation.splitlines():
+                lines.append(f"           fix: {_printable(rem_line)}")
+        lines.append("")
+        lines.append(f"  ({report.dns_queries} DNS queries)")
+        return "\n".join(lines) + "\n"
+
+    @staticmethod
+    def _summary(outcome: CheckOutcome) -> str:
+        """One line per check: the record itself where there is one, else what was found."""
+        if outcome.status is CheckStatus.ERROR and outcome.error:
+            return outcome.error.message
+        if outcome.status is CheckStatus.SKIPPED:
+            return outcome.skip_reason or ""
+        result = outcome.result
+        record = getattr(result, "record", None)
+        if isinstance(record, str):
+            return record if len(record) <= 90 else record[:87] + "..."
+        if outcome.check is CheckId.MX:
+            hosts = getattr(result, "hosts", ())
+            if getattr(result, "null_mx", False):
+                return "null MX (accepts no mail)"
+            return ", ".join(f"{h.preference} {h.host}" for h in hosts) or "no MX"
+        if outcome.check is CheckId.DKIM:
+            sels = getattr(result, "selectors", ())
+            found = [f"{s.selector} ({s.key_type or '?'} {s.key_bits or '?'} bits)" for s in sels]
+            return ", ".join(found) or "no selector found"
+        return ""
+
+
+RENDERERS: dict[OutputFormat, type[Renderer]] = {
+    OutputFormat.TEXT: TextRenderer,
+    OutputFormat.JSON: JsonRenderer,
+}

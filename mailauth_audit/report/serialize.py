@@ -1,0 +1,76 @@
+"""Turn the typed model into plain JSON values: the contract compliance workflows consume.
+
+The shape is fixed by `schema.json` next to this module; `SCHEMA_VERSION` changes with it
+(major bump for anything that breaks an existing consumer).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from enum import Enum
+from typing import Any
+
+from .. import __version__
+from ..model import AuditRun, CheckOutcome, DomainReport, Finding
+
+SCHEMA_VERSION = "1.0"
+TOOL_NAME = "mailauth-audit"
+
+
+def to_jsonable(value: Any) -> Any:
+    """Frozen dataclasses, enums and tuples to dicts, strings and lists, recursively."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value.value if isinstance(value, Enum) else value
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, DomainReport):
+        return domain_to_json(value)
+    if isinstance(value, CheckOutcome):
+        return outcome_to_json(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(to_jsonable(k)): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def finding_to_json(finding: Finding) -> dict[str, Any]:
+    return to_jsonable(dataclasses.asdict(finding))  # type: ignore[no-any-return]
+
+
+def outcome_to_json(outcome: CheckOutcome) -> dict[str, Any]:
+    return {
+        "status": outcome.status.value,
+        "result": to_jsonable(outcome.result),
+        "findings": [finding_to_json(f) for f in outcome.findings],
+        "error": to_jsonable(outcome.error),
+        "skip_reason": outcome.skip_reason,
+    }
+
+
+def domain_to_json(report: DomainReport) -> dict[str, Any]:
+    return {
+        "domain": report.domain,
+        "input": report.input,
+        "status": report.status.value,
+        "error": report.error,
+        "dns_queries": report.dns_queries,
+        "checks": {cid.value: outcome_to_json(o) for cid, o in report.checks.items()},
+        "findings": [finding_to_json(f) for f in report.findings],
+    }
+
+
+def run_to_json(run: AuditRun) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": TOOL_NAME, "version": run.tool_version or __version__},
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "dns_queries": run.dns_queries,
+        "domains": [domain_to_json(d) for d in run.domains],
+    }

@@ -7,9 +7,8 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from typing import TYPE_CHECKING
 
-from .api import audit_domain, audit_domains
 from .model import (
     AuditRun,
     CheckId,
@@ -22,6 +21,20 @@ from .model import (
     Severity,
 )
 from .options import AuditOptions, Limits
+from .version import __version__
+
+if TYPE_CHECKING:
+    from .api import audit_domain, audit_domains
+
+
+def __getattr__(name: str) -> object:
+    """Import the API lazily: `import mailauth_audit.records.spf` must not load every check."""
+    if name in ("audit_domain", "audit_domains"):
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'mailauth_audit' has no attribute {name!r}")
+
 
 __all__ = [
     "AuditOptions",

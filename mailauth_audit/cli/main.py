@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from .. import __version__
+from ..version import __version__
 from ..asyncapi import audit_domains
 from ..domain import normalize_domain
 from ..errors import ConfigurationError, InvalidDomainError

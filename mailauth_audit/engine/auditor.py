@@ -13,8 +13,8 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from .. import __version__
-from ..checks import CHECKS
+from ..version import __version__
+from ..checks.registry import CHECKS
 from ..checks.base import Check, CheckContext, EvaluationContext, RunMemo
 from ..domain import normalize_domain
 from ..errors import InvalidDomainError

@@ -81,7 +81,7 @@ class _Builder:
 
 def build_schema() -> dict[str, Any]:
     """The schema of `mailauth-audit check --format json`, from the model's type hints."""
-    from ..checks import CHECKS
+    from ..checks.registry import CHECKS
 
     b = _Builder()
     finding = b.dataclass_ref(Finding)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
-from .. import __version__
+from ..version import __version__
 from ..model import AuditRun, CheckOutcome, DomainReport, Finding
 
 SCHEMA_VERSION = "1.0"

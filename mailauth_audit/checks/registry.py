@@ -1,0 +1,17 @@
+"""The explicit registry of checks. A test keeps it complete: every CheckId has one class."""
+
+from __future__ import annotations
+
+from ..model import CheckId
+from .base import Check
+from .dkim import DkimCheck
+from .dmarc import DmarcCheck
+from .mx import MxCheck
+from .spf import SpfCheck
+
+CHECKS: dict[CheckId, type[Check]] = {
+    CheckId.MX: MxCheck,
+    CheckId.SPF: SpfCheck,
+    CheckId.DKIM: DkimCheck,
+    CheckId.DMARC: DmarcCheck,
+}

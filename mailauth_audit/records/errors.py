@@ -1,0 +1,23 @@
+"""The one exception every pure record parser raises, shared so callers catch a single type."""
+
+from __future__ import annotations
+
+
+class RecordSyntaxError(ValueError):
+    """A record that does not follow its grammar.
+
+    Carries the 0-based character offset of the offending text so a report can point at it
+    (`v=spf1 inclde:x.com` → position 7): a person fixing a zone needs the place, not only
+    the complaint.
+    """
+
+    def __init__(self, message: str, position: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.position = position
+
+    def __str__(self) -> str:
+        return f"{self.message} (at position {self.position})"
+
+    def __reduce__(self) -> tuple[type[RecordSyntaxError], tuple[str, int]]:
+        return (type(self), (self.message, self.position))

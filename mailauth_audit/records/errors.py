@@ -8,7 +8,7 @@ class RecordSyntaxError(ValueError):
 
     Carries the 0-based character offset of the offending text so a report can point at it
     (`v=spf1 inclde:x.com` → position 7): a person fixing a zone needs the place, not only
-    the complaint.
+    the complaint. `str(exc)` is the message alone; the position is `.position`.
     """
 
     def __init__(self, message: str, position: int = 0) -> None:
@@ -16,8 +16,8 @@ class RecordSyntaxError(ValueError):
         self.message = message
         self.position = position
 
-    def __str__(self) -> str:
-        return f"{self.message} (at position {self.position})"
+    def __repr__(self) -> str:
+        return f"RecordSyntaxError({self.message!r}, position={self.position})"
 
     def __reduce__(self) -> tuple[type[RecordSyntaxError], tuple[str, int]]:
         return (type(self), (self.message, self.position))

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import dns.exception
 import dns.name
-import dns.node
 import dns.rdataclass
 import dns.rdatatype
-import dns.zone
+import dns.rrset
+import dns.tokenizer
+import dns.zonefile
 
 from ..errors import ConfigurationError, DnsCnameLoop, ResolverError
 from .base import Answer, MxRecord, Rcode, RecordValue, RRType, TxtRecord, normalize_qname
@@ -37,15 +38,17 @@ class StaticResolver:
         max_cname_hops: int = 8,
     ) -> None:
         try:
-            zone = dns.zone.from_text(
-                zone_text,
-                origin=origin or dns.name.root,
-                relativize=False,
-                check_origin=False,
-            )
+            rrsets = _read_rrsets(zone_text, origin or ".")
         except (dns.exception.DNSException, ValueError) as exc:
             raise ConfigurationError(f"cannot parse zone text: {exc}") from None
-        self._nodes: dict[str, dns.node.Node] = {_plain(n): node for n, node in zone.nodes.items()}
+        # a zone file may hold several zones ($ORIGIN changes); merge RRsets by owner and type
+        self._nodes: dict[str, dict[int, dns.rrset.RRset]] = {}
+        for rrset in rrsets:
+            by_type = self._nodes.setdefault(_plain(rrset.name), {})
+            if rrset.rdtype in by_type:
+                by_type[rrset.rdtype].union_update(rrset)
+            else:
+                by_type[rrset.rdtype] = rrset
         # every name that exists, including empty non-terminals (ancestors of owner names)
         self._existing: set[str] = set()
         for owner in self._nodes:
@@ -67,8 +70,8 @@ class StaticResolver:
         return cls(text, **kwargs)  # type: ignore[arg-type]
 
     def _soa_minimum(self) -> int:
-        for node in self._nodes.values():
-            soa = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.SOA)
+        for by_type in self._nodes.values():
+            soa = by_type.get(dns.rdatatype.SOA)
             if soa:
                 return min(soa.ttl, soa[0].minimum)
         return 300
@@ -76,7 +79,7 @@ class StaticResolver:
     def _exists(self, name: str) -> bool:
         return name in self._existing
 
-    def _node(self, name: str) -> dns.node.Node | None:
+    def _node(self, name: str) -> dict[int, dns.rrset.RRset] | None:
         node = self._nodes.get(name)
         if node is not None or self._exists(name):
             return node
@@ -106,11 +109,11 @@ class StaticResolver:
                         qname, rdtype, Rcode.NOERROR, (), tuple(chain), self._negative_ttl
                     )
                 return Answer(qname, rdtype, Rcode.NXDOMAIN, (), tuple(chain), self._negative_ttl)
-            rdataset = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.RdataType(int(rdtype)))
+            rdataset = node.get(int(rdtype))
             if rdataset is not None:
                 records = tuple(_value(rdtype, rd) for rd in rdataset)
                 return Answer(qname, rdtype, Rcode.NOERROR, records, tuple(chain), rdataset.ttl)
-            cname = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.CNAME)
+            cname = node.get(dns.rdatatype.CNAME)
             if cname is None or rdtype is RRType.CNAME:
                 return Answer(qname, rdtype, Rcode.NOERROR, (), tuple(chain), self._negative_ttl)
             target = _plain(cname[0].target)
@@ -121,6 +124,36 @@ class StaticResolver:
 
     async def aclose(self) -> None:
         return None
+
+
+class _MultiZoneTransaction(dns.zonefile.RRsetsReaderTransaction):
+    """Follows $ORIGIN, so an SOA at each zone's apex is accepted: one file, several zones."""
+
+    _origin: dns.name.Name = dns.name.root
+
+    def _set_origin(self, origin: dns.name.Name) -> None:
+        self._origin = origin
+
+    def _origin_information(self) -> tuple[dns.name.Name, bool, dns.name.Name]:
+        return (self._origin, False, self._origin)
+
+
+class _MultiZoneManager(dns.zonefile.RRSetsReaderManager):
+    def writer(self, replacement: bool = False) -> _MultiZoneTransaction:
+        return _MultiZoneTransaction(self, True, False)
+
+
+def _read_rrsets(text: str, origin: str) -> list[dns.rrset.RRset]:
+    """dnspython's zone-file reader with $ORIGIN and $TTL (dns.zonefile.read_rrsets refuses
+    directives, dns.zone accepts a single zone only)."""
+    manager = _MultiZoneManager(dns.name.from_text(origin), False, dns.rdataclass.IN)
+    with manager.writer(True) as txn:
+        tok = dns.tokenizer.Tokenizer(text, "<zone>")
+        reader = dns.zonefile.Reader(
+            tok, dns.rdataclass.IN, txn, allow_directives=True, default_ttl=300
+        )
+        reader.read()
+    return manager.rrsets
 
 
 def _value(rdtype: RRType, rd: object) -> RecordValue:

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import click
 
-from ..version import __version__
 from ..asyncapi import audit_domains
 from ..domain import normalize_domain
 from ..errors import ConfigurationError, InvalidDomainError
@@ -27,6 +26,7 @@ from ..report.schema import committed_schema, schema_text
 from ..resolver.base import Resolver
 from ..resolver.factory import parse_nameserver
 from ..resolver.static import StaticResolver
+from ..version import __version__
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 

@@ -13,9 +13,8 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from ..version import __version__
-from ..checks.registry import CHECKS
 from ..checks.base import Check, CheckContext, EvaluationContext, RunMemo
+from ..checks.registry import CHECKS
 from ..domain import normalize_domain
 from ..errors import InvalidDomainError
 from ..model import (
@@ -32,6 +31,7 @@ from ..options import AuditOptions
 from ..resolver.base import Resolver
 from ..resolver.factory import make_resolver
 from ..resolver.stats import count_queries
+from ..version import __version__
 from .outcome import outcome_from_exception
 
 

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
-from ..version import __version__
 from ..model import AuditRun, CheckOutcome, DomainReport, Finding
+from ..version import __version__
 
 SCHEMA_VERSION = "1.0"
 TOOL_NAME = "mailauth-audit"

@@ -1,0 +1,482 @@
+"""SPF records (RFC 7208): text in, a typed `SpfRecord` or `RecordSyntaxError` out. No I/O.
+
+The grammar followed is RFC 7208 §4.5, §5, §6 and §7.1 (macros). Where the RFC is strict,
+so are we: receivers answer `permerror` to a record with any syntax error, which makes SPF
+fail for every message, so "probably what they meant" is not good enough for an audit.
+
+Decisions worth knowing:
+
+* Terms are separated by one or more SP characters (`terms = *( 1*SP ( directive /
+  modifier ) )`), and trailing SP is allowed, so runs of spaces are valid and not reported.
+  Any other whitespace (tab, newline) is a syntax error at its position: the ABNF has no
+  place for it, and receivers differ in how they treat it.
+* `c`, `r` and `t` macro letters are valid only in explanation text (§7.2), so
+  `%{c}` in a domain-spec is an error here.
+* A macro-free domain-spec must end in a real top label (§7.1 `domain-end`): this is what
+  catches `a:192.0.2.1` (an IP address where a name belongs) and `include:x.com;`.
+* `ip4:`/`ip6:` addresses must be literal addresses of the right family, and CIDR lengths are
+  written without leading zeros and within 0-32 / 0-128 (§5.6).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .errors import RecordSyntaxError
+
+SPF_VERSION = "v=spf1"
+
+
+class SpfQualifier(StrEnum):
+    """The result a matching mechanism yields (§4.6.2); `+` when none is written."""
+
+    PASS = "+"
+    FAIL = "-"
+    SOFTFAIL = "~"
+    NEUTRAL = "?"
+
+
+class SpfMechanismKind(StrEnum):
+    ALL = "all"
+    INCLUDE = "include"
+    A = "a"
+    MX = "mx"
+    PTR = "ptr"
+    IP4 = "ip4"
+    IP6 = "ip6"
+    EXISTS = "exists"
+
+
+# §4.6.4: the mechanisms (and the redirect modifier) that cost a DNS lookup.
+LOOKUP_MECHANISMS = frozenset(
+    {
+        SpfMechanismKind.INCLUDE,
+        SpfMechanismKind.A,
+        SpfMechanismKind.MX,
+        SpfMechanismKind.PTR,
+        SpfMechanismKind.EXISTS,
+    }
+)
+
+
+@dataclass(frozen=True)
+class SpfMechanism:
+    """One directive. `domain_spec` is as written (macros unexpanded); None when omitted."""
+
+    qualifier: SpfQualifier
+    kind: SpfMechanismKind
+    domain_spec: str | None  # include/exists always; a/mx/ptr when written with ':'
+    cidr4: int | None  # a/mx dual-cidr IPv4 length, ip4 prefix length, when written
+    cidr6: int | None  # a/mx dual-cidr IPv6 length, ip6 prefix length, when written
+    position: int  # 0-based offset of the term in the record text
+    text: str  # the term exactly as written, qualifier included
+    address: str | None = None  # ip4/ip6 only: the address as written
+
+    @property
+    def counts_lookup(self) -> bool:
+        """Whether evaluating this term costs one of the ten DNS lookups (§4.6.4)."""
+        return self.kind in LOOKUP_MECHANISMS
+
+    @property
+    def has_macros(self) -> bool:
+        """A macro target cannot be resolved without a message to expand it against."""
+        return self.domain_spec is not None and "%" in self.domain_spec
+
+    @property
+    def explicit_qualifier(self) -> bool:
+        return self.text[:1] in "+-~?"
+
+
+@dataclass(frozen=True)
+class SpfModifier:
+    name: str  # lowercase: "redirect", "exp" or an unknown modifier's name
+    value: str  # as written (macros unexpanded)
+    position: int  # 0-based offset of the term in the record text
+    text: str  # the term exactly as written
+
+    @property
+    def has_macros(self) -> bool:
+        return "%" in self.value
+
+
+SpfTerm = SpfMechanism | SpfModifier
+
+
+@dataclass(frozen=True)
+class SpfRecord:
+    text: str
+    terms: tuple[SpfTerm, ...]
+
+    @property
+    def mechanisms(self) -> tuple[SpfMechanism, ...]:
+        return tuple(t for t in self.terms if isinstance(t, SpfMechanism))
+
+    @property
+    def modifiers(self) -> tuple[SpfModifier, ...]:
+        return tuple(t for t in self.terms if isinstance(t, SpfModifier))
+
+    def modifier(self, name: str) -> SpfModifier | None:
+        return next((m for m in self.modifiers if m.name == name.lower()), None)
+
+    @property
+    def redirect(self) -> SpfModifier | None:
+        return self.modifier("redirect")
+
+    @property
+    def exp(self) -> SpfModifier | None:
+        return self.modifier("exp")
+
+    @property
+    def all(self) -> SpfMechanism | None:
+        """The first `all`: evaluation ends there, so later terms are never reached (§5.1)."""
+        return next((m for m in self.mechanisms if m.kind is SpfMechanismKind.ALL), None)
+
+    @property
+    def evaluated_mechanisms(self) -> tuple[SpfMechanism, ...]:
+        """Mechanisms up to and including the first `all`: the only ones a receiver tests."""
+        out: list[SpfMechanism] = []
+        for m in self.mechanisms:
+            out.append(m)
+            if m.kind is SpfMechanismKind.ALL:
+                break
+        return tuple(out)
+
+    @property
+    def effective_redirect(self) -> SpfModifier | None:
+        """`redirect` is ignored when the record has an `all` mechanism (§6.1)."""
+        return None if self.all is not None else self.redirect
+
+
+def is_spf_record(text: str) -> bool:
+    """RFC 7208 §4.5: exactly "v=spf1" (any case), then a space or the end of the record."""
+    return text[:6].lower() == SPF_VERSION and (len(text) == 6 or text[6] == " ")
+
+
+_MODIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*=")
+_MECH_NAME = re.compile(r"[^:/=]*")
+_MACRO_BODY = re.compile(r"([A-Za-z])(\d*)([rR]?)([.\-+,/_=]*)")
+_MACRO_LETTERS = frozenset("slodiphcrtv")
+_EXP_ONLY_LETTERS = frozenset("crt")
+_CIDR = re.compile(r"0|[1-9][0-9]*")
+_DUAL_CIDR_TAIL = re.compile(r"(?:/([0-9]+))?(?://([0-9]+))?\Z")
+_TOPLABEL = re.compile(
+    r"(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]+|[A-Za-z0-9]+-[A-Za-z0-9-]*[A-Za-z0-9]", re.ASCII
+)
+_MECH_NAMES = {k.value: k for k in SpfMechanismKind}
+
+
+def _describe_char(ch: str) -> str:
+    if ch == "\ufffd":
+        return "a byte that is not valid UTF-8 (shown as U+FFFD)"
+    if ch == "\t":
+        return "a tab"
+    if ch in "\r\n":
+        return "a line break"
+    if ch == " ":
+        return "a space"
+    if ord(ch) < 0x20 or ord(ch) == 0x7F:
+        return f"control character U+{ord(ch):04X}"
+    if ord(ch) > 0x7E:
+        return f"non-ASCII character {ch!r} (U+{ord(ch):04X})"
+    return repr(ch)
+
+
+def validate_macro_string(text: str, *, explanation: bool = False, offset: int = 0) -> bool:
+    """Check `text` against §7.1 `macro-string` (or `explain-string` when `explanation`).
+
+    Returns True when the text ends with a macro-expand, which §7.1 `domain-end` needs to
+    know. Raises RecordSyntaxError with positions relative to `offset`.
+    """
+    i = 0
+    ends_with_macro = False
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "%":
+            nxt = text[i + 1] if i + 1 < n else ""
+            if nxt in ("%", "_", "-") and nxt:
+                i += 2
+                ends_with_macro = True
+                continue
+            if nxt != "{":
+                raise RecordSyntaxError(
+                    "'%' must start a macro: '%{…}', '%%', '%_' or '%-' (write '%%' for a "
+                    "literal percent sign)",
+                    offset + i,
+                )
+            close = text.find("}", i + 2)
+            if close < 0:
+                raise RecordSyntaxError("unterminated macro: '%{' without '}'", offset + i)
+            body = text[i + 2 : close]
+            m = _MACRO_BODY.fullmatch(body)
+            if not body:
+                raise RecordSyntaxError("empty macro '%{}'", offset + i)
+            letter = body[0].lower()
+            if letter not in _MACRO_LETTERS:
+                raise RecordSyntaxError(
+                    f"unknown macro letter {body[0]!r} in '%{{{body}}}'", offset + i + 2
+                )
+            if m is None:
+                raise RecordSyntaxError(
+                    f"invalid macro '%{{{body}}}': expected a letter, optional digits, "
+                    "optional 'r' and delimiters from .-+,/_=",
+                    offset + i,
+                )
+            if letter in _EXP_ONLY_LETTERS and not explanation:
+                raise RecordSyntaxError(
+                    f"macro '%{{{body}}}' is allowed only in explanation text (RFC 7208 §7.2)",
+                    offset + i,
+                )
+            digits = m.group(2)
+            if digits and int(digits) == 0:
+                raise RecordSyntaxError(
+                    f"macro '%{{{body}}}': the digit transformer must be nonzero",
+                    offset + i + 3,
+                )
+            i = close + 1
+            ends_with_macro = True
+            continue
+        if not ("\x21" <= ch <= "\x7e") and not (explanation and ch == " "):
+            raise RecordSyntaxError(f"character not allowed here: {_describe_char(ch)}", offset + i)
+        ends_with_macro = False
+        i += 1
+    return ends_with_macro
+
+
+def _validate_domain_spec(spec: str, offset: int, what: str) -> None:
+    """§7.1 domain-spec, plus DNS label sanity for macro-free names."""
+    if not spec:
+        raise RecordSyntaxError(f"{what}: empty domain-spec", offset)
+    ends_with_macro = validate_macro_string(spec, offset=offset)
+    if ends_with_macro:
+        return
+    body = spec[:-1] if spec.endswith(".") else spec
+    dot = body.rfind(".")
+    top = body[dot + 1 :]
+    if dot < 0:
+        raise RecordSyntaxError(
+            f"{what}: {spec!r} is not a fully qualified domain name (no dot)", offset
+        )
+    if not _TOPLABEL.fullmatch(top):
+        if all(c.isdigit() or c == "." for c in body):
+            raise RecordSyntaxError(
+                f"{what}: {spec!r} is an IP address, not a domain name "
+                "(use ip4: or ip6: for addresses)",
+                offset,
+            )
+        raise RecordSyntaxError(
+            f"{what}: {spec!r} does not end in a valid top-level label ({top!r})",
+            offset + dot + 1,
+        )
+    if "%" in spec:
+        return  # expands at evaluation time; label lengths are unknowable here
+    pos = 0
+    for label in body.split("."):
+        if not label:
+            raise RecordSyntaxError(f"{what}: empty label in {spec!r}", offset + pos)
+        if len(label) > 63:
+            raise RecordSyntaxError(
+                f"{what}: label longer than 63 characters in {spec!r}", offset + pos
+            )
+        pos += len(label) + 1
+    if len(body) > 253:
+        raise RecordSyntaxError(f"{what}: domain name longer than 253 characters", offset)
+
+
+def _cidr(text: str, offset: int, limit: int, family: str) -> int:
+    if not _CIDR.fullmatch(text):
+        raise RecordSyntaxError(
+            f"invalid {family} prefix length {text!r} (digits, no leading zeros)", offset
+        )
+    value = int(text)
+    if value > limit:
+        raise RecordSyntaxError(
+            f"{family} prefix length {value} is out of range (0-{limit})", offset
+        )
+    return value
+
+
+def _parse_mechanism(token: str, pos: int) -> SpfMechanism:
+    qualifier = SpfQualifier.PASS
+    body_at = 0
+    if token[0] in "+-~?":
+        qualifier = SpfQualifier(token[0])
+        body_at = 1
+    name_match = _MECH_NAME.match(token, body_at)
+    assert name_match is not None  # the pattern matches the empty string
+    raw_name = name_match.group(0)
+    name = raw_name.lower()
+    rest_at = name_match.end()
+    rest = token[rest_at:]
+    if not raw_name:
+        raise RecordSyntaxError(f"missing mechanism name in {token!r}", pos)
+    if rest.startswith("=") and _MODIFIER.match(token, body_at):
+        raise RecordSyntaxError(f"modifier {raw_name!r} cannot have a qualifier", pos)
+    kind = _MECH_NAMES.get(name)
+    if kind is None:
+        raise RecordSyntaxError(f"unknown mechanism {raw_name!r}", pos)
+    rest_pos = pos + rest_at
+
+    def make(
+        spec: str | None = None,
+        cidr4: int | None = None,
+        cidr6: int | None = None,
+        address: str | None = None,
+    ) -> SpfMechanism:
+        return SpfMechanism(qualifier, kind, spec, cidr4, cidr6, pos, token, address)
+
+    if kind is SpfMechanismKind.ALL:
+        if rest:
+            raise RecordSyntaxError(f"'all' takes no argument (found {rest!r})", rest_pos)
+        return make()
+
+    if kind in (SpfMechanismKind.INCLUDE, SpfMechanismKind.EXISTS):
+        if not rest.startswith(":"):
+            raise RecordSyntaxError(
+                f"'{name}' requires ':' and a domain, e.g. '{name}:example.com'", rest_pos
+            )
+        spec = rest[1:]
+        _validate_domain_spec(spec, rest_pos + 1, name)
+        return make(spec)
+
+    if kind is SpfMechanismKind.PTR:
+        if not rest:
+            return make()
+        if not rest.startswith(":"):
+            raise RecordSyntaxError(f"unexpected {rest!r} after 'ptr'", rest_pos)
+        _validate_domain_spec(rest[1:], rest_pos + 1, name)
+        return make(rest[1:])
+
+    if kind in (SpfMechanismKind.A, SpfMechanismKind.MX):
+        spec: str | None = None
+        cidr_text = rest
+        cidr_pos = rest_pos
+        if rest.startswith(":"):
+            tail = _DUAL_CIDR_TAIL.search(rest, 1)
+            assert tail is not None  # every part of the pattern is optional
+            spec = rest[1 : tail.start()]
+            cidr_text = tail.group(0)
+            cidr_pos = rest_pos + tail.start()
+            _validate_domain_spec(spec, rest_pos + 1, name)
+        elif rest and not rest.startswith("/"):
+            raise RecordSyntaxError(f"unexpected {rest!r} after '{name}'", rest_pos)
+        cidr4 = cidr6 = None
+        if cidr_text:
+            dual = _DUAL_CIDR_TAIL.fullmatch(cidr_text)
+            if dual is None or not cidr_text.startswith("/"):
+                raise RecordSyntaxError(
+                    f"invalid prefix length {cidr_text!r} after '{name}' "
+                    "(expected /N, //N or /N//N)",
+                    cidr_pos,
+                )
+            if dual.group(1) is not None:
+                cidr4 = _cidr(dual.group(1), cidr_pos + dual.start(1), 32, "IPv4")
+            if dual.group(2) is not None:
+                cidr6 = _cidr(dual.group(2), cidr_pos + dual.start(2), 128, "IPv6")
+        return make(spec, cidr4, cidr6)
+
+    # ip4 / ip6
+    if not rest.startswith(":") or len(rest) == 1:
+        raise RecordSyntaxError(
+            f"'{name}' requires ':' and an address, e.g. "
+            f"'{name}:{'192.0.2.0/24' if kind is SpfMechanismKind.IP4 else '2001:db8::/32'}'",
+            rest_pos,
+        )
+    addr_pos = rest_pos + 1
+    addr, slash, length = rest[1:].partition("/")
+    v4 = kind is SpfMechanismKind.IP4
+    family = "IPv4" if v4 else "IPv6"
+    try:
+        if "%" in addr:
+            raise ValueError  # IPv6Address accepts scope ids; SPF does not
+        parsed = ipaddress.IPv4Address(addr) if v4 else ipaddress.IPv6Address(addr)
+    except ValueError:
+        other = _other_family(addr, v4)
+        hint = f" (this is an {other} address: use ip{'6' if v4 else '4'}:)" if other else ""
+        raise RecordSyntaxError(f"invalid {family} address {addr!r}{hint}", addr_pos) from None
+    del parsed
+    prefix: int | None = None
+    if slash:
+        prefix = _cidr(length, addr_pos + len(addr) + 1, 32 if v4 else 128, family)
+    return make(None, prefix if v4 else None, None if v4 else prefix, addr)
+
+
+def _other_family(addr: str, v4: bool) -> str | None:
+    try:
+        if v4:
+            ipaddress.IPv6Address(addr)
+            return "IPv6"
+        ipaddress.IPv4Address(addr)
+        return "IPv4"
+    except ValueError:
+        return None
+
+
+def _parse_modifier(token: str, pos: int) -> SpfModifier:
+    name, _, value = token.partition("=")
+    lname = name.lower()
+    value_pos = pos + len(name) + 1
+    if lname in ("redirect", "exp"):
+        _validate_domain_spec(value, value_pos, lname)
+    else:
+        validate_macro_string(value, offset=value_pos)
+    return SpfModifier(lname, value, pos, token)
+
+
+def _tokens(text: str, start: int) -> list[tuple[int, str]]:
+    out: list[tuple[int, str]] = []
+    i, n = start, len(text)
+    while i < n:
+        if text[i] == " ":
+            i += 1
+            continue
+        j = text.find(" ", i)
+        j = n if j < 0 else j
+        out.append((i, text[i:j]))
+        i = j
+    return out
+
+
+def parse_spf(text: str) -> SpfRecord:
+    """Parse one SPF record (the TXT strings already joined, RFC 7208 §3.3)."""
+    if not is_spf_record(text):
+        if text[:6].lower() == SPF_VERSION:
+            raise RecordSyntaxError(
+                f"'v=spf1' must be followed by a space, found {_describe_char(text[6])}", 6
+            )
+        raise RecordSyntaxError("an SPF record must start with 'v=spf1'", 0)
+    terms: list[SpfTerm] = []
+    seen: dict[str, int] = {}
+    for pos, token in _tokens(text, 6):
+        if _MODIFIER.match(token):
+            modifier = _parse_modifier(token, pos)
+            if modifier.name in ("redirect", "exp"):
+                if modifier.name in seen:
+                    raise RecordSyntaxError(
+                        f"'{modifier.name}' modifier appears more than once (first at "
+                        f"position {seen[modifier.name]})",
+                        pos,
+                    )
+                seen[modifier.name] = pos
+            terms.append(modifier)
+        else:
+            terms.append(_parse_mechanism(token, pos))
+    return SpfRecord(text, tuple(terms))
+
+
+__all__ = [
+    "LOOKUP_MECHANISMS",
+    "SPF_VERSION",
+    "SpfMechanism",
+    "SpfMechanismKind",
+    "SpfModifier",
+    "SpfQualifier",
+    "SpfRecord",
+    "SpfTerm",
+    "is_spf_record",
+    "parse_spf",
+    "validate_macro_string",
+]

@@ -1,0 +1,309 @@
+"""MX check: where mail for the domain goes (RFC 5321 §5.1, RFC 7505 null MX).
+
+`collect` asks for the MX RRset and the addresses of each distinct host (memoised per run: a
+provider's MX host shared by 10,000 domains is resolved once); with no MX it asks for the
+domain's own A/AAAA, the implicit MX of RFC 5321 §5.1. `evaluate` judges the facts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from dataclasses import dataclass
+
+from ..findings import mx as F
+from ..model import CheckId, Finding, Severity
+from ..resolver.base import RRType
+from .base import Check, CheckContext, EvaluationContext
+
+
+@dataclass(frozen=True)
+class MxHost:
+    """One MX record other than the null MX, with what its host name resolves to."""
+
+    preference: int
+    host: str  # lowercase, no trailing dot
+    addresses: tuple[str, ...]  # A then AAAA; () for IP literals (not looked up)
+    cname_target: str | None  # set when the host is an alias: the canonical name it leads to
+    is_ip_literal: bool  # the exchange is an IP address written as a name
+    host_exists: bool  # False when the host name is NXDOMAIN
+
+
+@dataclass(frozen=True)
+class MxResult:
+    """Facts about where mail for the domain goes."""
+
+    domain_exists: bool  # False when the MX query was answered NXDOMAIN
+    records: tuple[str, ...]  # the MX RRset as published ("10 mx1.example.com."), for evidence
+    hosts: tuple[MxHost, ...]  # every MX record except the null MX, in preference order
+    null_mx: bool  # an `MX 0 .` record is published (RFC 7505)
+    null_mx_preference: int | None  # set when null_mx: the preference it was published with
+    implicit_mx: bool  # no MX RRset on an existing domain: senders fall back to A/AAAA
+    implicit_addresses: tuple[str, ...]  # set when implicit_mx: the domain's own A/AAAA
+
+
+@dataclass(frozen=True)
+class _HostAddresses:
+    addresses: tuple[str, ...]
+    cname_target: str | None
+    exists: bool
+
+
+def is_ip_literal(host: str) -> bool:
+    """An MX exchange like `192.0.2.1` or `[192.0.2.1]`: an address where a name must be."""
+    text = host.removeprefix("[").removesuffix("]").removeprefix("ipv6:")
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+async def _addresses(ctx: CheckContext, name: str) -> _HostAddresses:
+    a, aaaa = await asyncio.gather(
+        ctx.resolver.resolve(name, RRType.A), ctx.resolver.resolve(name, RRType.AAAA)
+    )
+    chain = a.cname_chain or aaaa.cname_chain
+    return _HostAddresses(
+        addresses=tuple(a.texts()) + tuple(aaaa.texts()),
+        cname_target=chain[-1] if chain else None,
+        exists=not (a.nxdomain and aaaa.nxdomain),
+    )
+
+
+class MxCheck(Check[MxResult]):
+    """Mail exchangers of the domain, per RFC 5321 §5.1 and RFC 7505."""
+
+    id = CheckId.MX
+    result_type = MxResult
+    standard = "RFC 5321, RFC 7505"
+
+    async def collect(self, ctx: CheckContext) -> MxResult:
+        answer = await ctx.resolver.resolve(ctx.domain, RRType.MX)
+        if answer.nxdomain:
+            return MxResult(False, (), (), False, None, False, ())
+        records = sorted(answer.mx(), key=lambda r: (r.preference, r.exchange))
+        texts = tuple(f"{r.preference} {r.exchange or ''}." for r in records)
+        if not records:
+            own = await _addresses(ctx, ctx.domain)
+            return MxResult(True, (), (), False, None, True, own.addresses)
+
+        null = [r for r in records if r.exchange == ""]
+        real = [r for r in records if r.exchange != ""]
+        names = list(dict.fromkeys(r.exchange for r in real if not is_ip_literal(r.exchange)))
+
+        async def lookup(name: str) -> _HostAddresses:
+            return await ctx.memo.get_or_compute(
+                "mx.host_addresses", name, lambda: _addresses(ctx, name)
+            )
+
+        found = dict(zip(names, await asyncio.gather(*(lookup(n) for n in names)), strict=True))
+        hosts = []
+        for r in real:
+            info = found.get(r.exchange)
+            hosts.append(
+                MxHost(
+                    preference=r.preference,
+                    host=r.exchange,
+                    addresses=info.addresses if info else (),
+                    cname_target=info.cname_target if info else None,
+                    is_ip_literal=info is None,
+                    host_exists=info.exists if info else False,
+                )
+            )
+        return MxResult(
+            domain_exists=True,
+            records=texts,
+            hosts=tuple(hosts),
+            null_mx=bool(null),
+            null_mx_preference=null[0].preference if null else None,
+            implicit_mx=False,
+            implicit_addresses=(),
+        )
+
+    def evaluate(self, facts: MxResult, ctx: EvaluationContext) -> list[Finding]:
+        domain = ctx.domain
+        if not facts.domain_exists:
+            return [F.DOMAIN_NXDOMAIN(domain=domain)]
+        if facts.implicit_mx:
+            if not facts.implicit_addresses:
+                return [F.MISSING(domain=domain)]
+            findings = [
+                F.IMPLICIT(
+                    domain=domain,
+                    addresses=", ".join(facts.implicit_addresses),
+                    evidence=facts.implicit_addresses,
+                )
+            ]
+            findings += _address_findings(
+                domain,
+                [(domain, facts.implicit_addresses)],
+                none_usable=not _usable(facts.implicit_addresses),
+            )
+            return findings
+
+        findings: list[Finding] = []
+        if facts.null_mx:
+            if facts.hosts:
+                findings.append(
+                    F.NULL_MX_MIXED(
+                        domain=domain,
+                        count=len(facts.hosts),
+                        hosts=", ".join(h.host for h in facts.hosts),
+                        evidence=facts.records,
+                    )
+                )
+            else:
+                findings.append(F.NULL_MX(domain=domain, evidence=facts.records))
+            if facts.null_mx_preference != 0:
+                findings.append(
+                    F.NULL_MX_BAD_PREFERENCE(
+                        domain=domain, preference=facts.null_mx_preference, evidence=facts.records
+                    )
+                )
+        if facts.hosts:
+            findings += _host_findings(domain, facts)
+        return findings
+
+
+# Ranges for examples (RFC 5737, RFC 3849, RFC 9637): unroutable, but what test zones use.
+_DOCUMENTATION = tuple(
+    ipaddress.ip_network(n)
+    for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32", "3fff::/20")
+)
+
+
+def address_scope(text: str) -> str:
+    """ "public", "documentation", or why the address is not reachable from the Internet."""
+    try:
+        addr = ipaddress.ip_address(text)
+    except ValueError:
+        return "invalid"
+    if any(addr in net for net in _DOCUMENTATION):
+        return "documentation"
+    if addr.is_global:
+        return "public"
+    for scope in ("unspecified", "loopback", "link_local", "multicast", "private", "reserved"):
+        if getattr(addr, f"is_{scope}"):
+            return scope
+    return "non-global"
+
+
+def _usable(addresses: tuple[str, ...]) -> bool:
+    return any(address_scope(a) in ("public", "documentation") for a in addresses)
+
+
+def _address_findings(
+    domain: str, named: list[tuple[str, tuple[str, ...]]], none_usable: bool
+) -> list[Finding]:
+    """non_public_address / documentation_address for (host, addresses) pairs."""
+    bad: list[str] = []
+    doc: list[str] = []
+    first_bad = first_doc = ""
+    for host, addresses in named:
+        for a in addresses:
+            scope = address_scope(a)
+            if scope == "documentation":
+                doc.append(f"{host} {a}")
+                first_doc = first_doc or host
+            elif scope != "public":
+                bad.append(f"{host} {a} ({scope})")
+                first_bad = first_bad or host
+    findings = []
+    if bad:
+        severity = Severity.HIGH if none_usable else Severity.MEDIUM
+        note = (
+            " No MX host has a public address, so no mail reaches the domain."
+            if none_usable
+            else " Other MX hosts have public addresses, so mail is delayed, not lost."
+        )
+        findings.append(
+            F.NON_PUBLIC_ADDRESS(
+                domain=domain,
+                addresses="; ".join(bad),
+                host=first_bad,
+                scope_note=note,
+                severity=severity,
+                evidence=bad,
+            )
+        )
+    if doc:
+        findings.append(
+            F.DOCUMENTATION_ADDRESS(
+                domain=domain, addresses="; ".join(doc), host=first_doc, evidence=doc
+            )
+        )
+    return findings
+
+
+def _host_findings(domain: str, facts: MxResult) -> list[Finding]:
+    hosts = facts.hosts
+    none_usable = not any(not h.is_ip_literal and _usable(h.addresses) for h in hosts)
+    severity = Severity.HIGH if none_usable else Severity.MEDIUM
+    findings: list[Finding] = []
+
+    literals = [h for h in hosts if h.is_ip_literal]
+    if literals:
+        findings.append(
+            F.IP_LITERAL_TARGET(
+                domain=domain,
+                hosts=", ".join(h.host for h in literals),
+                example_address=literals[0].host.strip("[]"),
+                preference=literals[0].preference,
+                severity=severity,
+                evidence=tuple(f"{h.preference} {h.host}." for h in literals),
+            )
+        )
+
+    distinct: dict[str, MxHost] = {}
+    for h in hosts:
+        distinct.setdefault(h.host, h)
+    unresolved = [h for h in distinct.values() if not h.is_ip_literal and not h.addresses]
+    if unresolved:
+        missing = [h.host for h in unresolved if not h.host_exists]
+        findings.append(
+            F.HOST_NO_ADDRESS(
+                domain=domain,
+                hosts=", ".join(h.host for h in unresolved),
+                host=unresolved[0].host,
+                nxdomain_note=f" ({', '.join(missing)}: name does not exist)" if missing else "",
+                scope_note=""
+                if none_usable
+                else " Other MX hosts have addresses, so mail is delayed, not lost.",
+                severity=severity,
+                evidence=tuple(f"{h.preference} {h.host}." for h in unresolved),
+            )
+        )
+
+    findings += _address_findings(
+        domain, [(h.host, h.addresses) for h in distinct.values() if h.addresses], none_usable
+    )
+
+    aliases = [h for h in distinct.values() if h.cname_target]
+    if aliases:
+        findings.append(
+            F.CNAME_TARGET(
+                domain=domain,
+                hosts=", ".join(f"{h.host} -> {h.cname_target}" for h in aliases),
+                preference=aliases[0].preference,
+                target=aliases[0].cname_target,
+                evidence=tuple(f"{h.host}. CNAME {h.cname_target}." for h in aliases),
+            )
+        )
+
+    counts: dict[str, int] = {}
+    for h in hosts:
+        counts[h.host] = counts.get(h.host, 0) + 1
+    dupes = [name for name, n in counts.items() if n > 1]
+    if dupes:
+        first = distinct[dupes[0]]
+        findings.append(
+            F.DUPLICATE_HOST(
+                domain=domain,
+                hosts=", ".join(dupes),
+                host=first.host,
+                preference=first.preference,
+                evidence=tuple(f"{h.preference} {h.host}." for h in hosts if h.host in dupes),
+            )
+        )
+    return findings

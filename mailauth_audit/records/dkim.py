@@ -160,17 +160,21 @@ def parse_dkim_key(text: str) -> DkimKeyRecord:
 
 
 def _base64_error_offset(value: str) -> int:
-    """Offset in p= of the first character that breaks base64 (for the error position)."""
+    """Offset in p= of what breaks base64: a bad character, or '=' padding not at the end."""
+    first_pad = -1
     padding = 0
     for i, ch in enumerate(value):
         if ch in _WS:
             continue
         if ch == "=":
+            first_pad = i if padding == 0 else first_pad
             padding += 1
             if padding > 2:
                 return i
             continue
-        if padding or not (ch.isascii() and (ch.isalnum() or ch in "+/")):
+        if padding:
+            return first_pad
+        if not (ch.isascii() and (ch.isalnum() or ch in "+/")):
             return i
     return 0
 

@@ -181,9 +181,13 @@ def address_scope(text: str) -> str:
         return "invalid"
     if any(addr in net for net in _DOCUMENTATION):
         return "documentation"
+    # multicast addresses count as "global" to ipaddress, but no mail server listens there
+    for scope in ("unspecified", "loopback", "link_local", "multicast"):
+        if getattr(addr, f"is_{scope}"):
+            return scope
     if addr.is_global:
         return "public"
-    for scope in ("unspecified", "loopback", "link_local", "multicast", "private", "reserved"):
+    for scope in ("private", "reserved"):
         if getattr(addr, f"is_{scope}"):
             return scope
     return "non-global"

@@ -64,7 +64,7 @@ class DkimResult:
     domainkey_nxdomain: bool  # _domainkey.<domain> does not exist: no selector was asked
 
 
-def _empty(
+def _selector_result(
     selector: str, name: str, status: DkimSelectorStatus, **kw: object
 ) -> DkimSelectorResult:
     base: dict[str, object] = {
@@ -99,11 +99,11 @@ def judge_txt(
     others = tuple(t for i, t in enumerate(texts) if i != texts.index(record))
     common = {"record": record, "other_records": others, "cname_target": cname_target}
     if not candidates:
-        return _empty(selector, name, DkimSelectorStatus.NOT_A_KEY, **common)
+        return _selector_result(selector, name, DkimSelectorStatus.NOT_A_KEY, **common)
     try:
         key = parse_dkim_key(record)
     except RecordSyntaxError as exc:
-        return _empty(
+        return _selector_result(
             selector,
             name,
             DkimSelectorStatus.INVALID,
@@ -111,7 +111,7 @@ def judge_txt(
             error_position=exc.position,
             **common,
         )
-    return _empty(
+    return _selector_result(
         selector,
         name,
         DkimSelectorStatus.KEY,
@@ -157,7 +157,7 @@ class DkimCheck(Check[DkimResult]):
             answer = await ctx.resolver.resolve(name, RRType.TXT)
         except DnsCnameLoop as exc:
             # a fact about this selector's records, not about the path to the domain
-            return _empty(
+            return _selector_result(
                 selector, name, DkimSelectorStatus.CNAME_LOOP, error=exc.detail or str(exc)
             )
         target = answer.cname_chain[-1] if answer.cname_chain else None
@@ -165,7 +165,9 @@ class DkimCheck(Check[DkimResult]):
         if not texts:
             if target is None:
                 return None
-            return _empty(selector, name, DkimSelectorStatus.DANGLING_CNAME, cname_target=target)
+            return _selector_result(
+                selector, name, DkimSelectorStatus.DANGLING_CNAME, cname_target=target
+            )
         return judge_txt(selector, name, texts, target)
 
     def evaluate(self, facts: DkimResult, ctx: EvaluationContext) -> list[Finding]:

@@ -429,6 +429,15 @@ class _Judge:
         text = f"v=DMARC1; p=none; rua=mailto:dmarc-reports@{domain}"
         return zone_txt_line(dmarc_name(domain), text)
 
+    def starter_lines(self) -> str:
+        """For a subdomain, also the registered domain: RFC 9989 §5.1.4 asks for a record at
+        the Organizational Domain too, and RFC 7489 receivers look there (by the PSL)."""
+        lines = [self.starter_line(self.domain)]
+        registered = self.facts.psl_organizational_domain
+        if registered != self.domain and registered.count("."):
+            lines.append(self.starter_line(registered))
+        return "\n".join(lines)
+
     def findings(self) -> list[Finding]:
         self.own_name_problems()
         self.syntax()
@@ -439,7 +448,7 @@ class _Judge:
                         domain=self.domain,
                         record_name=self.own_name,
                         path=", ".join(self.facts.discovery_path),
-                        zone_line=self.starter_line(self.domain),
+                        zone_line=self.starter_lines(),
                     )
                 )
             return self.out

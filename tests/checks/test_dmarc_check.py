@@ -466,6 +466,7 @@ _LINE = re.compile(r"^(\S+)\. 3600 IN TXT ((?:\"(?:[^\"\\]|\\.)*\" ?)+)$", re.MU
 
 SCENARIOS = [
     ("example.com", ""),
+    ("shop.example.com", ""),
     ("example.com", '_dmarc.example.com. 300 IN TXT "v=DMARC1; p=none"'),
     ("example.com", '_dmarc.example.com. 300 IN TXT "v=DMARC1; p=quarantine; pct=10; t=y"'),
     ("example.com", '_dmarc.example.com. 300 IN TXT "v=DMARC1; adkim=s"'),
@@ -502,3 +503,10 @@ def test_every_proposed_record_parses_and_has_no_high_finding(domain: str, recor
         target = owner.removeprefix("_dmarc.")
         _, proposed = run(BASE + f"{owner}. 300 IN TXT {quoted}", target)
         assert not high(proposed), (owner, text, high(proposed))
+
+
+def test_missing_on_a_subdomain_proposes_the_registered_domain_too() -> None:
+    _, findings = run(BASE, "shop.example.com")
+    (missing,) = [f for f in findings if f.code == "dmarc.missing"]
+    assert "_dmarc.shop.example.com. 3600 IN TXT" in missing.remediation
+    assert "_dmarc.example.com. 3600 IN TXT" in missing.remediation

@@ -168,6 +168,11 @@ _TOPLABEL = re.compile(
 _MECH_NAMES = {k.value: k for k in SpfMechanismKind}
 
 
+def _short(text: str, limit: int = 40) -> str:
+    """Quote a piece of a stranger's record for a message without pasting kilobytes of it."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
 def _describe_char(ch: str) -> str:
     if ch == "\ufffd":
         return "a byte that is not valid UTF-8 (shown as U+FFFD)"
@@ -217,23 +222,24 @@ def validate_macro_string(text: str, *, explanation: bool = False, offset: int =
             letter = body[0].lower()
             if letter not in _MACRO_LETTERS:
                 raise RecordSyntaxError(
-                    f"unknown macro letter {body[0]!r} in '%{{{body}}}'", offset + i + 2
+                    f"unknown macro letter {body[0]!r} in {_short('%{' + body + '}')}",
+                    offset + i + 2,
                 )
             if m is None:
                 raise RecordSyntaxError(
-                    f"invalid macro '%{{{body}}}': expected a letter, optional digits, "
-                    "optional 'r' and delimiters from .-+,/_=",
+                    f"invalid macro {_short('%{' + body + '}')}: expected a letter, optional "
+                    "digits, optional 'r' and delimiters from .-+,/_=",
                     offset + i,
                 )
             if letter in _EXP_ONLY_LETTERS and not explanation:
                 raise RecordSyntaxError(
-                    f"macro '%{{{body}}}' is allowed only in explanation text (RFC 7208 §7.2)",
+                    f"macro {_short('%{' + body + '}')} is allowed only in explanation text (RFC 7208 §7.2)",
                     offset + i,
                 )
             digits = m.group(2)
             if digits and int(digits) == 0:
                 raise RecordSyntaxError(
-                    f"macro '%{{{body}}}': the digit transformer must be nonzero",
+                    f"macro {_short('%{' + body + '}')}: the digit transformer must be nonzero",
                     offset + i + 3,
                 )
             i = close + 1
@@ -258,17 +264,17 @@ def _validate_domain_spec(spec: str, offset: int, what: str) -> None:
     top = body[dot + 1 :]
     if dot < 0:
         raise RecordSyntaxError(
-            f"{what}: {spec!r} is not a fully qualified domain name (no dot)", offset
+            f"{what}: {_short(spec)} is not a fully qualified domain name (no dot)", offset
         )
     if not _TOPLABEL.fullmatch(top):
         if all(c.isdigit() or c == "." for c in body):
             raise RecordSyntaxError(
-                f"{what}: {spec!r} is an IP address, not a domain name "
+                f"{what}: {_short(spec)} is an IP address, not a domain name "
                 "(use ip4: or ip6: for addresses)",
                 offset,
             )
         raise RecordSyntaxError(
-            f"{what}: {spec!r} does not end in a valid top-level label ({top!r})",
+            f"{what}: {_short(spec)} does not end in a valid top-level label ({_short(top)})",
             offset + dot + 1,
         )
     if "%" in spec:
@@ -276,10 +282,10 @@ def _validate_domain_spec(spec: str, offset: int, what: str) -> None:
     pos = 0
     for label in body.split("."):
         if not label:
-            raise RecordSyntaxError(f"{what}: empty label in {spec!r}", offset + pos)
+            raise RecordSyntaxError(f"{what}: empty label in {_short(spec)}", offset + pos)
         if len(label) > 63:
             raise RecordSyntaxError(
-                f"{what}: label longer than 63 characters in {spec!r}", offset + pos
+                f"{what}: label longer than 63 characters in {_short(spec)}", offset + pos
             )
         pos += len(label) + 1
     if len(body) > 253:
@@ -289,7 +295,7 @@ def _validate_domain_spec(spec: str, offset: int, what: str) -> None:
 def _cidr(text: str, offset: int, limit: int, family: str) -> int:
     if not _CIDR.fullmatch(text):
         raise RecordSyntaxError(
-            f"invalid {family} prefix length {text!r} (digits, no leading zeros)", offset
+            f"invalid {family} prefix length {_short(text)} (digits, no leading zeros)", offset
         )
     value = int(text)
     if value > limit:
@@ -312,12 +318,12 @@ def _parse_mechanism(token: str, pos: int) -> SpfMechanism:
     rest_at = name_match.end()
     rest = token[rest_at:]
     if not raw_name:
-        raise RecordSyntaxError(f"missing mechanism name in {token!r}", pos)
+        raise RecordSyntaxError(f"missing mechanism name in {_short(token)}", pos)
     if rest.startswith("=") and _MODIFIER.match(token, body_at):
         raise RecordSyntaxError(f"modifier {raw_name!r} cannot have a qualifier", pos)
     kind = _MECH_NAMES.get(name)
     if kind is None:
-        raise RecordSyntaxError(f"unknown mechanism {raw_name!r}", pos)
+        raise RecordSyntaxError(f"unknown mechanism {_short(raw_name)}", pos)
     rest_pos = pos + rest_at
 
     def make(
@@ -330,7 +336,7 @@ def _parse_mechanism(token: str, pos: int) -> SpfMechanism:
 
     if kind is SpfMechanismKind.ALL:
         if rest:
-            raise RecordSyntaxError(f"'all' takes no argument (found {rest!r})", rest_pos)
+            raise RecordSyntaxError(f"'all' takes no argument (found {_short(rest)})", rest_pos)
         return make()
 
     if kind in (SpfMechanismKind.INCLUDE, SpfMechanismKind.EXISTS):
@@ -346,7 +352,7 @@ def _parse_mechanism(token: str, pos: int) -> SpfMechanism:
         if not rest:
             return make()
         if not rest.startswith(":"):
-            raise RecordSyntaxError(f"unexpected {rest!r} after 'ptr'", rest_pos)
+            raise RecordSyntaxError(f"unexpected {_short(rest)} after 'ptr'", rest_pos)
         _validate_domain_spec(rest[1:], rest_pos + 1, name)
         return make(rest[1:])
 
@@ -362,13 +368,13 @@ def _parse_mechanism(token: str, pos: int) -> SpfMechanism:
             cidr_pos = rest_pos + tail.start()
             _validate_domain_spec(spec, rest_pos + 1, name)
         elif rest and not rest.startswith("/"):
-            raise RecordSyntaxError(f"unexpected {rest!r} after '{name}'", rest_pos)
+            raise RecordSyntaxError(f"unexpected {_short(rest)} after '{name}'", rest_pos)
         cidr4 = cidr6 = None
         if cidr_text:
             dual = _DUAL_CIDR_TAIL.fullmatch(cidr_text)
             if dual is None or not cidr_text.startswith("/"):
                 raise RecordSyntaxError(
-                    f"invalid prefix length {cidr_text!r} after '{name}' "
+                    f"invalid prefix length {_short(cidr_text)} after '{name}' "
                     "(expected /N, //N or /N//N)",
                     cidr_pos,
                 )
@@ -396,7 +402,9 @@ def _parse_mechanism(token: str, pos: int) -> SpfMechanism:
     except ValueError:
         other = _other_family(addr, v4)
         hint = f" (this is an {other} address: use ip{'6' if v4 else '4'}:)" if other else ""
-        raise RecordSyntaxError(f"invalid {family} address {addr!r}{hint}", addr_pos) from None
+        raise RecordSyntaxError(
+            f"invalid {family} address {_short(addr)}{hint}", addr_pos
+        ) from None
     del parsed
     prefix: int | None = None
     if slash:

@@ -233,7 +233,8 @@ def validate_macro_string(text: str, *, explanation: bool = False, offset: int =
                 )
             if letter in _EXP_ONLY_LETTERS and not explanation:
                 raise RecordSyntaxError(
-                    f"macro {_short('%{' + body + '}')} is allowed only in explanation text (RFC 7208 §7.2)",
+                    f"macro {_short('%{' + body + '}')} is allowed only in explanation text "
+                    "(RFC 7208 §7.2)",
                     offset + i,
                 )
             digits = m.group(2)

@@ -320,6 +320,11 @@ def _parse_mechanism(token: str, pos: int) -> SpfMechanism:
     rest = token[rest_at:]
     if not raw_name:
         raise RecordSyntaxError(f"missing mechanism name in {_short(token)}", pos)
+    for i, ch in enumerate(raw_name):
+        if not "\x21" <= ch <= "\x7e":
+            raise RecordSyntaxError(
+                f"character not allowed here: {_describe_char(ch)}", pos + body_at + i
+            )
     if rest.startswith("=") and _MODIFIER.match(token, body_at):
         raise RecordSyntaxError(f"modifier {raw_name!r} cannot have a qualifier", pos)
     kind = _MECH_NAMES.get(name)

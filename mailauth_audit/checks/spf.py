@@ -30,6 +30,7 @@ from ..records.spf import (
     SpfModifier,
     SpfQualifier,
     SpfRecord,
+    expand_domain_macros,
     is_spf_record,
     parse_spf,
 )
@@ -144,18 +145,29 @@ def _lower(name: str) -> str:
     return name.rstrip(".").lower()
 
 
+def _target(spec: str | None, own: str) -> str | None:
+    """The name a term looks up in the record of `own`; None when macros need a message."""
+    if spec is None:
+        return own
+    if "%" not in spec:
+        return _lower(spec)
+    expanded = expand_domain_macros(spec, own)
+    return _lower(expanded) if expanded else None
+
+
 def _targets(record: SpfRecord, own: str) -> Iterator[tuple[SpfNodeKind, str]]:
-    """The (kind, name) lookups a record's evaluated terms make; macro targets excluded."""
+    """The (kind, name) lookups a record's evaluated terms make; message-macro targets
+    excluded."""
     for mech in record.evaluated_mechanisms:
-        if not mech.counts_lookup or mech.has_macros:
+        kind = SpfNodeKind(mech.kind.value) if mech.counts_lookup else None
+        target = _target(mech.domain_spec, own)
+        if kind is None or kind is SpfNodeKind.PTR or target is None:
             continue
-        kind = SpfNodeKind(mech.kind.value)
-        if kind is SpfNodeKind.PTR:
-            continue
-        yield kind, _lower(mech.domain_spec) if mech.domain_spec else own
+        yield kind, target
     redirect = record.effective_redirect
-    if redirect is not None and not redirect.has_macros:
-        yield SpfNodeKind.REDIRECT, _lower(redirect.value)
+    target = _target(redirect.value, own) if redirect is not None else None
+    if target is not None:
+        yield SpfNodeKind.REDIRECT, target
 
 
 async def _fetch_txt(ctx: CheckContext, name: str) -> _TxtFetch:
@@ -209,8 +221,6 @@ class _TreeBuilder:
         path: tuple[str, ...],
     ) -> SpfNode:
         base = 0 if kind is SpfNodeKind.ROOT else 1
-        if "%" in name:
-            return _leaf(kind, name, mech_term, position, SpfNodeStatus.MACRO)
         if name in path:
             return _leaf(kind, name, mech_term, position, SpfNodeStatus.LOOP)
         fetch = self.fetched.get(name)
@@ -253,14 +263,12 @@ class _TreeBuilder:
                 children.append(self.term_node(mech, name, inner))
         redirect = record.effective_redirect
         if redirect is not None:
+            target = _target(redirect.value, name)
+            kind_r = SpfNodeKind.REDIRECT
             children.append(
-                self.record_node(
-                    SpfNodeKind.REDIRECT,
-                    _lower(redirect.value) if not redirect.has_macros else redirect.value,
-                    redirect.text,
-                    redirect.position,
-                    inner,
-                )
+                _leaf(kind_r, redirect.value, redirect.text, redirect.position, SpfNodeStatus.MACRO)
+                if target is None
+                else self.record_node(kind_r, target, redirect.text, redirect.position, inner)
             )
         lookups = len(children)
         total = base + sum(c.total_lookups for c in children)
@@ -284,10 +292,10 @@ class _TreeBuilder:
 
     def term_node(self, mech: SpfMechanism, own: str, path: tuple[str, ...]) -> SpfNode:
         kind = SpfNodeKind(mech.kind.value)
-        target = mech.domain_spec if mech.domain_spec is not None else own
-        if mech.has_macros:
-            return _leaf(kind, target, mech.text, mech.position, SpfNodeStatus.MACRO)
-        target = _lower(target)
+        target = _target(mech.domain_spec, own)
+        if target is None:
+            spec = mech.domain_spec or own
+            return _leaf(kind, spec, mech.text, mech.position, SpfNodeStatus.MACRO)
         if kind is SpfNodeKind.INCLUDE:
             return self.record_node(kind, target, mech.text, mech.position, path)
         if kind is SpfNodeKind.PTR:

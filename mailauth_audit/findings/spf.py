@@ -259,7 +259,7 @@ ANSWER_TOO_LARGE = FindingSpec(
     severity=Severity.LOW,
     check=_SPF,
     title="The TXT answer for the domain exceeds 512 bytes",
-    detail="The TXT records at {domain} ({count} records) make a DNS answer of about {size} "
+    detail="The TXT records at {domain} (count: {count}) make a DNS answer of about {size} "
     "bytes, more than 512: receivers must retry over TCP or EDNS0, and some SPF lookups "
     "fail as temperror.",
     remediation="Remove TXT records that are no longer needed (old verification tokens) and "

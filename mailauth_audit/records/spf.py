@@ -253,6 +253,48 @@ def validate_macro_string(text: str, *, explanation: bool = False, offset: int =
     return ends_with_macro
 
 
+_MACRO = re.compile(r"%\{([A-Za-z])(\d*)([rR]?)([.\-+,/_=]*)\}|%%|%_|%-")
+
+
+def expand_domain_macros(spec: str, domain: str) -> str | None:
+    """Expand a valid domain-spec whose only macros are `%{d}` forms, `%%`, `%_` and `%-`.
+
+    `%{d}` is the domain being evaluated, which an audit knows; every other letter depends on
+    the message (sender, IP, HELO), so such specs return None. Follows §7.3: split on the
+    delimiters (default "."), reverse with `r`, keep the rightmost N parts, join with ".",
+    and cut labels off the left while the name exceeds 253 characters.
+    """
+    unknown = False
+
+    def one(m: re.Match[str]) -> str:
+        nonlocal unknown
+        token = m.group(0)
+        if token == "%%":
+            return "%"
+        if token == "%_":
+            return " "
+        if token == "%-":
+            return "%20"
+        if m.group(1).lower() != "d":
+            unknown = True
+            return ""
+        delimiters = m.group(4) or "."
+        parts = re.split("[" + re.escape(delimiters) + "]", domain)
+        if m.group(3):
+            parts.reverse()
+        if m.group(2):
+            parts = parts[-int(m.group(2)) :]
+        return ".".join(parts)
+
+    expanded = _MACRO.sub(one, spec)
+    if unknown:
+        return None
+    expanded = expanded.rstrip(".")
+    while len(expanded) > 253 and "." in expanded:
+        expanded = expanded.split(".", 1)[1]
+    return expanded
+
+
 def _validate_domain_spec(spec: str, offset: int, what: str) -> None:
     """§7.1 domain-spec, plus DNS label sanity for macro-free names."""
     if not spec:
@@ -490,6 +532,7 @@ __all__ = [
     "SpfQualifier",
     "SpfRecord",
     "SpfTerm",
+    "expand_domain_macros",
     "is_spf_record",
     "parse_spf",
     "validate_macro_string",

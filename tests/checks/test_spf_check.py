@@ -100,6 +100,8 @@ redirall.test.         IN TXT "v=spf1 -all redirect=_spf.prov.test"
 asmod.test.            IN TXT "v=spf1 include=_spf.prov.test ip4:192.0.2.1 -all"
 macro.test.            IN TXT ( "v=spf1 exists:%{i}._spf.macro.test include:%{d}.x.macro.test "
                                 "redirect=%{d}.r.macro.test" )
+macro.test.x.macro.test. IN TXT "v=spf1 ip4:192.0.2.1 -all"
+macro.test.r.macro.test. IN TXT "v=spf1 -all"
 typo.test.             IN TXT "v=spf1 inclde:_spf.prov.test -all"
 mxmany.test.           IN TXT "v=spf1 mx -all"
 looksalike.test.       IN TXT "v=spf1\tmx -all"
@@ -282,14 +284,26 @@ def test_mx_with_more_than_ten_names() -> None:
     assert f.severity is Severity.HIGH and "11" in f.detail
 
 
-def test_macros_are_counted_but_not_queried() -> None:
+def test_message_macros_are_counted_but_not_queried_and_d_is_expanded() -> None:
+    # Given exists:%{i}… (needs the client IP) and include/redirect with %{d} (the domain
+    # being evaluated, which the audit knows). Then %{i} is counted, marked and not asked;
+    # %{d} is expanded and followed like any name.
     resolver = CountingResolver(ZONE)
     facts, findings = run("macro.test", resolver=resolver)
     assert facts.dns_lookups == 3
     assert facts.tree is not None
-    assert [c.status for c in facts.tree.children] == [SpfNodeStatus.MACRO] * 3
-    assert [name for name, _ in resolver.asked] == ["macro.test"]
-    assert "spf.macro_unresolved" in codes(findings)
+    assert [(c.status, c.domain) for c in facts.tree.children] == [
+        (SpfNodeStatus.MACRO, "%{i}._spf.macro.test"),
+        (SpfNodeStatus.OK, "macro.test.x.macro.test"),
+        (SpfNodeStatus.OK, "macro.test.r.macro.test"),
+    ]
+    assert {name for name, _ in resolver.asked} == {
+        "macro.test",
+        "macro.test.x.macro.test",
+        "macro.test.r.macro.test",
+    }
+    f = by_code(findings, "spf.macro_unresolved")
+    assert "exists:%{i}" in f.detail and "%{d}" not in f.detail
     assert "spf.no_all" not in codes(findings)
 
 

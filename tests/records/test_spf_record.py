@@ -15,6 +15,7 @@ from mailauth_audit.records.spf import (
     SpfMechanismKind,
     SpfModifier,
     SpfQualifier,
+    expand_domain_macros,
     is_spf_record,
     parse_spf,
     validate_macro_string,
@@ -234,6 +235,30 @@ def test_macro_strings(text: str, explanation: bool, error_at: int | None) -> No
         with pytest.raises(RecordSyntaxError) as info:
             validate_macro_string(text, explanation=explanation)
         assert info.value.position == error_at
+
+
+@pytest.mark.parametrize(
+    ("spec", "domain", "expanded"),
+    [
+        ("_spf.%{d}", "example.com", "_spf.example.com"),
+        ("%{d2}.x.example", "a.b.example.com", "example.com.x.example"),
+        ("%{dr}.x.example", "a.b.c", "c.b.a.x.example"),
+        ("%{d1r}.x.example", "a.b.c", "a.x.example"),
+        ("%{d-}.x.example", "a-b.example", "a.b.example.x.example"),
+        ("%{D}%%.x.example", "e.test", "e.test%.x.example"),
+        ("%{d}.", "example.com", "example.com"),
+        ("%{ir}.%{d}", "example.com", None),
+        ("%{l}.%{d}", "example.com", None),
+        ("x." * 120 + "%{d}", "example.com", "x." * 120 + "example.com"),
+        (  # 261 characters: cut from the left to fit 253 (§7.3)
+            "a" * 60 + "." + "b" * 60 + ".%{d}.%{d}",
+            "c" * 60 + ".example",
+            "b" * 60 + "." + "c" * 60 + ".example." + "c" * 60 + ".example",
+        ),
+    ],
+)
+def test_expand_domain_macros(spec: str, domain: str, expanded: str | None) -> None:
+    assert expand_domain_macros(spec, domain) == expanded
 
 
 # --- property tests ------------------------------------------------------------------------

@@ -1,0 +1,148 @@
+"""One cache for the whole run: what 10,000 domains share (a provider's SPF include, its MX
+hosts) is asked once.
+
+- Answers, including NXDOMAIN and NODATA, are kept for their TTL (capped by `max_ttl`).
+- Identical questions in flight are coalesced: one upstream query, every waiter gets its
+  answer or the very same exception. A waiter that is cancelled does not cancel the others;
+  if the task that sent the query is cancelled while others wait, the query goes on for them.
+- Errors are never cached: the next identical question is asked again.
+- At most `max_entries` answers are kept, least recently used evicted first, so a long run's
+  memory stays flat.
+- Each upstream question is counted into the current `count_queries()` block (see stats.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .base import Answer, Resolver, RRType, normalize_qname
+from .stats import note_upstream_query
+
+__all__ = ["DEFAULT_MAX_ENTRIES", "DEFAULT_MAX_TTL", "CacheStats", "CachingResolver"]
+
+DEFAULT_MAX_ENTRIES = 250_000  # ~15 questions x 100,000 domains, minus what is shared
+DEFAULT_MAX_TTL = 86_400
+
+_Key = tuple[str, RRType]
+
+
+@dataclass
+class CacheStats:
+    upstream_queries: int = 0  # questions passed to the inner resolver
+    hits: int = 0  # answered from the cache
+    coalesced: int = 0  # joined an identical question already in flight
+    errors: int = 0  # upstream questions that ended in an exception
+    evictions: int = 0  # entries dropped to respect max_entries
+
+
+class _Flight:
+    __slots__ = ("future", "waiters")
+
+    def __init__(self, future: asyncio.Future[Answer]) -> None:
+        self.future = future
+        self.waiters = 0
+
+
+class CachingResolver:
+    """Wraps any Resolver. `clock` (seconds, monotonic) is injectable for tests."""
+
+    def __init__(
+        self,
+        inner: Resolver,
+        *,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+        max_ttl: int = DEFAULT_MAX_TTL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self.inner = inner
+        self.max_entries = max_entries
+        self.max_ttl = max_ttl
+        self.stats = CacheStats()
+        self._clock = clock
+        self._cache: OrderedDict[_Key, tuple[float, Answer]] = OrderedDict()
+        self._inflight: dict[_Key, _Flight] = {}
+
+    def __len__(self) -> int:
+        return len(self._cache)
+
+    def clear(self) -> None:
+        self._cache.clear()
+
+    async def resolve(self, name: str, rdtype: RRType) -> Answer:
+        key = (normalize_qname(name), RRType(rdtype))
+        entry = self._cache.get(key)
+        if entry is not None:
+            if entry[0] > self._clock():
+                self._cache.move_to_end(key)
+                self.stats.hits += 1
+                return entry[1]
+            del self._cache[key]
+        flight = self._inflight.get(key)
+        if flight is not None:
+            self.stats.coalesced += 1
+            flight.waiters += 1
+            # shield: a waiter's cancellation must not cancel the shared future
+            return await asyncio.shield(flight.future)
+        return await self._fetch(key)
+
+    async def _fetch(self, key: _Key) -> Answer:
+        loop = asyncio.get_running_loop()
+        flight = _Flight(loop.create_future())
+        self._inflight[key] = flight
+        self.stats.upstream_queries += 1
+        note_upstream_query()
+        try:
+            answer = await self.inner.resolve(*key)
+        except asyncio.CancelledError:
+            if flight.waiters:  # others still want it: let the query finish for them
+                task = loop.create_task(self.inner.resolve(*key))
+                task.add_done_callback(lambda t: self._land(key, flight, t))
+            else:
+                self._inflight.pop(key, None)
+                flight.future.cancel()
+            raise
+        except Exception as exc:
+            self._fail(key, flight, exc)
+            raise
+        self._succeed(key, flight, answer)
+        return answer
+
+    def _land(self, key: _Key, flight: _Flight, task: asyncio.Task[Answer]) -> None:
+        if task.cancelled():
+            self._inflight.pop(key, None)
+            flight.future.cancel()
+        elif (exc := task.exception()) is not None:
+            self._fail(key, flight, exc)
+        else:
+            self._succeed(key, flight, task.result())
+
+    def _fail(self, key: _Key, flight: _Flight, exc: BaseException) -> None:
+        self.stats.errors += 1
+        if self._inflight.get(key) is flight:
+            del self._inflight[key]
+        if not flight.future.done():
+            flight.future.set_exception(exc)
+            flight.future.exception()  # retrieved: no "never retrieved" noise without waiters
+
+    def _succeed(self, key: _Key, flight: _Flight, answer: Answer) -> None:
+        if self._inflight.get(key) is flight:
+            del self._inflight[key]
+        if not flight.future.done():
+            flight.future.set_result(answer)
+        ttl = min(answer.ttl, self.max_ttl)
+        if ttl <= 0:
+            return
+        self._cache[key] = (self._clock() + ttl, answer)
+        self._cache.move_to_end(key)
+        while len(self._cache) > self.max_entries:
+            self._cache.popitem(last=False)
+            self.stats.evictions += 1
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

@@ -1,0 +1,331 @@
+"""Real DNS servers on loopback for tests: nsd for zones, tiny Python servers for faults.
+
+nsd answers like the Internet's authoritative servers do (truncation past the EDNS size,
+NXDOMAIN vs NODATA, CNAME chains). What nsd cannot be made to do (never answer, SERVFAIL,
+REFUSED, send garbage, answer with the wrong id) the `FaultServer` threads below do. Every
+server listens on 127.0.0.1 or ::1 only and is stopped by its own handle at teardown.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import dns.rrset
+
+NSD = shutil.which("nsd") or ("/usr/sbin/nsd" if os.path.exists("/usr/sbin/nsd") else None)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port free for both UDP and TCP right now (a server may still lose a race for it)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for _ in range(50):
+        with socket.socket(family, socket.SOCK_DGRAM) as udp:
+            udp.bind((host, 0))
+            port = udp.getsockname()[1]
+            with socket.socket(family, socket.SOCK_STREAM) as tcp:
+                try:
+                    tcp.bind((host, port))
+                except OSError:
+                    continue
+                return port
+    raise RuntimeError("no free port on loopback")
+
+
+class NsdServer:
+    """nsd in the foreground (-d) with a private config in `workdir`; stop() ends its pid."""
+
+    def __init__(self, zones: Mapping[str, str], workdir: Path, host: str = "127.0.0.1"):
+        if NSD is None:
+            raise FileNotFoundError("nsd is not installed")
+        self.zones = dict(zones)
+        self.workdir = workdir
+        self.host = host
+        self.port = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def _config(self) -> str:
+        d = self.workdir
+        lines = [
+            "server:",
+            f"    ip-address: {self.host}",
+            f"    port: {self.port}",
+            f"    do-ip6: {'yes' if ':' in self.host else 'no'}",
+            f"    do-ip4: {'no' if ':' in self.host else 'yes'}",
+            "    server-count: 1",
+            '    username: ""',
+            '    chroot: ""',
+            f'    zonesdir: "{d}"',
+            '    database: ""',
+            f'    pidfile: "{d}/nsd.pid"',
+            f'    xfrdfile: "{d}/xfrd.state"',
+            f'    zonelistfile: "{d}/zone.list"',
+            f'    xfrdir: "{d}"',
+            f'    logfile: "{d}/nsd.log"',
+            "    verbosity: 1",
+            "    rrl-ratelimit: 0",
+            "    rrl-whitelist-ratelimit: 0",
+            "    zonefiles-write: 0",
+            "    tcp-count: 64",
+            "remote-control:",
+            "    control-enable: no",
+        ]
+        for i, origin in enumerate(self.zones):
+            lines += ["zone:", f"    name: {origin.rstrip('.')}", f'    zonefile: "{d}/z{i}.zone"']
+        return "\n".join(lines) + "\n"
+
+    def start(self, timeout: float = 10.0) -> tuple[str, int]:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        for i, text in enumerate(self.zones.values()):
+            (self.workdir / f"z{i}.zone").write_text(text)
+        last_log = ""
+        for _ in range(3):  # the free port may be taken between probing and binding
+            self.port = free_port(self.host)
+            conf = self.workdir / "nsd.conf"
+            conf.write_text(self._config())
+            self.proc = subprocess.Popen(
+                [NSD, "-d", "-c", str(conf)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            if self._wait_ready(timeout):
+                return self.host, self.port
+            last_log = self._log()
+            self.stop()
+        raise RuntimeError(f"nsd did not start:\n{last_log}")
+
+    def _log(self) -> str:
+        err = b""
+        if self.proc is not None and self.proc.poll() is not None and self.proc.stderr:
+            err = self.proc.stderr.read() or b""
+        log = self.workdir / "nsd.log"
+        return err.decode(errors="replace") + (log.read_text() if log.exists() else "")
+
+    def _wait_ready(self, timeout: float) -> bool:
+        origin = next(iter(self.zones), ".")
+        query = dns.message.make_query(origin, "SOA")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is None or self.proc.poll() is not None:
+                return False
+            try:
+                reply = dns.query.udp(query, self.host, port=self.port, timeout=0.2)
+            except (OSError, dns.exception.Timeout):
+                time.sleep(0.05)
+                continue
+            if reply.rcode() == dns.rcode.NOERROR and reply.answer:
+                return True
+            time.sleep(0.05)
+        return False
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        if proc.stderr:
+            proc.stderr.close()
+
+
+# --- fault servers --------------------------------------------------------------------------
+
+BEHAVIOURS = (
+    "silent",  # reads queries, never answers
+    "servfail",
+    "refused",
+    "formerr",  # rcode 1: an rcode the resolver cannot interpret
+    "truncate",  # TC on UDP with no answer; the full TXT answer over TCP
+    "one-hop",  # follows no CNAME: hopN.* -> CNAME hop(N-1).*, hop0.* -> A; ping.* <-> pong.*
+    "mismatch",  # first a reply with a wrong id, then one with a wrong question, then the answer
+    "malformed-truncated",  # ANCOUNT=1 but the record is cut short
+    "malformed-pointer-loop",  # the answer's owner name is a pointer to itself
+    "malformed-rdlength",  # an A record with 3 octets of RDATA
+    "malformed-rdata-overrun",  # RDLENGTH points past the end of the message
+)
+
+TCP_ONLY_TEXT = b"v=spf1 -all tcp-only"
+ANSWER_ADDRESS = "192.0.2.7"
+
+
+def _reply(query: dns.message.Message, rcode: int = 0) -> dns.message.Message:
+    reply = dns.message.make_response(query)
+    reply.set_rcode(rcode)
+    reply.flags |= dns.flags.AA
+    return reply
+
+
+def _answer(query: dns.message.Message) -> dns.message.Message:
+    """A for any name: ANSWER_ADDRESS; TXT: TCP_ONLY_TEXT; other types: NODATA."""
+    reply = _reply(query)
+    q = query.question[0]
+    if q.rdtype == dns.rdatatype.A:
+        reply.answer.append(dns.rrset.from_text(q.name, 60, "IN", "A", ANSWER_ADDRESS))
+    elif q.rdtype == dns.rdatatype.TXT:
+        text = '"' + TCP_ONLY_TEXT.decode() + '"'
+        reply.answer.append(dns.rrset.from_text(q.name, 60, "IN", "TXT", text))
+    return reply
+
+
+def _one_hop(query: dns.message.Message) -> dns.message.Message:
+    """Like an authoritative server whose CNAME targets are all in other zones: one hop only."""
+    name = query.question[0].name
+    first, rest = name.labels[0].decode(), dns.name.Name(name.labels[1:])
+    target = None
+    if first.startswith("hop") and first[3:].isdigit() and int(first[3:]) > 0:
+        target = dns.name.Name([f"hop{int(first[3:]) - 1}".encode()]).concatenate(rest)
+    elif first in ("ping", "pong"):
+        target = dns.name.Name([b"pong" if first == "ping" else b"ping"]).concatenate(rest)
+    if target is None:
+        return _answer(query)
+    reply = _reply(query)
+    reply.answer.append(dns.rrset.from_text(name, 60, "IN", "CNAME", target.to_text()))
+    return reply
+
+
+def _malformed(query_wire: bytes, kind: str) -> bytes:
+    """Header and question intact (so the reply is matched to its query), then garbage."""
+    qid = query_wire[:2]
+    end = 12
+    while query_wire[end] != 0:
+        end += 1 + query_wire[end]
+    question = query_wire[12 : end + 5]
+    header = qid + struct.pack("!HHHHH", 0x8180, 1, 1, 0, 0)
+    if kind == "malformed-truncated":
+        return header + question + b"\xc0\x0c\x00\x01"
+    if kind == "malformed-pointer-loop":
+        here = 12 + len(question)
+        owner = struct.pack("!H", 0xC000 | here)
+        return header + question + owner + struct.pack("!HHIH", 1, 1, 60, 4) + b"\x01\x02\x03\x04"
+    if kind == "malformed-rdlength":
+        return header + question + b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 3) + b"\x01\x02\x03"
+    if kind == "malformed-rdata-overrun":
+        return header + question + b"\xc0\x0c" + struct.pack("!HHIH", 16, 1, 60, 200) + b"\x03abc"
+    raise ValueError(kind)
+
+
+class FaultServer:
+    """A one-thread DNS server on loopback (UDP, plus TCP for "truncate") that misbehaves."""
+
+    def __init__(self, behaviour: str, host: str = "127.0.0.1") -> None:
+        if behaviour not in BEHAVIOURS:
+            raise ValueError(f"unknown behaviour {behaviour!r}")
+        self.behaviour = behaviour
+        self.host = host
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.udp = socket.socket(family, socket.SOCK_DGRAM)
+        self.udp.bind((host, 0))
+        self.port = self.udp.getsockname()[1]
+        self.tcp: socket.socket | None = None
+        if behaviour == "truncate":
+            self.tcp = socket.socket(family, socket.SOCK_STREAM)
+            self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.tcp.bind((host, self.port))
+            self.tcp.listen(16)
+        self.udp_queries = 0
+        self.tcp_queries = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.host, self.port
+
+    def start(self) -> FaultServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.udp.close()
+        if self.tcp is not None:
+            self.tcp.close()
+
+    def _serve(self) -> None:
+        import select
+
+        socks = [self.udp] + ([self.tcp] if self.tcp is not None else [])
+        while not self._stop.is_set():
+            ready, _, _ = select.select(socks, [], [], 0.05)
+            for sock in ready:
+                if sock is self.udp:
+                    data, peer = self.udp.recvfrom(65535)
+                    self.udp_queries += 1
+                    for reply in self._udp_replies(data):
+                        self.udp.sendto(reply, peer)
+                else:
+                    self._serve_tcp()
+
+    def _udp_replies(self, data: bytes) -> list[bytes]:
+        b = self.behaviour
+        if b == "silent":
+            return []
+        if b.startswith("malformed"):
+            return [_malformed(data, b)]
+        query = dns.message.from_wire(data)
+        if b == "servfail":
+            return [_reply(query, dns.rcode.SERVFAIL).to_wire()]
+        if b == "refused":
+            return [_reply(query, dns.rcode.REFUSED).to_wire()]
+        if b == "formerr":
+            return [_reply(query, dns.rcode.FORMERR).to_wire()]
+        if b == "truncate":
+            reply = _reply(query)
+            reply.flags |= dns.flags.TC
+            return [reply.to_wire()]
+        if b == "one-hop":
+            return [_one_hop(query).to_wire()]
+        # mismatch
+        wrong_id = _answer(query)
+        wrong_id.id = (query.id + 1) & 0xFFFF
+        other = dns.message.make_query("other." + str(query.question[0].name), "A")
+        other.id = query.id
+        wrong_question = _reply(other)
+        wrong_question.answer.append(
+            dns.rrset.from_text(other.question[0].name, 60, "IN", "A", "198.51.100.66")
+        )
+        return [wrong_id.to_wire(), wrong_question.to_wire(), _answer(query).to_wire()]
+
+    def _serve_tcp(self) -> None:
+        assert self.tcp is not None
+        conn, _ = self.tcp.accept()
+        with conn:
+            conn.settimeout(2)
+            try:
+                length = struct.unpack("!H", _recv_exactly(conn, 2))[0]
+                query = dns.message.from_wire(_recv_exactly(conn, length))
+            except (OSError, EOFError):
+                return
+            self.tcp_queries += 1
+            wire = _answer(query).to_wire()
+            conn.sendall(struct.pack("!H", len(wire)) + wire)
+
+
+def _recv_exactly(conn: socket.socket, n: int) -> bytes:
+    buf = b""
+    while len(buf) < n:
+        chunk = conn.recv(n - len(buf))
+        if not chunk:
+            raise EOFError
+        buf += chunk
+    return buf

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -350,9 +351,31 @@ def estimate_txt_answer_size(name: str, txt: tuple[TxtRecord, ...] | list[TxtRec
     return 12 + question + 12 * len(txt) + rdata
 
 
+_SPF_LOOKALIKE = re.compile(r"""[\s"']*v\s*=\s*spf\s*1""", re.IGNORECASE)
+_GLUED_TERM = re.compile(
+    r"[+\-~?]?(?:all|include|a|mx|ptr|ip4|ip6|exists)(?:[:/]|$)|(?:redirect|exp)=", re.IGNORECASE
+)
+
+
 def _looks_like_spf(text: str) -> bool:
-    probe = text.strip().strip('"').lstrip().lower()
-    return probe.startswith(("v=spf", "spf1", "v =spf", "v= spf")) and not is_spf_record(text)
+    """`v=spf1` with a tab, a leading space, quotes or spaces around `=`: meant as SPF, but
+    §4.5 makes receivers skip it. (`v=spf2.0/pra`, Sender ID, is something else.)"""
+    return bool(_SPF_LOOKALIKE.match(text)) and not is_spf_record(text)
+
+
+def _glued_joins(text: str, strings: tuple[str, ...]) -> list[int]:
+    """Offsets where two TXT strings were joined with no space into something that reads as
+    two terms (§3.3 joins them without adding one): `"…a.example" "include:…"`."""
+    out: list[int] = []
+    at = 0
+    for piece in strings[:-1]:
+        at += len(piece)
+        if not (0 < at < len(text)) or text[at - 1] == " " or text[at] == " ":
+            continue
+        end = text.find(" ", at)
+        if _GLUED_TERM.match(text[at : end if end >= 0 else len(text)]):
+            out.append(at)
+    return out
 
 
 class SpfCheck(Check[SpfResult]):
@@ -632,6 +655,21 @@ def _evaluate(facts: SpfResult) -> list[Finding]:
         )
         return out
     text = facts.record or ""
+    glued = _glued_joins(text, facts.record_strings)
+    if glued:
+        fixed = text
+        for at in reversed(glued):
+            fixed = fixed[:at] + " " + fixed[at:]
+        line = zone_txt_line(domain, fixed) if _valid(fixed) else fixed
+        out.append(
+            F.STRINGS_JOINED_WITHOUT_SPACE(
+                domain=domain,
+                count=len(facts.record_strings),
+                joins=", ".join(f"`{_context(text, at)}` (position {at})" for at in glued),
+                line=line,
+                evidence=(*facts.record_strings, text),
+            )
+        )
     if facts.syntax_error is not None:
         pos = facts.syntax_error_position or 0
         fixed = _typo_fix(text, pos, facts.syntax_error)
@@ -650,13 +688,14 @@ def _evaluate(facts: SpfResult) -> list[Finding]:
     record = _parsed(text)
     if record is None or facts.tree is None:  # saved facts from an older parser; judge nothing
         return out
-    out.extend(_record_findings(domain, record))
+    out.extend(_record_findings(domain, record, glued=bool(glued)))
     out.extend(_tree_findings(facts, record))
     return out
 
 
-def _record_findings(domain: str, record: SpfRecord) -> list[Finding]:
-    """Findings about the domain's own record text."""
+def _record_findings(domain: str, record: SpfRecord, *, glued: bool) -> list[Finding]:
+    """Findings about the domain's own record text. With strings glued together the text is
+    not what the author wrote, so no `all` may only mean it was glued to the term before."""
     out: list[Finding] = []
     all_mech = record.all
     if all_mech is not None:
@@ -684,7 +723,7 @@ def _record_findings(domain: str, record: SpfRecord) -> list[Finding]:
                     evidence=(record.text,),
                 )
             )
-    elif record.redirect is None:
+    elif record.redirect is None and not glued:
         out.append(
             F.NO_ALL(
                 domain=domain,

@@ -48,6 +48,19 @@ MULTIPLE_RECORDS = FindingSpec(
     references=("RFC 7208 §4.5", "RFC 7208 §3.2"),
 )
 
+STRINGS_JOINED_WITHOUT_SPACE = FindingSpec(
+    code="spf.strings_joined_without_space",
+    severity=Severity.HIGH,
+    check=_SPF,
+    title="SPF record split into strings that join without a space",
+    detail="The SPF record of {domain} is published as {count} strings. Receivers join them "
+    "with nothing in between, which glues two terms together at {joins}, changing what the "
+    "record says.",
+    remediation="End each string with a space where a term ends (or start the next one with "
+    "it): `{line}`",
+    references=("RFC 7208 §3.3",),
+)
+
 SYNTAX_ERROR = FindingSpec(
     code="spf.syntax_error",
     severity=Severity.HIGH,

@@ -107,6 +107,9 @@ mxmany.test.           IN TXT "v=spf1 mx -all"
 looksalike.test.       IN TXT "v=spf1\tmx -all"
 looksalike2.test.      IN TXT " v=spf1 -all"
 none.test.             IN A   192.0.2.1
+senderid.test.         IN TXT "spf2.0/pra ip4:192.0.2.1 ?all"
+glued.test.            IN TXT "v=spf1 ip4:192.0.2.1 include:_spf.prov.test" "-all"
+midsplit.test.         IN TXT "v=spf1 include:_spf.pro" "v.test -all"
 
 ; --- hostile --------------------------------------------------------------------------------
 script.test.           IN TXT "v=spf1 include:<script>alert(1)</script> -all"
@@ -345,6 +348,30 @@ def test_records_that_look_like_spf_but_are_ignored() -> None:
         assert by_code(findings, "spf.version_malformed").severity is Severity.HIGH
 
 
+def test_sender_id_records_are_not_mistaken_for_spf() -> None:
+    facts, findings = run("senderid.test")
+    assert facts.ignored_records == ()
+    assert codes(findings) == {"spf.missing"}
+
+
+def test_strings_joined_without_a_space() -> None:
+    # Given a record published as two strings, the second starting a new term with no space
+    # before it. Receivers join them as-is (§3.3): `include:_spf.prov.test-all`.
+    facts, findings = run("glued.test")
+    assert facts.record == "v=spf1 ip4:192.0.2.1 include:_spf.prov.test-all"
+    assert facts.record_strings == ("v=spf1 ip4:192.0.2.1 include:_spf.prov.test", "-all")
+    f = by_code(findings, "spf.strings_joined_without_space")
+    assert "position 43" in f.detail
+    assert '"v=spf1 ip4:192.0.2.1 include:_spf.prov.test -all"' in f.remediation
+    assert "spf.include_missing_record" in codes(findings)  # what the glue broke
+
+
+def test_a_split_inside_a_term_is_fine() -> None:
+    facts, findings = run("midsplit.test")
+    assert facts.record == "v=spf1 include:_spf.prov.test -all"
+    assert findings == []
+
+
 def test_multiple_records_are_merged_in_the_remediation() -> None:
     facts, findings = run("multiple.test")
     assert facts.record is None and len(facts.records_found) == 2 and facts.tree is None
@@ -571,7 +598,7 @@ def test_result_fits_the_json_schema_generator() -> None:
 
 # --- every record we propose is itself sound -------------------------------------------------
 
-_TXT_LINE = re.compile(r'(\S+)\. 3600 IN TXT ((?:"(?:[^"\\]|\\.)*"(?: |(?=`)))+)')
+_TXT_LINE = re.compile(r'([A-Za-z0-9_.-]+)\. 3600 IN TXT ((?:"(?:[^"\\]|\\.)*"(?: |(?=`)))+)')
 
 
 def _proposals(findings: list[Finding]) -> list[tuple[str, str]]:
@@ -586,7 +613,7 @@ def _proposals(findings: list[Finding]) -> list[tuple[str, str]]:
 PROPOSING = [
     "none.test", "multiple.test", "plusall.test", "bareall.test", "neutral.test",
     "softfail.test", "noall.test", "incplus.test", "ptr.test", "afterall.test", "asmod.test",
-    "typo.test",
+    "typo.test", "glued.test",
 ]  # fmt: skip
 
 
@@ -596,6 +623,7 @@ def test_proposed_records_parse_and_raise_no_high_finding(domain: str) -> None:
     proposals = _proposals(findings)
     assert proposals, f"no record proposed for {domain}"
     for owner, text in proposals:
+        assert owner == domain
         parse_spf(text)
         kept = [
             line
@@ -603,7 +631,8 @@ def test_proposed_records_parse_and_raise_no_high_finding(domain: str) -> None:
             if not (line.startswith(f"{owner}. ") and "v=spf1" in line)
         ]
         zone = "\n".join([*kept, zone_txt_line(owner, text)])
-        _, again = run(owner, zone)
+        facts, again = run(owner, zone)
+        assert facts.records_found == (text,)
         worst = [f.code for f in again if f.severity.rank >= Severity.HIGH.rank]
         assert worst == [], (owner, text, worst)
 

@@ -496,6 +496,12 @@ def _valid(text: str) -> bool:
     return True
 
 
+def _proposal(owner: str, text: str) -> str:
+    """ " Corrected record: `…`" when `text` is a valid record, else nothing: we never
+    propose a record that would itself be a syntax error."""
+    return f" Corrected record: `{zone_txt_line(owner, text)}`" if _valid(text) else ""
+
+
 def _replace_term(text: str, position: int, old: str, new: str) -> str:
     """Replace one term in place; with `new` empty, also drop the space before it."""
     if new:
@@ -614,7 +620,7 @@ def _evaluate(facts: SpfResult) -> list[Finding]:
             F.STRING_TOO_LONG(
                 domain=domain,
                 length=facts.longest_txt_string,
-                line=zone_txt_line(domain, facts.record or "v=spf1 -all"),
+                fix=_proposal(domain, facts.record or ""),
                 evidence=facts.records_found,
             )
         )
@@ -660,13 +666,12 @@ def _evaluate(facts: SpfResult) -> list[Finding]:
         fixed = text
         for at in reversed(glued):
             fixed = fixed[:at] + " " + fixed[at:]
-        line = zone_txt_line(domain, fixed) if _valid(fixed) else fixed
         out.append(
             F.STRINGS_JOINED_WITHOUT_SPACE(
                 domain=domain,
                 count=len(facts.record_strings),
                 joins=", ".join(f"`{_context(text, at)}` (position {at})" for at in glued),
-                line=line,
+                fix=_proposal(domain, fixed),
                 evidence=(*facts.record_strings, text),
             )
         )
@@ -709,7 +714,7 @@ def _record_findings(domain: str, record: SpfRecord, *, glued: bool) -> list[Fin
                     domain=domain,
                     terms=", ".join(f"`{t.text}`" for t in dead),
                     all_term=all_mech.text,
-                    line=zone_txt_line(domain, moved) if _valid(moved) else record.text,
+                    fix=_proposal(domain, moved),
                     evidence=(record.text,),
                 )
             )
@@ -743,7 +748,7 @@ def _record_findings(domain: str, record: SpfRecord, *, glued: bool) -> list[Fin
             F.MECHANISM_AS_MODIFIER(
                 domain=domain,
                 terms=", ".join(f"`{m.text}`" for m in misused),
-                line=zone_txt_line(domain, fixed) if _valid(fixed) else fixed,
+                fix=_proposal(domain, fixed),
                 evidence=(record.text,),
             )
         )

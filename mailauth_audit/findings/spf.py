@@ -57,7 +57,7 @@ STRINGS_JOINED_WITHOUT_SPACE = FindingSpec(
     "with nothing in between, which glues two terms together at {joins}, changing what the "
     "record says.",
     remediation="End each string with a space where a term ends (or start the next one with "
-    "it): `{line}`",
+    "it).{fix}",
     references=("RFC 7208 §3.3",),
 )
 
@@ -241,7 +241,7 @@ TERMS_AFTER_ALL = FindingSpec(
     title="SPF terms after `all` are never evaluated",
     detail="In the SPF record of {domain}, {terms} come after `{all_term}`; evaluation stops "
     "at `all`, so they have no effect.",
-    remediation="Move `{all_term}` to the end of the record (or remove the dead terms): `{line}`",
+    remediation="Move `{all_term}` to the end of the record (or remove the dead terms).{fix}",
     references=("RFC 7208 §5.1",),
 )
 
@@ -252,7 +252,7 @@ MECHANISM_AS_MODIFIER = FindingSpec(
     title="A mechanism is written as a modifier (`=` instead of `:`)",
     detail="The SPF record of {domain} contains {terms}: with `=` these are unknown modifiers, "
     "which receivers silently ignore, so the hosts they name are not authorised.",
-    remediation="Write them with `:`: `{line}`",
+    remediation="Write them with `:` instead of `=`.{fix}",
     references=("RFC 7208 §5", "RFC 7208 §6"),
 )
 
@@ -263,7 +263,7 @@ STRING_TOO_LONG = FindingSpec(
     title="A TXT character-string is longer than 255 bytes",
     detail="A TXT record at {domain} contains a character-string of {length} bytes; DNS allows "
     "at most 255, so this data is malformed and may be truncated or rejected.",
-    remediation="Split the record into quoted strings of at most 255 bytes each: `{line}`",
+    remediation="Split the record into quoted strings of at most 255 bytes each.{fix}",
     references=("RFC 7208 §3.3", "RFC 1035 §3.3"),
 )
 

@@ -11,6 +11,8 @@ import dns.message
 import dns.name
 import dns.rrset
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailauth_audit.checks.base import CheckContext, EvaluationContext, RunMemo
 from mailauth_audit.checks.spf import (
@@ -26,7 +28,7 @@ from mailauth_audit.errors import DnsTimeout
 from mailauth_audit.model import CheckId, Finding, Severity
 from mailauth_audit.options import AuditOptions, Limits
 from mailauth_audit.records.spf import parse_spf
-from mailauth_audit.resolver.base import Answer, RRType, TxtRecord
+from mailauth_audit.resolver.base import Answer, Rcode, RRType, TxtRecord
 from mailauth_audit.resolver.static import StaticResolver
 
 ZONE = r"""
@@ -741,3 +743,59 @@ def test_conformance_permerrors_become_high_findings() -> None:
             assert PERMERROR_CODES & codes(findings), (doc["file"], domain, codes(findings))
             checked += 1
     assert checked >= 8
+
+
+# --- any published bytes: findings, never a crash -------------------------------------------
+
+
+class OneTxtResolver:
+    """Answers the audited name with the given TXT strings; every other name is NXDOMAIN,
+    except names starting with "x", which have one A record, to reach the non-void paths."""
+
+    def __init__(self, strings: tuple[bytes, ...]) -> None:
+        self.strings = strings
+
+    async def resolve(self, name: str, rdtype: RRType) -> Answer:
+        name = name.rstrip(".").lower()
+        if name == "fuzz.test" and rdtype is RRType.TXT:
+            return Answer(name, rdtype, Rcode.NOERROR, (TxtRecord(self.strings),))
+        if name.startswith("x") and rdtype is RRType.A:
+            return Answer(name, rdtype, Rcode.NOERROR, ("192.0.2.1",))
+        return Answer(name, rdtype, Rcode.NXDOMAIN)
+
+    async def aclose(self) -> None:
+        return None
+
+
+_FUZZ_TOKENS = st.sampled_from(
+    [
+        b" ", b"  ", b"\t", b"-all", b"+all", b"?all", b"all", b"include:", b"redirect=",
+        b"a", b"mx", b"ptr", b"exists:", b"ip4:192.0.2.0/24", b"ip6:::1", b"x.test", b"y.test",
+        b"fuzz.test", b"%{d}", b"%{i}", b"%", b"/24", b"//64", b"=", b":", b"\xff", b"\xc3\xa4",
+        b'"', b"<script>", b"include=x.test", b"exp=x.test",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(_FUZZ_TOKENS, max_size=8).map(b"".join), min_size=1, max_size=3),
+    st.booleans(),
+)
+def test_any_published_bytes_give_findings_never_a_crash(
+    pieces: list[bytes], with_version: bool
+) -> None:
+    strings = tuple(pieces)
+    if with_version:
+        strings = (b"v=spf1 " + strings[0], *strings[1:])
+    check = SpfCheck()
+    ctx = CheckContext(domain="fuzz.test", resolver=OneTxtResolver(strings))  # type: ignore[arg-type]
+    facts = asyncio.run(check.collect(ctx))
+    findings = check.evaluate(facts, EvaluationContext(domain="fuzz.test"))
+    assert all(f.code.startswith("spf.") for f in findings)
+    if facts.syntax_error is not None:
+        assert facts.syntax_error_position is not None
+        assert "spf.syntax_error" in codes(findings)
+    for owner, text in _proposals(findings):
+        assert owner == "fuzz.test"
+        parse_spf(text)  # every record we propose parses

@@ -497,8 +497,8 @@ def _valid(text: str) -> bool:
 
 
 def _proposal(owner: str, text: str) -> str:
-    """ " Corrected record: `…`" when `text` is a valid record, else nothing: we never
-    propose a record that would itself be a syntax error."""
+    """A "Corrected record: …" sentence when `text` is a valid record, else nothing: we
+    never propose a record that would itself be a syntax error."""
     return f" Corrected record: `{zone_txt_line(owner, text)}`" if _valid(text) else ""
 
 

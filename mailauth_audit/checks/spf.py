@@ -239,22 +239,19 @@ class _TreeBuilder:
             else:
                 status = SpfNodeStatus.SYNTAX_ERROR
             err = fetch.error
-            return SpfNode(
+            return _node(
                 kind,
                 name,
                 mech_term,
                 position,
                 status,
-                fetch.spf_texts[0] if len(fetch.spf_texts) == 1 else None,
-                fetch.spf_texts,
-                0,
-                base,
-                void,
-                nxdomain,
-                None,
-                err.message if err else None,
-                err.position if err else None,
-                (),
+                record=fetch.spf_texts[0] if len(fetch.spf_texts) == 1 else None,
+                records_found=fetch.spf_texts,
+                total_lookups=base,
+                void=void,
+                nxdomain=nxdomain,
+                syntax_error=err.message if err else None,
+                syntax_error_position=err.position if err else None,
             )
         record = fetch.record
         inner = (*path, name)
@@ -273,22 +270,19 @@ class _TreeBuilder:
             )
         lookups = len(children)
         total = base + sum(c.total_lookups for c in children)
-        return SpfNode(
+        return _node(
             kind,
             name,
             mech_term,
             position,
             SpfNodeStatus.OK,
-            record.text,
-            fetch.spf_texts,
-            lookups,
-            total,
-            void,
-            nxdomain,
-            None,
-            None,
-            None,
-            tuple(children),
+            record=record.text,
+            records_found=fetch.spf_texts,
+            lookups=lookups,
+            total_lookups=total,
+            void=void,
+            nxdomain=nxdomain,
+            children=tuple(children),
         )
 
     def term_node(self, mech: SpfMechanism, own: str, path: tuple[str, ...]) -> SpfNode:
@@ -306,32 +300,64 @@ class _TreeBuilder:
             self.complete = False
             return _leaf(kind, target, mech.text, mech.position, SpfNodeStatus.TRUNCATED)
         status = SpfNodeStatus.VOID if probe.void else SpfNodeStatus.OK
-        return SpfNode(
+        return _node(
             kind,
             target,
             mech.text,
             mech.position,
             status,
-            None,
-            (),
-            0,
-            1,
-            probe.void,
-            probe.nxdomain,
-            probe.mx_names,
-            None,
-            None,
-            (),
+            total_lookups=1,
+            void=probe.void,
+            nxdomain=probe.nxdomain,
+            mx_names=probe.mx_names,
         )
+
+
+def _node(
+    kind: SpfNodeKind,
+    domain: str,
+    term: str | None,
+    position: int | None,
+    status: SpfNodeStatus,
+    *,
+    record: str | None = None,
+    records_found: tuple[str, ...] = (),
+    lookups: int = 0,
+    total_lookups: int = 0,
+    void: bool = False,
+    nxdomain: bool = False,
+    mx_names: int | None = None,
+    syntax_error: str | None = None,
+    syntax_error_position: int | None = None,
+    children: tuple[SpfNode, ...] = (),
+) -> SpfNode:
+    """SpfNode with defaults: the dataclass keeps every field required so the JSON schema
+    lists them all, and call sites name only what differs."""
+    return SpfNode(
+        kind=kind,
+        domain=domain,
+        term=term,
+        term_position=position,
+        status=status,
+        record=record,
+        records_found=records_found,
+        lookups=lookups,
+        total_lookups=total_lookups,
+        void=void,
+        nxdomain=nxdomain,
+        mx_names=mx_names,
+        syntax_error=syntax_error,
+        syntax_error_position=syntax_error_position,
+        children=children,
+    )
 
 
 def _leaf(
     kind: SpfNodeKind, name: str, term: str | None, position: int | None, status: SpfNodeStatus
 ) -> SpfNode:
+    """A node not followed further (loop, macro, cap, ptr): its term still costs a lookup."""
     total = 0 if kind is SpfNodeKind.ROOT else 1
-    return SpfNode(
-        kind, name, term, position, status, None, (), 0, total, False, False, None, None, None, ()
-    )
+    return _node(kind, name, term, position, status, total_lookups=total)
 
 
 def _wire_name_length(name: str) -> int:

@@ -153,7 +153,9 @@ def _target(spec: str | None, own: str) -> str | None:
     if "%" not in spec:
         return _lower(spec)
     expanded = expand_domain_macros(spec, own)
-    return _lower(expanded) if expanded else None
+    if not expanded or any(not 0 < len(label) <= 63 for label in expanded.split(".")):
+        return None  # needs the message, or expands to a name DNS cannot carry: not asked
+    return _lower(expanded)
 
 
 def _targets(record: SpfRecord, own: str) -> Iterator[tuple[SpfNodeKind, str]]:

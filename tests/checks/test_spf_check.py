@@ -104,6 +104,7 @@ macro.test.            IN TXT ( "v=spf1 exists:%{i}._spf.macro.test include:%{d}
                                 "redirect=%{d}.r.macro.test" )
 macro.test.x.macro.test. IN TXT "v=spf1 ip4:192.0.2.1 -all"
 macro.test.r.macro.test. IN TXT "v=spf1 -all"
+emptylabel.test.       IN TXT "v=spf1 include:%{d}..x.test -all"
 typo.test.             IN TXT "v=spf1 inclde:_spf.prov.test -all"
 mxmany.test.           IN TXT "v=spf1 mx -all"
 looksalike.test.       IN TXT "v=spf1\tmx -all"
@@ -310,6 +311,14 @@ def test_message_macros_are_counted_but_not_queried_and_d_is_expanded() -> None:
     f = by_code(findings, "spf.macro_unresolved")
     assert "exists:%{i}" in f.detail and "%{d}" not in f.detail
     assert "spf.no_all" not in codes(findings)
+
+
+def test_a_macro_that_expands_to_an_impossible_name_is_not_asked() -> None:
+    resolver = CountingResolver(ZONE)
+    facts, _ = run("emptylabel.test", resolver=resolver)
+    assert facts.tree is not None and facts.tree.children[0].status is SpfNodeStatus.MACRO
+    assert facts.dns_lookups == 1
+    assert resolver.asked == [("emptylabel.test", RRType.TXT)]
 
 
 def test_terms_after_all_and_redirect_next_to_all_are_not_counted() -> None:

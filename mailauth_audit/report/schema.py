@@ -150,3 +150,10 @@ def committed_schema() -> dict[str, Any]:
     """The schema shipped with the package (what `mailauth-audit schema` prints)."""
     text = resources.files("mailauth_audit.report").joinpath("schema.json").read_text("utf-8")
     return json.loads(text)  # type: ignore[no-any-return]
+
+
+if __name__ == "__main__":  # regenerate the committed file: python -m mailauth_audit.report.schema
+    target = resources.files("mailauth_audit.report").joinpath("schema.json")
+    with resources.as_file(target) as path:
+        path.write_text(schema_text(build_schema()), encoding="utf-8")
+        print(f"wrote {path}")

@@ -1,5 +1,47 @@
 """DNS access for the checks: one async `Resolver` protocol and its implementations."""
 
-from .base import Answer, MxRecord, Rcode, RecordValue, Resolver, RRType, TxtRecord
+from __future__ import annotations
 
-__all__ = ["Answer", "MxRecord", "RRType", "Rcode", "RecordValue", "Resolver", "TxtRecord"]
+from typing import TYPE_CHECKING
+
+from .base import Answer, MxRecord, Rcode, RecordValue, Resolver, RRType, TxtRecord
+from .stats import QueryCounter, count_queries
+
+if TYPE_CHECKING:
+    from .caching import CachingResolver
+    from .factory import make_resolver, parse_nameserver
+    from .wire import WireResolver
+
+_LAZY = {
+    "CachingResolver": "caching",
+    "WireResolver": "wire",
+    "make_resolver": "factory",
+    "parse_nameserver": "factory",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Implementations load on first use, so importing the protocol stays cheap."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f".{module}", __name__), name)
+
+
+__all__ = [
+    "Answer",
+    "CachingResolver",
+    "MxRecord",
+    "QueryCounter",
+    "RRType",
+    "Rcode",
+    "RecordValue",
+    "Resolver",
+    "TxtRecord",
+    "WireResolver",
+    "count_queries",
+    "make_resolver",
+    "parse_nameserver",
+]

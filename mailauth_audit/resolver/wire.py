@@ -33,6 +33,7 @@ from ..errors import (
     DnsServfail,
     DnsTimeout,
     NetworkUnreachable,
+    ResolverError,
 )
 from ..options import Limits
 from .base import Answer, MxRecord, Rcode, RecordValue, RRType, TxtRecord, normalize_qname
@@ -421,6 +422,12 @@ class WireResolver:
     attempt waits `limits.dns_timeout` seconds and each server gets `limits.dns_attempts`
     tries. At most `limits.max_dns_in_flight` queries are on the wire at once. CNAME chains
     are followed to at most `limits.max_cname_hops` targets.
+
+    Outcomes: rcode NOERROR/NXDOMAIN -> `Answer`; SERVFAIL/REFUSED -> the next server is
+    asked, and when every server refused, `DnsServfail`/`DnsRefused` (the first server's);
+    no answer within all attempts -> `DnsTimeout`; ICMP unreachable from every server ->
+    `NetworkUnreachable`; other rcodes or malformed answers -> `DnsProtocolError`; a loop
+    or too many hops -> `DnsCnameLoop`. `stats` counts packets (WireStats).
     """
 
     def __init__(
@@ -529,8 +536,13 @@ class WireResolver:
         servers = self.nameservers
         unreachable: dict[int, str] = {}
         timed_out: set[int] = set()
+        # SERVFAIL or REFUSED from one server is final for that server only: another
+        # recursive resolver may have a working path (or an ACL that lets us in)
+        refusals: dict[int, ResolverError] = {}
         for attempt in range(self.attempts * len(servers)):
             index = attempt % len(servers)
+            if index in refusals:
+                continue
             async with self._semaphore:
                 qid = self._new_id()
                 try:
@@ -546,7 +558,9 @@ class WireResolver:
                     continue
                 except _ServerUnreachable as exc:
                     unreachable[index] = str(exc)
-                    if len(unreachable) == len(servers):
+                    if len(unreachable) + len(refusals) == len(servers):
+                        if refusals:
+                            raise refusals[min(refusals)] from None
                         where = ", ".join(_format_server(s) for s in servers)
                         raise NetworkUnreachable(
                             qname, rdtype.name, f"nothing listening at {where} ({exc})"
@@ -554,7 +568,15 @@ class WireResolver:
                     continue
                 finally:
                     self._ids.discard(qid)
-            return self._check_rcode(message, qname, rdtype)
+            unreachable.pop(index, None)
+            try:
+                return self._check_rcode(message, qname, rdtype)
+            except (DnsServfail, DnsRefused) as exc:
+                refusals[index] = exc
+                if len(unreachable) + len(refusals) == len(servers):
+                    raise refusals[min(refusals)] from None
+        if refusals:
+            raise refusals[min(refusals)]
         where = ", ".join(_format_server(servers[i]) for i in sorted(timed_out))
         detail = f"no answer from {where} within {self.timeout:g} s x {self.attempts}"
         if unreachable:

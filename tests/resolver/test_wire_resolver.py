@@ -365,3 +365,52 @@ def test_hops_across_queries_count_towards_the_limit(fault_server) -> None:  # t
     limits = Limits(dns_timeout=0.2, dns_attempts=1, max_cname_hops=3)
     with pytest.raises(DnsCnameLoop):
         ask(WireResolver([server.address], limits=limits), "hop4.example.test", RRType.A)
+
+
+@pytest.mark.nsd
+def test_make_resolver_end_to_end(nsd: tuple[str, int]) -> None:
+    from mailauth_audit.options import AuditOptions
+    from mailauth_audit.resolver.caching import CachingResolver
+    from mailauth_audit.resolver.factory import make_resolver
+    from mailauth_audit.resolver.stats import count_queries
+
+    host, port = nsd
+    resolver = make_resolver(AuditOptions(nameservers=(f"{host}:{port}",), limits=FAST))
+    assert isinstance(resolver, CachingResolver)
+
+    async def go() -> tuple[Answer, int]:
+        try:
+            with count_queries() as counter:
+                first = await resolver.resolve("example.test", RRType.MX)
+                again = await resolver.resolve("example.test", RRType.MX)
+                assert again is first
+            return first, counter.queries
+        finally:
+            await resolver.aclose()
+
+    answer, queries = asyncio.run(go())
+    assert answer.mx()[0] == MxRecord(10, "mx1.example.test")
+    assert queries == 1
+
+
+def test_servfail_from_one_server_tries_the_next(fault_server) -> None:  # type: ignore[no-untyped-def]
+    failing, working = fault_server("servfail"), fault_server("mismatch")
+    resolver = WireResolver([failing.address, working.address], limits=TINY)
+    assert ask(resolver, "x.example.test", RRType.A).records == ("192.0.2.7",)
+    assert failing.udp_queries == 1
+
+
+@pytest.mark.parametrize("attempts", [1, 3])
+def test_every_server_refusing_raises_the_first_servers_error(fault_server, attempts) -> None:  # type: ignore[no-untyped-def]
+    servfail, refused = fault_server("servfail"), fault_server("refused")
+    limits = Limits(dns_timeout=0.2, dns_attempts=attempts)
+    with pytest.raises(DnsServfail):
+        ask(WireResolver([servfail.address, refused.address], limits=limits), "x.test", RRType.A)
+    assert (servfail.udp_queries, refused.udp_queries) == (1, 1)  # a refusal is not retried
+
+
+def test_refusal_and_closed_port_is_the_refusal(fault_server, closed_port) -> None:  # type: ignore[no-untyped-def]
+    refused = fault_server("refused")
+    resolver = WireResolver([("127.0.0.1", closed_port), refused.address], limits=TINY)
+    with pytest.raises(DnsRefused):
+        ask(resolver, "x.test", RRType.A)

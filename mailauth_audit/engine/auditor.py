@@ -29,6 +29,7 @@ from ..model import (
 )
 from ..options import AuditOptions
 from ..resolver.base import Resolver
+from ..resolver.caching import CachingResolver
 from ..resolver.factory import make_resolver
 from ..resolver.stats import count_queries
 from ..version import __version__
@@ -63,7 +64,12 @@ class Auditor:
     def __init__(self, options: AuditOptions | None = None, resolver: Resolver | None = None):
         self.options = options or AuditOptions()
         self._owns_resolver = resolver is None
-        self.resolver: Resolver = resolver if resolver is not None else make_resolver(self.options)
+        if resolver is None:
+            resolver = make_resolver(self.options)
+        elif not isinstance(resolver, CachingResolver):
+            # every domain of a run shares one cache, and per-domain query counts come from it
+            resolver = CachingResolver(resolver)
+        self.resolver: Resolver = resolver
         self.memo = RunMemo()
 
     async def aclose(self) -> None:

@@ -111,6 +111,9 @@ class TextRenderer(Renderer):
         record = getattr(result, "record", None)
         if isinstance(record, str):
             return record if len(record) <= 90 else record[:87] + "..."
+        found = getattr(result, "records_found", None)
+        if isinstance(found, tuple) and outcome.check in (CheckId.SPF, CheckId.DMARC):
+            return f"{len(found)} records published, one allowed" if found else "no record"
         if outcome.check is CheckId.MX:
             hosts = getattr(result, "hosts", ())
             if getattr(result, "null_mx", False):

@@ -1,0 +1,63 @@
+"""CSV: one row per domain, for spreadsheets and pipelines that want a flat table.
+
+`CSV_COLUMNS` and `domain_csv_row` are public so that every CSV the tool writes (this
+renderer, bulk-audit result files) has the same columns in the same order. The JSON stays the
+complete form; a row only says how each check ended, the grade and how many findings of each
+severity there are.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from ..model import CheckId, DomainReport, Severity
+from .score import score_domain
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "domain",
+    "status",
+    "grade",
+    "score",
+    "score_complete",
+    *(f"{cid.value}_status" for cid in CheckId),
+    *(f"findings_{sev.value}" for sev in Severity),
+    "dns_queries",
+    "error",
+)
+
+
+def _cell(text: str) -> str:
+    """Neutralise spreadsheet formulas: DNS names and error messages are written by others."""
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def domain_csv_row(report: DomainReport) -> dict[str, str]:
+    """One domain as a row keyed by `CSV_COLUMNS` (every value a string; "" when absent)."""
+    s = score_domain(report)
+    row: dict[str, str] = {
+        "domain": _cell(report.domain),
+        "status": report.status.value,
+        "grade": s.grade or "",
+        "score": "" if s.score is None else str(s.score),
+        "score_complete": "true" if s.complete else "false",
+        "dns_queries": str(report.dns_queries),
+        "error": _cell(report.error or ""),
+    }
+    for cid in CheckId:
+        outcome = report.checks.get(cid)
+        row[f"{cid.value}_status"] = outcome.status.value if outcome else ""
+    for sev in Severity:
+        row[f"findings_{sev.value}"] = str(getattr(s, sev.value))
+    return row
+
+
+def csv_text(reports: list[DomainReport] | tuple[DomainReport, ...]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for report in reports:
+        writer.writerow(domain_csv_row(report))
+    return buf.getvalue()

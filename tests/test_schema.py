@@ -4,31 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest
+from fixture_zone import FIXTURE_DOMAINS, ZONE
 
 from mailauth_audit.asyncapi import audit_domains
 from mailauth_audit.report.renderers import JsonRenderer
 from mailauth_audit.report.schema import build_schema, committed_schema
 from mailauth_audit.resolver.static import StaticResolver
 
-ZONE = (Path(__file__).parent / "zones" / "example.zone").read_text()
-ALL_FIXTURE_DOMAINS = [
-    "good.example",
-    "nomail.example",
-    "weak.example",
-    "broken.example",
-    "toomany.example",
-    "sub.org.example",
-    "hostile.example",
-    "bigtxt.example",
-    "implicit.example",
-    "loopy.example",
-    "missing.example",
-    "not a domain",
-]
+ALL_FIXTURE_DOMAINS = [*FIXTURE_DOMAINS, "not a domain"]
 
 
 def test_committed_schema_is_generated_from_the_model() -> None:

@@ -17,11 +17,9 @@ from typing import Any
 
 import jsonschema
 import pytest
+from fixture_zone import FIXTURE_DOMAINS, ZONE, ZONE_FILE
 
 from mailauth_audit.report.schema import committed_schema
-
-ZONE_FILE = Path(__file__).parent.parent / "zones" / "example.zone"
-ZONE = ZONE_FILE.read_text()
 
 
 def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -114,21 +112,6 @@ def test_user_selector_is_probed(ns: str, tmp_path: Path) -> None:
     }
     assert sels["brand2026"]["key_bits"] == 2048
     assert "selector1" in sels
-
-
-FIXTURE_DOMAINS = [
-    "good.example",
-    "nomail.example",
-    "weak.example",
-    "broken.example",
-    "toomany.example",
-    "sub.org.example",
-    "hostile.example",
-    "bigtxt.example",
-    "implicit.example",
-    "loopy.example",
-    "missing.example",
-]
 
 
 def test_zone_file_audit_gives_the_same_verdicts_as_the_network(ns: str, tmp_path: Path) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
+from fixture_zone import ZONE
 
 from mailauth_audit.asyncapi import audit_domain, audit_domains
 from mailauth_audit.checks.base import EvaluationContext
@@ -21,8 +21,6 @@ from mailauth_audit.model import (
 )
 from mailauth_audit.options import AuditOptions, Limits
 from mailauth_audit.resolver.static import StaticResolver
-
-ZONE = (Path(__file__).parent.parent / "zones" / "example.zone").read_text()
 
 
 def run(coro):  # type: ignore[no-untyped-def]

@@ -18,6 +18,7 @@ from ..model import (
     DomainStatus,
     Severity,
 )
+from .score import grade_label, score_domain
 from .serialize import run_to_json
 
 
@@ -97,6 +98,7 @@ class TextRenderer(Renderer):
             for rem_line in f.remediation.splitlines():
                 lines.append(f"           fix: {_printable(rem_line)}")
         lines.append("")
+        lines.append(f"  Grade {grade_label(score_domain(report))}")
         lines.append(f"  ({report.dns_queries} DNS queries)")
         return "\n".join(lines) + "\n"
 

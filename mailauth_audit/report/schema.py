@@ -15,6 +15,8 @@ from importlib import resources
 from typing import Any
 
 from ..model import CheckError, CheckId, CheckStatus, DomainStatus, Finding
+from .checklist import ProviderChecklist
+from .score import DomainScore
 from .serialize import SCHEMA_VERSION
 
 _SCALARS: dict[Any, dict[str, Any]] = {
@@ -115,8 +117,20 @@ def build_schema() -> dict[str, Any]:
                 "additionalProperties": False,
             },
             "findings": {"type": "array", "items": finding},
+            "score": b.dataclass_ref(DomainScore),
+            "checklist": b.dataclass_ref(ProviderChecklist),
         },
-        "required": ["domain", "input", "status", "error", "dns_queries", "checks", "findings"],
+        "required": [
+            "domain",
+            "input",
+            "status",
+            "error",
+            "dns_queries",
+            "checks",
+            "findings",
+            "score",
+            "checklist",
+        ],
         "additionalProperties": False,
     }
     return {

@@ -13,8 +13,10 @@ from typing import Any
 
 from ..model import AuditRun, CheckOutcome, DomainReport, Finding
 from ..version import __version__
+from .checklist import provider_checklist
+from .score import score_domain
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: per-domain score and provider checklist
 TOOL_NAME = "mailauth-audit"
 
 
@@ -62,6 +64,8 @@ def domain_to_json(report: DomainReport) -> dict[str, Any]:
         "dns_queries": report.dns_queries,
         "checks": {cid.value: outcome_to_json(o) for cid, o in report.checks.items()},
         "findings": [finding_to_json(f) for f in report.findings],
+        "score": to_jsonable(score_domain(report)),
+        "checklist": to_jsonable(provider_checklist(report)),
     }
 
 

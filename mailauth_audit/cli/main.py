@@ -238,3 +238,10 @@ def exit_code(run: AuditRun, fail_on: Severity | None) -> int:
 def schema() -> None:
     """Print the JSON Schema that `check --format json` output conforms to."""
     click.echo(schema_text(committed_schema()), nl=False)
+
+
+from .dkim import dkim as _dkim_command  # noqa: E402  (registered after `main` exists)
+from .send import send as _send_command  # noqa: E402
+
+main.add_command(_dkim_command)
+main.add_command(_send_command)

@@ -1,0 +1,107 @@
+"""`mailauth-audit receive`: a test inbox that verifies every message it is sent."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import ConfigurationError
+from ..messages.receive import ReceivedReport, ReceiveOptions, serve
+from ..messages.verify import DEFAULT_MAX_SIZE
+from .verify import build_resolver, usage_error
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise click.BadParameter(f"expected HOST:PORT, got {text!r}")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+@click.command()
+@click.option("--listen", default="127.0.0.1:2525", show_default=True, metavar="HOST:PORT",
+              help="Address to accept SMTP on.")
+@click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("reports/inbox"), show_default=True,
+              help="One JSON and one HTML report per message are written here.")
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Certificate (PEM) to offer STARTTLS with.")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Private key (PEM) of --tls-cert.")
+@click.option("--max-size", type=click.IntRange(min=1), default=DEFAULT_MAX_SIZE,
+              show_default=True, help="Largest message accepted, in bytes (552 above).")
+@click.option("--hostname", default="mailauth-audit.invalid", show_default=True,
+              help="Our name in the SMTP greeting and in Authentication-Results.")
+@click.option("--nameserver", "nameservers", multiple=True, metavar="HOST[:PORT]",
+              help="DNS server to verify with (repeatable). Default: /etc/resolv.conf.")
+@click.option("--zone-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Answer DNS from this zone file instead of the network.")
+@click.option("--timeout", type=float, default=2.0, show_default=True,
+              help="DNS timeout per attempt, seconds.")
+def receive(
+    listen: str,
+    reports_dir: Path,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    max_size: int,
+    hostname: str,
+    nameservers: tuple[str, ...],
+    zone_file: Path | None,
+    timeout: float,
+) -> None:
+    """Accept test messages over SMTP and write a verification report for each.
+
+    \b
+    Example:
+      mailauth-audit receive --listen 127.0.0.1:2525 --reports-dir reports/inbox/
+
+    Never relays: messages are verified with the session's real client IP, HELO and
+    MAIL FROM, and only the reports are kept. Stop with Ctrl-C or SIGTERM.
+    """
+    if (tls_cert is None) != (tls_key is None):
+        usage_error("--tls-cert and --tls-key go together")
+    try:
+        host, port = parse_listen(listen)
+    except click.BadParameter as exc:
+        usage_error(str(exc.message))
+        return
+    options = ReceiveOptions(
+        reports_dir=reports_dir, max_size=max_size, hostname=hostname,
+        tls_cert=tls_cert, tls_key=tls_key,
+    )
+
+    def listening(address: tuple[str, int]) -> None:
+        tls = " (STARTTLS offered)" if tls_cert else ""
+        click.echo(f"listening on {address[0]}:{address[1]}{tls}; reports in {reports_dir}",
+                   err=True)
+
+    def reported(item: ReceivedReport) -> None:
+        click.echo(f"{item.report.status.value}: {item.json_path}", err=True)
+
+    async def run() -> None:
+        resolver = build_resolver(nameservers, zone_file, timeout)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        try:
+            await serve(host, port, resolver, options, stop, listening, reported)
+        finally:
+            await resolver.aclose()
+
+    try:
+        asyncio.run(run())
+    except ConfigurationError as exc:
+        usage_error(str(exc))
+    except OSError as exc:
+        usage_error(f"cannot listen on {listen}: {exc.strerror or exc}")
+    except KeyboardInterrupt:
+        pass
+    click.echo("stopped", err=True)
+    sys.exit(0)

@@ -1,0 +1,124 @@
+"""`mailauth-audit verify`: verify one received message file."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import ConfigurationError
+from ..messages.model import Envelope, EnvelopeSource, MessageReport
+from ..messages.render import MessageFormat, render_message
+from ..messages.verify import DEFAULT_MAX_SIZE, VerifyOptions, read_message, verify_message
+from ..model import CheckStatus
+from ..options import AuditOptions, Limits
+from ..resolver.base import Resolver
+from ..resolver.factory import make_resolver, parse_nameserver
+from ..resolver.static import StaticResolver
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def usage_error(message: str) -> None:
+    click.echo(f"mailauth-audit: error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def build_resolver(
+    nameservers: tuple[str, ...], zone_file: Path | None, timeout: float
+) -> Resolver:
+    """A StaticResolver over --zone-file, else the wire resolver over --nameserver (or the
+    system's). Raises ConfigurationError for a bad value."""
+    if zone_file is not None:
+        return StaticResolver.from_file(zone_file)
+    for ns in nameservers:
+        parse_nameserver(ns)
+    return make_resolver(AuditOptions(nameservers=nameservers, limits=Limits(dns_timeout=timeout)))
+
+
+def write_atomically(path: Path, text: str) -> None:
+    from .main import _write_atomically
+
+    _write_atomically(path, text)
+
+
+@click.command()
+@click.argument("message", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--client-ip", help="IP address of the SMTP client that delivered the message.")
+@click.option("--helo", help="HELO/EHLO name the client gave.")
+@click.option("--mail-from", help="MAIL FROM (envelope sender); '' for the null sender <>.")
+@click.option("--nameserver", "nameservers", multiple=True, metavar="HOST[:PORT]",
+              help="DNS server to ask (repeatable). Default: /etc/resolv.conf.")
+@click.option("--zone-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Answer DNS from this zone file instead of the network.")
+@click.option("--timeout", type=float, default=2.0, show_default=True,
+              help="DNS timeout per attempt, seconds.")
+@click.option("--format", "fmt", type=click.Choice([f.value for f in MessageFormat]),
+              default=MessageFormat.TEXT.value, show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report here instead of standard output.")
+@click.option("--max-size", type=click.IntRange(min=1), default=DEFAULT_MAX_SIZE,
+              show_default=True, help="Largest message verified, in bytes.")
+@click.option("--authserv-id", default="mailauth-audit", show_default=True,
+              help="authserv-id of the Authentication-Results header.")
+def verify(
+    message: Path,
+    client_ip: str | None,
+    helo: str | None,
+    mail_from: str | None,
+    nameservers: tuple[str, ...],
+    zone_file: Path | None,
+    timeout: float,
+    fmt: str,
+    output: Path | None,
+    max_size: int,
+    authserv_id: str,
+) -> None:
+    """Verify MESSAGE (an .eml file): every DKIM signature, SPF, DMARC, ARC, header hygiene.
+
+    \b
+    Examples:
+      mailauth-audit verify message.eml
+      mailauth-audit verify --client-ip 192.0.2.7 --helo mail.example.com \\
+          --mail-from bounce@example.com --format json -o report.json message.eml
+
+    Without --client-ip the SMTP values come from the topmost Received header and
+    Return-Path. Exit codes: 0 no high or critical finding; 1 some; 2 usage error.
+    """
+    try:
+        raw, size = read_message(message, max_size)
+    except OSError as exc:
+        usage_error(f"cannot read {message}: {exc.strerror}")
+        return
+    envelope = None
+    if client_ip is not None or helo is not None or mail_from is not None:
+        envelope = Envelope(client_ip, helo, mail_from, EnvelopeSource.GIVEN)
+    options = VerifyOptions(max_size=max_size, authserv_id=authserv_id)
+
+    async def run() -> MessageReport:
+        resolver = build_resolver(nameservers, zone_file, timeout)
+        try:
+            return await verify_message(raw, resolver, envelope, options, size=size)
+        finally:
+            await resolver.aclose()
+
+    try:
+        report = asyncio.run(run())
+    except ConfigurationError as exc:
+        usage_error(str(exc))
+        return
+    except KeyboardInterrupt:
+        click.echo("mailauth-audit: interrupted", err=True)
+        sys.exit(130)
+    text = render_message(report, MessageFormat(fmt))
+    if output is not None:
+        try:
+            write_atomically(output, text)
+        except OSError as exc:
+            usage_error(f"cannot write {output}: {exc.strerror}")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(EXIT_FAIL if report.status is CheckStatus.FAIL else EXIT_OK)

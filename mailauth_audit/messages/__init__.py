@@ -1,0 +1,1 @@
+"""Messages: compose, DKIM sign/verify, SMTP send, SMTP receive, message verification."""

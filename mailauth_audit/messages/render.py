@@ -1,0 +1,130 @@
+"""Present a `MessageReport`: JSON (the contract, see report/message_schema.json), text for a
+terminal, HTML in the same page style as the domain report. Renderers only present.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from ..report.message_schema import MESSAGE_SCHEMA_VERSION
+from ..report.serialize import TOOL_NAME, to_jsonable
+from ..version import __version__
+from .model import MessageReport
+
+__all__ = ["MessageFormat", "message_report_to_json", "render_message"]
+
+_REPO_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+class MessageFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    HTML = "html"
+
+
+def message_report_to_json(report: MessageReport) -> dict[str, Any]:
+    return {
+        "schema_version": MESSAGE_SCHEMA_VERSION,
+        "tool": {"name": TOOL_NAME, "version": __version__},
+        "message": to_jsonable(report),
+    }
+
+
+def render_json(report: MessageReport) -> str:
+    return json.dumps(message_report_to_json(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def _clean(text: str) -> str:
+    """Terminal-safe: control characters a hostile header could carry become escapes."""
+    return "".join(ch if ch.isprintable() or ch in "\t" else f"\\x{ord(ch):02x}" for ch in text)
+
+
+def render_text(report: MessageReport) -> str:
+    r = report
+    lines = [f"Message verification: {r.status.value.upper()}"]
+    lines.append(f"  subject: {_clean(r.subject or '(none)')}")
+    lines.append(f"  size: {r.size} bytes (limit {r.size_limit})")
+    e = r.envelope
+    lines.append(
+        f"  envelope ({e.source.value}): client-ip={e.client_ip or '?'}"
+        f" helo={_clean(e.helo or '?')}"
+        f" mail-from={_clean(e.mail_from if e.mail_from is not None else '?')}"
+        + (f" tls={'yes' if e.tls else 'no'}" if e.tls is not None else "")
+    )
+    for s in r.dkim:
+        key = f"{s.key_type or '?'}" + (f"/{s.key_bits}" if s.key_bits else "")
+        lines.append(
+            f"  dkim[{s.index}] {s.result.value}: d={_clean(s.domain or '?')} "
+            f"s={_clean(s.selector or '?')} a={_clean(s.algorithm or '?')} key={key} "
+            f"bh={s.body_hash.value}" + (f" ({_clean(s.reason)})" if s.reason else "")
+        )
+    if not r.dkim and r.parsed and not r.too_large:
+        lines.append("  dkim: none")
+    if r.spf is not None:
+        for i in (r.spf.mail_from, r.spf.helo):
+            if i is not None:
+                lines.append(f"  spf {i.identity} {i.domain}: {i.result.value}")
+        if r.spf.not_checked_reason:
+            lines.append(f"  spf: not checked ({r.spf.not_checked_reason})")
+    if r.dmarc is not None:
+        d = r.dmarc
+        lines.append(
+            f"  dmarc {d.from_domain or '?'}: {d.result.value} policy={d.policy or '-'} "
+            f"disposition={d.disposition.value} spf_aligned={d.spf_aligned} "
+            f"dkim_aligned={d.dkim_aligned}"
+        )
+    if r.arc is not None and r.arc.result.value != "none":
+        lines.append(f"  arc: {r.arc.result.value} ({_clean(r.arc.reason)})")
+    lines.append("")
+    lines.extend(_clean(line) for line in r.authentication_results.split("\r\n"))
+    if r.findings:
+        lines.append("")
+        lines.append("Findings:")
+        for f in r.findings:
+            lines.append(f"  [{f.severity.value}] {f.code}: {_clean(f.detail)}")
+            lines.append(f"      fix: {_clean(f.remediation)}")
+    return "\n".join(lines) + "\n"
+
+
+def _environment() -> jinja2.Environment:
+    """The domain report's environment (its base page, CSS and macros) when its templates
+    package is installed; else the same templates read from the source tree."""
+    try:
+        from ..report.html import environment
+
+        env = environment()
+        env.get_template("message.html")
+        return env
+    except (ImportError, jinja2.TemplateNotFound, ModuleNotFoundError):
+        pass
+    from ..report.html import printable, remediation_blocks
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(_REPO_TEMPLATES)),
+        autoescape=True,  # always: headers and DNS text are written by strangers
+        finalize=lambda v: printable(v) if isinstance(v, str) else v,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["remediation_blocks"] = remediation_blocks
+    env.globals.update(tool_version=__version__)
+    return env
+
+
+def render_html(report: MessageReport) -> str:
+    template = _environment().get_template("message.html")
+    return template.render(r=report, generated=report.verified_at, tool_version=__version__)
+
+
+def render_message(report: MessageReport, fmt: MessageFormat) -> str:
+    if fmt is MessageFormat.JSON:
+        return render_json(report)
+    if fmt is MessageFormat.HTML:
+        return render_html(report)
+    return render_text(report)

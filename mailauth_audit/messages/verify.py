@@ -1,0 +1,436 @@
+"""Verify one received message: every DKIM signature, SPF for the delivery, DMARC for the
+From domain, the ARC chain, and header hygiene; then findings and an Authentication-Results
+header field (RFC 8601).
+
+The async function is the original (the `receive` server calls it per message on its loop);
+`verify_message_sync` mirrors it. DNS goes through the caller's `Resolver` only: DMARC
+discovery is the domain audit's own `DmarcCheck.collect`, and the blocking verifiers
+(dkimpy, pyspf) run in a worker thread whose lookups are bridged back to the loop
+(`dnsbridge.SyncDns`). A message is untrusted input: nothing in here raises for bad bytes;
+a size limit is checked before anything is parsed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dkim
+
+from ..checks.base import CheckContext
+from ..checks.dmarc import DmarcCheck
+from ..domain import normalize_domain
+from ..errors import InvalidDomainError, ResolverError
+from ..model import CheckStatus, Severity
+from ..resolver.base import Resolver
+from . import catalogue as F
+from .alignment import aligned, disposition, dmarc_result
+from .arc import verify_arc
+from .authresults import DEFAULT_AUTHSERV_ID, authentication_results
+from .dkim_verify import LIBRARY_ERRORS, MIN_KEY_BITS, verify_dkim_signatures
+from .dnsbridge import SyncDns
+from .hygiene import check_hygiene
+from .model import (
+    ArcResult,
+    AuthResult,
+    BodyHashResult,
+    DkimSignatureResult,
+    DmarcDisposition,
+    DmarcEvaluation,
+    Envelope,
+    EnvelopeSource,
+    HygieneResult,
+    MessageFinding,
+    MessageReport,
+    SpfEvaluation,
+)
+from .spf_eval import envelope_from_headers, evaluate_spf
+
+__all__ = [
+    "DEFAULT_MAX_SIZE",
+    "VerifyOptions",
+    "read_message",
+    "verify_message",
+    "verify_message_sync",
+]
+
+DEFAULT_MAX_SIZE = 10 * 1024 * 1024  # 10 MiB: larger than any test message, bounded memory
+RECOMMENDED_RSA_BITS = 2048
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    max_size: int = DEFAULT_MAX_SIZE  # bytes; a larger message is reported, not parsed
+    authserv_id: str = DEFAULT_AUTHSERV_ID  # the authserv-id of Authentication-Results
+    min_key_bits: int = MIN_KEY_BITS  # RSA keys below this are permerror (RFC 8301)
+    dns_timeout: float = 30.0  # bound on one bridged lookup, over the resolver's own timeouts
+
+
+def read_message(path: str | Path, max_size: int = DEFAULT_MAX_SIZE) -> tuple[bytes, int]:
+    """(the first max_size + 1 bytes at most, the file's size): a 30 MB file costs no 30 MB."""
+    p = Path(path)
+    size = p.stat().st_size
+    with p.open("rb") as fh:
+        data = fh.read(max_size + 1)
+    return data, max(size, len(data))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
+    for n, v in headers:
+        if n.lower() == name:
+            return " ".join(v.decode("utf-8", "replace").split())[:998]
+    return None
+
+
+def _status(findings: list[MessageFinding]) -> CheckStatus:
+    worst = max((f.severity.rank for f in findings), default=0)
+    if worst >= Severity.HIGH.rank:
+        return CheckStatus.FAIL
+    if worst >= Severity.LOW.rank:
+        return CheckStatus.WARN
+    return CheckStatus.PASS
+
+
+def _sorted(findings: list[MessageFinding]) -> tuple[MessageFinding, ...]:
+    return tuple(sorted(findings, key=lambda f: (-f.severity.rank, f.check.value, f.code)))
+
+
+async def verify_message(
+    raw: bytes,
+    resolver: Resolver,
+    envelope: Envelope | None = None,
+    options: VerifyOptions | None = None,
+    *,
+    size: int | None = None,
+) -> MessageReport:
+    """Verify `raw` (the message as received). `envelope` holds the SMTP facts when known
+    (given on the command line or by `receive`); otherwise the topmost Received header is
+    used. `size` is the real size when `raw` was read truncated (see `read_message`)."""
+    opts = options or VerifyOptions()
+    total = len(raw) if size is None else size
+    given = envelope or Envelope(None, None, None, EnvelopeSource.NONE)
+    if total > opts.max_size:
+        return _unverified(opts, total, given, [F.TOO_LARGE(size=total, limit=opts.max_size)])
+    try:
+        headers, _body = dkim.rfc822_parse(raw)
+    except LIBRARY_ERRORS as exc:
+        return _unverified(opts, total, given, [F.UNPARSABLE(error=str(exc)[:200])], parsed=False)
+
+    if envelope is None or envelope.source is EnvelopeSource.NONE:
+        env = envelope_from_headers(headers)
+    else:
+        env = envelope
+    loop = asyncio.get_running_loop()
+    bridge = SyncDns(resolver, loop, opts.dns_timeout)
+
+    def blocking() -> tuple[tuple[DkimSignatureResult, ...], ArcResult, SpfEvaluation]:
+        sigs = verify_dkim_signatures(raw, headers, bridge, min_key_bits=opts.min_key_bits)
+        arc = verify_arc(raw, headers, bridge)
+        spf_eval = evaluate_spf(env, bridge)
+        return sigs, arc, spf_eval
+
+    signatures, arc, spf_eval = await asyncio.to_thread(blocking)
+    hygiene = check_hygiene(raw, headers, signatures)
+    dmarc = await _evaluate_dmarc(resolver, hygiene, signatures, spf_eval)
+
+    findings = [
+        *_hygiene_findings(hygiene),
+        *_dkim_findings(signatures),
+        *_spf_findings(spf_eval),
+        *_dmarc_findings(dmarc, hygiene),
+        *_arc_findings(arc),
+    ]
+    return MessageReport(
+        verified_at=_now(),
+        size=total,
+        size_limit=opts.max_size,
+        too_large=False,
+        parsed=True,
+        subject=_header(headers, b"subject"),
+        message_id=_header(headers, b"message-id"),
+        envelope=env,
+        dkim=signatures,
+        spf=spf_eval,
+        dmarc=dmarc,
+        arc=arc,
+        hygiene=hygiene,
+        authentication_results=authentication_results(
+            opts.authserv_id, signatures, spf_eval, dmarc, arc
+        ),
+        status=_status(findings),
+        findings=_sorted(findings),
+        dns_queries=bridge.queries,
+    )
+
+
+def verify_message_sync(
+    raw: bytes,
+    resolver: Resolver,
+    envelope: Envelope | None = None,
+    options: VerifyOptions | None = None,
+    *,
+    size: int | None = None,
+) -> MessageReport:
+    """See `verify_message`."""
+    return asyncio.run(verify_message(raw, resolver, envelope, options, size=size))
+
+
+def _unverified(
+    opts: VerifyOptions,
+    size: int,
+    envelope: Envelope,
+    findings: list[MessageFinding],
+    *,
+    parsed: bool = True,
+) -> MessageReport:
+    return MessageReport(
+        verified_at=_now(),
+        size=size,
+        size_limit=opts.max_size,
+        too_large=size > opts.max_size,
+        parsed=parsed and size <= opts.max_size,
+        subject=None,
+        message_id=None,
+        envelope=envelope,
+        dkim=(),
+        spf=None,
+        dmarc=None,
+        arc=None,
+        hygiene=None,
+        authentication_results=f"Authentication-Results: {opts.authserv_id}; none",
+        status=_status(findings),
+        findings=_sorted(findings),
+    )
+
+
+# --- DMARC ------------------------------------------------------------------------------------
+
+
+def _no_dmarc(
+    from_domain: str | None, result: AuthResult, reason: str, **facts: object
+) -> DmarcEvaluation:
+    base = DmarcEvaluation(
+        from_domain=from_domain, result=result, reason=reason,
+        disposition=DmarcDisposition.NONE, record=None, record_domain=None,
+        organizational_domain=None, policy=None, testing=False, adkim="r", aspf="r",
+        spf_domain=None, spf_aligned=False, spf_aligned_strict=False, dkim_domains=(),
+        dkim_aligned=False, dkim_aligned_strict=False, dkim_aligned_domain=None,
+    )
+    return replace(base, **facts)  # type: ignore[arg-type]
+
+
+async def _evaluate_dmarc(
+    resolver: Resolver,
+    hygiene: HygieneResult,
+    signatures: tuple[DkimSignatureResult, ...],
+    spf_eval: SpfEvaluation,
+) -> DmarcEvaluation:
+    """RFC 7489 §6.6: discover the policy of the From domain, then check alignment."""
+    if hygiene.from_domain is None:
+        return _no_dmarc(None, AuthResult.PERMERROR, "the message has no single From domain")
+    try:
+        from_domain = normalize_domain(hygiene.from_domain)
+    except InvalidDomainError:
+        return _no_dmarc(
+            hygiene.from_domain, AuthResult.PERMERROR, "the From domain is not a domain name"
+        )
+    spf_domain = None
+    if spf_eval.mail_from is not None and spf_eval.mail_from.result is AuthResult.PASS:
+        spf_domain = spf_eval.mail_from.domain
+    dkim_domains = tuple(
+        dict.fromkeys(s.domain for s in signatures if s.result is AuthResult.PASS and s.domain)
+    )
+    alignment = {
+        "spf_domain": spf_domain,
+        "spf_aligned_strict": bool(spf_domain) and aligned(spf_domain or "", from_domain, "s"),
+        "dkim_domains": dkim_domains,
+        "dkim_aligned_strict": any(aligned(d, from_domain, "s") for d in dkim_domains),
+    }
+    try:
+        facts = await DmarcCheck().collect(CheckContext(domain=from_domain, resolver=resolver))
+    except ResolverError as exc:
+        return _no_dmarc(from_domain, AuthResult.TEMPERROR, str(exc), **alignment)
+    adkim, aspf = facts.adkim, facts.aspf
+    spf_ok = bool(spf_domain) and aligned(spf_domain or "", from_domain, aspf)
+    dkim_match = next((d for d in dkim_domains if aligned(d, from_domain, adkim)), None)
+    alignment.update(
+        adkim=adkim, aspf=aspf, spf_aligned=spf_ok, dkim_aligned=dkim_match is not None,
+        dkim_aligned_domain=dkim_match, organizational_domain=facts.organizational_domain,
+    )
+    if facts.record is None or facts.effective_policy is None:
+        return _no_dmarc(from_domain, AuthResult.NONE, "no DMARC policy applies", **alignment)
+    result = dmarc_result(spf_ok, dkim_match is not None)
+    return _no_dmarc(
+        from_domain,
+        result,
+        None if result is AuthResult.PASS else "neither SPF nor DKIM passed aligned",
+        record=facts.record,
+        record_domain=facts.record_domain,
+        policy=facts.effective_policy,
+        testing=facts.testing,
+        disposition=disposition(result, facts.effective_policy, facts.testing),
+        **alignment,
+    )
+
+
+# --- findings ---------------------------------------------------------------------------------
+
+
+def _hygiene_findings(h: HygieneResult) -> list[MessageFinding]:
+    out: list[MessageFinding] = []
+    if h.from_header_count == 0:
+        out.append(F.NO_FROM())
+    elif h.from_header_count > 1 or len(h.from_addresses) > 1:
+        out.append(F.MULTIPLE_FROM(
+            headers=h.from_header_count, count=len(h.from_addresses),
+            addresses=", ".join(h.from_addresses[:5]), evidence=h.from_addresses[:5],
+        ))
+    elif h.from_domain is None:
+        address = h.from_addresses[0] if h.from_addresses else ""
+        out.append(F.FROM_NO_DOMAIN(address=address))
+    if h.date is None:
+        out.append(F.MISSING_DATE())
+    elif not h.date_valid:
+        out.append(F.INVALID_DATE(date=h.date, evidence=[h.date]))
+    if h.message_id is None:
+        out.append(F.MISSING_MESSAGE_ID())
+    elif not h.message_id_valid:
+        out.append(F.INVALID_MESSAGE_ID(message_id=h.message_id, evidence=[h.message_id]))
+    for name in h.duplicate_headers:
+        if name != "from":  # already message.multiple_from
+            out.append(F.DUPLICATE_HEADER(header=name, count="several"))
+    if h.mime_defects:
+        out.append(F.MIME_DEFECT(defects=", ".join(h.mime_defects)))
+    if h.non_ascii_headers:
+        out.append(F.NON_ASCII_HEADER(headers=", ".join(h.non_ascii_headers[:10])))
+    if not h.one_click:
+        out.append(F.NO_UNSUBSCRIBE())
+    elif not h.unsubscribe_signed:
+        out.append(F.UNSUBSCRIBE_UNSIGNED())
+    return out
+
+
+def _dkim_findings(sigs: tuple[DkimSignatureResult, ...]) -> list[MessageFinding]:
+    if not sigs:
+        return [F.DKIM_NONE()]
+    out: list[MessageFinding] = []
+    any_pass = any(s.result is AuthResult.PASS for s in sigs)
+    for s in sigs:
+        values = {
+            "index": s.index, "domain": s.domain or "?", "selector": s.selector or "?",
+            "reason": s.reason or "", "key_name": s.key_record_name or "?",
+            "expiration": s.expiration, "bits": s.key_bits, "length": s.body_length,
+        }
+        # a broken extra signature does not matter much when another one passes
+        downgrade = Severity.MEDIUM if any_pass else None
+        evidence = [s.key_record] if s.key_record else []
+        reason = s.reason or ""
+        if s.result is AuthResult.FAIL:
+            if reason == "signature expired":
+                out.append(F.DKIM_EXPIRED(severity=downgrade, **values))
+            elif s.body_hash is BodyHashResult.FAIL:
+                out.append(F.DKIM_BODY_HASH(severity=downgrade, **values))
+            else:
+                out.append(F.DKIM_FAIL(severity=downgrade, evidence=evidence, **values))
+        elif s.result is AuthResult.PERMERROR:
+            if reason.startswith("no key"):
+                out.append(F.DKIM_KEY_MISSING(severity=downgrade, **values))
+            elif reason.startswith("key revoked"):
+                out.append(F.DKIM_KEY_REVOKED(severity=downgrade, evidence=evidence, **values))
+            else:
+                out.append(F.DKIM_PERMERROR(severity=downgrade, evidence=evidence, **values))
+        elif s.result is AuthResult.TEMPERROR:
+            out.append(F.DKIM_TEMPERROR(**values))
+        if s.domain is None:
+            continue
+        if s.key_type == "rsa" and s.key_bits and s.key_bits < RECOMMENDED_RSA_BITS:
+            out.append(F.DKIM_WEAK_KEY(evidence=evidence, **values))
+        if s.algorithm == "rsa-sha1":
+            out.append(F.DKIM_SHA1(**values))
+        if s.body_length is not None:
+            out.append(F.DKIM_BODY_LENGTH(**values))
+        if s.signed_headers and not s.covers_from:
+            out.append(F.DKIM_FROM_UNSIGNED(**values))
+    return out
+
+
+_SPF_SPECS = {
+    AuthResult.FAIL: F.SPF_FAIL,
+    AuthResult.SOFTFAIL: F.SPF_SOFTFAIL,
+    AuthResult.NEUTRAL: F.SPF_NEUTRAL,
+    AuthResult.NONE: F.SPF_NONE,
+    AuthResult.PERMERROR: F.SPF_PERMERROR,
+    AuthResult.TEMPERROR: F.SPF_TEMPERROR,
+}
+
+
+def _spf_findings(spf_eval: SpfEvaluation) -> list[MessageFinding]:
+    if spf_eval.not_checked_reason is not None:
+        return [F.SPF_NOT_CHECKED(reason=spf_eval.not_checked_reason)]
+    identity = spf_eval.mail_from or spf_eval.helo
+    if identity is None:
+        return []
+    spec = _SPF_SPECS.get(identity.result)
+    if spec is None:
+        return []
+    return [spec(
+        identity="MAIL FROM" if identity.identity == "mailfrom" else "HELO",
+        domain=identity.domain, ip=spf_eval.envelope.client_ip or "?",
+        result=identity.result.value, explanation=identity.explanation,
+    )]
+
+
+def _dmarc_findings(d: DmarcEvaluation, h: HygieneResult) -> list[MessageFinding]:
+    out: list[MessageFinding] = []
+    domain = d.from_domain or "?"
+    if d.result is AuthResult.PERMERROR:
+        out.append(F.DMARC_NOT_CHECKED(reason=d.reason or "no From domain"))
+        return out
+    if d.result is AuthResult.TEMPERROR:
+        out.append(F.DMARC_TEMPERROR(reason=d.reason or "", domain=domain))
+        return out
+    if d.result is AuthResult.NONE:
+        out.append(F.DMARC_NONE(domain=domain))
+    elif d.result is AuthResult.FAIL:
+        severity = {
+            DmarcDisposition.REJECT: Severity.CRITICAL,
+            DmarcDisposition.QUARANTINE: Severity.HIGH,
+        }.get(d.disposition, Severity.HIGH)
+        spf_detail = (
+            f"passed for {d.spf_domain} (not aligned)" if d.spf_domain else "did not pass"
+        )
+        dkim_detail = (
+            f"passed for {', '.join(d.dkim_domains)} (not aligned)"
+            if d.dkim_domains else "did not pass"
+        )
+        action = {"reject": "reject", "quarantine": "quarantine"}.get(
+            d.disposition.value, "deliver (policy none)"
+        )
+        out.append(F.DMARC_FAIL(
+            severity=severity, domain=domain, spf_detail=spf_detail, dkim_detail=dkim_detail,
+            policy=d.policy, disposition=action, evidence=[d.record] if d.record else [],
+        ))
+    if d.spf_domain and not d.spf_aligned:
+        out.append(F.DMARC_SPF_UNALIGNED(
+            spf_domain=d.spf_domain, domain=domain, mode="strict" if d.aspf == "s" else "relaxed",
+        ))
+    if d.dkim_domains and not d.dkim_aligned:
+        out.append(F.DMARC_DKIM_UNALIGNED(
+            dkim_domains=", ".join(d.dkim_domains), domain=domain,
+            mode="strict" if d.adkim == "s" else "relaxed",
+        ))
+    return out
+
+
+def _arc_findings(arc: ArcResult) -> list[MessageFinding]:
+    if arc.result is AuthResult.FAIL:
+        return [F.ARC_FAIL(reason=arc.reason)]
+    return []
+
+

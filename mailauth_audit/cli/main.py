@@ -241,7 +241,11 @@ def schema() -> None:
 
 
 from .dkim import dkim as _dkim_command  # noqa: E402  (registered after `main` exists)
+from .receive import receive as _receive_command  # noqa: E402
 from .send import send as _send_command  # noqa: E402
+from .verify import verify as _verify_command  # noqa: E402
 
 main.add_command(_dkim_command)
 main.add_command(_send_command)
+main.add_command(_verify_command)
+main.add_command(_receive_command)

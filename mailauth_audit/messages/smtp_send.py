@@ -280,7 +280,8 @@ class _Recorder:
         self.entries.append(TranscriptEntry(elapsed, kind, text, code))
 
     def command(self, cmd: str, args: str) -> None:
-        line = f"{cmd} {args}".strip()
+        verb = cmd.split(" ", 1)[0]
+        line = f"{verb.upper()}{cmd[len(verb):]} {args}".strip()
         if self.in_auth:
             if self._auth_commands == 0 and cmd.upper() == "AUTH":
                 mechanism = args.split(" ", 1)[0] if args else ""
@@ -288,8 +289,6 @@ class _Recorder:
             else:
                 line = REDACTED
             self._auth_commands += 1
-        elif cmd.upper() == "MAIL" or cmd.upper() == "RCPT":
-            line = f"{cmd.upper()} {args}".strip()
         self.add(TranscriptKind.COMMAND, line)
 
     def reply(self, code: int, text: bytes) -> None:
@@ -429,6 +428,9 @@ class _Session:
         else:
             client = _SMTP(local_hostname=s.ehlo_name, timeout=s.timeout)
         client.recorder = self.rec  # type: ignore[attr-defined]
+        # the name TLS checks the certificate against (and sends as SNI); smtplib only sets
+        # it when the host is given to the constructor, which would connect unrecorded
+        client._host = s.host  # type: ignore[attr-defined]
         self.client = client
         self.rec.add(TranscriptKind.CONNECT, f"{s.host}:{s.port} ({s.security.value})")
         code, text = client.connect(s.host, s.port)

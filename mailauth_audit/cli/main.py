@@ -21,6 +21,7 @@ from ..domain import normalize_domain
 from ..errors import ConfigurationError, InvalidDomainError
 from ..model import AuditRun, CheckId, Severity
 from ..options import DEFAULT_DKIM_SELECTORS, AuditOptions, Limits
+from ..report.html import is_folder_target, write_report_folder
 from ..report.renderers import RENDERERS, OutputFormat
 from ..report.schema import committed_schema, schema_text
 from ..resolver.base import Resolver
@@ -90,8 +91,10 @@ def main() -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to FILE (written atomically) instead of stdout.",
+    type=click.Path(path_type=str),
+    metavar="FILE|FOLDER/",
+    help="Write the report to FILE (written atomically) instead of stdout. With --format html, "
+    "a FOLDER/ (trailing slash, or an existing folder) gets index.html and one page per domain.",
 )
 @click.option(
     "--nameserver",
@@ -152,7 +155,7 @@ def main() -> None:
 def check(
     domains: tuple[str, ...],
     fmt: str,
-    output: Path | None,
+    output: str | None,
     nameservers: tuple[str, ...],
     timeout: float,
     retries: int,
@@ -178,6 +181,9 @@ def check(
     Exit codes: 0 done; 1 a finding at or above --fail-on; 2 usage error;
     3 a check could not be completed (DNS timeout, SERVFAIL, REFUSED...).
     """
+    to_folder = output is not None and is_folder_target(output)
+    if to_folder and OutputFormat(fmt) is not OutputFormat.HTML:
+        _fail_usage(f"-o {output} is a folder; only --format html writes a folder of pages")
     for d in domains:
         try:
             normalize_domain(d)
@@ -211,10 +217,18 @@ def check(
         sys.exit(130)
 
     use_color = color if color is not None else (output is None and sys.stdout.isatty())
+    if output is not None and to_folder:
+        try:
+            index = write_report_folder(run, Path(output))
+        except OSError as exc:
+            click.echo(f"mailauth-audit: error: cannot write {output}: {exc.strerror}", err=True)
+            sys.exit(EXIT_USAGE)
+        click.echo(f"wrote {index}", err=True)
+        sys.exit(exit_code(run, Severity(fail_on) if fail_on else None))
     text = RENDERERS[OutputFormat(fmt)](color=use_color).render(run)
     if output is not None:
         try:
-            _write_atomically(output, text)
+            _write_atomically(Path(output), text)
         except OSError as exc:
             click.echo(f"mailauth-audit: error: cannot write {output}: {exc.strerror}", err=True)
             sys.exit(EXIT_USAGE)
@@ -240,6 +254,7 @@ def schema() -> None:
     click.echo(schema_text(committed_schema()), nl=False)
 
 
+from .demo import demo as _demo_command  # noqa: E402
 from .dkim import dkim as _dkim_command  # noqa: E402  (registered after `main` exists)
 from .receive import receive as _receive_command  # noqa: E402
 from .send import send as _send_command  # noqa: E402
@@ -249,3 +264,4 @@ main.add_command(_dkim_command)
 main.add_command(_send_command)
 main.add_command(_verify_command)
 main.add_command(_receive_command)
+main.add_command(_demo_command)

@@ -25,6 +25,9 @@ from .serialize import run_to_json
 class OutputFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
+    HTML = "html"
+    CSV = "csv"
+    JUNIT = "junit"
 
 
 class Renderer(ABC):
@@ -128,7 +131,39 @@ class TextRenderer(Renderer):
         return ""
 
 
+class HtmlRenderer(Renderer):
+    """One self-contained page; `report.html.write_report_folder` writes a page per domain."""
+
+    format = OutputFormat.HTML
+
+    def render(self, run: AuditRun) -> str:
+        from .html import render_run_page
+
+        return render_run_page(run)
+
+
+class CsvRenderer(Renderer):
+    format = OutputFormat.CSV
+
+    def render(self, run: AuditRun) -> str:
+        from .csvout import csv_text
+
+        return csv_text(run.domains)
+
+
+class JunitRenderer(Renderer):
+    format = OutputFormat.JUNIT
+
+    def render(self, run: AuditRun) -> str:
+        from .junit import junit_xml
+
+        return junit_xml(run)
+
+
 RENDERERS: dict[OutputFormat, type[Renderer]] = {
     OutputFormat.TEXT: TextRenderer,
     OutputFormat.JSON: JsonRenderer,
+    OutputFormat.HTML: HtmlRenderer,
+    OutputFormat.CSV: CsvRenderer,
+    OutputFormat.JUNIT: JunitRenderer,
 }

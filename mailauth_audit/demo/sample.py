@@ -1,0 +1,41 @@
+"""The bundled sample zone, audited offline: what `mailauth-audit demo` shows a new user.
+
+The zone ships inside the package (demo.zone next to this module) and is answered by
+`StaticResolver`, so the demo needs no network and gives the same report everywhere.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from ..asyncapi import audit_domains
+from ..model import AuditRun
+from ..options import AuditOptions
+from ..report.html import write_report_folder
+from ..resolver.static import StaticResolver
+
+# From a textbook setup to the usual disasters; the index page sorts them worst first.
+DEMO_DOMAINS: tuple[str, ...] = (
+    "perfect.example",
+    "parked.example",
+    "monitoring.example",
+    "legacy.example",
+    "sprawling.example",
+    "broken.example",
+)
+DEFAULT_DEMO_FOLDER = Path("reports") / "demo"
+
+
+def demo_zone_text() -> str:
+    return resources.files(__package__).joinpath("demo.zone").read_text(encoding="utf-8")
+
+
+async def audit_demo(options: AuditOptions | None = None) -> AuditRun:
+    """Audit every demo domain against the bundled zone; never touches the network."""
+    return await audit_domains(DEMO_DOMAINS, options, resolver=StaticResolver(demo_zone_text()))
+
+
+def write_demo(run: AuditRun, folder: Path = DEFAULT_DEMO_FOLDER) -> Path:
+    """Write the demo's index.html and one page per domain; return the index's path."""
+    return write_report_folder(run, folder)

@@ -1,0 +1,358 @@
+"""The HTML report: one self-contained page per domain (or per run), and a folder with an index.
+
+Everything a page shows comes from the model; this module only arranges it for the templates
+in the top-level `templates/` folder (installed as the package `mailauth_audit.templates`).
+TXT records are written by strangers, so autoescaping is always on and every string passes
+through `printable()` before it reaches the page: control and bidi characters are shown as
+`\\xNN` escapes instead of reordering or hiding text.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+import markupsafe
+
+from ..model import (
+    AuditRun,
+    CheckId,
+    CheckOutcome,
+    CheckStatus,
+    DomainReport,
+    DomainStatus,
+    Finding,
+    Severity,
+)
+from ..version import __version__
+from .checklist import PROVIDER_SOURCES, ProviderChecklist, provider_checklist
+from .score import GRADE_CAP, GRADE_THRESHOLDS, PENALTY, DomainScore, score_domain, sort_key
+
+TEMPLATE_PACKAGE = "mailauth_audit.templates"
+CHECK_TITLES = {
+    CheckId.MX: "MX (where mail for the domain goes)",
+    CheckId.SPF: "SPF (who may send as the domain)",
+    CheckId.DKIM: "DKIM (signing keys)",
+    CheckId.DMARC: "DMARC (policy for failing mail)",
+}
+TOP_FIXES = 3
+
+
+def printable(text: str) -> str:
+    """Show control, format and separator characters as escapes; keep newlines and tabs."""
+    return "".join(
+        ch
+        if ch.isprintable() or ch in " \n\t"
+        else f"\\x{ord(ch):02x}"
+        if ord(ch) < 0x100
+        else f"\\u{ord(ch):04x}"
+        for ch in text
+    )
+
+
+# --- remediation text: prose, `code`, and zone-file lines to paste -------------------------
+
+_ZONE_LINE = re.compile(
+    r"^(?P<name>[^\s`\"]+\.)\s+(?P<ttl>\d+)\s+IN\s+(?P<type>[A-Z][A-Z0-9]*)\s+(?P<value>\S.*)$"
+)
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+@dataclass(frozen=True)
+class ZoneLine:
+    """A DNS record proposed in a remediation, as a zone-file line: name TTL IN type value."""
+
+    line: str
+    name: str  # fully qualified, with the trailing dot
+    ttl: int
+    rtype: str
+    value: str  # as written in the zone file (TXT: the quoted strings)
+
+    @property
+    def txt(self) -> str | None:
+        """TXT only: the record's text, its quoted strings joined and unescaped."""
+        if self.rtype != "TXT":
+            return None
+        strings = _QUOTED.findall(self.value)
+        return "".join(re.sub(r"\\(.)", r"\1", s) for s in strings)
+
+
+@dataclass(frozen=True)
+class Segment:
+    kind: str  # "text", "code" or "record"
+    text: str
+    record: ZoneLine | None = None
+
+
+def parse_zone_line(text: str) -> ZoneLine | None:
+    m = _ZONE_LINE.match(text.strip())
+    if m is None:
+        return None
+    return ZoneLine(text.strip(), m["name"], int(m["ttl"]), m["type"], m["value"])
+
+
+def remediation_segments(text: str) -> tuple[Segment, ...]:
+    """Split remediation prose into text, inline code and records set apart for pasting.
+
+    Findings write a record either on a line of its own or between backticks; both become a
+    `record` segment so the page can show it as a block that copies cleanly.
+    """
+    out: list[Segment] = []
+    for i, line in enumerate(text.split("\n")):
+        if i:
+            out.append(Segment("text", "\n"))
+        record = parse_zone_line(line)
+        if record is not None:
+            out.append(Segment("record", record.line, record))
+            continue
+        for j, part in enumerate(line.split("`")):
+            if not part:
+                continue
+            if j % 2 == 0:
+                out.append(Segment("text", part))
+                continue
+            record = parse_zone_line(part)
+            out.append(Segment("record", part, record) if record else Segment("code", part))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class RemediationBlock:
+    """A paragraph of prose and inline code, or one record to paste (then `segments` is ())."""
+
+    segments: tuple[Segment, ...] = ()
+    record: ZoneLine | None = None
+
+
+def remediation_blocks(text: str) -> tuple[RemediationBlock, ...]:
+    blocks: list[RemediationBlock] = []
+    prose: list[Segment] = []
+
+    def flush() -> None:
+        while prose and not prose[0].text.strip():
+            prose.pop(0)
+        while prose and not prose[-1].text.strip():
+            prose.pop()
+        if prose:
+            blocks.append(RemediationBlock(segments=tuple(prose)))
+        prose.clear()
+
+    for seg in remediation_segments(text):
+        if seg.record is not None:
+            flush()
+            blocks.append(RemediationBlock(record=seg.record))
+        else:
+            prose.append(seg)
+    flush()
+    return tuple(blocks)
+
+
+def remediation_records(text: str) -> tuple[ZoneLine, ...]:
+    return tuple(s.record for s in remediation_segments(text) if s.record is not None)
+
+
+# --- what the templates get ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckView:
+    check: CheckId
+    title: str
+    outcome: CheckOutcome
+    summary: str
+    findings: tuple[tuple[str, Finding], ...]  # (anchor id, finding)
+
+
+@dataclass(frozen=True)
+class DomainView:
+    report: DomainReport
+    anchor: str  # id of the domain's section on a multi-domain page
+    filename: str  # its page in a report folder
+    score: DomainScore
+    checklist: ProviderChecklist
+    checks: tuple[CheckView, ...]
+    top_fixes: tuple[tuple[str, Finding], ...]
+    finding_counts: tuple[tuple[Severity, int], ...]
+
+
+def _summary(outcome: CheckOutcome) -> str:
+    from .renderers import TextRenderer  # the one-line summary is the text report's
+
+    return TextRenderer._summary(outcome)
+
+
+def _filename(domain: str, index: int, taken: set[str]) -> str:
+    """A safe, unique file name: A-labels are already safe; anything else is replaced."""
+    base = re.sub(r"[^a-z0-9.-]", "_", domain.lower()).strip(".") or "domain"
+    name = f"{base[:100]}.html"
+    if name in taken or name == "index.html":
+        name = f"{base[:100]}-{index}.html"
+    taken.add(name)
+    return name
+
+
+def domain_views(reports: Iterable[DomainReport]) -> tuple[DomainView, ...]:
+    views: list[DomainView] = []
+    taken: set[str] = set()
+    for n, report in enumerate(reports, start=1):
+        prefix = f"d{n}"
+        checks: list[CheckView] = []
+        anchors: dict[int, str] = {}
+        for cid, outcome in report.checks.items():
+            fs = []
+            for k, f in enumerate(outcome.findings, start=1):
+                anchor = f"{prefix}-{cid.value}-{k}"
+                anchors[id(f)] = anchor
+                fs.append((anchor, f))
+            fs.sort(key=lambda af: (-af[1].severity.rank, af[1].code))
+            checks.append(
+                CheckView(
+                    cid, CHECK_TITLES.get(cid, cid.value), outcome, _summary(outcome), tuple(fs)
+                )
+            )
+        ranked = [f for f in report.findings if f.severity is not Severity.INFO]
+        top = tuple((anchors.get(id(f), ""), f) for f in ranked[:TOP_FIXES])
+        s = score_domain(report)
+        counts = tuple((sev, int(getattr(s, sev.value))) for sev in Severity)
+        views.append(
+            DomainView(
+                report=report,
+                anchor=prefix,
+                filename=_filename(report.domain, n, taken),
+                score=s,
+                checklist=provider_checklist(report),
+                checks=tuple(checks),
+                top_fixes=top,
+                finding_counts=counts,
+            )
+        )
+    return tuple(views)
+
+
+def ranked(views: Iterable[DomainView]) -> list[DomainView]:
+    """Worst grade first, then lowest score, then name: the order of every index table."""
+    return sorted(views, key=lambda v: (*sort_key(v.score), v.report.domain))
+
+
+# --- jinja2 ---------------------------------------------------------------------------------
+
+
+class _ResourceLoader(jinja2.BaseLoader):
+    """Templates read through importlib.resources: works installed, editable and zipped."""
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        node = resources.files(TEMPLATE_PACKAGE)
+        for part in template.split("/"):
+            if part in ("", ".", ".."):
+                raise jinja2.TemplateNotFound(template)
+            node = node.joinpath(part)
+        if not node.is_file():
+            raise jinja2.TemplateNotFound(template)
+        return node.read_text(encoding="utf-8"), None, lambda: True
+
+
+def _finalize(value: object) -> object:
+    """Applied to every `{{ }}`: macro output (Markup) was built from finalized values."""
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return printable(value)
+    return value
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=_ResourceLoader(),
+        autoescape=True,  # always: DNS text is written by strangers
+        finalize=_finalize,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["remediation_blocks"] = remediation_blocks
+    env.filters["remediation_segments"] = remediation_segments
+    env.globals.update(
+        CheckStatus=CheckStatus,
+        DomainStatus=DomainStatus,
+        Severity=Severity,
+        CheckId=CheckId,
+        PENALTY=PENALTY,
+        GRADE_THRESHOLDS=GRADE_THRESHOLDS,
+        GRADE_CAP=GRADE_CAP,
+        PROVIDER_SOURCES=PROVIDER_SOURCES,
+        tool_version=__version__,
+    )
+    return env
+
+
+def _common(run: AuditRun) -> dict[str, object]:
+    return {
+        "run": run,
+        "generated": run.finished_at,
+        "tool_version": run.tool_version or __version__,
+    }
+
+
+def render_domain_page(run: AuditRun, view: DomainView, *, index_href: str | None = None) -> str:
+    return (
+        environment()
+        .get_template("domain.html")
+        .render(**_common(run), view=view, index_href=index_href)
+    )
+
+
+def render_index_page(run: AuditRun, views: tuple[DomainView, ...]) -> str:
+    return environment().get_template("index.html").render(**_common(run), views=ranked(views))
+
+
+def render_run_page(run: AuditRun) -> str:
+    """Everything in one file: a single domain's page, or an index followed by every domain."""
+    views = domain_views(run.domains)
+    if len(views) == 1:
+        return render_domain_page(run, views[0])
+    return (
+        environment()
+        .get_template("run.html")
+        .render(**_common(run), views=views, ranked_views=ranked(views))
+    )
+
+
+def render_pages(run: AuditRun) -> dict[str, str]:
+    """A report folder: index.html plus one page per domain, keyed by file name."""
+    views = domain_views(run.domains)
+    pages = {"index.html": render_index_page(run, views)}
+    for v in views:
+        pages[v.filename] = render_domain_page(run, v, index_href="index.html")
+    return pages
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_report_folder(run: AuditRun, folder: Path) -> Path:
+    """Write index.html and the domain pages into `folder`; return the index's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in render_pages(run).items():
+        _write_atomically(folder / name, text)
+    return folder / "index.html"
+
+
+def is_folder_target(raw: str) -> bool:
+    """`-o reports/` or an existing directory means "a folder of pages", not one file."""
+    return raw.endswith(("/", os.sep)) or Path(raw).is_dir()

@@ -1,0 +1,387 @@
+"""HTML rendering on reports built from fixtures: every status and severity, empty and huge runs,
+hostile text, remediation records, the report folder and the CLI's -o FOLDER/."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mailauth_audit.asyncapi import audit_domains
+from mailauth_audit.checks.spf import SpfResult
+from mailauth_audit.cli.main import main
+from mailauth_audit.model import (
+    AuditRun,
+    CheckError,
+    CheckId,
+    CheckOutcome,
+    CheckStatus,
+    DomainReport,
+    DomainStatus,
+    ErrorReason,
+    Finding,
+    Severity,
+)
+from mailauth_audit.report.html import (
+    parse_zone_line,
+    remediation_blocks,
+    remediation_segments,
+    render_pages,
+    render_run_page,
+    write_report_folder,
+)
+from mailauth_audit.report.renderers import RENDERERS, HtmlRenderer, OutputFormat
+from mailauth_audit.resolver.static import StaticResolver
+
+ZONE_PATH = Path(__file__).parents[1] / "zones" / "example.zone"
+ZONE = ZONE_PATH.read_text()
+# Tags our templates use; anything else in a page came from somewhere it should not have.
+ALLOWED_TAGS = {
+    "html", "head", "meta", "title", "style", "body", "a", "header", "main", "footer", "span",
+    "div", "article", "section", "h1", "h2", "h3", "h4", "h5", "h6", "p", "strong", "ul", "ol",
+    "li", "table", "caption", "thead", "tbody", "tr", "th", "td", "pre", "code", "dl", "dt",
+    "dd", "br",
+}  # fmt: skip
+
+
+class PageParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.ids: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        d = dict(attrs)
+        self.tags.append((tag, d))
+        if d.get("id"):
+            self.ids.append(d["id"] or "")
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse(page: str) -> PageParser:
+    p = PageParser()
+    p.feed(page)
+    p.close()
+    return p
+
+
+def assert_self_contained_and_inert(page: str) -> PageParser:
+    p = parse(page)
+    tags = {t for t, _ in p.tags}
+    assert tags <= ALLOWED_TAGS, tags - ALLOWED_TAGS
+    for tag, attrs in p.tags:
+        for name, value in attrs.items():
+            assert not name.startswith("on"), (tag, name)
+            assert name not in ("src", "srcset", "action", "formaction"), (tag, name)
+            if name == "href":
+                assert value and (value.startswith("#") or value.endswith(".html")), value
+    assert len(p.ids) == len(set(p.ids)), "duplicate ids break the in-page links"
+    for _, attrs in p.tags:
+        href = attrs.get("href") or ""
+        if href.startswith("#"):
+            assert href[1:] in p.ids, f"dangling link {href}"
+    return p
+
+
+def f(sev: Severity, cid: CheckId, n: int, remediation: str = "Do the thing.") -> Finding:
+    return Finding(
+        code=f"{cid.value}.case_{sev.value}_{n}",
+        severity=sev,
+        check=cid,
+        title=f"{sev.value} title {n}",
+        detail=f"detail of {sev.value} {n}",
+        remediation=remediation,
+        evidence=(f"evidence {n}",),
+        references=("RFC 7208 §4.6.4",),
+    )
+
+
+def every_status_report() -> DomainReport:
+    return DomainReport(
+        "example.com",
+        DomainStatus.COMPLETED,
+        {
+            CheckId.MX: CheckOutcome(
+                CheckId.MX, CheckStatus.PASS, None, (f(Severity.INFO, CheckId.MX, 1),)
+            ),
+            CheckId.SPF: CheckOutcome(
+                CheckId.SPF,
+                CheckStatus.FAIL,
+                None,
+                (f(Severity.CRITICAL, CheckId.SPF, 2), f(Severity.HIGH, CheckId.SPF, 3)),
+            ),
+            CheckId.DKIM: CheckOutcome(
+                CheckId.DKIM,
+                CheckStatus.WARN,
+                None,
+                (f(Severity.MEDIUM, CheckId.DKIM, 4), f(Severity.LOW, CheckId.DKIM, 5)),
+            ),
+            CheckId.DMARC: CheckOutcome(
+                CheckId.DMARC,
+                CheckStatus.ERROR,
+                error=CheckError(ErrorReason.DNS_TIMEOUT, "could not check: DNS timeout for TXT"),
+            ),
+        },
+    )
+
+
+def run_of(*reports: DomainReport) -> AuditRun:
+    return AuditRun("2026-01-01T00:00:00Z", "2026-01-01T00:00:01Z", tuple(reports))
+
+
+def test_every_status_and_severity_is_shown_in_words() -> None:
+    skipped = DomainReport(
+        "skip.example",
+        DomainStatus.COMPLETED,
+        {c: CheckOutcome(c, CheckStatus.SKIPPED, skip_reason="not requested") for c in CheckId},
+    )
+    page = HtmlRenderer().render(run_of(every_status_report(), skipped))
+    p = assert_self_contained_and_inert(page)
+    classes = " ".join(a.get("class") or "" for _, a in p.tags)
+    for st in CheckStatus:
+        assert f"status-{st.value}" in classes
+    for sev in Severity:
+        assert f"sev-{sev.value}" in classes
+    text = " ".join(p.text)
+    for n in range(1, 6):
+        assert f"title {n}" in text and f"evidence {n}" in text
+    assert "could not check: DNS timeout for TXT" in text
+    assert "Skipped: not requested." in text
+
+
+def test_summary_has_grade_one_line_per_check_and_three_urgent_fixes_worst_first() -> None:
+    page = HtmlRenderer().render(run_of(every_status_report()))
+    p = parse(page)
+    text = " ".join(" ".join(p.text).split())
+    # 100 - 40 - 20 - 8 - 3 = 29, critical caps at F; the DMARC error makes it incomplete
+    assert "Grade F , score 29 out of 100 — incomplete" in text
+    fixes = page.split('<ol class="fixes">')[1].split("</ol>")[0]
+    assert (
+        fixes.index("critical title 2")
+        < fixes.index("high title 3")
+        < fixes.index("medium title 4")
+    )
+    assert "low title 5" not in fixes and "info title 1" not in fixes
+    rows = page.split('class="checks-summary"')[1].split("</table>")[0]
+    assert rows.count("<tr>") == 1 + len(CheckId)
+
+
+def test_remediation_records_are_set_apart_for_pasting() -> None:
+    page = HtmlRenderer().render(run_of(every_status_report()))
+    assert page.count('<pre class="zone"><code>') == 0  # no proposals in this report
+    rep = DomainReport(
+        "example.com",
+        DomainStatus.COMPLETED,
+        {
+            CheckId.DMARC: CheckOutcome(
+                CheckId.DMARC,
+                CheckStatus.WARN,
+                None,
+                (
+                    f(
+                        Severity.MEDIUM,
+                        CheckId.DMARC,
+                        1,
+                        'Start with:\n_dmarc.example.com. 3600 IN TXT "v=DMARC1; p=none"\nthen.',
+                    ),
+                ),
+            )
+        },
+    )
+    page = HtmlRenderer().render(run_of(rep))
+    assert (
+        '<pre class="zone"><code>_dmarc.example.com. 3600 IN TXT &#34;v=DMARC1; p=none&#34;'
+        "</code></pre>" in page
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds", "records"),
+    [
+        ("Plain advice.", ["text"], []),
+        ("Remove `ptr` now.", ["text", "code", "text"], []),
+        ('Use `a.example. 3600 IN TXT "v=spf1 -all"`.', ["text", "record", "text"],
+         [("a.example.", 3600, "TXT", "v=spf1 -all")]),
+        ('Keep one:\n_dmarc.a.example. 300 IN TXT "v=DMARC1; p=reject"',
+         ["text", "text", "record"], [("_dmarc.a.example.", 300, "TXT", "v=DMARC1; p=reject")]),
+        ('k._domainkey.a.example. 3600 IN TXT "v=DKIM1; p=AB" "CD"', ["record"],
+         [("k._domainkey.a.example.", 3600, "TXT", "v=DKIM1; p=ABCD")]),
+        ("`a.example. 3600 IN MX 10 mx.a.example.`", ["record"],
+         [("a.example.", 3600, "MX", None)]),
+        ('`x 3600 IN TXT "no dot"`', ["code"], []),  # not a fully qualified owner
+        ('`a.example. 3600 IN TXT "a\\"b"`', ["record"], [("a.example.", 3600, "TXT", 'a"b')]),
+    ],
+)  # fmt: skip
+def test_remediation_segments(text: str, kinds: list[str], records: list[tuple]) -> None:  # type: ignore[type-arg]
+    segs = remediation_segments(text)
+    assert [s.kind for s in segs] == kinds
+    got = [(r.name, r.ttl, r.rtype, r.txt) for s in segs if (r := s.record)]
+    assert got == records
+    assert "".join(s.text for s in segs).replace("`", "") == text.replace("`", "")
+
+
+def test_remediation_blocks_group_prose_around_records() -> None:
+    blocks = remediation_blocks('Do this:\na.example. 60 IN TXT "v=spf1 -all"\nand `that`.')
+    assert [b.record is not None for b in blocks] == [False, True, False]
+    assert blocks[2].segments[1].kind == "code"
+    assert parse_zone_line("not a record") is None
+
+
+def test_control_and_bidi_characters_are_shown_as_escapes() -> None:
+    evil = Finding(
+        "spf.x", Severity.HIGH, CheckId.SPF, "t\x1b[31mred", "d\u202eesrever\x00",
+        "r\x07", ("ev\r\nX-Injected: 1",),
+    )  # fmt: skip
+    rep = DomainReport(
+        "example.com",
+        DomainStatus.COMPLETED,
+        {CheckId.SPF: CheckOutcome(CheckId.SPF, CheckStatus.FAIL, None, (evil,))},
+    )
+    page = HtmlRenderer().render(run_of(rep))
+    for raw in ("\x1b", "\u202e", "\x00", "\x07", "\r"):
+        assert raw not in page
+    for shown in ("t\\x1b[31mred", "d\\u202eesrever\\x00", "r\\x07", "ev\\x0d"):
+        assert shown in page
+
+
+@pytest.fixture(scope="module")
+def fixture_run() -> AuditRun:
+    names = ["good.example", "weak.example", "broken.example", "toomany.example",
+             "hostile.example", "nomail.example", "bigtxt.example", "loopy.example",
+             "missing.example", "implicit.example", "sub.org.example", "not a domain"]  # fmt: skip
+    return asyncio.run(audit_domains(names, resolver=StaticResolver(ZONE)))
+
+
+def test_fixture_domains_render_inert_with_evidence_and_spf_tree(fixture_run: AuditRun) -> None:
+    pages = render_pages(fixture_run)
+    assert set(pages) >= {"index.html", "good.example.html", "not_a_domain.html"}
+    for page in pages.values():
+        assert_self_contained_and_inert(page)
+    good = pages["good.example.html"]
+    # the include tree is drawn even when SPF passes, with a lookup count at every node
+    tree = good.split('<ul class="tree"')[1].split("</section>")[0]
+    assert tree.count("<li>") == 4 and tree.count('class="lookups') == 4
+    assert ">3 lookups<" in tree and "include:_netblocks2.provider.example" in tree
+    assert "v=DMARC1; p=reject; rua=mailto:dmarc@reports.provider.example" in good
+    toomany = pages["toomany.example.html"]
+    assert 'class="lookups over"' in toomany  # the root exceeds 10
+    assert "Not audited:" in pages["not_a_domain.html"]
+
+
+def test_hostile_records_are_text_not_markup(fixture_run: AuditRun) -> None:
+    page = render_pages(fixture_run)["hostile.example.html"]
+    p = assert_self_contained_and_inert(page)
+    assert "<script" not in page and "<img" not in page and "<b>" not in page
+    text = "".join(p.text)
+    assert "include:<script>alert(1)</script>.example" in text
+    assert 'p=<script>alert(1)</script>; rua=mailto:"><img@x' in text
+
+
+def test_index_is_sorted_worst_grade_first_and_links_every_page(fixture_run: AuditRun) -> None:
+    pages = render_pages(fixture_run)
+    index = pages["index.html"]
+    p = assert_self_contained_and_inert(index)
+    grades = [t for t in (s.strip() for s in p.text) if t in ("A", "B", "C", "D", "F", "–")]
+    order = "FDCBA–"
+    assert grades == sorted(grades, key=order.index)
+    links = {a["href"] for t, a in p.tags if t == "a" and a.get("href", "").endswith(".html")}
+    assert links == set(pages) - {"index.html"}
+
+
+def test_single_file_with_several_domains_has_index_and_sections(fixture_run: AuditRun) -> None:
+    page = render_run_page(fixture_run)
+    p = assert_self_contained_and_inert(page)
+    assert sum(1 for t, a in p.tags if t == "article") == len(fixture_run.domains)
+    assert RENDERERS[OutputFormat.HTML] is HtmlRenderer
+
+
+def test_empty_run_renders() -> None:
+    page = HtmlRenderer().render(run_of())
+    assert_self_contained_and_inert(page)
+    assert "0 domains" in page
+    assert set(render_pages(run_of())) == {"index.html"}
+
+
+def test_huge_run_renders_in_reasonable_time() -> None:
+    many = []
+    for i in range(400):
+        fs = tuple(f(list(Severity)[j % 5], CheckId.SPF, j) for j in range(i % 7))
+        many.append(
+            DomainReport(
+                f"d{i}.example",
+                DomainStatus.COMPLETED,
+                {CheckId.SPF: CheckOutcome(CheckId.SPF, CheckStatus.WARN, None, fs)},
+            )
+        )
+    big = DomainReport(
+        "big.example",
+        DomainStatus.COMPLETED,
+        {
+            CheckId.SPF: CheckOutcome(
+                CheckId.SPF,
+                CheckStatus.FAIL,
+                None,
+                tuple(f(Severity.HIGH, CheckId.SPF, j) for j in range(2000)),
+            )
+        },
+    )
+    started = time.monotonic()
+    pages = render_pages(run_of(*many, big))
+    single = render_run_page(run_of(big))
+    assert time.monotonic() - started < 30
+    assert len(pages) == 402
+    assert single.count('class="finding ') == 2000
+    assert "Grade F" in single and "score 0 out of 100" in single
+
+
+def test_spf_tree_of_a_real_result_is_typed(fixture_run: AuditRun) -> None:
+    good = fixture_run.domains[0]
+    assert isinstance(good.checks[CheckId.SPF].result, SpfResult)
+
+
+def test_cli_writes_a_folder_for_html_and_refuses_a_folder_for_other_formats(
+    tmp_path: Path,
+) -> None:
+    runner = CliRunner()
+    out = tmp_path / "reports"
+    args = ["check", "--zone-file", str(ZONE_PATH), "--format", "html", "-o", f"{out}/"]
+    res = runner.invoke(main, [*args, "good.example", "weak.example"])
+    assert res.exit_code == 0, res.output
+    assert sorted(x.name for x in out.iterdir()) == [
+        "good.example.html", "index.html", "weak.example.html",
+    ]  # fmt: skip
+    one = tmp_path / "one.html"
+    res = runner.invoke(
+        main,
+        [
+            "check",
+            "--zone-file",
+            str(ZONE_PATH),
+            "--format",
+            "html",
+            "-o",
+            str(one),
+            "good.example",
+        ],
+    )
+    assert res.exit_code == 0 and '<h1 id="d1-title">good.example</h1>' in one.read_text()
+    res = runner.invoke(
+        main,
+        ["check", "--zone-file", str(ZONE_PATH), "--format", "csv", "-o", f"{out}/", "a.example"],
+    )
+    assert res.exit_code == 2 and "only --format html" in res.output
+
+
+def test_write_report_folder_returns_the_index(tmp_path: Path, fixture_run: AuditRun) -> None:
+    index = write_report_folder(fixture_run, tmp_path / "x")
+    assert index == tmp_path / "x" / "index.html" and index.read_text().startswith(
+        "<!DOCTYPE html>"
+    )
+    assert not list((tmp_path / "x").glob(".*")), "no temporary files left behind"

@@ -331,7 +331,12 @@ class _SMTP(_RecordingMixin, smtplib.SMTP):
 
 
 class _SMTPS(_RecordingMixin, smtplib.SMTP_SSL):
-    pass
+    on_tls: Callable[[object], None]
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock = super()._get_socket(host, port, timeout)  # type: ignore[misc]
+        self.on_tls(sock)  # TLS is up before the greeting: record it in that order
+        return sock  # type: ignore[no-any-return]
 
 
 class _ReplyStop(Exception):
@@ -422,9 +427,9 @@ class _Session:
         s = self.settings
         ctx = tls_context(s) if s.security is not SmtpSecurity.PLAIN else None
         if s.security is SmtpSecurity.TLS:
-            client: smtplib.SMTP = _SMTPS(
-                local_hostname=s.ehlo_name, timeout=s.timeout, context=ctx
-            )
+            implicit = _SMTPS(local_hostname=s.ehlo_name, timeout=s.timeout, context=ctx)
+            implicit.on_tls = self._note_tls
+            client: smtplib.SMTP = implicit
         else:
             client = _SMTP(local_hostname=s.ehlo_name, timeout=s.timeout)
         client.recorder = self.rec  # type: ignore[attr-defined]
@@ -434,7 +439,6 @@ class _Session:
         self.client = client
         self.rec.add(TranscriptKind.CONNECT, f"{s.host}:{s.port} ({s.security.value})")
         code, text = client.connect(s.host, s.port)
-        self._note_tls(client.sock)
         self._expect(code, text, range(220, 221))
         self._ehlo(client)
         if s.security is SmtpSecurity.STARTTLS:

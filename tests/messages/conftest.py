@@ -123,7 +123,8 @@ class ScriptedHandler:
                 mail_from=envelope.mail_from,
                 rcpt_tos=list(envelope.rcpt_tos),
                 data=envelope.original_content or envelope.content,
-                tls=session.ssl is not None,
+                # session.ssl is only set by STARTTLS; implicit TLS shows on the transport
+                tls=server.transport.get_extra_info("ssl_object") is not None,
                 auth_login=login.decode() if isinstance(login, bytes) else login,
             )
         )
@@ -183,7 +184,8 @@ def smtp_server(smtp_ca: LoopbackCA) -> Iterator[Callable[..., RunningSmtpServer
         if auth is not None:
             kwargs["authenticator"] = _authenticator(auth)
             kwargs["auth_required"] = True
-            kwargs["auth_require_tls"] = auth_require_tls
+            # aiosmtpd only counts STARTTLS as TLS for this rule; implicit TLS is TLS too
+            kwargs["auth_require_tls"] = auth_require_tls and not implicit_tls
             kwargs["auth_exclude_mechanism"] = list(auth_exclude)
         controller = Controller(handler, **kwargs)
         controller.start()

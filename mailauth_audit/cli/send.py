@@ -140,13 +140,23 @@ def _password(user: str | None, env_name: str | None) -> str | None:
     "List-Unsubscribe-Post: List-Unsubscribe=One-Click (RFC 8058).",
 )
 @click.option("--insecure", is_flag=True, help="Do not verify the server's TLS certificate.")
-@click.option("--ca-file", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option(
+    "--ca-file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Trust the CA certificates in this PEM file (a private CA) instead of the system's.",
+)
 @click.option(
     "--allow-plaintext-auth", is_flag=True, help="Allow AUTH without TLS (test servers only)."
 )
 @click.option("--ehlo-name", default=None, help="Name to give in EHLO (default: this host).")
 @click.option(
-    "--timeout", type=click.FloatRange(min=0.01), default=30.0, show_default=True, metavar="S"
+    "--timeout",
+    type=click.FloatRange(min=0.01),
+    default=30.0,
+    show_default=True,
+    metavar="S",
+    help="Seconds to wait for the connection and for each server reply.",
 )
 @click.option(
     "--retries",

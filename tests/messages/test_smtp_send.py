@@ -514,3 +514,49 @@ def test_reply_explanations(code: int, enhanced: str | None, words: list[str] | 
         assert text is None
     else:
         assert text is not None and all(w in text for w in words)
+
+
+# --- usage errors and the saved message ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--from", "not-an-address"],
+        ["--to", "bad address@example.net"],
+        ["--dkim-selector", "s2026"],  # without --dkim-key
+        ["--list-unsubscribe", "http://example.com/u"],  # one-click needs https
+        ["--port", "0"],
+    ],
+)
+def test_usage_errors_exit_2_before_connecting(
+    smtp_server: Callable[..., Any], tmp_path: Path, extra: list[str]
+) -> None:
+    server = smtp_server(starttls=True)
+    result, doc = run_send(server, tmp_path, *extra)
+    assert result.exit_code == 2
+    assert server.handler.calls == [] and doc is None
+
+
+def test_unreadable_key_is_a_usage_error_that_does_not_quote_it(
+    smtp_server: Callable[..., Any], tmp_path: Path
+) -> None:
+    server = smtp_server(starttls=True)
+    bad = tmp_path / "bad.key"
+    bad.write_text("-----BEGIN PRIVATE KEY-----\nc2VjcmV0LXN0dWZm\n-----END PRIVATE KEY-----\n")
+    result, _ = run_send(server, tmp_path, key=bad)
+    assert result.exit_code == 2
+    assert "not a PEM private key" in result.stderr
+    assert "c2VjcmV0LXN0dWZm" not in result.stderr + result.stdout
+
+
+def test_saved_message_is_what_the_server_received(
+    smtp_server: Callable[..., Any], tmp_path: Path, signing_key: tuple[Path, str]
+) -> None:
+    key, zone_line = signing_key
+    server = smtp_server(starttls=True)
+    saved = tmp_path / "sent.eml"
+    result, _ = run_send(server, tmp_path, "--save-message", str(saved), key=key)
+    assert result.exit_code == 0, result.stderr
+    assert saved.read_bytes() == server.handler.messages[0].data
+    assert dkim.verify(saved.read_bytes(), dnsfunc=_resolver_dnsfunc(zone_line))

@@ -130,3 +130,11 @@ def zone(*lines: str, domain: str = DOMAIN) -> str:
         f"@ 300 IN NS ns.{domain}.",
     ]
     return "\n".join(head + list(lines)) + "\n"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -1,0 +1,216 @@
+"""The HTML report in a real browser: headless Chromium loads generated pages from files.
+
+We read the DOM Chromium built (--dump-dom), not our own string, so these tests see what a
+reader sees: the summary, a finding with its remediation, and hostile TXT records shown as
+literal text with no element or attribute of theirs. Screenshots go to test-artifacts/
+(gitignored) for people to look at. Without chromium the tests skip, except under CI=true.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import struct
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from mailauth_audit.asyncapi import audit_domains
+from mailauth_audit.demo.sample import audit_demo
+from mailauth_audit.report.html import write_report_folder
+from mailauth_audit.resolver.static import StaticResolver
+
+ROOT = Path(__file__).parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or (
+    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+)
+# Tags our templates emit; anything else in the DOM would have come from a record.
+TEMPLATE_TAGS = {
+    "html", "head", "meta", "title", "style", "body", "a", "header", "main", "footer", "span",
+    "div", "article", "section", "h1", "h2", "h3", "h4", "h5", "h6", "p", "strong", "ul", "ol",
+    "li", "table", "caption", "thead", "tbody", "tr", "th", "td", "pre", "code", "dl", "dt",
+    "dd", "br",
+}  # fmt: skip
+
+# Records written to break a report: markup, attribute breakouts and entities, in SPF, DMARC
+# and DKIM records that the report shows as evidence.
+HOSTILE_ZONE = r"""
+$ORIGIN example.
+$TTL 300
+@        IN SOA ns1.example. hostmaster.example. 1 3600 600 86400 300
+@        IN NS  ns1.example.
+ns1      IN A   192.0.2.1
+evil     IN MX  10 mx.evil.example.
+mx.evil  IN A   192.0.2.25
+evil     IN TXT "v=spf1 include:\"><img src=x onerror=alert(1)>.example &amp; &lt;b&gt; -all"
+_dmarc.evil IN TXT ( "v=DMARC1; p=reject; rua=mailto:a@evil.example; "
+                     "x=<script>document.title='pwned'</script>&#60;i&#62;" )
+default._domainkey.evil IN TXT "v=DKIM1; p=<svg onload=alert(2)>' style='x"
+"""
+
+
+def _need_chromium() -> str:
+    if CHROMIUM is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is not installed (CI must install it: see .ci/run)")
+        pytest.skip("chromium is not installed")
+    return CHROMIUM
+
+
+def chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess[str]:
+    exe = _need_chromium()
+    cmd = [
+        exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={profile}", *args,
+    ]  # fmt: skip
+    env = {**os.environ, "HOME": str(profile)}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc
+
+
+def dump_dom(page: Path, profile: Path) -> str:
+    return chromium(["--dump-dom", page.as_uri()], profile).stdout
+
+
+def screenshot(page: Path, name: str, profile: Path) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    target = ARTIFACTS / name
+    target.unlink(missing_ok=True)
+    for _attempt in range(2):  # chromium occasionally exits 0 without writing the file
+        chromium([f"--screenshot={target}", "--window-size=1280,2000", page.as_uri()], profile)
+        if target.exists():
+            break
+    assert target.exists(), f"chromium wrote no screenshot to {target}"
+    return target
+
+
+class Dom(HTMLParser):
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[tuple[str, dict[str, str | None]]] = []
+        self.texts: list[str] = []
+        self._title = False
+        self.title = ""
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, dict(attrs)))
+        self._title = tag == "title"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._title = False
+
+    def handle_data(self, data: str) -> None:
+        self.texts.append(data)
+        if self._title:
+            self.title += data
+
+    @property
+    def text(self) -> str:
+        return " ".join(" ".join(self.texts).split())
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+@pytest.fixture(scope="module")
+def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    _need_chromium()
+    folder = tmp_path_factory.mktemp("demo")
+    write_report_folder(asyncio.run(audit_demo()), folder)
+    return folder
+
+
+def test_summary_finding_and_remediation_are_in_the_rendered_page(
+    demo_folder: Path, tmp_path: Path
+) -> None:
+    dom = Dom(dump_dom(demo_folder / "broken.example.html", tmp_path / "profile"))
+    assert dom.title.startswith("broken.example — grade F")
+    text = dom.text
+    # summary: grade, one line per check, urgent fixes
+    assert "Grade F , score" in text
+    assert "One line per check" in text and "Most urgent fixes" in text
+    for check in ("MX", "SPF", "DKIM", "DMARC"):
+        assert check in text
+    # a finding, its explanation, reference and the record to paste
+    assert "More than one DMARC record at the same name" in text
+    assert "dmarc.multiple_records" in text and "RFC 9989 §4.10" in text
+    zone_blocks = [a for t, a in dom.elements if t == "pre" and a.get("class") == "zone"]
+    assert zone_blocks, "remediation records are shown as zone-file blocks"
+    assert '_dmarc.broken.example. 3600 IN TXT "v=DMARC1; p=reject"' in text
+    # the provider checklist never claims what it cannot see
+    assert "not observable" in text and "needs test message" in text
+    shot = screenshot(
+        demo_folder / "broken.example.html", "report-broken.example.png", tmp_path / "p2"
+    )
+    assert png_size(shot) == (1280, 2000) and shot.stat().st_size > 50_000
+
+
+def test_index_page_renders_sorted_worst_first(demo_folder: Path, tmp_path: Path) -> None:
+    dom = Dom(dump_dom(demo_folder / "index.html", tmp_path / "profile"))
+    links = [
+        a["href"] for t, a in dom.elements if t == "a" and (a.get("href") or "").endswith(".html")
+    ]
+    assert links[0] == "broken.example.html" and links[-1] in (
+        "perfect.example.html",
+        "parked.example.html",
+    )
+    shot = screenshot(demo_folder / "index.html", "report-index.png", tmp_path / "p2")
+    assert png_size(shot)[0] == 1280
+
+
+@pytest.mark.parametrize(
+    ("zone", "domain", "literals"),
+    [
+        (
+            HOSTILE_ZONE,
+            "evil.example",
+            [
+                'include:"><img src=x onerror=alert(1)>.example &amp; &lt;b&gt; -all',
+                "x=<script>document.title='pwned'</script>&#60;i&#62;",
+                "p=<svg onload=alert(2)>' style='x",
+            ],
+        ),
+        (
+            (ROOT / "tests" / "zones" / "example.zone").read_text(),
+            "hostile.example",
+            [
+                "include:<script>alert(1)</script>.example",
+                'p=<script>alert(1)</script>; rua=mailto:"><img@x',
+                "<b>not-base64</b>",
+            ],
+        ),
+    ],
+    ids=["markup-in-spf-dmarc-dkim", "fixture-hostile.example"],
+)
+def test_hostile_records_are_shown_literally_and_add_nothing_to_the_dom(
+    zone: str, domain: str, literals: list[str], tmp_path: Path
+) -> None:
+    _need_chromium()
+    run = asyncio.run(audit_domains([domain], resolver=StaticResolver(zone)))
+    folder = tmp_path / "out"
+    write_report_folder(run, folder)
+    page = folder / f"{domain}.html"
+    dom = Dom(dump_dom(page, tmp_path / "profile"))
+    assert dom.title.startswith(domain), "no script ran (it would have changed the title)"
+    tags = {t for t, _ in dom.elements}
+    assert tags <= TEMPLATE_TAGS, tags - TEMPLATE_TAGS
+    for tag, attrs in dom.elements:
+        for name, value in attrs.items():
+            assert not name.startswith("on") and name not in ("src", "style"), (tag, name, value)
+            assert "alert" not in (value or ""), (tag, name, value)
+    raw_text = "".join(dom.texts)
+    for literal in literals:
+        assert literal in raw_text, literal
+    screenshot(page, f"report-hostile-{domain}.png", tmp_path / "p2")

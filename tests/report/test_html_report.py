@@ -385,3 +385,14 @@ def test_write_report_folder_returns_the_index(tmp_path: Path, fixture_run: Audi
         "<!DOCTYPE html>"
     )
     assert not list((tmp_path / "x").glob(".*")), "no temporary files left behind"
+
+
+def test_templates_ship_as_package_data_from_the_top_level_folder() -> None:
+    from importlib import resources
+
+    root = Path(__file__).parents[2]
+    link = root / "mailauth_audit" / "templates"
+    assert link.is_symlink() and link.resolve() == (root / "templates").resolve()
+    shipped = resources.files("mailauth_audit.templates")
+    for name in ("base.html", "domain.html", "index.html", "run.html", "report.css"):
+        assert shipped.joinpath(name).is_file(), name

@@ -265,3 +265,5 @@ main.add_command(_send_command)
 main.add_command(_verify_command)
 main.add_command(_receive_command)
 main.add_command(_demo_command)
+from .bulk import bulk as _bulk_command  # noqa: E402
+main.add_command(_bulk_command)

@@ -1,0 +1,184 @@
+"""index.html of a bulk run: the summary as tables and inline-SVG bar charts.
+
+Everything is computed here (bar lengths, colours) so the template only lays it out; the
+page has no scripts and loads nothing (a Content-Security-Policy says so), because reports
+are mailed around and opened from disk. Autoescaping is on: domain names and finding codes
+in the summary come from the input list and from DNS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jinja2
+
+__all__ = ["Bar", "Chart", "charts", "render_index"]
+
+TEMPLATE = "bulk_index.html.j2"
+TEMPLATE_PACKAGE = "mailauth_audit.templates"
+
+STATUS_COLOURS = {
+    "pass": "#2e7d32",
+    "warn": "#f9a825",
+    "fail": "#c62828",
+    "error": "#6a1b9a",
+    "skipped": "#9e9e9e",
+}
+POLICY_COLOURS = {
+    "reject": "#2e7d32",
+    "quarantine": "#9e9d24",
+    "none": "#f9a825",
+    "no_record": "#c62828",
+}
+GRADE_COLOURS = {
+    "A": "#2e7d32",
+    "B": "#7cb342",
+    "C": "#f9a825",
+    "D": "#ef6c00",
+    "F": "#c62828",
+    "invalid": "#9e9e9e",
+}
+NEUTRAL = "#1565c0"
+CHART_WIDTH = 360  # px of the longest bar
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    width: int  # px, proportional to value within its chart
+    colour: str
+    percent: float  # of the chart's total
+
+
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    bars: tuple[Bar, ...]
+    note: str = ""
+
+    @property
+    def height(self) -> int:
+        return 22 * len(self.bars) + 4
+
+
+def _chart(
+    title: str, items: list[tuple[str, int]], colour: Callable[[str], str], note: str = ""
+) -> Chart:
+    top = max((v for _, v in items), default=0) or 1
+    total = sum(v for _, v in items) or 1
+    bars = tuple(
+        Bar(
+            label,
+            v,
+            max(1 if v else 0, round(CHART_WIDTH * v / top)),
+            colour(label),
+            round(100.0 * v / total, 1),
+        )
+        for label, v in items
+    )
+    return Chart(title, bars, note)
+
+
+def _spf_buckets(dist: dict[str, int]) -> list[tuple[str, int]]:
+    counts = {int(k): v for k, v in dist.items()}
+    items = [(str(n), counts.get(n, 0)) for n in range(11)]
+    items.append(("11-15", sum(v for k, v in counts.items() if 11 <= k <= 15)))
+    items.append(("16+", sum(v for k, v in counts.items() if k >= 16)))
+    return items
+
+
+def charts(summary: dict[str, Any]) -> list[Chart]:
+    out = [
+        _chart(
+            "Grades",
+            [(g, summary["grades"].get(g, 0)) for g in (*"ABCDF", "invalid")],
+            lambda g: GRADE_COLOURS.get(g, NEUTRAL),
+        ),
+        _chart(
+            "DMARC policy in effect",
+            list(summary["dmarc_policy"].items()),
+            lambda p: POLICY_COLOURS.get(p, NEUTRAL),
+            "no_record: no DMARC record applies (neither the domain's nor its parent's).",
+        ),
+        _chart(
+            "SPF DNS lookups (RFC 7208 §4.6.4 limit: 10)",
+            _spf_buckets(summary["spf_lookups"]),
+            lambda b: "#c62828" if not b.isdigit() else NEUTRAL,
+            "Domains with one SPF record; above 10 receivers return permerror.",
+        ),
+        _chart(
+            "DKIM keys found",
+            [*summary["dkim_keys"].items(), ("no key found", summary["domains_without_dkim_key"])],
+            lambda k: (
+                "#c62828"
+                if k in ("rsa512", "rsa768", "revoked", "unusable")
+                else ("#9e9e9e" if k == "no key found" else NEUTRAL)
+            ),
+            "One bar per key size over every selector found; selectors outside the probed "
+            "list cannot be seen.",
+        ),
+    ]
+    return out
+
+
+def status_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """One stacked bar per check: the share of each status."""
+    rows = []
+    for cid, counts in summary["checks"].items():
+        total = sum(counts.values()) or 1
+        x = 0.0
+        parts = []
+        for status in STATUS_COLOURS:
+            n = counts.get(status, 0)
+            if not n:
+                continue
+            w = CHART_WIDTH * n / total
+            parts.append(
+                {
+                    "status": status,
+                    "n": n,
+                    "x": round(float(x), 1),
+                    "w": round(w, 1),
+                    "colour": STATUS_COLOURS[status],
+                }
+            )
+            x += w
+        rows.append({"check": cid, "parts": parts, "counts": counts})
+    return rows
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    def load(name: str) -> str:
+        node = resources.files(TEMPLATE_PACKAGE).joinpath(name)
+        if not node.is_file():
+            raise jinja2.TemplateNotFound(name)
+        return node.read_text(encoding="utf-8")
+
+    return jinja2.Environment(
+        loader=jinja2.FunctionLoader(load),
+        autoescape=True,  # always: the input list and DNS are written by strangers
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_index(summary: dict[str, Any]) -> str:
+    return (
+        _environment()
+        .get_template(TEMPLATE)
+        .render(
+            s=summary,
+            charts=charts(summary),
+            status_rows=status_rows(summary),
+            chart_width=CHART_WIDTH,
+            status_colours=STATUS_COLOURS,
+            top_codes=list(summary["findings_by_code"].items())[:25],
+        )
+    )

@@ -1,0 +1,121 @@
+"""The results file: one JSON line per domain, appended as each domain finishes.
+
+Crash safety, and why it is enough:
+
+- Every batch of lines goes to the file in one `os.write` on an O_APPEND descriptor. A
+  process killed by SIGKILL loses nothing the kernel has accepted: the page cache outlives
+  the process. A power loss can lose what was not yet on disk, and may leave a torn or
+  zero-filled tail.
+- fsync policy: the file is fsynced at most once per `sync_interval` seconds (default 1 s)
+  while the run goes on, and always when the run ends or is interrupted. So a power loss
+  costs at most the last second of results, and those domains are simply audited again.
+- `recover()` (used by --resume) reads the file from the start and truncates it just before
+  the first line that is not a complete JSON object with a "domain": a torn last line never
+  survives to break a parser, and every domain whose line survives is not audited again.
+- A failed write (disk full, file-size limit) truncates the file back to its last complete
+  line before the error is raised, so what was written stays valid JSON lines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ResultsFile", "ResultsWriteError", "recover"]
+
+DEFAULT_SYNC_INTERVAL = 1.0  # seconds between fsyncs of the results file during a run
+
+
+class ResultsWriteError(OSError):
+    """Writing results failed (e.g. disk full); the file is left with whole lines only."""
+
+
+def recover(path: Path) -> Iterator[dict[str, Any]]:
+    """Yield the complete records of an existing results file, truncating a damaged tail.
+
+    The file is truncated when the generator is exhausted (callers must consume it all)."""
+    if not path.exists():
+        return
+    good = 0
+    with path.open("rb") as fh:
+        for raw in fh:
+            if not raw.endswith(b"\n"):
+                break  # torn last line: its domain is audited again
+            try:
+                doc = json.loads(raw)
+            except ValueError:
+                break  # a corrupt line (e.g. zero-filled after a power loss): stop here
+            if not isinstance(doc, dict) or not isinstance(doc.get("domain"), str):
+                break
+            good += len(raw)
+            yield doc
+    if path.stat().st_size != good:
+        with path.open("r+b") as fh:
+            fh.truncate(good)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+class ResultsFile:
+    """Append-only JSON lines; single writer (the parent process of a run)."""
+
+    def __init__(self, path: Path, *, sync_interval: float = DEFAULT_SYNC_INTERVAL) -> None:
+        self.path = path
+        self.sync_interval = sync_interval
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._size = os.fstat(self._fd).st_size
+        self._last_sync = time.monotonic()
+        self.lines = 0
+
+    def append(self, lines: list[bytes]) -> None:
+        """Append whole lines (each ending in b"\\n"); all or none of them stay in the file."""
+        if not lines:
+            return
+        data = b"".join(lines)
+        view = memoryview(data)
+        written = 0
+        try:
+            while written < len(data):
+                written += os.write(self._fd, view[written:])
+        except OSError as exc:
+            self._undo()
+            reason = "disk full" if exc.errno in (errno.ENOSPC, errno.EFBIG) else exc.strerror
+            raise ResultsWriteError(
+                exc.errno,
+                f"cannot write {self.path}: {reason}; the lines already written are "
+                "intact, free some space and run again with --resume",
+            ) from exc
+        self._size += len(data)
+        self.lines += len(lines)
+        now = time.monotonic()
+        if now - self._last_sync >= self.sync_interval:
+            self.sync()
+
+    def _undo(self) -> None:
+        """Drop a partly written batch so the file ends with a whole line."""
+        with contextlib.suppress(OSError):  # if this fails too, recover() cuts the tail
+            os.ftruncate(self._fd, self._size)
+
+    def sync(self) -> None:
+        with contextlib.suppress(OSError):  # e.g. /dev/full: the write itself already failed
+            os.fsync(self._fd)
+        self._last_sync = time.monotonic()
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            self.sync()
+            os.close(self._fd)
+            self._fd = -1
+
+    def __enter__(self) -> ResultsFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,523 @@
+"""A bulk run: thousands of domains through the Auditor, streamed to disk, resumable.
+
+Shape of a run::
+
+    domain list ──► entries (folded, invalid ones kept) ──► minus what results.jsonl holds
+        │
+        ├─ processes=1: Auditor.audit_stream (bounded queue → workers) in this process
+        └─ processes=N: concurrent.futures.ProcessPoolExecutor; each worker process has its own
+                        event loop, Auditor and run cache, and audits chunks of the list
+        ▼
+    Item(key, JSON line, CSV row, Digest) ──► parent, the only writer: results.jsonl (+ the
+        CSV rows file), BulkSummary counters, progress ──► at the end summary.json,
+        results.csv, index.html
+
+Exactly once: a domain counts as done only when its line is in results.jsonl. On --resume,
+`jsonl.recover` cuts any damaged tail, and every entry whose key has a line is skipped, so
+no domain is lost (it is audited again) and none is duplicated (the parent writes each key
+at most once per run, and never a key that recover() found).
+
+Signals: the first Ctrl-C or SIGTERM stops feeding new domains, lets the ones in flight
+finish, writes the summary of what is done and says how to resume; a second one stops at
+once (what was not written is audited again on resume).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import csv
+import io
+import json
+import multiprocessing
+import os
+import signal
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from ..engine.auditor import Auditor
+from ..model import DomainReport
+from ..options import AuditOptions
+from ..report.csvout import CSV_COLUMNS, domain_csv_row
+from ..report.serialize import TOOL_NAME, domain_to_json
+from ..resolver.base import Resolver
+from ..resolver.caching import CachingResolver
+from ..resolver.factory import parse_nameserver, system_nameservers
+from ..resolver.ratelimit import RateLimitedResolver
+from ..resolver.wire import WireResolver
+from ..version import __version__
+from .inputs import DomainEntry, InputStats
+from .jsonl import ResultsFile, ResultsWriteError, recover
+from .progress import Progress
+from .summary import BulkSummary, Digest, digest
+
+__all__ = [
+    "BULK_CACHE_ENTRIES",
+    "BULK_MEMO_ENTRIES",
+    "CSV_ROWS_NAME",
+    "RESULTS_NAME",
+    "BulkConfig",
+    "BulkOutcome",
+    "Item",
+    "make_bulk_resolver",
+    "run_bulk",
+]
+
+RESULTS_NAME = "results.jsonl"
+CSV_ROWS_NAME = ".results.csv.jsonl"  # CSV rows as JSON lines, kept in step with results
+SUMMARY_NAME = "summary.json"
+CSV_NAME = "results.csv"
+INDEX_NAME = "index.html"
+PAGES_DIR = "domains"
+SUMMARY_VERSION = "1.0"
+
+# Per process. Most answers of a bulk run belong to one domain and are never asked again;
+# what is shared (provider includes, MX hosts, report-authorisation records) is asked by
+# thousands, so an LRU of this size keeps all of it while memory stays flat.
+BULK_CACHE_ENTRIES = 40_000
+BULK_MEMO_ENTRIES = 20_000
+CHUNK_SIZE = 1_000  # domains per task sent to a worker process
+FLUSH_ITEMS = 256  # results buffered before one write (single process)
+FLUSH_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class BulkConfig:
+    output_dir: Path
+    options: AuditOptions = field(default_factory=AuditOptions)
+    processes: int = 1  # worker processes; 1 audits in this process
+    resume: bool = False
+    html_pages: bool = False
+    queries_per_second: float | None = None  # across all processes; None: no cap
+    progress: bool = True
+    chunk_size: int = CHUNK_SIZE
+    # tests and zone-file audits: a resolver factory instead of the network (processes=1)
+    resolver_factory: Callable[[], Resolver] | None = None
+    resume_hint: str = ""  # the command that resumes this run, for the interruption message
+
+
+@dataclass
+class BulkOutcome:
+    total: int  # distinct entries in the input
+    reported_before: int  # lines found in results.jsonl by --resume
+    reported_now: int
+    interrupted: bool
+    summary: BulkSummary
+    elapsed: float
+    output_dir: Path
+
+    @property
+    def complete(self) -> bool:
+        return not self.interrupted
+
+
+# ---- one domain's result, computed where the report is (worker or this process) ---------
+
+Item = tuple[str, bytes, bytes, Digest]  # key, results line, CSV-rows line, digest
+
+
+def make_item(report: DomainReport, pages_dir: Path | None = None) -> Item:
+    doc = domain_to_json(report)
+    line = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    row = domain_csv_row(report)
+    csv_line = json.dumps([report.domain, [row.get(c, "") for c in CSV_COLUMNS]]).encode()
+    if pages_dir is not None and report.status.value == "completed":
+        _write_page(pages_dir, report)
+    return report.domain, line, csv_line + b"\n", digest(doc)
+
+
+def page_name(domain: str) -> str:
+    """A valid domain name is already a safe file name: [a-z0-9._-] only."""
+    return f"{domain}.html"
+
+
+def _write_page(pages_dir: Path, report: DomainReport) -> None:
+    from .pages import render_domain_page  # jinja2 only when pages are wanted
+
+    _atomic_write(pages_dir / page_name(report.domain), render_domain_page(report))
+
+
+# ---- resolver ---------------------------------------------------------------------------
+
+
+def make_bulk_resolver(options: AuditOptions, queries_per_second: float | None) -> Resolver:
+    """The wire resolver, optionally paced, under a run cache sized for bulk runs."""
+    if options.nameservers:
+        servers = [parse_nameserver(s) for s in options.nameservers]
+    else:
+        servers = system_nameservers()
+    inner: Resolver = WireResolver(servers, limits=options.limits)
+    if queries_per_second:
+        inner = RateLimitedResolver(inner, queries_per_second)
+    return CachingResolver(inner, max_entries=BULK_CACHE_ENTRIES)
+
+
+def _make_auditor(
+    options: AuditOptions,
+    qps: float | None,
+    factory: Callable[[], Resolver] | None,
+) -> tuple[Auditor, Resolver]:
+    resolver = factory() if factory is not None else make_bulk_resolver(options, qps)
+    auditor = Auditor(options, resolver=resolver)
+    auditor.memo.max_entries = BULK_MEMO_ENTRIES
+    return auditor, resolver
+
+
+# ---- worker processes -------------------------------------------------------------------
+
+
+@dataclass
+class _WorkerState:
+    loop: asyncio.AbstractEventLoop
+    auditor: Auditor
+    pages_dir: Path | None
+
+
+# One per worker *process* (set by the pool initializer), never shared between runs: each
+# worker process serves exactly one bulk run and ends with it.
+_WORKER: _WorkerState | None = None
+
+
+def _init_worker(options: AuditOptions, qps: float | None, pages_dir: Path | None) -> None:
+    global _WORKER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides how to stop
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    auditor, _ = _make_auditor(options, qps, None)
+    _WORKER = _WorkerState(loop, auditor, pages_dir)
+
+
+def _audit_chunk(texts: list[str]) -> list[Item]:
+    state = _WORKER
+    assert state is not None, "worker not initialised"
+
+    async def run() -> list[Item]:
+        return [make_item(r, state.pages_dir) async for r in state.auditor.audit_stream(texts)]
+
+    return state.loop.run_until_complete(run())
+
+
+# ---- the parent -------------------------------------------------------------------------
+
+
+class _StopRequest:
+    """First signal: stop feeding; second: stop now (KeyboardInterrupt)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.on_first: Callable[[], None] = lambda: None
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        self.on_first()
+
+
+class _Sink:
+    """The single writer: results, CSV rows, counters and progress."""
+
+    def __init__(
+        self, results: ResultsFile, rows: ResultsFile, summary: BulkSummary, progress: Progress
+    ) -> None:
+        self.results = results
+        self.rows = rows
+        self.summary = summary
+        self.progress = progress
+        self.count = 0
+        self.errors = 0
+        self._buffer: list[Item] = []
+        self._last_flush = time.monotonic()
+
+    def add(self, items: list[Item], *, flush: bool = True) -> None:
+        self._buffer.extend(items)
+        if (
+            flush
+            or len(self._buffer) >= FLUSH_ITEMS
+            or (time.monotonic() - self._last_flush >= FLUSH_SECONDS)
+        ):
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self._buffer = self._buffer, []
+        self._last_flush = time.monotonic()
+        if not batch:
+            return
+        # CSV rows first: a row without its result line is dropped on resume, whereas a
+        # result line without its row would leave results.csv short
+        self.rows.append([it[2] for it in batch])
+        self.results.append([it[1] for it in batch])
+        for it in batch:
+            d = it[3]
+            self.summary.add(d)
+            if d.errors:
+                self.errors += 1
+        self.count += len(batch)
+        self.progress.update(self.count, self.errors)
+
+
+def _recover_state(out: Path, summary: BulkSummary) -> set[str]:
+    """Keys already reported; rebuilds the counters and trims the CSV rows to match."""
+    done: set[str] = set()
+    for doc in recover(out / RESULTS_NAME):
+        key = doc["domain"]
+        if key in done:
+            continue
+        done.add(key)
+        summary.add(digest(doc))
+    rows_path = out / CSV_ROWS_NAME
+    if rows_path.exists():
+        kept: set[str] = set()
+        tmp = rows_path.with_name(rows_path.name + ".tmp")
+        with tmp.open("wb") as dst:
+            for doc in _rows(rows_path):
+                if doc[0] in done and doc[0] not in kept:
+                    kept.add(doc[0])
+                    dst.write(json.dumps(doc).encode() + b"\n")
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(tmp, rows_path)
+    return done
+
+
+def _rows(path: Path) -> Iterator[list[Any]]:
+    """The complete rows of the CSV-rows file (a torn tail is skipped)."""
+    with path.open("rb") as fh:
+        for raw in fh:
+            if not raw.endswith(b"\n"):
+                break
+            try:
+                doc = json.loads(raw)
+            except ValueError:
+                break
+            if isinstance(doc, list) and len(doc) == 2 and isinstance(doc[0], str):
+                yield doc
+
+
+def _chunks(entries: list[DomainEntry], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(entries), size):
+        yield [e.text for e in entries[i : i + size]]
+
+
+async def _run_in_process(
+    todo: list[DomainEntry],
+    config: BulkConfig,
+    sink: _Sink,
+    stop: _StopRequest,
+    pages_dir: Path | None,
+) -> None:
+    auditor, resolver = _make_auditor(
+        config.options, config.queries_per_second, config.resolver_factory
+    )
+
+    async def feed() -> AsyncIterator[str]:
+        for entry in todo:
+            if stop.requested:
+                return
+            yield entry.text
+
+    try:
+        async for report in auditor.audit_stream(feed()):
+            sink.add([make_item(report, pages_dir)], flush=False)
+    finally:
+        sink.flush()
+        await resolver.aclose()
+
+
+def _run_in_pool(
+    todo: list[DomainEntry],
+    config: BulkConfig,
+    sink: _Sink,
+    stop: _StopRequest,
+    pages_dir: Path | None,
+) -> None:
+    processes = config.processes
+    qps = config.queries_per_second / processes if config.queries_per_second else None
+    # spawn: a clean interpreter per worker (fork would copy this process's state and is
+    # unsafe with threads); the cost is ~0.3 s of start-up per worker
+    ctx = multiprocessing.get_context("spawn")
+    pool = concurrent.futures.ProcessPoolExecutor(
+        max_workers=processes,
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=(config.options, qps, pages_dir),
+    )
+    chunks = _chunks(todo, max(1, config.chunk_size))
+    pending: set[concurrent.futures.Future[list[Item]]] = set()
+    hard_stop = False
+    try:
+        while True:
+            while not stop.requested and len(pending) < 2 * processes:
+                chunk = next(chunks, None)
+                if chunk is None:
+                    break
+                pending.add(pool.submit(_audit_chunk, chunk))
+            if not pending:
+                break
+            done, pending = concurrent.futures.wait(
+                pending, timeout=0.25, return_when=concurrent.futures.FIRST_COMPLETED
+            )
+            for fut in done:
+                sink.add(fut.result())
+            sink.progress.update(sink.count, sink.errors)
+    except BaseException:
+        hard_stop = True
+        raise
+    finally:
+        pool.shutdown(wait=not hard_stop, cancel_futures=True)
+
+
+def run_bulk(
+    entries: list[DomainEntry],
+    config: BulkConfig,
+    *,
+    input_stats: InputStats | None = None,
+) -> BulkOutcome:
+    """Audit `entries` into `config.output_dir`. Raises ResultsWriteError when the results
+    cannot be written (the file keeps whole lines; --resume continues)."""
+    out = config.output_dir
+    out.mkdir(parents=True, exist_ok=True)
+    started_at = _now()
+    t0 = time.monotonic()
+    summary = BulkSummary()
+    done = _recover_state(out, summary) if config.resume else set()
+    todo = [e for e in entries if e.key not in done]
+    already = len(entries) - len(todo)
+    pages_dir = out / PAGES_DIR if config.html_pages else None
+    if pages_dir is not None:
+        pages_dir.mkdir(exist_ok=True)
+    progress = Progress(len(entries), already_done=already, enabled=config.progress)
+    stop = _StopRequest()
+    stop.on_first = lambda: progress.message(
+        "stopping: finishing the domains in flight (press Ctrl-C again to stop at once)"
+    )
+    interrupted = False
+    old_handlers = _install(stop)
+    results = ResultsFile(out / RESULTS_NAME)
+    rows = ResultsFile(out / CSV_ROWS_NAME)
+    sink = _Sink(results, rows, summary, progress)
+    try:
+        if config.processes <= 1:
+            asyncio.run(_run_in_process(todo, config, sink, stop, pages_dir))
+        else:
+            _run_in_pool(todo, config, sink, stop, pages_dir)
+    except KeyboardInterrupt:
+        interrupted = True
+        with contextlib.suppress(ResultsWriteError):
+            sink.flush()
+    finally:
+        _restore(old_handlers)
+        results.close()
+        rows.close()
+    interrupted = interrupted or stop.requested
+    progress.finish()
+    outcome = BulkOutcome(
+        total=len(entries),
+        reported_before=already,
+        reported_now=sink.count,
+        interrupted=interrupted,
+        summary=summary,
+        elapsed=time.monotonic() - t0,
+        output_dir=out,
+    )
+    write_reports(outcome, config, input_stats, started_at)
+    return outcome
+
+
+def _install(stop: _StopRequest) -> dict[int, Any]:
+    old: dict[int, Any] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+            old[sig] = signal.signal(sig, stop)
+    return old
+
+
+def _restore(old: dict[int, Any]) -> None:
+    for sig, handler in old.items():
+        signal.signal(sig, handler)
+
+
+# ---- the final files --------------------------------------------------------------------
+
+
+def summary_document(
+    outcome: BulkOutcome, config: BulkConfig, input_stats: InputStats | None, started_at: str
+) -> dict[str, Any]:
+    opts = config.options
+    return {
+        "summary_version": SUMMARY_VERSION,
+        "tool": {"name": TOOL_NAME, "version": __version__},
+        "complete": outcome.complete,
+        "started_at": started_at,
+        "finished_at": _now(),
+        "elapsed_seconds": round(outcome.elapsed, 3),
+        "domains_total": outcome.total,
+        "domains_reported_before_resume": outcome.reported_before,
+        "domains_reported_this_run": outcome.reported_now,
+        "input": None if input_stats is None else vars(input_stats).copy(),
+        "options": {
+            "checks": sorted(c.value for c in opts.checks),
+            "nameservers": list(opts.nameservers),
+            "concurrency": opts.limits.max_concurrent_domains,
+            "processes": config.processes,
+            "queries_per_second": config.queries_per_second,
+        },
+        "pages": PAGES_DIR if config.html_pages else None,
+        **outcome.summary.to_json(),
+    }
+
+
+def write_reports(
+    outcome: BulkOutcome, config: BulkConfig, input_stats: InputStats | None, started_at: str
+) -> None:
+    out = outcome.output_dir
+    doc = summary_document(outcome, config, input_stats, started_at)
+    _atomic_write(out / SUMMARY_NAME, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    _write_csv(out)
+    from .index import render_index  # jinja2 only at the end
+
+    _atomic_write(out / INDEX_NAME, render_index(doc))
+
+
+def _write_csv(out: Path) -> None:
+    rows_path = out / CSV_ROWS_NAME
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    fd, tmp = tempfile.mkstemp(prefix=f".{CSV_NAME}.", dir=out)
+    try:
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(buf.getvalue())
+            if rows_path.exists():
+                w = csv.writer(fh, lineterminator="\r\n")
+                for _, row in _rows(rows_path):
+                    w.writerow(row)
+        os.replace(tmp, out / CSV_NAME)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    """Write next to the target, then rename: a crash never leaves half a file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o644)  # a report, not a secret (mkstemp makes 0600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

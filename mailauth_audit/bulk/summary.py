@@ -1,0 +1,212 @@
+"""The run summary, built from counters so memory does not grow with the number of domains.
+
+Each domain's JSON record is boiled down to a small `Digest` (statuses, DMARC policy, SPF
+lookup count, DKIM key sizes, finding counts, score). Worker processes compute the digest
+next to the JSON they already have, and --resume recomputes it from the lines already in
+results.jsonl, so a resumed run's summary is the same as an uninterrupted one's.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["WORST_KEPT", "BulkSummary", "Digest", "digest"]
+
+WORST_KEPT = 100  # how many of the worst domains the summary lists
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+NO_RECORD = "no_record"
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """What the summary needs from one domain's record."""
+
+    domain: str
+    status: str  # "completed" or "invalid"
+    checks: tuple[tuple[str, str], ...]  # (check, status)
+    errors: tuple[tuple[str, str], ...]  # (check, error reason) for checks in error
+    dmarc_policy: str | None  # effective policy, NO_RECORD, or None when DMARC did not run/err
+    spf_lookups: int | None  # when the SPF check completed with a record
+    dkim_keys: tuple[str, ...]  # "rsa1024", "ed25519", "revoked", ... one per key found
+    findings: tuple[int, ...]  # counts by severity, in SEVERITIES order
+    codes: tuple[str, ...]  # finding codes (each once per domain)
+    score: int | None
+    grade: str | None
+    dns_queries: int
+
+
+def _dkim_keys(result: dict[str, Any] | None) -> tuple[str, ...]:
+    keys: list[str] = []
+    for sel in (result or {}).get("selectors") or ():
+        if sel.get("status") != "key":
+            continue
+        if sel.get("revoked"):
+            keys.append("revoked")
+        elif sel.get("key_bits"):
+            keys.append(f"{sel.get('key_type') or 'rsa'}{sel['key_bits']}")
+        else:
+            keys.append("unusable")
+    return tuple(keys)
+
+
+def digest(doc: dict[str, Any]) -> Digest:
+    """Boil a `domain_to_json` record down to what the summary counts."""
+    checks = doc.get("checks") or {}
+    statuses = tuple((cid, o.get("status", "")) for cid, o in checks.items())
+    errors = tuple(
+        (cid, (o.get("error") or {}).get("reason", "unknown"))
+        for cid, o in checks.items()
+        if o.get("status") == "error"
+    )
+    dmarc = checks.get("dmarc") or {}
+    policy: str | None = None
+    if dmarc.get("status") not in (None, "error", "skipped"):
+        policy = (dmarc.get("result") or {}).get("effective_policy") or NO_RECORD
+    spf = checks.get("spf") or {}
+    lookups: int | None = None
+    spf_result = spf.get("result") or {}
+    if spf.get("status") not in (None, "error", "skipped") and spf_result.get("record"):
+        lookups = int(spf_result.get("dns_lookups") or 0)
+    dkim = checks.get("dkim") or {}
+    keys = _dkim_keys(dkim.get("result")) if dkim.get("status") not in (None, "error") else ()
+    counts = dict.fromkeys(SEVERITIES, 0)
+    codes: dict[str, None] = {}
+    for f in doc.get("findings") or ():
+        sev = f.get("severity")
+        if sev in counts:
+            counts[sev] += 1
+        codes[str(f.get("code"))] = None
+    score = doc.get("score") or {}
+    return Digest(
+        domain=str(doc.get("domain")),
+        status=str(doc.get("status")),
+        checks=statuses,
+        errors=errors,
+        dmarc_policy=policy,
+        spf_lookups=lookups,
+        dkim_keys=keys,
+        findings=tuple(counts[s] for s in SEVERITIES),
+        codes=tuple(codes),
+        score=score.get("score"),
+        grade=score.get("grade"),
+        dns_queries=int(doc.get("dns_queries") or 0),
+    )
+
+
+def _badness(d: Digest) -> tuple[int, ...]:
+    """Bigger is worse: severity counts first (a critical outweighs any number of highs)."""
+    score = d.score if d.score is not None else 100
+    return (*d.findings[:4], 100 - score)
+
+
+@dataclass
+class BulkSummary:
+    """Counters over every domain reported; `add` is O(1) in time and memory (bar the bounded
+    worst-domains heap and the per-code counts, bounded by the findings catalogue)."""
+
+    domains: int = 0
+    by_status: Counter[str] = field(default_factory=Counter)
+    checks: dict[str, Counter[str]] = field(default_factory=dict)
+    errors: dict[str, Counter[str]] = field(default_factory=dict)
+    dmarc_policy: Counter[str] = field(default_factory=Counter)
+    spf_lookups: Counter[int] = field(default_factory=Counter)
+    dkim_keys: Counter[str] = field(default_factory=Counter)
+    domains_without_dkim_key: int = 0
+    findings: Counter[str] = field(default_factory=Counter)
+    codes: Counter[str] = field(default_factory=Counter)
+    grades: Counter[str] = field(default_factory=Counter)
+    domains_with_errors: int = 0
+    dns_queries: int = 0
+    _worst: list[tuple[tuple[int, ...], str, Digest]] = field(default_factory=list)
+
+    def add(self, d: Digest) -> None:
+        self.domains += 1
+        self.by_status[d.status] += 1
+        self.dns_queries += d.dns_queries
+        for cid, status in d.checks:
+            self.checks.setdefault(cid, Counter())[status] += 1
+        for cid, reason in d.errors:
+            self.errors.setdefault(cid, Counter())[reason] += 1
+        if d.errors:
+            self.domains_with_errors += 1
+        if d.dmarc_policy is not None:
+            self.dmarc_policy[d.dmarc_policy] += 1
+        if d.spf_lookups is not None:
+            self.spf_lookups[d.spf_lookups] += 1
+        self.dkim_keys.update(d.dkim_keys)
+        if (
+            d.status == "completed"
+            and not d.dkim_keys
+            and not any(cid == "dkim" for cid, _ in d.errors)
+        ):
+            self.domains_without_dkim_key += 1
+        for sev, n in zip(SEVERITIES, d.findings, strict=True):
+            self.findings[sev] += n
+        self.codes.update(d.codes)
+        self.grades[d.grade or "invalid"] += 1
+        if d.status != "completed":
+            return
+        # a min-heap of the WORST_KEPT worst; the name breaks ties (reverse order so that
+        # among equals the alphabetically first stays)
+        item = (_badness(d), _Reverse(d.domain), d)
+        if len(self._worst) < WORST_KEPT:
+            heapq.heappush(self._worst, item)  # type: ignore[misc]
+        elif item[:2] > self._worst[0][:2]:  # type: ignore[operator]
+            heapq.heapreplace(self._worst, item)  # type: ignore[misc]
+
+    def worst(self) -> list[Digest]:
+        ordered = sorted(self._worst, key=lambda t: t[:2], reverse=True)  # type: ignore[arg-type]
+        return [d for _, _, d in ordered if any(d.findings[:4])]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "domains": self.domains,
+            "by_status": dict(sorted(self.by_status.items())),
+            "domains_with_errors": self.domains_with_errors,
+            "checks": {c: dict(sorted(v.items())) for c, v in sorted(self.checks.items())},
+            "errors": {c: dict(sorted(v.items())) for c, v in sorted(self.errors.items())},
+            "dmarc_policy": dict(self.dmarc_policy.most_common()),
+            "spf_lookups": {str(k): v for k, v in sorted(self.spf_lookups.items())},
+            "spf_over_limit": sum(v for k, v in self.spf_lookups.items() if k > 10),
+            "dkim_keys": dict(self.dkim_keys.most_common()),
+            "domains_without_dkim_key": self.domains_without_dkim_key,
+            "grades": {g: self.grades[g] for g in sorted(self.grades)},
+            "findings_by_severity": {s: self.findings[s] for s in SEVERITIES},
+            "findings_by_code": dict(sorted(self.codes.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "dns_queries": self.dns_queries,
+            "worst_domains": [
+                {
+                    "domain": d.domain,
+                    "grade": d.grade,
+                    "score": d.score,
+                    **dict(zip(SEVERITIES, d.findings, strict=True)),
+                    "checks": dict(d.checks),
+                    "codes": list(d.codes),
+                }
+                for d in self.worst()
+            ],
+        }
+
+
+class _Reverse:
+    """Orders strings backwards, so the heap keeps the alphabetically first of equal domains."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __lt__(self, other: _Reverse) -> bool:
+        return self.text > other.text
+
+    def __gt__(self, other: _Reverse) -> bool:
+        return self.text < other.text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Reverse) and self.text == other.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)

@@ -1,0 +1,257 @@
+"""`mailauth-audit bulk`: audit a list of thousands of domains into a report folder.
+
+Exit codes: 0 done; 2 usage error (or results already there without --resume); 3 done, but
+some check could not be completed for some domain; 4 the results could not be written
+(disk full...; what was written stays valid, continue with --resume); 130 interrupted
+(continue with --resume).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from ..bulk.inputs import InputStats, read_entries
+from ..bulk.jsonl import ResultsWriteError
+from ..bulk.runner import RESULTS_NAME, BulkConfig, run_bulk
+from ..errors import ConfigurationError
+from ..model import CheckId
+from ..options import AuditOptions, Limits
+from ..resolver.factory import parse_nameserver, system_nameservers
+
+EXIT_OK, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> None:
+    click.echo(f"mailauth-audit: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _checks(value: str | None) -> frozenset[CheckId]:
+    if not value:
+        return frozenset(CheckId)
+    wanted = set()
+    for part in value.split(","):
+        try:
+            wanted.add(CheckId(part.strip().lower()))
+        except ValueError:
+            _fail(
+                f"unknown check {part.strip()!r} in --checks "
+                f"(choose from {', '.join(c.value for c in CheckId)})"
+            )
+    return frozenset(wanted)
+
+
+def _resume_hint() -> str:
+    args = sys.argv[1:]
+    if "--resume" not in args:
+        args = [*args, "--resume"]
+    return "mailauth-audit " + shlex.join(args)
+
+
+def _default_output() -> Path:
+    return Path("reports") / f"bulk-{datetime.now(UTC):%Y-%m-%d}"
+
+
+@click.command()
+@click.argument("domain_list", metavar="DOMAINS.txt", type=click.Path(allow_dash=True))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Report folder (default: reports/bulk-YYYY-MM-DD).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 10_000),
+    default=Limits().max_concurrent_domains,
+    show_default=True,
+    help="Domains audited at once (per process).",
+)
+@click.option(
+    "--max-dns-in-flight",
+    type=click.IntRange(1, 60_000),
+    default=Limits().max_dns_in_flight,
+    show_default=True,
+    help="DNS queries on the wire at once (per process).",
+)
+@click.option(
+    "--processes",
+    type=click.IntRange(0, 64),
+    default=0,
+    show_default=True,
+    help="Worker processes; 0 = one per CPU core (at most 8).",
+)
+@click.option(
+    "--nameserver",
+    "nameservers",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="DNS server to ask (repeatable). Default: /etc/resolv.conf.",
+)
+@click.option(
+    "--qps",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    metavar="N",
+    help="At most N DNS queries per second in total (be gentle with a shared resolver).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.05),
+    default=Limits().dns_timeout,
+    show_default=True,
+    metavar="SECONDS",
+    help="Timeout of one DNS attempt.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(0, 10),
+    default=Limits().dns_attempts - 1,
+    show_default=True,
+    help="Extra DNS attempts after a timeout.",
+)
+@click.option(
+    "--checks",
+    "checks_text",
+    metavar="LIST",
+    help="Comma-separated checks to run (default: mx,spf,dkim,dmarc).",
+)
+@click.option(
+    "--selector",
+    "selectors",
+    multiple=True,
+    metavar="NAME",
+    help="DKIM selector to probe, before the built-in list (repeatable).",
+)
+@click.option(
+    "--no-default-selectors",
+    is_flag=True,
+    help="Probe only --selector names, not the built-in list.",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the run in the output folder: skip every domain already in results.jsonl.",
+)
+@click.option(
+    "--html-pages",
+    is_flag=True,
+    help="Also write one HTML page per domain (domains/NAME.html), linked from index.html.",
+)
+@click.option(
+    "--progress/--no-progress", default=True, show_default=True, help="Progress line on stderr."
+)
+@click.option("--debug", is_flag=True, help="Keep tracebacks of internal errors in results.")
+def bulk(
+    domain_list: str,
+    output: Path | None,
+    concurrency: int,
+    max_dns_in_flight: int,
+    processes: int,
+    nameservers: tuple[str, ...],
+    qps: float | None,
+    timeout: float,
+    retries: int,
+    checks_text: str | None,
+    selectors: tuple[str, ...],
+    no_default_selectors: bool,
+    resume: bool,
+    html_pages: bool,
+    progress: bool,
+    debug: bool,
+) -> None:
+    """Audit every domain in DOMAINS.txt (one per line; "-" reads stdin).
+
+    \b
+    Results stream to OUTPUT/results.jsonl as each domain finishes; at the end
+    summary.json, results.csv and index.html (charts) are written. Blank lines and
+    # comments are ignored, duplicates folded, invalid names reported as "invalid".
+
+    \b
+    Examples:
+      mailauth-audit bulk domains.txt -o reports/bulk-2026-11/
+      mailauth-audit bulk domains.txt -o reports/bulk-2026-11/ --resume
+      mailauth-audit bulk - -o out/ --nameserver 127.0.0.1:5300 --qps 500 < list.txt
+
+    \b
+    Exit codes: 0 done; 2 usage error; 3 some checks could not be completed;
+    4 results could not be written (continue with --resume); 130 interrupted.
+    """
+    try:
+        for ns in nameservers:
+            parse_nameserver(ns)
+        if not nameservers:
+            system_nameservers()
+    except ConfigurationError as exc:
+        _fail(str(exc))
+    out = output or _default_output()
+    if not resume and (out / RESULTS_NAME).exists() and (out / RESULTS_NAME).stat().st_size:
+        _fail(
+            f"{out / RESULTS_NAME} already has results: add --resume to continue that run, "
+            "or choose another --output folder"
+        )
+    stats = InputStats()
+    try:
+        if domain_list == "-":
+            entries, _ = read_entries(sys.stdin, stats)
+        else:
+            with open(domain_list, encoding="utf-8", errors="replace") as fh:
+                entries, _ = read_entries(fh, stats)
+    except OSError as exc:
+        _fail(f"cannot read {domain_list}: {exc.strerror}")
+    options = AuditOptions(
+        checks=_checks(checks_text),
+        selectors=selectors,
+        use_default_selectors=not no_default_selectors,
+        nameservers=nameservers,
+        limits=Limits(
+            max_concurrent_domains=concurrency,
+            max_dns_in_flight=max_dns_in_flight,
+            dns_timeout=timeout,
+            dns_attempts=retries + 1,
+        ),
+        debug=debug,
+    )
+    if processes == 0:
+        # a worker process costs more to start than a short list takes
+        processes = 1 if len(entries) < 2_000 else min(os.cpu_count() or 1, 8)
+    config = BulkConfig(
+        output_dir=out,
+        options=options,
+        processes=processes,
+        resume=resume,
+        html_pages=html_pages,
+        queries_per_second=qps,
+        progress=progress,
+        resume_hint=_resume_hint(),
+    )
+    if hasattr(signal, "SIGXFSZ"):
+        # past a file-size limit, fail the write (EFBIG) instead of being killed by SIGXFSZ
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    try:
+        result = run_bulk(entries, config, input_stats=stats)
+    except ResultsWriteError as exc:
+        _fail(f"{exc.strerror}", EXIT_OUTPUT)
+    except OSError as exc:
+        _fail(f"cannot write the report in {out}: {exc.strerror or exc}", EXIT_OUTPUT)
+    s = result.summary
+    click.echo(
+        f"{s.domains} of {result.total} domains reported in {out / RESULTS_NAME} "
+        f"({result.reported_now} this run, {result.elapsed:.1f} s); "
+        f"summary: {out / 'index.html'}",
+        err=True,
+    )
+    if result.interrupted:
+        hint = config.resume_hint
+        if domain_list == "-":
+            hint += "   (feed it the same list on stdin)"
+        click.echo(f"interrupted. To continue where this run stopped:\n  {hint}", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    sys.exit(EXIT_INCOMPLETE if s.domains_with_errors else EXIT_OK)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
@@ -24,15 +25,25 @@ class RunMemo:
     """Work shared by every domain of one run (an SPF include used by 5,000 domains is parsed
     once). Lives on the Auditor, never in a module global, so two runs never share state."""
 
-    def __init__(self) -> None:
-        self._done: dict[tuple[str, str], Any] = {}
+    def __init__(self, max_entries: int | None = None) -> None:
+        # max_entries bounds a long bulk run's memory: the least recently used value goes
+        # first (shared work is used again and again, so it stays). None: unbounded.
+        self.max_entries = max_entries
+        self._done: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._pending: dict[tuple[str, str], asyncio.Future[Any]] = {}
+
+    @property
+    def size(self) -> int:
+        """Values kept (not __len__: an empty memo must stay truthy for `memo or RunMemo()`)."""
+        return len(self._done)
 
     async def get_or_compute(
         self, namespace: str, key: str, compute: Callable[[], Awaitable[T]]
     ) -> T:
         k = (namespace, key)
         if k in self._done:
+            if self.max_entries is not None:
+                self._done.move_to_end(k)
             return self._done[k]
         pending = self._pending.get(k)
         if pending is not None:
@@ -47,6 +58,8 @@ class RunMemo:
             raise
         else:
             self._done[k] = value
+            if self.max_entries is not None and len(self._done) > self.max_entries:
+                self._done.popitem(last=False)
             fut.set_result(value)
             return value
         finally:

@@ -20,6 +20,7 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -496,8 +497,12 @@ def _tokens(text: str, start: int) -> list[tuple[int, str]]:
     return out
 
 
+@functools.lru_cache(maxsize=8192)
 def parse_spf(text: str) -> SpfRecord:
-    """Parse one SPF record (the TXT strings already joined, RFC 7208 §3.3)."""
+    """Parse one SPF record (the TXT strings already joined, RFC 7208 §3.3).
+
+    Cached: a record is immutable and pure to parse, and a bulk run meets the same provider
+    records thousands of times (the check and its findings each parse them again)."""
     if not is_spf_record(text):
         if text[:6].lower() == SPF_VERSION:
             raise RecordSyntaxError(

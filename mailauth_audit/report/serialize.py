@@ -20,8 +20,38 @@ SCHEMA_VERSION = "1.1"  # 1.1: per-domain score and provider checklist
 TOOL_NAME = "mailauth-audit"
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+# dataclass -> its field names (None: not a dataclass). A cache of class structure, not of
+# values: bulk runs serialise ~1,000 reports a second and dataclasses.fields() is slow.
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    try:
+        return _FIELD_NAMES[cls]
+    except KeyError:
+        names = (
+            tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else None
+        )
+        _FIELD_NAMES[cls] = names
+        return names
+
+
 def to_jsonable(value: Any) -> Any:
     """Frozen dataclasses, enums and tuples to dicts, strings and lists, recursively."""
+    cls = type(value)
+    if cls in _PLAIN:
+        return value
+    if cls is tuple or cls is list:
+        return [v if type(v) in _PLAIN else to_jsonable(v) for v in value]
+    if cls is not DomainReport and cls is not CheckOutcome and not isinstance(value, Enum):
+        names = _field_names(cls)
+        if names is not None:
+            out = {}
+            for name in names:
+                v = getattr(value, name)
+                out[name] = v if type(v) in _PLAIN else to_jsonable(v)
+            return out
     if value is None or isinstance(value, (bool, int, float, str)):
         return value.value if isinstance(value, Enum) else value
     if isinstance(value, Enum):
@@ -42,7 +72,7 @@ def to_jsonable(value: Any) -> Any:
 
 
 def finding_to_json(finding: Finding) -> dict[str, Any]:
-    return to_jsonable(dataclasses.asdict(finding))  # type: ignore[no-any-return]
+    return to_jsonable(finding)  # type: ignore[no-any-return]
 
 
 def outcome_to_json(outcome: CheckOutcome) -> dict[str, Any]:

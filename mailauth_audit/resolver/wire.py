@@ -312,6 +312,43 @@ class WireStats:
     cname_requeries: int = 0
 
 
+class _Slots:
+    """A FIFO limit on queries in flight that hands a freed slot straight to the next waiter.
+
+    Why not asyncio.Semaphore: on Python 3.11 its `locked()` and `_wake_up_next()` scan every
+    waiter, so with thousands of queued queries each release costs O(waiters); profiles of a
+    bulk run showed it as the single hottest function. Here acquire and release are O(1).
+    """
+
+    __slots__ = ("free", "waiters")
+
+    def __init__(self, size: int) -> None:
+        self.free = size
+        self.waiters: deque[asyncio.Future[None]] = deque()
+
+    async def acquire(self) -> None:
+        if self.free > 0 and not self.waiters:
+            self.free -= 1
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiters.append(fut)
+        try:
+            await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self.release()  # the slot was handed to us just before we were cancelled
+            raise  # a cancelled future stays queued; release() skips it
+
+    def release(self) -> None:
+        waiters = self.waiters
+        while waiters:
+            fut = waiters.popleft()
+            if not fut.done():
+                fut.set_result(None)  # the slot passes on: `free` is unchanged
+                return
+        self.free += 1
+
+
 class _ServerUnreachable(Exception):
     """ICMP port/host unreachable, or a send that failed: nothing answers at this address."""
 
@@ -451,7 +488,7 @@ class WireResolver:
         self._channels: dict[int, _UdpChannel] = {}
         self._deadlines: deque[tuple[float, asyncio.Future[bytes]]] = deque()
         self._timer: asyncio.TimerHandle | None = None
-        self._semaphore: asyncio.Semaphore | None = None
+        self._semaphore: _Slots | None = None
         self._ids: set[int] = set()
 
     # --- the Resolver protocol -------------------------------------------------------------
@@ -543,7 +580,8 @@ class WireResolver:
             index = attempt % len(servers)
             if index in refusals:
                 continue
-            async with self._semaphore:
+            await self._semaphore.acquire()
+            try:
                 qid = self._new_id()
                 try:
                     data = await self._exchange_udp(index, qid, question)
@@ -568,6 +606,8 @@ class WireResolver:
                     continue
                 finally:
                     self._ids.discard(qid)
+            finally:
+                self._semaphore.release()
             unreachable.pop(index, None)
             try:
                 return self._check_rcode(message, qname, rdtype)
@@ -627,7 +667,7 @@ class WireResolver:
             self._ids = set()
             self._deadlines.clear()
             self._timer = None
-            self._semaphore = asyncio.Semaphore(self.max_in_flight)
+            self._semaphore = _Slots(self.max_in_flight)
 
     def _channel(self, index: int) -> _UdpChannel:
         ch = self._channels.get(index)

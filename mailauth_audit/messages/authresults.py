@@ -74,8 +74,8 @@ def authentication_results(
             parts.append(
                 f"spf={spf.helo.result.value}" + _props([("smtp.helo", spf.helo.domain)])
             )
-        if spf.mail_from is None and spf.helo is None:
-            parts.append(f"spf=none{_comment(spf.not_checked_reason)}")
+        # not evaluated (no client IP): no spf resinfo at all, since "spf=none" would claim
+        # the domain publishes no record (RFC 8601 §2.7.2, §2.2: absent means not checked)
     if dmarc is not None:
         policy = dmarc.policy.upper() if dmarc.policy else None
         parts.append(

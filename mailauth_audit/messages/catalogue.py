@@ -252,8 +252,8 @@ SPF_FAIL = MessageFindingSpec(
     "spf_auth.fail", S.HIGH, M.SPF_AUTH,
     "SPF fails for the sending IP",
     "SPF for {identity} {domain} gave {result} for client {ip}: {explanation}.",
-    "Authorise the sending IP in the SPF record of {domain}, e.g. "
-    "{domain}. 3600 IN TXT \"v=spf1 ip4:{ip} -all\" (keep your existing mechanisms).",
+    "Authorise the sending IP in the SPF record of {domain} (keep your existing mechanisms), "
+    "e.g.:\n{domain}. 3600 IN TXT \"v=spf1 ip4:{ip} -all\"",
     ("RFC 7208 §2.6.4",),
 )
 SPF_SOFTFAIL = MessageFindingSpec(
@@ -275,7 +275,7 @@ SPF_NONE = MessageFindingSpec(
     "spf_auth.none", S.MEDIUM, M.SPF_AUTH,
     "No SPF record for the envelope domain",
     "{domain} ({identity}) publishes no SPF record.",
-    "Publish one: {domain}. 3600 IN TXT \"v=spf1 ip4:{ip} -all\"",
+    "Publish one:\n{domain}. 3600 IN TXT \"v=spf1 ip4:{ip} -all\"",
     ("RFC 7208 §4.5",),
 )
 SPF_PERMERROR = MessageFindingSpec(
@@ -316,7 +316,7 @@ DMARC_NONE = MessageFindingSpec(
     "dmarc_auth.none", S.MEDIUM, M.DMARC_AUTH,
     "The From domain has no DMARC policy",
     "No DMARC record applies to {domain}.",
-    "Publish one, starting with monitoring: "
+    "Publish one, starting with monitoring:\n"
     "_dmarc.{domain}. 3600 IN TXT \"v=DMARC1; p=none; rua=mailto:dmarc@{domain}\"",
     ("RFC 7489 §6.1",),
 )

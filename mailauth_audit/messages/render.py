@@ -44,6 +44,11 @@ def _clean(text: str) -> str:
     return "".join(ch if ch.isprintable() or ch in "\t" else f"\\x{ord(ch):02x}" for ch in text)
 
 
+def _lines(text: str) -> str:
+    """Multi-line text (a proposed record on its own line) indented under its finding."""
+    return "\n           ".join(_clean(line) for line in text.split("\n"))
+
+
 def render_text(report: MessageReport) -> str:
     r = report
     lines = [f"Message verification: {r.status.value.upper()}"]
@@ -86,8 +91,8 @@ def render_text(report: MessageReport) -> str:
         lines.append("")
         lines.append("Findings:")
         for f in r.findings:
-            lines.append(f"  [{f.severity.value}] {f.code}: {_clean(f.detail)}")
-            lines.append(f"      fix: {_clean(f.remediation)}")
+            lines.append(f"  [{f.severity.value}] {f.code}: {_lines(f.detail)}")
+            lines.append(f"      fix: {_lines(f.remediation)}")
     return "\n".join(lines) + "\n"
 
 

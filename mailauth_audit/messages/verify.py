@@ -140,7 +140,7 @@ async def verify_message(
     dmarc = await _evaluate_dmarc(resolver, hygiene, signatures, spf_eval)
 
     findings = [
-        *_hygiene_findings(hygiene),
+        *_hygiene_findings(hygiene, signatures),
         *_dkim_findings(signatures),
         *_spf_findings(spf_eval),
         *_dmarc_findings(dmarc, hygiene),
@@ -282,7 +282,9 @@ async def _evaluate_dmarc(
 # --- findings ---------------------------------------------------------------------------------
 
 
-def _hygiene_findings(h: HygieneResult) -> list[MessageFinding]:
+def _hygiene_findings(
+    h: HygieneResult, signatures: tuple[DkimSignatureResult, ...]
+) -> list[MessageFinding]:
     out: list[MessageFinding] = []
     if h.from_header_count == 0:
         out.append(F.NO_FROM())
@@ -311,7 +313,9 @@ def _hygiene_findings(h: HygieneResult) -> list[MessageFinding]:
         out.append(F.NON_ASCII_HEADER(headers=", ".join(h.non_ascii_headers[:10])))
     if not h.one_click:
         out.append(F.NO_UNSUBSCRIBE())
-    elif not h.unsubscribe_signed:
+    elif not h.unsubscribe_signed and not any(
+        {"list-unsubscribe", "list-unsubscribe-post"} <= set(s.signed_headers) for s in signatures
+    ):  # when a failing signature covers them, the DKIM finding already names the cause
         out.append(F.UNSUBSCRIBE_UNSIGNED())
     return out
 

@@ -25,13 +25,14 @@ once (what was not written is audited again on resume).
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import csv
 import io
 import json
 import multiprocessing
+import multiprocessing.queues
 import os
+import queue
 import signal
 import tempfile
 import time
@@ -81,9 +82,10 @@ SUMMARY_VERSION = "1.0"
 # Per process. Most answers of a bulk run belong to one domain and are never asked again;
 # what is shared (provider includes, MX hosts, report-authorisation records) is asked by
 # thousands, so an LRU of this size keeps all of it while memory stays flat.
-BULK_CACHE_ENTRIES = 40_000
-BULK_MEMO_ENTRIES = 20_000
-CHUNK_SIZE = 1_000  # domains per task sent to a worker process
+BULK_CACHE_ENTRIES = 10_000
+BULK_MEMO_ENTRIES = 5_000
+BATCH_SIZE = 100  # domains per message to a worker process
+WORKER_BATCH = 100  # results per message back from a worker process
 FLUSH_ITEMS = 256  # results buffered before one write (single process)
 FLUSH_SECONDS = 0.5
 
@@ -97,7 +99,7 @@ class BulkConfig:
     html_pages: bool = False
     queries_per_second: float | None = None  # across all processes; None: no cap
     progress: bool = True
-    chunk_size: int = CHUNK_SIZE
+    batch_size: int = BATCH_SIZE
     # tests and zone-file audits: a resolver factory instead of the network (processes=1)
     resolver_factory: Callable[[], Resolver] | None = None
     resume_hint: str = ""  # the command that resumes this run, for the interruption message
@@ -171,37 +173,59 @@ def _make_auditor(
 
 
 # ---- worker processes -------------------------------------------------------------------
+#
+# multiprocessing.Process workers, each with its own event loop, Auditor and run cache, fed
+# through a bounded queue of small batches and answering through a result queue. Unlike a
+# pool task per chunk, a worker never drains its concurrency between chunks, and no more
+# than a few batches of results are in transit, so the parent's memory stays small.
+
+_DONE = "done"  # a worker's last message: ("done", None)
 
 
-@dataclass
-class _WorkerState:
-    loop: asyncio.AbstractEventLoop
-    auditor: Auditor
-    pages_dir: Path | None
-
-
-# One per worker *process* (set by the pool initializer), never shared between runs: each
-# worker process serves exactly one bulk run and ends with it.
-_WORKER: _WorkerState | None = None
-
-
-def _init_worker(options: AuditOptions, qps: float | None, pages_dir: Path | None) -> None:
-    global _WORKER
+def _worker_main(
+    tasks: multiprocessing.queues.Queue[list[str] | None],
+    results: multiprocessing.queues.Queue[tuple[str, Any]],
+    options: AuditOptions,
+    qps: float | None,
+    pages_dir: Path | None,
+) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides how to stop
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    auditor, _ = _make_auditor(options, qps, None)
-    _WORKER = _WorkerState(loop, auditor, pages_dir)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    asyncio.run(_worker_loop(tasks, results, options, qps, pages_dir))
+    results.put((_DONE, None))
 
 
-def _audit_chunk(texts: list[str]) -> list[Item]:
-    state = _WORKER
-    assert state is not None, "worker not initialised"
+async def _worker_loop(
+    tasks: multiprocessing.queues.Queue[list[str] | None],
+    results: multiprocessing.queues.Queue[tuple[str, Any]],
+    options: AuditOptions,
+    qps: float | None,
+    pages_dir: Path | None,
+) -> None:
+    loop = asyncio.get_running_loop()
+    auditor, resolver = _make_auditor(options, qps, None)
 
-    async def run() -> list[Item]:
-        return [make_item(r, state.pages_dir) async for r in state.auditor.audit_stream(texts)]
+    async def feed() -> AsyncIterator[str]:
+        while True:
+            batch = await loop.run_in_executor(None, tasks.get)
+            if batch is None:
+                return
+            for text in batch:
+                yield text
 
-    return state.loop.run_until_complete(run())
+    out: list[Item] = []
+    last = time.monotonic()
+    try:
+        async for report in auditor.audit_stream(feed()):
+            out.append(make_item(report, pages_dir))
+            now = time.monotonic()
+            if len(out) >= WORKER_BATCH or now - last >= FLUSH_SECONDS:
+                results.put(("items", out))
+                out, last = [], now
+        if out:
+            results.put(("items", out))
+    finally:
+        await resolver.aclose()
 
 
 # ---- the parent -------------------------------------------------------------------------
@@ -301,7 +325,7 @@ def _rows(path: Path) -> Iterator[list[Any]]:
                 yield doc
 
 
-def _chunks(entries: list[DomainEntry], size: int) -> Iterator[list[str]]:
+def _batches(entries: list[DomainEntry], size: int) -> Iterator[list[str]]:
     for i in range(0, len(entries), size):
         yield [e.text for e in entries[i : i + size]]
 
@@ -338,40 +362,65 @@ def _run_in_pool(
     stop: _StopRequest,
     pages_dir: Path | None,
 ) -> None:
-    processes = config.processes
-    qps = config.queries_per_second / processes if config.queries_per_second else None
-    # spawn: a clean interpreter per worker (fork would copy this process's state and is
-    # unsafe with threads); the cost is ~0.3 s of start-up per worker
+    n = config.processes
+    qps = config.queries_per_second / n if config.queries_per_second else None
+    # spawn: a clean interpreter per worker (fork would copy this process's state, unsafe
+    # with threads); the cost is ~0.3 s of start-up per worker
     ctx = multiprocessing.get_context("spawn")
-    pool = concurrent.futures.ProcessPoolExecutor(
-        max_workers=processes,
-        mp_context=ctx,
-        initializer=_init_worker,
-        initargs=(config.options, qps, pages_dir),
-    )
-    chunks = _chunks(todo, max(1, config.chunk_size))
-    pending: set[concurrent.futures.Future[list[Item]]] = set()
-    hard_stop = False
+    tasks: multiprocessing.queues.Queue[list[str] | None] = ctx.Queue(maxsize=2 * n)
+    results: multiprocessing.queues.Queue[tuple[str, Any]] = ctx.Queue()
+    workers = [
+        ctx.Process(
+            target=_worker_main,
+            args=(tasks, results, config.options, qps, pages_dir),
+            name=f"mailauth-bulk-{i}",
+            daemon=True,
+        )
+        for i in range(n)
+    ]
+    for w in workers:
+        w.start()
+    batches = _batches(todo, max(1, config.batch_size))
+    pending: list[str] | None = next(batches, None)
+    sentinels_sent = False
+    finished = 0
+    clean = False
     try:
-        while True:
-            while not stop.requested and len(pending) < 2 * processes:
-                chunk = next(chunks, None)
-                if chunk is None:
+        while finished < n:
+            # feed without blocking: the queue is bounded, results must keep flowing
+            while pending is not None and not stop.requested:
+                try:
+                    tasks.put_nowait(pending)
+                except queue.Full:
                     break
-                pending.add(pool.submit(_audit_chunk, chunk))
-            if not pending:
-                break
-            done, pending = concurrent.futures.wait(
-                pending, timeout=0.25, return_when=concurrent.futures.FIRST_COMPLETED
-            )
-            for fut in done:
-                sink.add(fut.result())
-            sink.progress.update(sink.count, sink.errors)
-    except BaseException:
-        hard_stop = True
-        raise
+                pending = next(batches, None)
+            if (pending is None or stop.requested) and not sentinels_sent:
+                for _ in range(n):
+                    tasks.put(None)
+                sentinels_sent = True
+            try:
+                kind, payload = results.get(timeout=0.2)
+            except queue.Empty:
+                if not all(w.is_alive() for w in workers) and results.empty():
+                    dead = [w.name for w in workers if not w.is_alive()]
+                    if len(dead) > finished:
+                        raise RuntimeError(f"worker process died: {', '.join(dead)}") from None
+                sink.progress.update(sink.count, sink.errors)
+                continue
+            if kind == _DONE:
+                finished += 1
+            else:
+                sink.add(payload)
+        clean = True
     finally:
-        pool.shutdown(wait=not hard_stop, cancel_futures=True)
+        if not clean:
+            for w in workers:
+                if w.is_alive():
+                    w.terminate()
+        for w in workers:
+            w.join(timeout=10)
+        tasks.cancel_join_thread()
+        results.cancel_join_thread()
 
 
 def run_bulk(

@@ -273,15 +273,16 @@ def test_nameserver_that_stops_answering_mid_run(tmp_path: Path) -> None:
 
 
 def test_disk_full_on_the_results_file(ns: str, tmp_path: Path) -> None:
-    """Given a file-size limit of 200 kB (as a full disk would), the run stops with a clear
+    """Given a file-size limit of 300 kB (as a full disk would), the run stops with a clear
     error (exit 4) and results.jsonl holds whole, parseable lines; --resume then finishes."""
     src = write_list(tmp_path / "list.txt")
     out = tmp_path / "out"
 
     def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))
 
-    proc = cli(str(src), "-o", str(out), "--nameserver", ns, "--no-progress", preexec_fn=limit)
+    # slow enough for several batches to be written before the limit is reached
+    proc = cli(str(src), "-o", str(out), "--nameserver", ns, *SLOW, preexec_fn=limit)
     code, err = finish(proc)
     assert code == 4, err
     assert "disk full" in err and "--resume" in err
@@ -301,7 +302,7 @@ def test_two_worker_processes_report_every_domain_once(ns: str, tmp_path: Path) 
     outcome = run_bulk(
         entries,
         BulkConfig(
-            output_dir=tmp_path, options=options, processes=2, chunk_size=30, progress=False
+            output_dir=tmp_path, options=options, processes=2, batch_size=7, progress=False
         ),
     )
     assert outcome.complete and outcome.reported_now == N

@@ -43,7 +43,7 @@ GRADE_COLOURS = {
     "invalid": "#9e9e9e",
 }
 NEUTRAL = "#1565c0"
-CHART_WIDTH = 360  # px of the longest bar
+CHART_WIDTH = 300  # px of the longest bar
 
 
 @dataclass(frozen=True)

@@ -189,8 +189,10 @@ def _worker_main(
     qps: float | None,
     pages_dir: Path | None,
 ) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides how to stop
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # the parent decides how to stop (a Ctrl-C or a service manager's SIGTERM reaches the
+    # whole process group); it kills workers with SIGKILL when it must stop at once
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     asyncio.run(_worker_loop(tasks, results, options, qps, pages_dir))
     results.put((_DONE, None))
 
@@ -229,6 +231,10 @@ async def _worker_loop(
 
 
 # ---- the parent -------------------------------------------------------------------------
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended without saying it was done (e.g. killed by the OOM killer)."""
 
 
 class _StopRequest:
@@ -404,7 +410,7 @@ def _run_in_pool(
                 if not all(w.is_alive() for w in workers) and results.empty():
                     dead = [w.name for w in workers if not w.is_alive()]
                     if len(dead) > finished:
-                        raise RuntimeError(f"worker process died: {', '.join(dead)}") from None
+                        raise WorkerDied(f"worker process died: {', '.join(dead)}") from None
                 sink.progress.update(sink.count, sink.errors)
                 continue
             if kind == _DONE:
@@ -416,7 +422,7 @@ def _run_in_pool(
         if not clean:
             for w in workers:
                 if w.is_alive():
-                    w.terminate()
+                    w.kill()
         for w in workers:
             w.join(timeout=10)
         tasks.cancel_join_thread()
@@ -457,8 +463,10 @@ def run_bulk(
             asyncio.run(_run_in_process(todo, config, sink, stop, pages_dir))
         else:
             _run_in_pool(todo, config, sink, stop, pages_dir)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, WorkerDied) as exc:
         interrupted = True
+        if isinstance(exc, WorkerDied):
+            progress.message(f"stopping: {exc}")
         with contextlib.suppress(ResultsWriteError):
             sink.flush()
     finally:

@@ -45,6 +45,8 @@ def _dkim_keys(result: dict[str, Any] | None) -> tuple[str, ...]:
             continue
         if sel.get("revoked"):
             keys.append("revoked")
+        elif sel.get("key_type") == "ed25519":
+            keys.append("ed25519")  # one size: 256 bits (RFC 8463)
         elif sel.get("key_bits"):
             keys.append(f"{sel.get('key_type') or 'rsa'}{sel['key_bits']}")
         else:

@@ -301,11 +301,39 @@ def test_two_worker_processes_report_every_domain_once(ns: str, tmp_path: Path) 
     options = AuditOptions(nameservers=(ns,), limits=Limits(max_concurrent_domains=20))
     outcome = run_bulk(
         entries,
-        BulkConfig(
-            output_dir=tmp_path, options=options, processes=2, batch_size=7, progress=False
-        ),
+        BulkConfig(output_dir=tmp_path, options=options, processes=2, batch_size=7, progress=False),
     )
     assert outcome.complete and outcome.reported_now == N
     docs = assert_exactly_once(tmp_path, set(DOMAINS))
     assert all(d["status"] == "completed" for d in docs)
     assert json.loads((tmp_path / "summary.json").read_text())["domains"] == N
+
+
+def _worker_pids(parent: int) -> list[int]:
+    pids = []
+    for task in Path(f"/proc/{parent}/task").iterdir():
+        for kid in (task / "children").read_text().split():
+            cmd = Path(f"/proc/{kid}/cmdline").read_bytes()
+            if b"spawn_main" in cmd:
+                pids.append(int(kid))
+    return pids
+
+
+def test_a_worker_process_killed_mid_run_ends_the_run_resumably(ns: str, tmp_path: Path) -> None:
+    """Given two worker processes, when one is SIGKILLed (as the OOM killer would), the run
+    stops as interrupted with whole lines on disk, and --resume completes it exactly once."""
+    src = write_list(tmp_path / "list.txt")
+    out = tmp_path / "out"
+    proc = cli(str(src), "-o", str(out), "--nameserver", ns, "--processes", "2", *SLOW)
+    wait_for_lines(out / "results.jsonl", 40, proc)
+    victims = _worker_pids(proc.pid)
+    assert len(victims) == 2
+    os.kill(victims[0], signal.SIGKILL)
+    code, err = finish(proc, timeout=60)
+    assert code == 130, err
+    assert "worker process died" in err and "--resume" in err
+    code, err = finish(
+        cli(str(src), "-o", str(out), "--nameserver", ns, "--resume", "--no-progress")
+    )
+    assert code == 0, err
+    assert_exactly_once(out, set(DOMAINS))

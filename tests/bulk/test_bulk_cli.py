@@ -310,11 +310,14 @@ def test_two_worker_processes_report_every_domain_once(ns: str, tmp_path: Path) 
 
 
 def _worker_pids(parent: int) -> list[int]:
+    """Children that are workers: forked copies of the parent (same command line) or, where
+    workers are spawned, multiprocessing's spawn_main (not its resource tracker)."""
+    own = Path(f"/proc/{parent}/cmdline").read_bytes()
     pids = []
     for task in Path(f"/proc/{parent}/task").iterdir():
         for kid in (task / "children").read_text().split():
             cmd = Path(f"/proc/{kid}/cmdline").read_bytes()
-            if b"spawn_main" in cmd:
+            if cmd == own or b"spawn_main" in cmd:
                 pids.append(int(kid))
     return pids
 

@@ -30,9 +30,9 @@ def _field_names(cls: type) -> tuple[str, ...] | None:
     try:
         return _FIELD_NAMES[cls]
     except KeyError:
-        names = (
-            tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else None
-        )
+        names = None
+        if dataclasses.is_dataclass(cls):
+            names = tuple(f.name for f in dataclasses.fields(cls))
         _FIELD_NAMES[cls] = names
         return names
 

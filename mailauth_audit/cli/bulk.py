@@ -86,7 +86,7 @@ def _default_output() -> Path:
     type=click.IntRange(0, 64),
     default=0,
     show_default=True,
-    help="Worker processes; 0 = one per CPU core (at most 8).",
+    help="Worker processes; 0 = one per CPU core (at most 8), one for lists under 2,000.",
 )
 @click.option(
     "--nameserver",

@@ -340,3 +340,15 @@ def test_a_worker_process_killed_mid_run_ends_the_run_resumably(ns: str, tmp_pat
     )
     assert code == 0, err
     assert_exactly_once(out, set(DOMAINS))
+
+
+def test_ten_thousand_copies_of_one_domain_are_audited_once(ns: str, tmp_path: Path) -> None:
+    src = tmp_path / "list.txt"
+    src.write_text("".join(("D0007.Bulk.\n" if i % 3 else "d0007.bulk\n") for i in range(10_000)))
+    out = tmp_path / "out"
+    code, err = finish(cli(str(src), "-o", str(out), "--nameserver", ns, "--no-progress"))
+    assert code == 0, err
+    docs = assert_exactly_once(out, {"d0007.bulk"})
+    assert docs[0]["status"] == "completed"
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["input"]["duplicates"] == 9_999 and summary["domains"] == 1

@@ -254,16 +254,21 @@ def schema() -> None:
     click.echo(schema_text(committed_schema()), nl=False)
 
 
+# The other commands live in their own modules, which import `main` helpers from here;
+# they are imported after `main` exists and registered in the order --help lists them.
+from .bulk import bulk as _bulk_command  # noqa: E402
 from .demo import demo as _demo_command  # noqa: E402
-from .dkim import dkim as _dkim_command  # noqa: E402  (registered after `main` exists)
+from .dkim import dkim as _dkim_command  # noqa: E402
 from .receive import receive as _receive_command  # noqa: E402
 from .send import send as _send_command  # noqa: E402
 from .verify import verify as _verify_command  # noqa: E402
 
-main.add_command(_dkim_command)
-main.add_command(_send_command)
-main.add_command(_verify_command)
-main.add_command(_receive_command)
-main.add_command(_demo_command)
-from .bulk import bulk as _bulk_command  # noqa: E402
-main.add_command(_bulk_command)
+for _command in (
+    _bulk_command,
+    _demo_command,
+    _dkim_command,
+    _send_command,
+    _verify_command,
+    _receive_command,
+):
+    main.add_command(_command)

@@ -16,6 +16,7 @@ import os
 import re
 import ssl
 import tempfile
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -90,7 +91,9 @@ class InboxHandler:
         self.resolver = resolver
         self.options = options
         self.on_report = on_report
-        self.reports: list[ReceivedReport] = []
+        # the most recent reports, for callers embedding the inbox; the files are the record,
+        # so a server that runs for weeks does not grow without bound
+        self.reports: deque[ReceivedReport] = deque(maxlen=1000)
         self._counter = 0
 
     async def handle_RCPT(

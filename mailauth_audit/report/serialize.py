@@ -7,14 +7,20 @@ The shape is fixed by `schema.json` next to this module; `SCHEMA_VERSION` change
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
+try:  # optional speed-up: the same bytes, ~3x cheaper (see domain_json_line)
+    import orjson
+except ImportError:  # pragma: no cover - orjson is a declared dependency
+    orjson = None  # type: ignore[assignment]
+
 from ..model import AuditRun, CheckOutcome, DomainReport, Finding
 from ..version import __version__
 from .checklist import provider_checklist
-from .score import score_domain
+from .score import DomainScore, score_domain
 
 SCHEMA_VERSION = "1.1"  # 1.1: per-domain score and provider checklist
 TOOL_NAME = "mailauth-audit"
@@ -96,6 +102,51 @@ def domain_to_json(report: DomainReport) -> dict[str, Any]:
         "findings": [finding_to_json(f) for f in report.findings],
         "score": to_jsonable(score_domain(report)),
         "checklist": to_jsonable(provider_checklist(report)),
+    }
+
+
+def domain_json_line(report: DomainReport, score: DomainScore | None = None) -> bytes:
+    """`domain_to_json` as compact UTF-8 JSON: exactly the bytes of
+    `json.dumps(domain_to_json(report), ensure_ascii=False, separators=(",", ":")).encode()`.
+
+    Why: a bulk run writes one such line per domain, and building the dict tree and encoding
+    it with the json module cost ~0.4 ms a domain; orjson encodes the frozen dataclasses, the
+    StrEnums and the tuples directly (fields in definition order, as `to_jsonable` does) in a
+    third of that. Anything orjson refuses (a lone surrogate, an integer beyond 64 bits) goes
+    the json module's way, so the result or the error is the same as before.
+    """
+    if orjson is not None:
+        try:
+            return orjson.dumps(_native_doc(report, score))
+        except orjson.JSONEncodeError:
+            pass
+    doc = domain_to_json(report)
+    if score is not None:
+        doc["score"] = to_jsonable(score)
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _native_doc(report: DomainReport, score: DomainScore | None) -> dict[str, Any]:
+    """The `domain_to_json` shape with the dataclasses left in, for orjson to encode."""
+    return {
+        "domain": report.domain,
+        "input": report.input,
+        "status": report.status.value,
+        "error": report.error,
+        "dns_queries": report.dns_queries,
+        "checks": {
+            cid.value: {
+                "status": o.status.value,
+                "result": o.result,
+                "findings": o.findings,
+                "error": o.error,
+                "skip_reason": o.skip_reason,
+            }
+            for cid, o in report.checks.items()
+        },
+        "findings": report.findings,
+        "score": score if score is not None else score_domain(report),
+        "checklist": provider_checklist(report),
     }
 
 

@@ -15,6 +15,7 @@ memoised: a report provider serves thousands of domains).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -37,6 +38,12 @@ from ..records.orgdomain import (
 )
 from ..resolver.base import RRType
 from .base import Check, CheckContext, EvaluationContext
+
+# One parse per distinct record text: a domain's record used to be parsed up to five times
+# (validity, PSD flag, issues, policy, evaluate), and a bulk run meets the same provider
+# records over and over. Safe to share: the parser is pure and its result immutable (frozen
+# dataclasses and tuples); a RecordSyntaxError is not cached, it is raised again.
+_parse_lenient = functools.lru_cache(maxsize=8192)(parse_dmarc_lenient)
 
 __all__ = [
     "DmarcCheck",
@@ -157,7 +164,7 @@ def _valid_records(texts: tuple[str, ...]) -> list[str]:
     valid = []
     for text in texts:
         try:
-            parse_dmarc_lenient(text)
+            _parse_lenient(text)
         except RecordSyntaxError:
             continue
         valid.append(text)
@@ -180,7 +187,7 @@ class DmarcCheck(Check[DmarcResult]):
             record = valid[0] if len(valid) == 1 else None
             psd = None
             if record is not None:
-                parsed, _ = parse_dmarc_lenient(record)
+                parsed, _ = _parse_lenient(record)
                 psd = parsed.psd.value if parsed.psd is not None else None
             return DmarcLookup(name, answer.nxdomain, texts, len(valid), record, psd)
 
@@ -219,7 +226,7 @@ class DmarcCheck(Check[DmarcResult]):
         issues: list[DmarcRecordIssue] = []
         for text in own.records:
             try:
-                parse_dmarc_lenient(text)
+                _parse_lenient(text)
             except RecordSyntaxError as exc:
                 issues.append(
                     DmarcRecordIssue(own.name, text, exc.message, exc.position, "v", True)
@@ -229,7 +236,7 @@ class DmarcCheck(Check[DmarcResult]):
 
         record_text = found[policy_domain].record
         assert record_text is not None  # found only holds lookups with a record
-        record, record_issues = parse_dmarc_lenient(record_text)
+        record, record_issues = _parse_lenient(record_text)
         record_name = dmarc_name(policy_domain)
         issues.extend(
             DmarcRecordIssue(record_name, record_text, i.message, i.position, i.tag, False)
@@ -415,7 +422,7 @@ class _Judge:
         self.issues: tuple[DmarcSyntaxIssue, ...] = ()
         if facts.record is not None:
             try:
-                self.record, self.issues = parse_dmarc_lenient(facts.record)
+                self.record, self.issues = _parse_lenient(facts.record)
             except RecordSyntaxError:  # saved facts from an older parser: judge what we can
                 self.record = None
         self.record_name = facts.record_domain or self.own_name

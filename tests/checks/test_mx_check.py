@@ -18,7 +18,7 @@ $TTL 300
 @ IN SOA ns.example. host.example. 1 3600 600 86400 300
 mx1.provider IN A 198.51.100.10
 mx1.provider IN AAAA 2001:db8::10
-mx2.provider IN A 8.8.8.8
+mx2.provider IN A 93.184.216.34
 alias.provider IN CNAME mx2.provider.example.
 
 good IN MX 10 mx1.provider.example.
@@ -126,7 +126,7 @@ def test_nxdomain_domain_costs_one_query() -> None:
 def test_cname_and_ip_literal_hosts_are_noted() -> None:
     aliased = collect("aliased.example").hosts[0]
     assert aliased.cname_target == "mx2.provider.example"
-    assert aliased.addresses == ("8.8.8.8",)
+    assert aliased.addresses == ("93.184.216.34",)
     r = StaticResolver(ZONE)
     literal = collect("literal.example", r).hosts[0]
     assert literal.is_ip_literal and literal.addresses == ()
@@ -181,7 +181,7 @@ def mx(*hosts: MxHost, null_pref: int | None = None) -> MxResult:
     return MxResult(True, records, hosts, null_pref is not None, null_pref, False, ())
 
 
-PUBLIC = "8.8.8.8"
+PUBLIC = "93.184.216.34"
 PUBLIC6 = "2606:4700::1"
 
 
@@ -267,7 +267,7 @@ def test_is_ip_literal(text: str, expected: bool) -> None:
 @pytest.mark.parametrize(
     ("address", "scope"),
     [
-        ("8.8.8.8", "public"),
+        ("93.184.216.34", "public"),
         ("127.0.0.1", "loopback"),
         ("10.0.0.1", "private"),
         ("192.168.1.1", "private"),

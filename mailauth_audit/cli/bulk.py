@@ -24,6 +24,7 @@ from ..errors import ConfigurationError
 from ..model import CheckId
 from ..options import AuditOptions, Limits
 from ..resolver.factory import parse_nameserver, system_nameservers
+from .common import nameserver_option, retries_option, timeout_option
 
 EXIT_OK, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
 
@@ -88,13 +89,7 @@ def _default_output() -> Path:
     show_default=True,
     help="Worker processes; 0 = one per CPU core (at most 8), one for lists under 2,000.",
 )
-@click.option(
-    "--nameserver",
-    "nameservers",
-    multiple=True,
-    metavar="HOST[:PORT]",
-    help="DNS server to ask (repeatable). Default: /etc/resolv.conf.",
-)
+@nameserver_option
 @click.option(
     "--qps",
     type=click.FloatRange(min=0.1),
@@ -102,21 +97,8 @@ def _default_output() -> Path:
     metavar="N",
     help="At most N DNS queries per second in total (be gentle with a shared resolver).",
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0.05),
-    default=Limits().dns_timeout,
-    show_default=True,
-    metavar="SECONDS",
-    help="Timeout of one DNS attempt.",
-)
-@click.option(
-    "--retries",
-    type=click.IntRange(0, 10),
-    default=Limits().dns_attempts - 1,
-    show_default=True,
-    help="Extra DNS attempts after a timeout.",
-)
+@timeout_option
+@retries_option
 @click.option(
     "--checks",
     "checks_text",

@@ -28,6 +28,7 @@ from ..resolver.base import Resolver
 from ..resolver.factory import parse_nameserver
 from ..resolver.static import StaticResolver
 from ..version import __version__
+from .common import nameserver_option, retries_option, timeout_option
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
@@ -96,28 +97,9 @@ def main() -> None:
     help="Write the report to FILE (written atomically) instead of stdout. With --format html, "
     "a FOLDER/ (trailing slash, or an existing folder) gets index.html and one page per domain.",
 )
-@click.option(
-    "--nameserver",
-    "nameservers",
-    multiple=True,
-    metavar="HOST[:PORT]",
-    help="DNS server to ask (repeatable; IPv6 as [::1]:53). Default: /etc/resolv.conf.",
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0.05),
-    default=Limits().dns_timeout,
-    show_default=True,
-    metavar="SECONDS",
-    help="Timeout of one DNS attempt.",
-)
-@click.option(
-    "--retries",
-    type=click.IntRange(min=0, max=10),
-    default=Limits().dns_attempts - 1,
-    show_default=True,
-    help="Extra DNS attempts after a timeout.",
-)
+@nameserver_option
+@timeout_option
+@retries_option
 @click.option(
     "--selector",
     "selectors",

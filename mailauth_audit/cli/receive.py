@@ -13,6 +13,7 @@ import click
 from ..errors import ConfigurationError
 from ..messages.receive import ReceivedReport, ReceiveOptions, serve
 from ..messages.verify import DEFAULT_MAX_SIZE
+from .common import nameserver_option, timeout_option, zone_file_option
 from .verify import build_resolver, usage_error
 
 
@@ -37,12 +38,9 @@ def parse_listen(text: str) -> tuple[str, int]:
               show_default=True, help="Largest message accepted, in bytes (552 above).")
 @click.option("--hostname", default="mailauth-audit.invalid", show_default=True,
               help="Our name in the SMTP greeting and in Authentication-Results.")
-@click.option("--nameserver", "nameservers", multiple=True, metavar="HOST[:PORT]",
-              help="DNS server to verify with (repeatable). Default: /etc/resolv.conf.")
-@click.option("--zone-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Answer DNS from this zone file instead of the network.")
-@click.option("--timeout", type=float, default=2.0, show_default=True,
-              help="DNS timeout per attempt, seconds.")
+@nameserver_option
+@zone_file_option
+@timeout_option
 def receive(
     listen: str,
     reports_dir: Path,

@@ -17,6 +17,7 @@ from ..options import AuditOptions, Limits
 from ..resolver.base import Resolver
 from ..resolver.factory import make_resolver, parse_nameserver
 from ..resolver.static import StaticResolver
+from .common import nameserver_option, timeout_option, zone_file_option
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -49,12 +50,9 @@ def write_atomically(path: Path, text: str) -> None:
 @click.option("--client-ip", help="IP address of the SMTP client that delivered the message.")
 @click.option("--helo", help="HELO/EHLO name the client gave.")
 @click.option("--mail-from", help="MAIL FROM (envelope sender); '' for the null sender <>.")
-@click.option("--nameserver", "nameservers", multiple=True, metavar="HOST[:PORT]",
-              help="DNS server to ask (repeatable). Default: /etc/resolv.conf.")
-@click.option("--zone-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Answer DNS from this zone file instead of the network.")
-@click.option("--timeout", type=float, default=2.0, show_default=True,
-              help="DNS timeout per attempt, seconds.")
+@nameserver_option
+@zone_file_option
+@timeout_option
 @click.option("--format", "fmt", type=click.Choice([f.value for f in MessageFormat]),
               default=MessageFormat.TEXT.value, show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),

@@ -1,0 +1,37 @@
+"""Options several commands share, declared once so their names, limits and help agree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..options import Limits
+
+nameserver_option = click.option(
+    "--nameserver",
+    "nameservers",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="DNS server to ask (repeatable; IPv6 as [::1]:53). Default: /etc/resolv.conf.",
+)
+timeout_option = click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.05),
+    default=Limits().dns_timeout,
+    show_default=True,
+    metavar="SECONDS",
+    help="Timeout of one DNS attempt.",
+)
+retries_option = click.option(
+    "--retries",
+    type=click.IntRange(min=0, max=10),
+    default=Limits().dns_attempts - 1,
+    show_default=True,
+    help="Extra DNS attempts after a timeout.",
+)
+zone_file_option = click.option(
+    "--zone-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Answer DNS from this zone file instead of the network.",
+)

@@ -24,7 +24,14 @@ from ..errors import ConfigurationError
 from ..model import CheckId
 from ..options import AuditOptions, Limits
 from ..resolver.factory import parse_nameserver, system_nameservers
-from .common import nameserver_option, retries_option, timeout_option
+from .common import (
+    checks_option,
+    nameserver_option,
+    no_default_selectors_option,
+    retries_option,
+    selector_option,
+    timeout_option,
+)
 
 EXIT_OK, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
 
@@ -99,24 +106,9 @@ def _default_output() -> Path:
 )
 @timeout_option
 @retries_option
-@click.option(
-    "--checks",
-    "checks_text",
-    metavar="LIST",
-    help="Comma-separated checks to run (default: mx,spf,dkim,dmarc).",
-)
-@click.option(
-    "--selector",
-    "selectors",
-    multiple=True,
-    metavar="NAME",
-    help="DKIM selector to probe, before the built-in list (repeatable).",
-)
-@click.option(
-    "--no-default-selectors",
-    is_flag=True,
-    help="Probe only --selector names, not the built-in list.",
-)
+@checks_option
+@selector_option
+@no_default_selectors_option
 @click.option(
     "--resume",
     is_flag=True,

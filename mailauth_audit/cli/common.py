@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..options import Limits
+from ..options import DEFAULT_DKIM_SELECTORS, Limits
 
 nameserver_option = click.option(
     "--nameserver",
@@ -34,4 +34,22 @@ zone_file_option = click.option(
     "--zone-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Answer DNS from this zone file instead of the network.",
+)
+selector_option = click.option(
+    "--selector",
+    "selectors",
+    multiple=True,
+    metavar="NAME",
+    help="DKIM selector to probe, before the built-in list (repeatable).",
+)
+no_default_selectors_option = click.option(
+    "--no-default-selectors",
+    is_flag=True,
+    help=f"Probe only --selector names, not the built-in {len(DEFAULT_DKIM_SELECTORS)}.",
+)
+checks_option = click.option(
+    "--checks",
+    "checks_text",
+    metavar="LIST",
+    help="Comma-separated checks to run (default: mx,spf,dkim,dmarc).",
 )

@@ -20,7 +20,7 @@ from ..asyncapi import audit_domains
 from ..domain import normalize_domain
 from ..errors import ConfigurationError, InvalidDomainError
 from ..model import AuditRun, CheckId, Severity
-from ..options import DEFAULT_DKIM_SELECTORS, AuditOptions, Limits
+from ..options import AuditOptions, Limits
 from ..report.html import is_folder_target, write_report_folder
 from ..report.renderers import RENDERERS, OutputFormat
 from ..report.schema import committed_schema, schema_text
@@ -28,7 +28,14 @@ from ..resolver.base import Resolver
 from ..resolver.factory import parse_nameserver
 from ..resolver.static import StaticResolver
 from ..version import __version__
-from .common import nameserver_option, retries_option, timeout_option
+from .common import (
+    checks_option,
+    nameserver_option,
+    no_default_selectors_option,
+    retries_option,
+    selector_option,
+    timeout_option,
+)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
@@ -100,30 +107,15 @@ def main() -> None:
 @nameserver_option
 @timeout_option
 @retries_option
-@click.option(
-    "--selector",
-    "selectors",
-    multiple=True,
-    metavar="NAME",
-    help="DKIM selector to probe, before the built-in list (repeatable).",
-)
-@click.option(
-    "--no-default-selectors",
-    is_flag=True,
-    help=f"Probe only --selector names, not the built-in {len(DEFAULT_DKIM_SELECTORS)}.",
-)
+@selector_option
+@no_default_selectors_option
 @click.option(
     "--zone-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Answer every DNS question from this zone file: audit a zone before "
     "publishing it, without the network.",
 )
-@click.option(
-    "--checks",
-    "checks_text",
-    metavar="LIST",
-    help="Comma-separated checks to run (default: mx,spf,dkim,dmarc).",
-)
+@checks_option
 @click.option(
     "--fail-on",
     type=click.Choice([s.value for s in Severity]),

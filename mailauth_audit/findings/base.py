@@ -16,6 +16,14 @@ class _SafeDict(dict[str, object]):
         return "{" + key + "}"
 
 
+def fill_template(template: str, values: dict[str, object]) -> str:
+    """str.format with this finding's values; a missing name stays visible as {name}.
+
+    Values are inserted, never re-parsed, so braces in hostile DNS or message text are inert.
+    """
+    return template.format_map(_SafeDict(values))
+
+
 @dataclass(frozen=True)
 class FindingSpec:
     code: str  # "<check>.<snake_case>", stable once released
@@ -34,14 +42,13 @@ class FindingSpec:
         **values: object,
     ) -> Finding:
         """Fill the templates. Values are inserted, never re-parsed, so hostile text is inert."""
-        fields = _SafeDict(values)
         return Finding(
             code=self.code,
             severity=severity or self.severity,
             check=self.check,
             title=self.title,
-            detail=self.detail.format_map(fields),
-            remediation=self.remediation.format_map(fields),
+            detail=fill_template(self.detail, values),
+            remediation=fill_template(self.remediation, values),
             evidence=tuple(evidence),
             references=self.references,
         )

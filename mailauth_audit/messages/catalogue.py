@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..findings.base import _SafeDict
+from ..findings.base import fill_template
 from ..model import Severity
 from .model import MessageCheckId, MessageFinding
 
@@ -34,14 +34,13 @@ class MessageFindingSpec:
         **values: object,
     ) -> MessageFinding:
         """Fill the templates. Values are inserted, never re-parsed, so hostile text is inert."""
-        fields = _SafeDict(values)
         return MessageFinding(
             code=self.code,
             severity=severity or self.severity,
             check=self.check,
             title=self.title,
-            detail=self.detail.format_map(fields),
-            remediation=self.remediation.format_map(fields),
+            detail=fill_template(self.detail, values),
+            remediation=fill_template(self.remediation, values),
             evidence=tuple(evidence),
             references=self.references,
         )

@@ -12,14 +12,14 @@ from importlib import resources
 from typing import Any
 
 from ..messages.model import MessageReport
-from .schema import _Builder
+from .schema import SchemaBuilder
 
 MESSAGE_SCHEMA_VERSION = "1.0"
 SCHEMA_FILE = "message_schema.json"
 
 
 def build_message_schema() -> dict[str, Any]:
-    b = _Builder()
+    b = SchemaBuilder()
     report = b.dataclass_ref(MessageReport)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

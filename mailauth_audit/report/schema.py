@@ -28,7 +28,9 @@ _SCALARS: dict[Any, dict[str, Any]] = {
 }
 
 
-class _Builder:
+class SchemaBuilder:
+    """JSON Schema fragments from type hints; dataclasses become shared $defs (recursion ok)."""
+
     def __init__(self) -> None:
         self.defs: dict[str, dict[str, Any]] = {}
 
@@ -85,7 +87,7 @@ def build_schema() -> dict[str, Any]:
     """The schema of `mailauth-audit check --format json`, from the model's type hints."""
     from ..checks.registry import CHECKS
 
-    b = _Builder()
+    b = SchemaBuilder()
     finding = b.dataclass_ref(Finding)
     error = b.dataclass_ref(CheckError)
     checks: dict[str, Any] = {}

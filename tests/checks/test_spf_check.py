@@ -599,9 +599,9 @@ def test_resolver_errors_propagate() -> None:
 
 
 def test_result_fits_the_json_schema_generator() -> None:
-    from mailauth_audit.report.schema import _Builder
+    from mailauth_audit.report.schema import SchemaBuilder
 
-    b = _Builder()
+    b = SchemaBuilder()
     b.dataclass_ref(SpfResult)
     assert "SpfNode" in b.defs
     assert b.defs["SpfNode"]["properties"]["kind"]["enum"] == [k.value for k in SpfNodeKind]

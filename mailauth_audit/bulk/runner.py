@@ -48,6 +48,7 @@ from ..engine.auditor import Auditor
 from ..model import DomainReport
 from ..options import AuditOptions
 from ..report.csvout import CSV_COLUMNS, domain_csv_row
+from ..report.score import score_domain
 from ..report.serialize import TOOL_NAME, domain_json_line
 from ..resolver.base import Resolver
 from ..resolver.caching import CachingResolver
@@ -135,9 +136,10 @@ def make_item(report: DomainReport, pages_dir: Path | None = None) -> Item:
     # the line is encoded straight from the report (domain_json_line: same bytes as
     # json.dumps(domain_to_json(...)), a third of the CPU); the digest reads it back, so it
     # is by construction what --resume computes from the file
-    line = domain_json_line(report) + b"\n"
+    score = score_domain(report)
+    line = domain_json_line(report, score) + b"\n"
     doc = _loads(line)
-    row = domain_csv_row(report)
+    row = domain_csv_row(report, score)
     csv_line = json.dumps([report.domain, [row.get(c, "") for c in CSV_COLUMNS]]).encode()
     if pages_dir is not None and report.status.value == "completed":
         _write_page(pages_dir, report)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -30,7 +30,7 @@ class RunMemo:
         # first (shared work is used again and again, so it stays). None: unbounded.
         self.max_entries = max_entries
         self._done: OrderedDict[tuple[str, str], Any] = OrderedDict()
-        self._pending: dict[tuple[str, str], asyncio.Future[Any]] = {}
+        self._pending: dict[tuple[str, str], asyncio.Future[Any] | None] = {}
 
     @property
     def size(self) -> int:
@@ -41,29 +41,59 @@ class RunMemo:
         self, namespace: str, key: str, compute: Callable[[], Awaitable[T]]
     ) -> T:
         k = (namespace, key)
-        if k in self._done:
+        done = self._done
+        if k in done:
             if self.max_entries is not None:
-                self._done.move_to_end(k)
-            return self._done[k]
-        pending = self._pending.get(k)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending[k] = fut
+                done.move_to_end(k)
+            return done[k]
+        if k in self._pending:
+            # a second asker: only now is there someone to hand the value to (most keys of a
+            # bulk run are asked once, and a future nobody awaits is pure cost)
+            fut = self._pending[k]
+            if fut is None:
+                fut = self._pending[k] = asyncio.get_running_loop().create_future()
+            return await asyncio.shield(fut)  # type: ignore[no-any-return]
+        self._pending[k] = None
         try:
             value = await compute()
         except BaseException as exc:
-            fut.set_exception(exc)
-            fut.exception()  # mark retrieved: waiters re-raise it, nobody logs it twice
+            fut = self._pending.pop(k)
+            if fut is not None:
+                fut.set_exception(exc)
+                fut.exception()  # mark retrieved: waiters re-raise it, nobody logs it twice
             raise
-        else:
-            self._done[k] = value
-            if self.max_entries is not None and len(self._done) > self.max_entries:
-                self._done.popitem(last=False)
+        done[k] = value
+        if self.max_entries is not None and len(done) > self.max_entries:
+            done.popitem(last=False)
+        fut = self._pending.pop(k)
+        if fut is not None:
             fut.set_result(value)
-            return value
-        finally:
-            del self._pending[k]
+        return value
+
+
+    async def get_many(
+        self, requests: Sequence[tuple[str, str, Callable[[], Awaitable[Any]]]]
+    ) -> list[Any]:
+        """get_or_compute for several (namespace, key, compute) at once, results in order.
+        Values already known are returned without a task; only the rest run concurrently."""
+        from .concurrent import gather  # here, not at the top: concurrent imports nothing back
+
+        done = self._done
+        out: list[Any] = [None] * len(requests)
+        missing: list[int] = []
+        for i, (namespace, key, _) in enumerate(requests):
+            k = (namespace, key)
+            if k in done:
+                if self.max_entries is not None:
+                    done.move_to_end(k)
+                out[i] = done[k]
+            else:
+                missing.append(i)
+        if missing:
+            values = await gather([self.get_or_compute(*requests[i]) for i in missing])
+            for i, value in zip(missing, values, strict=True):
+                out[i] = value
+        return out
 
 
 @dataclass

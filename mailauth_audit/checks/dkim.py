@@ -9,7 +9,6 @@ DMARC outcomes so that a domain that sends no mail is not told to add DKIM.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -20,6 +19,7 @@ from ..records.dkim import looks_like_dkim_key, parse_dkim_key
 from ..records.errors import RecordSyntaxError
 from ..resolver.base import RRType
 from .base import Check, CheckContext, EvaluationContext
+from .concurrent import gather, settle
 from .crosscheck import sends_no_mail
 
 
@@ -142,9 +142,7 @@ class DkimCheck(Check[DkimResult]):
         top = await ctx.resolver.resolve(f"_domainkey.{ctx.domain}", RRType.TXT)
         if top.nxdomain:
             return DkimResult(selectors=(), selectors_probed=selectors, domainkey_nxdomain=True)
-        results = await asyncio.gather(
-            *(self._probe(ctx, s) for s in selectors), return_exceptions=True
-        )
+        results = await gather([settle(self._probe(ctx, s)) for s in selectors])
         for value in results:
             if isinstance(value, BaseException):
                 raise value  # the first failure, after every probe has finished

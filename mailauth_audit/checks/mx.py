@@ -7,7 +7,7 @@ domain's own A/AAAA, the implicit MX of RFC 5321 §5.1. `evaluate` judges the fa
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import ipaddress
 from dataclasses import dataclass
 
@@ -15,6 +15,7 @@ from ..findings import mx as F
 from ..model import CheckId, Finding, Severity
 from ..resolver.base import RRType
 from .base import Check, CheckContext, EvaluationContext
+from .concurrent import gather
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class _HostAddresses:
 def is_ip_literal(host: str) -> bool:
     """An MX exchange like `192.0.2.1` or `[192.0.2.1]`: an address where a name must be."""
     text = host.removeprefix("[").removesuffix("]").removeprefix("ipv6:")
+    if not text[:1].isdigit() and ":" not in text:
+        return False  # IPv4 starts with a digit, IPv6 has a colon: most names are neither
     try:
         ipaddress.ip_address(text)
     except ValueError:
@@ -60,8 +63,8 @@ def is_ip_literal(host: str) -> bool:
 
 
 async def _addresses(ctx: CheckContext, name: str) -> _HostAddresses:
-    a, aaaa = await asyncio.gather(
-        ctx.resolver.resolve(name, RRType.A), ctx.resolver.resolve(name, RRType.AAAA)
+    a, aaaa = await gather(
+        [ctx.resolver.resolve(name, RRType.A), ctx.resolver.resolve(name, RRType.AAAA)]
     )
     chain = a.cname_chain or aaaa.cname_chain
     return _HostAddresses(
@@ -92,12 +95,10 @@ class MxCheck(Check[MxResult]):
         real = [r for r in records if r.exchange != ""]
         names = list(dict.fromkeys(r.exchange for r in real if not is_ip_literal(r.exchange)))
 
-        async def lookup(name: str) -> _HostAddresses:
-            return await ctx.memo.get_or_compute(
-                "mx.host_addresses", name, lambda: _addresses(ctx, name)
-            )
-
-        found = dict(zip(names, await asyncio.gather(*(lookup(n) for n in names)), strict=True))
+        addresses = await ctx.memo.get_many(
+            [("mx.host_addresses", n, lambda n=n: _addresses(ctx, n)) for n in names]
+        )
+        found: dict[str, _HostAddresses] = dict(zip(names, addresses, strict=True))
         hosts = []
         for r in real:
             info = found.get(r.exchange)
@@ -173,7 +174,8 @@ _DOCUMENTATION = tuple(
 )
 
 
-def address_scope(text: str) -> str:
+@functools.lru_cache(maxsize=4096)  # a pure function of the text; providers' MX addresses
+def address_scope(text: str) -> str:  # recur in thousands of domains of a bulk run
     """ "public", "documentation", or why the address is not reachable from the Internet."""
     try:
         addr = ipaddress.ip_address(text)

@@ -15,7 +15,6 @@ report says by how much the limit is exceeded.
 
 from __future__ import annotations
 
-import asyncio
 import difflib
 import re
 from collections.abc import Iterator
@@ -476,22 +475,15 @@ class SpfCheck(Check[SpfResult]):
             want_probes = want_probes[: max(0, max_nodes - len(probes))]
             if not want_records and not want_probes:
                 break
-            records, probed = await asyncio.gather(
-                asyncio.gather(
-                    *(
-                        ctx.memo.get_or_compute("spf", n, lambda n=n: _fetch_txt(ctx, n))
-                        for n in want_records
-                    )
-                ),
-                asyncio.gather(
-                    *(
-                        ctx.memo.get_or_compute(
-                            f"spf.{k.value}", n, lambda k=k, n=n: _probe(ctx, k, n)
-                        )
-                        for k, n in want_probes
-                    )
-                ),
+            values = await ctx.memo.get_many(
+                [("spf", n, lambda n=n: _fetch_txt(ctx, n)) for n in want_records]
+                + [
+                    (f"spf.{k.value}", n, lambda k=k, n=n: _probe(ctx, k, n))
+                    for k, n in want_probes
+                ]
             )
+            records = values[: len(want_records)]
+            probed = values[len(want_records) :]
             fetched.update(zip(want_records, records, strict=True))
             probes.update(zip(want_probes, probed, strict=True))
             level = list(records)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..checks.base import Check, CheckContext, EvaluationContext, RunMemo
+from ..checks.concurrent import gather, settle
 from ..checks.registry import CHECKS
 from ..domain import normalize_domain
 from ..errors import InvalidDomainError
@@ -34,6 +35,8 @@ from ..resolver.factory import make_resolver
 from ..resolver.stats import count_queries
 from ..version import __version__
 from .outcome import outcome_from_exception
+
+_NO_OUTCOMES: dict[CheckId, CheckOutcome] = {}
 
 
 def evaluation_order(ids: Iterable[CheckId]) -> list[CheckId]:
@@ -71,6 +74,17 @@ class Auditor:
             resolver = CachingResolver(resolver)
         self.resolver: Resolver = resolver
         self.memo = RunMemo()
+        # what does not change from one domain to the next is worked out once per run
+        # (checks are stateless; outcomes are frozen, so one "skipped" serves every domain)
+        requested = [cid for cid in CheckId if cid in self.options.checks]
+        self._checks: dict[CheckId, Check[Any]] = {cid: CHECKS[cid]() for cid in requested}
+        self._order = evaluation_order(requested)
+        self._skipped = {
+            cid: CheckOutcome(check=cid, status=CheckStatus.SKIPPED, skip_reason="not requested")
+            for cid in CheckId
+            if cid not in self._checks
+        }
+        self._all_ids = tuple(CheckId)
 
     async def aclose(self) -> None:
         if self._owns_resolver:
@@ -101,19 +115,16 @@ class Auditor:
 
     async def _run_checks(self, domain: str) -> dict[CheckId, CheckOutcome]:
         opts = self.options
-        requested = [cid for cid in CheckId if cid in opts.checks]
-        instances: dict[CheckId, Check[Any]] = {cid: CHECKS[cid]() for cid in requested}
+        instances = self._checks
         ctx = CheckContext(domain=domain, resolver=self.resolver, options=opts, memo=self.memo)
-        results = await asyncio.gather(
-            *(inst.collect(ctx) for inst in instances.values()), return_exceptions=True
-        )
+        results = await gather([settle(inst.collect(ctx)) for inst in instances.values()])
         facts = dict(zip(instances, results, strict=True))
         for value in results:
             if isinstance(value, BaseException) and not isinstance(value, Exception):
                 raise value  # cancellation and KeyboardInterrupt are not check outcomes
 
         outcomes: dict[CheckId, CheckOutcome] = {}
-        for cid in evaluation_order(requested):
+        for cid in self._order:
             value = facts[cid]
             if isinstance(value, Exception):
                 outcomes[cid] = outcome_from_exception(cid, value, debug=opts.debug)
@@ -122,7 +133,9 @@ class Auditor:
             ectx = EvaluationContext(
                 domain=domain,
                 options=opts,
-                outcomes={d: outcomes[d] for d in inst.evaluate_after if d in outcomes},
+                outcomes={d: outcomes[d] for d in inst.evaluate_after if d in outcomes}
+                if inst.evaluate_after
+                else _NO_OUTCOMES,
             )
             try:
                 findings = sort_findings(inst.evaluate(value, ectx))
@@ -132,12 +145,8 @@ class Auditor:
             outcomes[cid] = CheckOutcome(
                 check=cid, status=status_from_findings(findings), result=value, findings=findings
             )
-        for cid in CheckId:
-            if cid not in outcomes:
-                outcomes[cid] = CheckOutcome(
-                    check=cid, status=CheckStatus.SKIPPED, skip_reason="not requested"
-                )
-        return {cid: outcomes[cid] for cid in CheckId}
+        skipped = self._skipped
+        return {cid: outcomes[cid] if cid in outcomes else skipped[cid] for cid in self._all_ids}
 
     async def audit_stream(
         self, domains: Iterable[str] | AsyncIterable[str]

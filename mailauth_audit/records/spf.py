@@ -111,16 +111,23 @@ class SpfRecord:
     text: str
     terms: tuple[SpfTerm, ...]
 
+    # These are asked for again and again for the same (lru-cached) records of providers'
+    # includes in a bulk run: plain loops over `terms`, no generator, no intermediate tuple.
+
     @property
     def mechanisms(self) -> tuple[SpfMechanism, ...]:
-        return tuple(t for t in self.terms if isinstance(t, SpfMechanism))
+        return tuple([t for t in self.terms if type(t) is SpfMechanism])
 
     @property
     def modifiers(self) -> tuple[SpfModifier, ...]:
-        return tuple(t for t in self.terms if isinstance(t, SpfModifier))
+        return tuple([t for t in self.terms if type(t) is SpfModifier])
 
     def modifier(self, name: str) -> SpfModifier | None:
-        return next((m for m in self.modifiers if m.name == name.lower()), None)
+        name = name.lower()
+        for t in self.terms:
+            if type(t) is SpfModifier and t.name == name:
+                return t
+        return None
 
     @property
     def redirect(self) -> SpfModifier | None:
@@ -133,16 +140,20 @@ class SpfRecord:
     @property
     def all(self) -> SpfMechanism | None:
         """The first `all`: evaluation ends there, so later terms are never reached (§5.1)."""
-        return next((m for m in self.mechanisms if m.kind is SpfMechanismKind.ALL), None)
+        for t in self.terms:
+            if type(t) is SpfMechanism and t.kind is SpfMechanismKind.ALL:
+                return t
+        return None
 
     @property
     def evaluated_mechanisms(self) -> tuple[SpfMechanism, ...]:
         """Mechanisms up to and including the first `all`: the only ones a receiver tests."""
         out: list[SpfMechanism] = []
-        for m in self.mechanisms:
-            out.append(m)
-            if m.kind is SpfMechanismKind.ALL:
-                break
+        for t in self.terms:
+            if type(t) is SpfMechanism:
+                out.append(t)
+                if t.kind is SpfMechanismKind.ALL:
+                    break
         return tuple(out)
 
     @property

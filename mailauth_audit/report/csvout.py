@@ -12,7 +12,7 @@ import csv
 import io
 
 from ..model import CheckId, DomainReport, Severity
-from .score import score_domain
+from .score import DomainScore, score_domain
 
 CSV_COLUMNS: tuple[str, ...] = (
     "domain",
@@ -34,9 +34,10 @@ def _cell(text: str) -> str:
     return text
 
 
-def domain_csv_row(report: DomainReport) -> dict[str, str]:
-    """One domain as a row keyed by `CSV_COLUMNS` (every value a string; "" when absent)."""
-    s = score_domain(report)
+def domain_csv_row(report: DomainReport, score: DomainScore | None = None) -> dict[str, str]:
+    """One domain as a row keyed by `CSV_COLUMNS` (every value a string; "" when absent).
+    `score`: score_domain(report), when the caller has it already."""
+    s = score if score is not None else score_domain(report)
     row: dict[str, str] = {
         "domain": _cell(report.domain),
         "status": report.status.value,

@@ -40,11 +40,20 @@ class CacheStats:
 
 
 class _Flight:
+    """A question in flight. Its future exists only once a second asker waits for it: most
+    questions of a bulk run are asked once, and a future nobody awaits is pure cost."""
+
     __slots__ = ("future", "waiters")
 
-    def __init__(self, future: asyncio.Future[Answer]) -> None:
-        self.future = future
+    def __init__(self) -> None:
+        self.future: asyncio.Future[Answer] | None = None
         self.waiters = 0
+
+    def join(self) -> asyncio.Future[Answer]:
+        if self.future is None:
+            self.future = asyncio.get_running_loop().create_future()
+        self.waiters += 1
+        return self.future
 
 
 class CachingResolver:
@@ -75,7 +84,7 @@ class CachingResolver:
         self._cache.clear()
 
     async def resolve(self, name: str, rdtype: RRType) -> Answer:
-        key = (normalize_qname(name), RRType(rdtype))
+        key = (normalize_qname(name), rdtype if type(rdtype) is RRType else RRType(rdtype))
         entry = self._cache.get(key)
         if entry is not None:
             if entry[0] > self._clock():
@@ -86,14 +95,12 @@ class CachingResolver:
         flight = self._inflight.get(key)
         if flight is not None:
             self.stats.coalesced += 1
-            flight.waiters += 1
             # shield: a waiter's cancellation must not cancel the shared future
-            return await asyncio.shield(flight.future)
+            return await asyncio.shield(flight.join())
         return await self._fetch(key)
 
     async def _fetch(self, key: _Key) -> Answer:
-        loop = asyncio.get_running_loop()
-        flight = _Flight(loop.create_future())
+        flight = _Flight()
         self._inflight[key] = flight
         self.stats.upstream_queries += 1
         note_upstream_query()
@@ -101,11 +108,12 @@ class CachingResolver:
             answer = await self.inner.resolve(*key)
         except asyncio.CancelledError:
             if flight.waiters:  # others still want it: let the query finish for them
-                task = loop.create_task(self.inner.resolve(*key))
+                task = asyncio.get_running_loop().create_task(self.inner.resolve(*key))
                 task.add_done_callback(lambda t: self._land(key, flight, t))
             else:
                 self._inflight.pop(key, None)
-                flight.future.cancel()
+                if flight.future is not None:
+                    flight.future.cancel()
             raise
         except Exception as exc:
             self._fail(key, flight, exc)
@@ -116,7 +124,8 @@ class CachingResolver:
     def _land(self, key: _Key, flight: _Flight, task: asyncio.Task[Answer]) -> None:
         if task.cancelled():
             self._inflight.pop(key, None)
-            flight.future.cancel()
+            if flight.future is not None:
+                flight.future.cancel()
         elif (exc := task.exception()) is not None:
             self._fail(key, flight, exc)
         else:
@@ -126,15 +135,17 @@ class CachingResolver:
         self.stats.errors += 1
         if self._inflight.get(key) is flight:
             del self._inflight[key]
-        if not flight.future.done():
-            flight.future.set_exception(exc)
-            flight.future.exception()  # retrieved: no "never retrieved" noise without waiters
+        fut = flight.future
+        if fut is not None and not fut.done():
+            fut.set_exception(exc)
+            fut.exception()  # retrieved: no "never retrieved" noise without waiters
 
     def _succeed(self, key: _Key, flight: _Flight, answer: Answer) -> None:
         if self._inflight.get(key) is flight:
             del self._inflight[key]
-        if not flight.future.done():
-            flight.future.set_result(answer)
+        fut = flight.future
+        if fut is not None and not fut.done():
+            fut.set_result(answer)
         ttl = min(answer.ttl, self.max_ttl)
         if ttl <= 0:
             return

@@ -258,11 +258,11 @@ def _parse(buf: bytes) -> WireMessage:
         if stop > n:
             raise WireFormatError("RDATA runs past the end of the message")
         if rtype == 6 and soa_owner is None:
-            _, p = _read_name(buf, off, memo)  # MNAME
-            _, p = _read_name(buf, p, memo)  # RNAME
-            if p + 20 != stop:
+            # only MINIMUM is needed, and the five times end the RDATA: MNAME and RNAME
+            # (two names at least one octet each) are skipped without being decoded
+            if rdlen < 22:
                 raise WireFormatError("SOA record RDATA has the wrong length")
-            minimum = _SOA_TIMES.unpack_from(buf, p)[4]
+            minimum = _SOA_TIMES.unpack_from(buf, stop - 20)[4]
             soa_owner = owner
             negative_ttl = min(ttl if ttl <= _TTL_MAX else 0, min(minimum, _TTL_MAX))
         off = stop
@@ -277,10 +277,13 @@ def encode_name(name: str) -> bytes:
     if not name:
         return b"\x00"
     if name.isascii() and len(name) < 254:
-        # the usual case, one pass in C: every label 1..63 octets, none empty
+        # the usual case, in C but for one step a label: every label 1..63 octets
         labels = name.encode("ascii").split(b".")
-        if all(0 < len(label) < 64 for label in labels):
-            return b"".join([_LENGTH_OCTET[len(label)] + label for label in labels]) + b"\x00"
+        if b"" not in labels:
+            try:
+                return b"".join([_LENGTH_OCTET[len(label)] + label for label in labels]) + b"\x00"
+            except IndexError:  # a label of 64 octets or more: the slow path says which
+                pass
     out = bytearray()
     for label in name.split("."):
         raw = label.encode("ascii") if label.isascii() else label.encode("idna")

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import gc
 import io
 import json
 import multiprocessing
@@ -183,6 +184,35 @@ def _make_auditor(
     return auditor, resolver
 
 
+# ---- garbage collection -----------------------------------------------------------------
+#
+# A bulk run allocates millions of short-lived containers (answers, findings, report
+# dataclasses) and almost never makes a reference cycle, yet the collector's default
+# thresholds trigger a young-generation pass every 700 allocations and, now and then, a full
+# pass over everything the run keeps (imported modules, the run cache). Freezing what exists
+# at the start and collecting less often saved ~5% of the CPU per domain (callgrind, bench
+# zone); memory stays flat (reference counting frees nearly everything at once).
+
+GC_THRESHOLDS = (20_000, 20, 20)
+
+
+def _tune_gc() -> None:
+    gc.freeze()  # what is alive now (modules, the parsed options) is never scanned again
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
+@contextlib.contextmanager
+def _gc_tuned() -> Iterator[None]:
+    """For an in-process run: the same tuning, undone afterwards (we are a library here)."""
+    before = gc.get_threshold()
+    _tune_gc()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
+
+
 # ---- worker processes -------------------------------------------------------------------
 #
 # multiprocessing.Process workers, each with its own event loop, Auditor and run cache, fed
@@ -204,6 +234,7 @@ def _worker_main(
     # whole process group); it kills workers with SIGKILL when it must stop at once
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _tune_gc()
     asyncio.run(_worker_loop(tasks, results, options, qps, pages_dir))
     results.put((_DONE, None))
 
@@ -474,7 +505,8 @@ def run_bulk(
     sink = _Sink(results, rows, summary, progress)
     try:
         if config.processes <= 1:
-            asyncio.run(_run_in_process(todo, config, sink, stop, pages_dir))
+            with _gc_tuned():
+                asyncio.run(_run_in_process(todo, config, sink, stop, pages_dir))
         else:
             _run_in_pool(todo, config, sink, stop, pages_dir)
     except (KeyboardInterrupt, WorkerDied) as exc:

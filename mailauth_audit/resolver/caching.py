@@ -97,9 +97,7 @@ class CachingResolver:
             self.stats.coalesced += 1
             # shield: a waiter's cancellation must not cancel the shared future
             return await asyncio.shield(flight.join())
-        return await self._fetch(key)
-
-    async def _fetch(self, key: _Key) -> Answer:
+        # inline rather than a helper coroutine: one frame less on each query's way down and up
         flight = _Flight()
         self._inflight[key] = flight
         self.stats.upstream_queries += 1

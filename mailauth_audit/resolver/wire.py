@@ -209,17 +209,20 @@ def _read_rdata(buf: bytes, rtype: int, off: int, stop: int, memo: _Memo) -> Rec
     return None
 
 
-def parse_message(buf: bytes) -> WireMessage:
-    """Decode a response. Raises `WireFormatError` and nothing else, whatever the bytes."""
+def parse_message(buf: bytes, asked: tuple[str, bytes] | None = None) -> WireMessage:
+    """Decode a response. Raises `WireFormatError` and nothing else, whatever the bytes.
+
+    `asked`: (name, its lowercase wire form) of the question we sent. When the response's
+    question is those very octets (any case), the name is not decoded again."""
     try:
-        return _parse(buf)
+        return _parse(buf, asked)
     except WireFormatError:
         raise
     except (IndexError, struct.error, ValueError, OSError) as exc:  # belt and braces
         raise WireFormatError(f"malformed message ({type(exc).__name__})") from None
 
 
-def _parse(buf: bytes) -> WireMessage:
+def _parse(buf: bytes, asked: tuple[str, bytes] | None = None) -> WireMessage:
     n = len(buf)
     if n < 12:
         raise WireFormatError("message shorter than the 12-octet header")
@@ -227,7 +230,11 @@ def _parse(buf: bytes) -> WireMessage:
     if qdcount != 1:
         raise WireFormatError(f"expected one question, found {qdcount}")
     memo: _Memo = {}
-    qname, off = _read_name(buf, 12, memo)
+    if asked is not None and buf[12 : 12 + len(asked[1])].lower() == asked[1]:
+        qname, off = asked[0], 12 + len(asked[1])
+        memo[12] = (qname, len(asked[1]))
+    else:
+        qname, off = _read_name(buf, 12, memo)
     if off + 4 > n:
         raise WireFormatError("question runs past the end of the message")
     qtype, qclass = struct.unpack_from("!HH", buf, off)
@@ -443,6 +450,12 @@ class _UdpChannel:
         if not pending.future.done():
             pending.future.set_result(data)
 
+    def forget(self, qid: int, fut: asyncio.Future[bytes]) -> None:
+        """The query with this id and future is over (answered, timed out or cancelled)."""
+        p = self.pending.get(qid)
+        if p is not None and p.future is fut:
+            del self.pending[qid]
+
     def _fail_all(self, exc: Exception) -> None:
         pending, self.pending = self.pending, {}
         for p in pending.values():
@@ -590,6 +603,7 @@ class WireResolver:
             question = encode_name(name) + _QUESTION_TAIL[rdtype]
         except (WireFormatError, UnicodeError) as exc:
             raise DnsProtocolError(qname, rdtype.name, f"cannot ask for {name!r}: {exc}") from None
+        asked = (name, question[:-4])
         self._bind_loop()
         assert self._semaphore is not None
         servers = self.nameservers
@@ -602,16 +616,24 @@ class WireResolver:
             index = attempt % len(servers)
             if index in refusals:
                 continue
-            await self._semaphore.acquire()
+            slots = self._semaphore
+            if slots.free > 0 and not slots.waiters:
+                slots.free -= 1  # the usual case, without a coroutine
+            else:
+                await slots.acquire()
             try:
                 qid = self._new_id()
                 try:
-                    data = await self._exchange_udp(index, qid, question)
-                    message = self._decode(data, qname, rdtype)
+                    ch, fut = self._send_udp(index, qid, question)
+                    try:
+                        data = await fut
+                    finally:
+                        ch.forget(qid, fut)
+                    message = self._decode(data, qname, rdtype, asked)
                     if message.truncated:
                         self.stats.truncated += 1
                         data = await self._exchange_tcp(index, qid, question)
-                        message = self._decode(data, qname, rdtype)
+                        message = self._decode(data, qname, rdtype, asked)
                 except TimeoutError:
                     self.stats.timeouts += 1
                     timed_out.add(index)
@@ -646,9 +668,11 @@ class WireResolver:
             detail += f"; nothing listening at {gone}"
         raise DnsTimeout(qname, rdtype.name, detail)
 
-    def _decode(self, data: bytes, qname: str, rdtype: RRType) -> WireMessage:
+    def _decode(
+        self, data: bytes, qname: str, rdtype: RRType, asked: tuple[str, bytes] | None = None
+    ) -> WireMessage:
         try:
-            return parse_message(data)
+            return parse_message(data, asked)
         except WireFormatError as exc:
             raise DnsProtocolError(qname, rdtype.name, str(exc)) from None
 
@@ -708,20 +732,24 @@ class WireResolver:
             self._channels[index] = ch
         return ch
 
-    async def _exchange_udp(self, index: int, qid: int, question: bytes) -> bytes:
+    def _send_udp(
+        self, index: int, qid: int, question: bytes
+    ) -> tuple[_UdpChannel, asyncio.Future[bytes]]:
+        """Send one query; the future gets the answer's bytes, or TimeoutError when its
+        deadline passes. Not a coroutine: the caller awaits the future itself (one frame
+        less per query) and calls `ch.forget(qid, fut)` when done."""
         ch = self._channel(index)
         assert self._loop is not None
         fut: asyncio.Future[bytes] = self._loop.create_future()
         ch.pending[qid] = _Pending(fut, question)
         try:
             ch.send(_U16.pack(qid) + _QUERY_FLAGS_COUNTS + question + self._opt)
-            self.stats.udp_sent += 1
-            self._arm(fut)
-            return await fut
-        finally:
-            p = ch.pending.get(qid)
-            if p is not None and p.future is fut:
-                del ch.pending[qid]
+        except BaseException:
+            ch.forget(qid, fut)
+            raise
+        self.stats.udp_sent += 1
+        self._arm(fut)
+        return ch, fut
 
     def _arm(self, fut: asyncio.Future[bytes]) -> None:
         """Every attempt has the same timeout, so deadlines come in send order: one FIFO and

@@ -232,3 +232,34 @@ def test_values_agree_with_dnspython(owner, strings, mx, ttl) -> None:  # type: 
     assert got_mx == {MxRecord(rd.preference, _text(rd.exchange)) for rd in mxset}
     assert {o for o, _, _, _ in message.answers} == {_text(owner)}
     assert {t for _, _, t, _ in message.answers} == {ttl}
+
+
+# --- the question we asked is not decoded again ----------------------------------------------
+
+
+@pytest.mark.parametrize("qname", ["example.test", "sel._domainkey.d000001.bench", "a.b.c.d"])
+@pytest.mark.parametrize("rdtype", ["A", "TXT", "MX"])
+def test_known_question_gives_the_same_message_as_decoding_it(qname: str, rdtype: str) -> None:
+    query = dns.message.make_query(qname.upper(), rdtype)  # a server may echo 0x20 case
+    reply = dns.message.make_response(query)
+    reply.answer.append(dns.rrset.from_text(qname + ".", 60, "IN", "CNAME", "x." + qname + "."))
+    reply.authority.append(
+        dns.rrset.from_text(qname.split(".", 1)[-1] + ".", 900, "IN", "SOA", "ns. h. 1 2 3 4 5")
+    )
+    wire = reply.to_wire()
+    asked = (qname, encode_name(qname))
+    assert parse_message(wire, asked) == parse_message(wire)
+
+
+def test_a_different_question_than_asked_is_decoded_from_the_message() -> None:
+    wire = HEADER + QUESTION + a_record()
+    message = parse_message(wire, ("other.test", encode_name("other.test")))
+    assert message.qname == "example.test"
+    assert message.answers == (("example.test", 1, 60, "192.0.2.1"),)
+
+
+def test_soa_too_short_for_its_times_is_rejected() -> None:
+    header = struct.pack("!HHHHHH", 0x1234, 0x8183, 1, 0, 1, 0)
+    soa = b"\xc0\x0c" + struct.pack("!HHIH", 6, 1, 60, 21) + b"\x00" + b"\x00" * 20
+    with pytest.raises(WireFormatError, match="SOA"):
+        parse_message(header + QUESTION + soa)

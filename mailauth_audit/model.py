@@ -6,6 +6,7 @@ observers and other threads without anyone changing it underneath them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -119,8 +120,10 @@ class DomainReport:
     error: str | None = None  # set when status is invalid
     dns_queries: int = 0  # queries this domain caused that were not answered from the cache
 
-    @property
+    @functools.cached_property
     def findings(self) -> tuple[Finding, ...]:
+        # cached: the JSON, the score, the checklist and the bulk summary each read it, and
+        # sorting is not free at a thousand domains a second (the report is frozen)
         return sort_findings([f for o in self.checks.values() for f in o.findings])
 
     @property

@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -76,6 +76,7 @@ __all__ = [
     "BulkOutcome",
     "Item",
     "make_bulk_resolver",
+    "per_worker_options",
     "run_bulk",
 ]
 
@@ -403,6 +404,21 @@ async def _run_in_process(
         await resolver.aclose()
 
 
+def per_worker_options(options: AuditOptions, processes: int) -> AuditOptions:
+    """Each worker's share of the run's limits: --concurrency and --max-dns-in-flight are
+    totals, like --qps, so the load on a shared resolver does not grow with the cores (and
+    a CPU-bound worker with fewer queries queued for an in-flight slot does less work)."""
+    limits = options.limits
+    return replace(
+        options,
+        limits=replace(
+            limits,
+            max_concurrent_domains=max(1, -(-limits.max_concurrent_domains // processes)),
+            max_dns_in_flight=max(1, -(-limits.max_dns_in_flight // processes)),
+        ),
+    )
+
+
 def _run_in_pool(
     todo: list[DomainEntry],
     config: BulkConfig,
@@ -412,6 +428,7 @@ def _run_in_pool(
 ) -> None:
     n = config.processes
     qps = config.queries_per_second / n if config.queries_per_second else None
+    options = per_worker_options(config.options, n)
     # fork on Linux: the workers start at once with everything imported (spawn re-imports
     # the CLI: ~0.8 s of CPU per worker). Safe here: this process has no other thread and no
     # running event loop yet (the queues' feeder threads start with the first put, after the
@@ -423,7 +440,7 @@ def _run_in_pool(
     workers = [
         ctx.Process(
             target=_worker_main,
-            args=(tasks, results, config.options, qps, pages_dir),
+            args=(tasks, results, options, qps, pages_dir),
             name=f"mailauth-bulk-{i}",
             daemon=True,
         )

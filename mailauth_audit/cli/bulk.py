@@ -80,14 +80,14 @@ def _default_output() -> Path:
     type=click.IntRange(1, 10_000),
     default=Limits().max_concurrent_domains,
     show_default=True,
-    help="Domains audited at once (per process).",
+    help="Domains audited at once, in total (shared among the worker processes).",
 )
 @click.option(
     "--max-dns-in-flight",
     type=click.IntRange(1, 60_000),
     default=Limits().max_dns_in_flight,
     show_default=True,
-    help="DNS queries on the wire at once (per process).",
+    help="DNS queries on the wire at once, in total (shared among the worker processes).",
 )
 @click.option(
     "--processes",

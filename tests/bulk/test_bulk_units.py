@@ -270,3 +270,26 @@ def test_resume_after_a_complete_run_audits_nothing_more(tmp_path: Path) -> None
     assert len((tmp_path / "results.jsonl").read_text().splitlines()) == 2
     assert json.loads((tmp_path / "summary.json").read_text())["domains"] == 2
     assert len((tmp_path / "results.csv").read_text().splitlines()) == 3
+
+
+@pytest.mark.parametrize(
+    ("concurrency", "in_flight", "processes", "want"),
+    [
+        (200, 512, 1, (200, 512)),
+        (200, 512, 2, (100, 256)),
+        (201, 513, 2, (101, 257)),  # rounded up: never less than asked for in total
+        (1, 1, 8, (1, 1)),  # never zero
+    ],
+)
+def test_concurrency_and_in_flight_limits_are_totals_split_among_workers(
+    concurrency: int, in_flight: int, processes: int, want: tuple[int, int]
+) -> None:
+    from mailauth_audit.bulk.runner import per_worker_options
+    from mailauth_audit.options import AuditOptions, Limits
+
+    options = AuditOptions(
+        limits=Limits(max_concurrent_domains=concurrency, max_dns_in_flight=in_flight)
+    )
+    limits = per_worker_options(options, processes).limits
+    assert (limits.max_concurrent_domains, limits.max_dns_in_flight) == want
+    assert limits.dns_timeout == options.limits.dns_timeout  # the rest is untouched

@@ -38,7 +38,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -185,6 +185,28 @@ def _make_auditor(
     return auditor, resolver
 
 
+# ---- the event loop -----------------------------------------------------------------------
+#
+# uvloop (libuv, in C) where installed: the bulk run schedules tens of callbacks per domain and
+# uvloop's loop does that bookkeeping for ~5% fewer instructions per domain (callgrind, bench
+# zone). Results do not depend on the loop; MAILAUTH_AUDIT_LOOP=asyncio rules it out.
+
+LOOP_ENV = "MAILAUTH_AUDIT_LOOP"
+
+
+def _run_loop(coro: Coroutine[Any, Any, None]) -> None:
+    factory = None
+    if os.environ.get(LOOP_ENV, "").strip().lower() != "asyncio":
+        try:
+            import uvloop
+        except ImportError:  # not on Windows, or not installed: stock asyncio
+            pass
+        else:
+            factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(coro)
+
+
 # ---- garbage collection -----------------------------------------------------------------
 #
 # A bulk run allocates millions of short-lived containers (answers, findings, report
@@ -236,7 +258,7 @@ def _worker_main(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _tune_gc()
-    asyncio.run(_worker_loop(tasks, results, options, qps, pages_dir))
+    _run_loop(_worker_loop(tasks, results, options, qps, pages_dir))
     results.put((_DONE, None))
 
 
@@ -523,7 +545,7 @@ def run_bulk(
     try:
         if config.processes <= 1:
             with _gc_tuned():
-                asyncio.run(_run_in_process(todo, config, sink, stop, pages_dir))
+                _run_loop(_run_in_process(todo, config, sink, stop, pages_dir))
         else:
             _run_in_pool(todo, config, sink, stop, pages_dir)
     except (KeyboardInterrupt, WorkerDied) as exc:

@@ -293,3 +293,36 @@ def test_concurrency_and_in_flight_limits_are_totals_split_among_workers(
     limits = per_worker_options(options, processes).limits
     assert (limits.max_concurrent_domains, limits.max_dns_in_flight) == want
     assert limits.dns_timeout == options.limits.dns_timeout  # the rest is untouched
+
+
+def test_the_event_loop_does_not_change_the_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvloop where installed, asyncio on request (MAILAUTH_AUDIT_LOOP=asyncio): same lines."""
+    from fixture_zone import FIXTURE_DOMAINS
+
+    from mailauth_audit.bulk import runner
+
+    used: list[str] = []
+    real_runner = asyncio.Runner
+
+    def spy_runner(*args: object, loop_factory: object = None) -> asyncio.Runner:
+        used.append("asyncio" if loop_factory is None else getattr(loop_factory, "__module__", ""))
+        return real_runner(loop_factory=loop_factory)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner.asyncio, "Runner", spy_runner)
+    entries, _ = read_entries(FIXTURE_DOMAINS)
+    lines = {}
+    for loop in ("asyncio", "default"):
+        if loop == "asyncio":
+            monkeypatch.setenv(runner.LOOP_ENV, "asyncio")
+        else:
+            monkeypatch.delenv(runner.LOOP_ENV, raising=False)
+        out = tmp_path / loop
+        run_bulk(entries, BulkConfig(output_dir=out, progress=False, resolver_factory=_static))
+        lines[loop] = sorted((out / "results.jsonl").read_text().splitlines())
+    assert lines["asyncio"] == lines["default"]
+    assert len(lines["asyncio"]) == len(FIXTURE_DOMAINS)
+    assert used[0] == "asyncio"
+    if sys.platform != "win32":  # uvloop is a dependency everywhere else
+        assert used[1].startswith("uvloop")

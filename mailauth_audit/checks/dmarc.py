@@ -43,7 +43,7 @@ from .base import Check, CheckContext, EvaluationContext
 # (validity, PSD flag, issues, policy, evaluate), and a bulk run meets the same provider
 # records over and over. Safe to share: the parser is pure and its result immutable (frozen
 # dataclasses and tuples); a RecordSyntaxError is not cached, it is raised again.
-_parse_lenient = functools.lru_cache(maxsize=8192)(parse_dmarc_lenient)
+_parse_lenient = functools.lru_cache(maxsize=2048)(parse_dmarc_lenient)
 
 __all__ = [
     "DmarcCheck",

@@ -508,7 +508,7 @@ def _tokens(text: str, start: int) -> list[tuple[int, str]]:
     return out
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=2048)  # providers' records recur and stay; one-offs churn
 def parse_spf(text: str) -> SpfRecord:
     """Parse one SPF record (the TXT strings already joined, RFC 7208 §3.3).
 

@@ -17,7 +17,7 @@ from ..findings import dkim as F
 from ..model import CheckId, Finding, Severity
 from ..records.dkim import looks_like_dkim_key, parse_dkim_key
 from ..records.errors import RecordSyntaxError
-from ..resolver.base import RRType
+from ..resolver.base import Answer, RRType
 from .base import Check, CheckContext, EvaluationContext
 from .concurrent import gather, settle
 from .crosscheck import sends_no_mail
@@ -142,22 +142,26 @@ class DkimCheck(Check[DkimResult]):
         top = await ctx.resolver.resolve(f"_domainkey.{ctx.domain}", RRType.TXT)
         if top.nxdomain:
             return DkimResult(selectors=(), selectors_probed=selectors, domainkey_nxdomain=True)
-        results = await gather([settle(self._probe(ctx, s)) for s in selectors])
-        for value in results:
-            if isinstance(value, BaseException):
-                raise value  # the first failure, after every probe has finished
-        found = tuple(r for r in results if isinstance(r, DkimSelectorResult))
+        names = [f"{s}._domainkey.{ctx.domain}" for s in selectors]
+        # the questions run concurrently; each answer is then judged without I/O
+        answers = await gather([settle(ctx.resolver.resolve(n, RRType.TXT)) for n in names])
+        for answer in answers:
+            if isinstance(answer, Exception) and not isinstance(answer, DnsCnameLoop):
+                raise answer  # the first failure, after every probe has finished
+        results = [self._judge(s, n, a) for s, n, a in zip(selectors, names, answers, strict=True)]
+        found = tuple(r for r in results if r is not None)
         return DkimResult(selectors=found, selectors_probed=selectors, domainkey_nxdomain=False)
 
-    async def _probe(self, ctx: CheckContext, selector: str) -> DkimSelectorResult | None:
-        name = f"{selector}._domainkey.{ctx.domain}"
-        try:
-            answer = await ctx.resolver.resolve(name, RRType.TXT)
-        except DnsCnameLoop as exc:
+    @staticmethod
+    def _judge(
+        selector: str, name: str, answer: Answer | Exception
+    ) -> DkimSelectorResult | None:
+        if isinstance(answer, DnsCnameLoop):
             # a fact about this selector's records, not about the path to the domain
             return _selector_result(
-                selector, name, DkimSelectorStatus.CNAME_LOOP, error=exc.detail or str(exc)
+                selector, name, DkimSelectorStatus.CNAME_LOOP, error=answer.detail or str(answer)
             )
+        assert isinstance(answer, Answer)  # other exceptions were raised by collect
         target = answer.cname_chain[-1] if answer.cname_chain else None
         texts = [t.text for t in answer.txt()]
         if not texts:

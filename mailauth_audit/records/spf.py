@@ -111,14 +111,16 @@ class SpfRecord:
     text: str
     terms: tuple[SpfTerm, ...]
 
-    # These are asked for again and again for the same (lru-cached) records of providers'
-    # includes in a bulk run: plain loops over `terms`, no generator, no intermediate tuple.
+    # Computed once per record (cached_property: the record is frozen) and shared with every
+    # domain that meets it: parse_spf is lru-cached, and a bulk run asks these again and again
+    # of the same providers' includes. SpfRecord is internal (results carry the text), so the
+    # cached values never reach a report.
 
-    @property
+    @functools.cached_property
     def mechanisms(self) -> tuple[SpfMechanism, ...]:
         return tuple([t for t in self.terms if type(t) is SpfMechanism])
 
-    @property
+    @functools.cached_property
     def modifiers(self) -> tuple[SpfModifier, ...]:
         return tuple([t for t in self.terms if type(t) is SpfModifier])
 
@@ -129,15 +131,15 @@ class SpfRecord:
                 return t
         return None
 
-    @property
+    @functools.cached_property
     def redirect(self) -> SpfModifier | None:
         return self.modifier("redirect")
 
-    @property
+    @functools.cached_property
     def exp(self) -> SpfModifier | None:
         return self.modifier("exp")
 
-    @property
+    @functools.cached_property
     def all(self) -> SpfMechanism | None:
         """The first `all`: evaluation ends there, so later terms are never reached (§5.1)."""
         for t in self.terms:
@@ -145,7 +147,7 @@ class SpfRecord:
                 return t
         return None
 
-    @property
+    @functools.cached_property
     def evaluated_mechanisms(self) -> tuple[SpfMechanism, ...]:
         """Mechanisms up to and including the first `all`: the only ones a receiver tests."""
         out: list[SpfMechanism] = []
@@ -156,7 +158,7 @@ class SpfRecord:
                     break
         return tuple(out)
 
-    @property
+    @functools.cached_property
     def effective_redirect(self) -> SpfModifier | None:
         """`redirect` is ignored when the record has an `all` mechanism (§6.1)."""
         return None if self.all is not None else self.redirect

@@ -570,6 +570,19 @@ class WireResolver:
     ) -> tuple[tuple[RecordValue, ...], list[str], int]:
         """Records of `rdtype` at the end of the chain from `start`, the hops, their min TTL."""
         want = int(rdtype)
+        # the usual answer first: every record owned by the name asked, none a CNAME
+        records: list[RecordValue] = []
+        ttl = -1
+        for owner, rtype, rttl, value in message.answers:
+            if owner != start or rtype == 5:
+                break
+            if rtype == want and value is not None:
+                records.append(value)
+                ttl = rttl if ttl < 0 else min(ttl, rttl)
+        else:
+            if records:
+                return tuple(records), [], ttl
+            return (), [], message.negative_ttl
         by_owner: dict[str, list[tuple[int, int, RecordValue | None]]] = {}
         for owner, rtype, rttl, value in message.answers:
             by_owner.setdefault(owner, []).append((rtype, rttl, value))

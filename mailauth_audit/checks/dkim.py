@@ -9,6 +9,7 @@ DMARC outcomes so that a domain that sends no mail is not told to add DKIM.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -21,6 +22,11 @@ from ..resolver.base import Answer, RRType
 from .base import Check, CheckContext, EvaluationContext
 from .concurrent import gather, settle
 from .crosscheck import sends_no_mail
+
+# One parse per distinct key record: the key itself is loaded to measure it, and the same
+# record recurs wherever selectors are CNAMEd to a provider's shared key. Safe to share: the
+# parser is pure, its result frozen; a RecordSyntaxError is not cached, it is raised again.
+_parse_key = functools.lru_cache(maxsize=2048)(parse_dkim_key)
 
 
 class DkimSelectorStatus(StrEnum):
@@ -101,7 +107,7 @@ def judge_txt(
     if not candidates:
         return _selector_result(selector, name, DkimSelectorStatus.NOT_A_KEY, **common)
     try:
-        key = parse_dkim_key(record)
+        key = _parse_key(record)
     except RecordSyntaxError as exc:
         return _selector_result(
             selector,

@@ -49,6 +49,7 @@ def _ascii(name: str) -> str:
             return name
 
 
+@lru_cache(maxsize=4096)  # pure; asked several times per domain (own, policy, report hosts)
 def psl_organizational_domain(name: str) -> str:
     """RFC 7489 §3.2: the public suffix of `name` plus one label, in A-label form.
 

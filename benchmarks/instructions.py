@@ -8,7 +8,8 @@ the next; instruction counts repeat to within a fraction of a percent. What is c
 bulk worker's in-process path (Auditor.audit_stream + make_item, as in `bulk`) over DOMAINS
 domains of a generated zone served by nsd on loopback, minus the same run over 10 domains
 (imports and start-up), divided by DOMAINS - 10. Kernel work (the sockets) is not counted.
-Needs valgrind (Debian package `valgrind`).
+Needs valgrind (Debian package `valgrind`). `--plain` runs the stock asyncio loop with the
+default GC thresholds, which older versions of the code can be measured with too.
 """
 
 from __future__ import annotations
@@ -37,8 +38,11 @@ async def main():
     async for report in auditor.audit_stream(domains):
         runner.make_item(report)
     await resolver.aclose()
-runner._tune_gc()
-runner._run_loop(main())
+if {plain}:  # stock asyncio, default GC: comparable with versions that had neither
+    asyncio.run(main())
+else:  # as a bulk worker runs
+    runner._tune_gc()
+    runner._run_loop(main())
 """
 
 
@@ -64,6 +68,11 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=5000, help="domains in the generated zone")
     ap.add_argument("--domains", type=int, default=300, help="domains audited under callgrind")
     ap.add_argument("--port", type=int, default=5302)
+    ap.add_argument(
+        "--plain",
+        action="store_true",
+        help="stock asyncio loop and default GC thresholds, not the bulk workers' settings",
+    )
     a = ap.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
@@ -83,7 +92,13 @@ def main() -> None:
         for n in (10, a.domains + 10):
             script = work / f"audit{n}.py"
             script.write_text(
-                WORKLOAD.format(root=str(ROOT), domains=str(data / "domains.txt"), n=n, port=a.port)
+                WORKLOAD.format(
+                    root=str(ROOT),
+                    domains=str(data / "domains.txt"),
+                    n=n,
+                    port=a.port,
+                    plain=a.plain,
+                )
             )
             out = work / f"callgrind.{n}.out"
             procs.append((n, out, count(python, script, out)))

@@ -62,11 +62,6 @@ from .jsonl import ResultsFile, ResultsWriteError, recover
 from .progress import Progress
 from .summary import BulkSummary, Digest, digest, digest_report
 
-try:  # reads a results line back ~25% faster than json.loads; same values
-    from orjson import loads as _loads
-except ImportError:  # pragma: no cover - orjson is a declared dependency
-    _loads = json.loads
-
 __all__ = [
     "BULK_CACHE_ENTRIES",
     "BULK_MEMO_ENTRIES",

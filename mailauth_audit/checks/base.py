@@ -70,7 +70,6 @@ class RunMemo:
             fut.set_result(value)
         return value
 
-
     async def get_many(
         self, requests: Sequence[tuple[str, str, Callable[[], Awaitable[Any]]]]
     ) -> list[Any]:

@@ -41,20 +41,25 @@ class Digest:
     dns_queries: int
 
 
+def _key_label(status: str | None, revoked: Any, key_type: Any, key_bits: Any) -> str | None:
+    """How the summary counts one selector: None unless it holds a key record."""
+    if status != "key":
+        return None
+    if revoked:
+        return "revoked"
+    if key_type == "ed25519":
+        return "ed25519"  # one size: 256 bits (RFC 8463)
+    if key_bits:
+        return f"{key_type or 'rsa'}{key_bits}"
+    return "unusable"
+
+
 def _dkim_keys(result: dict[str, Any] | None) -> tuple[str, ...]:
-    keys: list[str] = []
-    for sel in (result or {}).get("selectors") or ():
-        if sel.get("status") != "key":
-            continue
-        if sel.get("revoked"):
-            keys.append("revoked")
-        elif sel.get("key_type") == "ed25519":
-            keys.append("ed25519")  # one size: 256 bits (RFC 8463)
-        elif sel.get("key_bits"):
-            keys.append(f"{sel.get('key_type') or 'rsa'}{sel['key_bits']}")
-        else:
-            keys.append("unusable")
-    return tuple(keys)
+    labels = (
+        _key_label(sel.get("status"), sel.get("revoked"), sel.get("key_type"), sel.get("key_bits"))
+        for sel in (result or {}).get("selectors") or ()
+    )
+    return tuple(label for label in labels if label is not None)
 
 
 def digest(doc: dict[str, Any]) -> Digest:
@@ -162,19 +167,11 @@ def _text(value: Any) -> str | None:
 
 
 def _dkim_keys_typed(selectors: Any) -> tuple[str, ...]:
-    keys: list[str] = []
-    for sel in selectors:
-        if _text(sel.status) != "key":
-            continue
-        if sel.revoked:
-            keys.append("revoked")
-        elif sel.key_type == "ed25519":
-            keys.append("ed25519")
-        elif sel.key_bits:
-            keys.append(f"{sel.key_type or 'rsa'}{sel.key_bits}")
-        else:
-            keys.append("unusable")
-    return tuple(keys)
+    labels = (
+        _key_label(_text(sel.status), sel.revoked, sel.key_type, sel.key_bits)
+        for sel in selectors
+    )
+    return tuple(label for label in labels if label is not None)
 
 
 def _badness(d: Digest) -> tuple[int, ...]:

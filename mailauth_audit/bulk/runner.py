@@ -45,6 +45,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from ..atomic_write import write_atomically
 from ..engine.auditor import Auditor
 from ..model import DomainReport
 from ..options import AuditOptions
@@ -151,7 +152,7 @@ def page_name(domain: str) -> str:
 def _write_page(pages_dir: Path, report: DomainReport) -> None:
     from .pages import render_domain_page  # jinja2 only when pages are wanted
 
-    _atomic_write(pages_dir / page_name(report.domain), render_domain_page(report))
+    write_atomically(pages_dir / page_name(report.domain), render_domain_page(report))
 
 
 # ---- resolver ---------------------------------------------------------------------------
@@ -616,11 +617,11 @@ def write_reports(
 ) -> None:
     out = outcome.output_dir
     doc = summary_document(outcome, config, input_stats, started_at)
-    _atomic_write(out / SUMMARY_NAME, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    write_atomically(out / SUMMARY_NAME, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     _write_csv(out)
     from .index import render_index  # jinja2 only at the end
 
-    _atomic_write(out / INDEX_NAME, render_index(doc))
+    write_atomically(out / INDEX_NAME, render_index(doc))
 
 
 def _write_csv(out: Path) -> None:
@@ -638,19 +639,6 @@ def _write_csv(out: Path) -> None:
                 for _, row in _rows(rows_path):
                     w.writerow(row)
         os.replace(tmp, out / CSV_NAME)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    """Write next to the target, then rename: a crash never leaves half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)  # a report, not a secret (mkstemp makes 0600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

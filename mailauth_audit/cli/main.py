@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import ClassVar
 
 import click
 
 from ..asyncapi import audit_domains
+from ..atomic_write import write_atomically
 from ..domain import normalize_domain
 from ..errors import ConfigurationError, InvalidDomainError
 from ..model import AuditRun, CheckId, Severity
@@ -45,19 +44,6 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 def _fail_usage(message: str) -> None:
     click.echo(f"mailauth-audit: error: {message}", err=True)
     sys.exit(EXIT_USAGE)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write next to the target, then rename: a crash never leaves half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _parse_checks(value: str | None) -> frozenset[CheckId]:
@@ -227,7 +213,7 @@ def check(
     text = RENDERERS[OutputFormat(fmt)](color=use_color).render(run)
     if output is not None:
         try:
-            _write_atomically(Path(output), text)
+            write_atomically(Path(output), text)
         except OSError as exc:
             click.echo(f"mailauth-audit: error: cannot write {output}: {exc.strerror}", err=True)
             sys.exit(EXIT_USAGE)

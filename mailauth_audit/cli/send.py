@@ -12,12 +12,12 @@ import os
 import secrets
 import socket
 import sys
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
+from ..atomic_write import write_atomically
 from ..messages.compose import DEFAULT_SUBJECT, ComposeError, MessageSpec, compose_message
 from ..messages.keys import DkimKeyError, read_private_key
 from ..messages.sign import DkimSignature, SigningError, sign_message
@@ -43,19 +43,6 @@ EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_NOT_SENT = 0, 1, 2, 3
 def _fail_usage(message: str) -> None:
     click.echo(f"mailauth-audit: error: {message}", err=True)
     sys.exit(EXIT_USAGE)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def transcript_json(
@@ -266,7 +253,7 @@ def send(
     else:
         click.echo("note: sending unsigned (no --dkim-key)", err=True)
     if save_message is not None:
-        _write_atomically(save_message, data)
+        write_atomically(save_message, data)
 
     settings = SmtpSettings(
         host=smtp_host,
@@ -311,7 +298,7 @@ def _write_transcript(
     if path is None:
         return
     try:
-        _write_atomically(path, transcript_json(transcript, sig, message_id).encode("utf-8"))
+        write_atomically(path, transcript_json(transcript, sig, message_id))
     except OSError as exc:
         click.echo(f"mailauth-audit: error: cannot write {path}: {exc.strerror}", err=True)
         sys.exit(EXIT_USAGE)

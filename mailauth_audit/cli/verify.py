@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ..atomic_write import write_atomically
 from ..errors import ConfigurationError
 from ..messages.model import Envelope, EnvelopeSource, MessageReport
 from ..messages.render import MessageFormat, render_message
@@ -37,12 +38,6 @@ def build_resolver(
     for ns in nameservers:
         parse_nameserver(ns)
     return make_resolver(AuditOptions(nameservers=nameservers, limits=Limits(dns_timeout=timeout)))
-
-
-def write_atomically(path: Path, text: str) -> None:
-    from .main import _write_atomically
-
-    _write_atomically(path, text)
 
 
 @click.command()

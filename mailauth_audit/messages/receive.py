@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
 import ssl
-import tempfile
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Session
 from aiosmtpd.smtp import Envelope as SmtpEnvelope
 
+from ..atomic_write import write_atomically
 from ..resolver.base import Resolver
 from .model import Envelope, EnvelopeSource, MessageReport
 from .render import render_html, render_json
@@ -59,17 +58,6 @@ def tls_context(cert: Path, key: Path) -> ssl.SSLContext:
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(str(cert), str(key))
     return ctx
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def report_stem(report: MessageReport, counter: int, now: datetime) -> str:
@@ -131,8 +119,8 @@ class InboxHandler:
             folder = self.options.reports_dir
             folder.mkdir(parents=True, exist_ok=True)
             json_path, html_path = folder / f"{stem}.json", folder / f"{stem}.html"
-            _write_atomically(json_path, render_json(report))
-            _write_atomically(html_path, render_html(report))
+            write_atomically(json_path, render_json(report))
+            write_atomically(html_path, render_html(report))
         except Exception:
             log.exception("could not verify or store a message")
             return "451 4.3.0 could not verify the message; try again"

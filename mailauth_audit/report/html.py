@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -21,6 +20,7 @@ from pathlib import Path
 import jinja2
 import markupsafe
 
+from ..atomic_write import write_atomically
 from ..model import (
     AuditRun,
     CheckId,
@@ -334,22 +334,11 @@ def render_pages(run: AuditRun) -> dict[str, str]:
     return pages
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_report_folder(run: AuditRun, folder: Path) -> Path:
     """Write index.html and the domain pages into `folder`; return the index's path."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in render_pages(run).items():
-        _write_atomically(folder / name, text)
+        write_atomically(folder / name, text)
     return folder / "index.html"
 
 

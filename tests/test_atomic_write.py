@@ -1,0 +1,38 @@
+"""write_atomically: whole file or old file, readable reports, nothing left behind on failure."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from mailauth_audit import atomic_write
+from mailauth_audit.atomic_write import write_atomically
+
+
+@pytest.mark.parametrize(("data", "want"), [("é\n", "é\n".encode()), (b"\x00\xff", b"\x00\xff")])
+def test_writes_text_as_utf8_and_bytes_as_given(
+    tmp_path: Path, data: str | bytes, want: bytes
+) -> None:
+    target = tmp_path / "new" / "folder" / "report.json"  # the folder is created
+    write_atomically(target, data)
+    assert target.read_bytes() == want
+    assert os.stat(target).st_mode & 0o777 == 0o644
+    assert os.listdir(target.parent) == ["report.json"]
+
+
+def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "report.html"
+    target.write_text("old")
+
+    def disk_full(src: object, dst: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(atomic_write.os, "replace", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        write_atomically(target, "new")
+    assert target.read_text() == "old"
+    assert os.listdir(tmp_path) == ["report.html"]

@@ -12,6 +12,7 @@ thousands of domains.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from ...records.dmarc import DmarcReportUri, looks_like_dmarc
@@ -52,7 +53,7 @@ async def report_destinations(
         return tuple(t.text for t in answer.txt())
 
     names = list(wanted)
-    answers = await ctx.memo.get_many([(_MEMO, n, lambda n=n: ask(n)) for n in names])
+    answers = await ctx.memo.get_many([(_MEMO, n, functools.partial(ask, n)) for n in names])
     found: dict[str, tuple[str, ...]] = dict(zip(names, answers, strict=True))
 
     out: list[DmarcReportDestination] = []

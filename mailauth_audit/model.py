@@ -61,6 +61,7 @@ class ErrorReason(StrEnum):
     NETWORK_UNREACHABLE = "network_unreachable"
     PROTOCOL_ERROR = "protocol_error"
     BUG = "bug"
+    DOMAIN_DEADLINE = "domain_deadline"  # the domain's wall-clock budget ran out first
 
 
 class DomainStatus(StrEnum):

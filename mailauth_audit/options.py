@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from .model import CheckId, Severity
@@ -23,6 +24,14 @@ DEFAULT_DKIM_SELECTORS: tuple[str, ...] = (
 )
 
 
+def check_domain_timeout(seconds: float) -> float:
+    """The value, when it is a usable per-domain budget: finite and above zero (a NaN or an
+    infinite budget would silently mean "no bound at all")."""
+    if not (isinstance(seconds, int | float) and math.isfinite(seconds) and seconds > 0):
+        raise ValueError(f"domain_timeout must be a finite number of seconds above 0: {seconds!r}")
+    return float(seconds)
+
+
 @dataclass(frozen=True)
 class Limits:
     """Named bounds on concurrency and on how far we follow what strangers publish."""
@@ -34,6 +43,19 @@ class Limits:
     max_cname_hops: int = 8
     max_spf_depth: int = 20  # include/redirect nesting followed to draw the tree
     max_spf_nodes: int = 200  # records fetched for one domain's SPF tree
+    # wall-clock seconds for one domain's whole audit; checks still running then end as
+    # error: domain_deadline (what a hostile zone's slow answers can cost, at most)
+    domain_timeout: float = 60.0
+    # DMARC report addresses outside the policy's domain whose authorisation record is asked
+    # for (concurrently), per domain; the rest are reported as not checked
+    max_report_authorizations: int = 10
+    max_mx_hosts: int = 20  # distinct MX host names resolved per domain; the rest reported
+
+    def __post_init__(self) -> None:
+        check_domain_timeout(self.domain_timeout)
+        for name in ("max_report_authorizations", "max_mx_hosts"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,10 @@ ResultT = TypeVar("ResultT")
 T = TypeVar("T")
 
 
+class _Abandoned(Exception):
+    """Handed to the other askers of a value whose computing task was cancelled."""
+
+
 class RunMemo:
     """Work shared by every domain of one run (an SPF include used by 5,000 domains is parsed
     once). Lives on the Auditor, never in a module global, so two runs never share state."""
@@ -42,24 +46,30 @@ class RunMemo:
     ) -> T:
         k = (namespace, key)
         done = self._done
-        if k in done:
-            if self.max_entries is not None:
-                done.move_to_end(k)
-            return done[k]
-        if k in self._pending:
+        while True:
+            if k in done:
+                if self.max_entries is not None:
+                    done.move_to_end(k)
+                return done[k]
+            if k not in self._pending:
+                break
             # a second asker: only now is there someone to hand the value to (most keys of a
             # bulk run are asked once, and a future nobody awaits is pure cost)
             fut = self._pending[k]
             if fut is None:
                 fut = self._pending[k] = asyncio.get_running_loop().create_future()
-            return await asyncio.shield(fut)  # type: ignore[no-any-return]
+            try:
+                return await asyncio.shield(fut)  # type: ignore[no-any-return]
+            except _Abandoned:
+                continue  # the asker computing it was cancelled (its domain's deadline): retry
         self._pending[k] = None
         try:
             value = await compute()
         except BaseException as exc:
             fut = self._pending.pop(k)
             if fut is not None:
-                fut.set_exception(exc)
+                # another domain's cancellation is not this waiter's: it computes it itself
+                fut.set_exception(_Abandoned() if isinstance(exc, asyncio.CancelledError) else exc)
                 fut.exception()  # mark retrieved: waiters re-raise it, nobody logs it twice
             raise
         done[k] = value

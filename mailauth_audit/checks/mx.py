@@ -41,6 +41,9 @@ class MxResult:
     null_mx_preference: int | None  # set when null_mx: the preference it was published with
     implicit_mx: bool  # no MX RRset on an existing domain: senders fall back to A/AAAA
     implicit_addresses: tuple[str, ...]  # set when implicit_mx: the domain's own A/AAAA
+    # distinct host names past Limits.max_mx_hosts, in preference order: not resolved, and
+    # their MX records are left out of `hosts`
+    unchecked_hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,12 @@ class MxCheck(Check[MxResult]):
         null = [r for r in records if r.exchange == ""]
         real = [r for r in records if r.exchange != ""]
         names = list(dict.fromkeys(r.exchange for r in real if not is_ip_literal(r.exchange)))
+        # two queries per host, and the MX RRset is written by the zone owner: a bounded few
+        cap = ctx.options.limits.max_mx_hosts
+        names, unchecked = names[:cap], tuple(names[cap:])
+        if unchecked:
+            skip = set(unchecked)
+            real = [r for r in real if r.exchange not in skip]
 
         addresses = await ctx.memo.get_many(
             [("mx.host_addresses", n, lambda n=n: _addresses(ctx, n)) for n in names]
@@ -120,6 +129,7 @@ class MxCheck(Check[MxResult]):
             null_mx_preference=null[0].preference if null else None,
             implicit_mx=False,
             implicit_addresses=(),
+            unchecked_hosts=unchecked,
         )
 
     def evaluate(self, facts: MxResult, ctx: EvaluationContext) -> list[Finding]:
@@ -145,11 +155,11 @@ class MxCheck(Check[MxResult]):
 
         findings: list[Finding] = []
         if facts.null_mx:
-            if facts.hosts:
+            if facts.hosts or facts.unchecked_hosts:
                 findings.append(
                     F.NULL_MX_MIXED(
                         domain=domain,
-                        count=len(facts.hosts),
+                        count=len(facts.hosts) + len(facts.unchecked_hosts),
                         hosts=", ".join(h.host for h in facts.hosts),
                         evidence=facts.records,
                     )
@@ -164,7 +174,26 @@ class MxCheck(Check[MxResult]):
                 )
         if facts.hosts:
             findings += _host_findings(domain, facts)
+        if facts.unchecked_hosts:
+            findings.append(_unchecked_finding(domain, facts))
         return findings
+
+
+def _unchecked_finding(domain: str, facts: MxResult) -> Finding:
+    """The hosts the per-domain cap left unresolved: named, so the cut is never silent."""
+    unchecked = facts.unchecked_hosts
+    shown = ", ".join(unchecked[:5]) + (
+        f" and {len(unchecked) - 5} more" if len(unchecked) > 5 else ""
+    )
+    checked = len({h.host for h in facts.hosts if not h.is_ip_literal})
+    return F.HOSTS_NOT_CHECKED(
+        domain=domain,
+        total=checked + len(unchecked),
+        checked=checked,
+        unchecked=len(unchecked),
+        hosts=shown,
+        evidence=unchecked[:10],
+    )
 
 
 # Ranges for examples (RFC 5737, RFC 3849, RFC 9637): unroutable, but what test zones use.

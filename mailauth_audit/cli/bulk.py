@@ -26,6 +26,7 @@ from ..options import AuditOptions, Limits
 from ..resolver.factory import parse_nameserver, system_nameservers
 from .common import (
     checks_option,
+    domain_timeout_option,
     nameserver_option,
     no_default_selectors_option,
     retries_option,
@@ -106,6 +107,7 @@ def _default_output() -> Path:
 )
 @timeout_option
 @retries_option
+@domain_timeout_option
 @checks_option
 @selector_option
 @no_default_selectors_option
@@ -133,6 +135,7 @@ def bulk(
     qps: float | None,
     timeout: float,
     retries: int,
+    domain_timeout: float,
     checks_text: str | None,
     selectors: tuple[str, ...],
     no_default_selectors: bool,
@@ -190,6 +193,7 @@ def bulk(
             max_dns_in_flight=max_dns_in_flight,
             dns_timeout=timeout,
             dns_attempts=retries + 1,
+            domain_timeout=domain_timeout,
         ),
         debug=debug,
     )

@@ -31,6 +31,7 @@ from ..resolver.static import StaticResolver
 from ..version import __version__
 from .common import (
     checks_option,
+    domain_timeout_option,
     nameserver_option,
     no_default_selectors_option,
     retries_option,
@@ -118,6 +119,7 @@ def main() -> None:
 @nameserver_option
 @timeout_option
 @retries_option
+@domain_timeout_option
 @selector_option
 @no_default_selectors_option
 @click.option(
@@ -144,6 +146,7 @@ def check(
     nameservers: tuple[str, ...],
     timeout: float,
     retries: int,
+    domain_timeout: float,
     selectors: tuple[str, ...],
     no_default_selectors: bool,
     zone_file: Path | None,
@@ -184,7 +187,7 @@ def check(
         selectors=selectors,
         use_default_selectors=not no_default_selectors,
         nameservers=nameservers,
-        limits=Limits(dns_timeout=timeout, dns_attempts=retries + 1),
+        limits=Limits(dns_timeout=timeout, dns_attempts=retries + 1, domain_timeout=domain_timeout),
         debug=debug,
     )
     resolver: Resolver | None = None

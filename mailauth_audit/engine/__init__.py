@@ -1,6 +1,6 @@
 """Running checks: the Auditor, and the one mapping from exceptions to outcomes."""
 
 from .auditor import Auditor, evaluation_order
-from .outcome import outcome_from_exception
+from .outcome import DomainDeadlineExceeded, outcome_from_exception
 
-__all__ = ["Auditor", "evaluation_order", "outcome_from_exception"]
+__all__ = ["Auditor", "DomainDeadlineExceeded", "evaluation_order", "outcome_from_exception"]

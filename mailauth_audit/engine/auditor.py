@@ -34,7 +34,7 @@ from ..resolver.caching import CachingResolver
 from ..resolver.factory import make_resolver
 from ..resolver.stats import count_queries
 from ..version import __version__
-from .outcome import outcome_from_exception
+from .outcome import DomainDeadlineExceeded, outcome_from_exception
 
 _NO_OUTCOMES: dict[CheckId, CheckOutcome] = {}
 
@@ -117,11 +117,7 @@ class Auditor:
         opts = self.options
         instances = self._checks
         ctx = CheckContext(domain=domain, resolver=self.resolver, options=opts, memo=self.memo)
-        results = await gather([settle(inst.collect(ctx)) for inst in instances.values()])
-        facts = dict(zip(instances, results, strict=True))
-        for value in results:
-            if isinstance(value, BaseException) and not isinstance(value, Exception):
-                raise value  # cancellation and KeyboardInterrupt are not check outcomes
+        facts = await self._collect_within_budget(ctx)
 
         outcomes: dict[CheckId, CheckOutcome] = {}
         for cid in self._order:
@@ -147,6 +143,29 @@ class Auditor:
             )
         skipped = self._skipped
         return {cid: outcomes[cid] if cid in outcomes else skipped[cid] for cid in self._all_ids}
+
+    async def _collect_within_budget(self, ctx: CheckContext) -> dict[CheckId, Any]:
+        """Every check's facts (or the exception it raised), collected concurrently within
+        the domain's wall-clock budget. When the budget runs out the checks still running are
+        cancelled and stand as DomainDeadlineExceeded; the finished ones keep their facts."""
+        instances = self._checks
+        facts: dict[CheckId, Any] = {}
+
+        async def collect(cid: CheckId, inst: Check[Any]) -> None:
+            facts[cid] = await settle(inst.collect(ctx))
+
+        budget = self.options.limits.domain_timeout
+        try:
+            async with asyncio.timeout(budget):
+                await gather([collect(cid, inst) for cid, inst in instances.items()])
+        except TimeoutError:
+            # a check that catches the cancellation and finishes later must not change this
+            # domain's report: take what is there now
+            facts = dict(facts)
+            late = DomainDeadlineExceeded(budget)
+            for cid in instances:
+                facts.setdefault(cid, late)
+        return facts
 
     async def audit_stream(
         self, domains: Iterable[str] | AsyncIterable[str]

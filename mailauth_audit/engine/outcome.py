@@ -9,14 +9,25 @@ from __future__ import annotations
 
 import traceback
 
-from ..errors import ResolverError
+from ..errors import MailauthAuditError, ResolverError
 from ..model import CheckError, CheckId, CheckOutcome, CheckStatus, ErrorReason
+
+
+class DomainDeadlineExceeded(MailauthAuditError):
+    """The domain's wall-clock budget (`Limits.domain_timeout`) ran out before the check
+    finished. Says nothing about the domain's records: only that we stopped waiting."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(f"the domain's time budget of {seconds:g} s ran out (--domain-timeout)")
 
 
 def outcome_from_exception(
     check: CheckId, exc: BaseException, *, debug: bool = False
 ) -> CheckOutcome:
-    if isinstance(exc, ResolverError):
+    if isinstance(exc, DomainDeadlineExceeded):
+        error = CheckError(reason=ErrorReason.DOMAIN_DEADLINE, message=f"could not check: {exc}")
+    elif isinstance(exc, ResolverError):
         error = CheckError(reason=exc.reason, message=f"could not check: {exc}")
     elif isinstance(exc, TimeoutError):
         error = CheckError(reason=ErrorReason.DNS_TIMEOUT, message="could not check: timed out")

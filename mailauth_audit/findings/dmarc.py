@@ -217,7 +217,8 @@ REPORT_URI_NOT_MAILTO = FindingSpec(
     title="DMARC report address is not a mailto: URI",
     detail=(
         "{record_name} asks for {kind} reports at {uri}. Receivers must support mailto: and "
-        "ignore schemes they do not support, so most will send nothing there."
+        "ignore schemes they do not support, so most will send nothing there. The records "
+        "proposed in this report leave this address out."
     ),
     remediation="Use a mailto: address, for example:\n{zone_line}",
     references=("RFC 9989 §4.7",),
@@ -251,6 +252,25 @@ REPORT_DESTINATION_UNAUTHORIZED = FindingSpec(
         "there, change the address):\n{zone_line}"
     ),
     references=("RFC 9990", "RFC 9989 §11.6", "RFC 7489 §7.1"),
+)
+
+REPORT_AUTHORIZATION_NOT_CHECKED = FindingSpec(
+    code="dmarc.report_authorization_not_checked",
+    severity=Severity.LOW,
+    check=_C,
+    title="Some external report destinations were not checked for authorisation",
+    detail=(
+        "{record_name} names {external} report addresses outside {policy_org_domain}. Only "
+        "the first {checked} were checked for an authorisation record; {unchecked} were not "
+        "({examples}), so whether receivers will send reports there is unknown."
+    ),
+    remediation=(
+        "List only the few report mailboxes you read: receivers may send to a limited number "
+        "of addresses, and each external one needs its own authorisation record "
+        "(<policy-domain>._report._dmarc.<host> TXT \"v=DMARC1\"). Audit again with a higher "
+        "`max_report_authorizations` limit to check them all."
+    ),
+    references=("RFC 9990", "RFC 7489 §6.2", "RFC 7489 §7.1"),
 )
 
 INHERITED_POLICY = FindingSpec(

@@ -153,3 +153,16 @@ DUPLICATE_HOST = FindingSpec(
     remediation="Keep one record per host, e.g. `{domain}. 3600 IN MX {preference} {host}.`",
     references=("RFC 5321 §5.1",),
 )
+
+HOSTS_NOT_CHECKED = FindingSpec(
+    code="mx.hosts_not_checked",
+    severity=Severity.LOW,
+    check=_MX,
+    title="Too many MX hosts: some were not checked",
+    detail="{domain} names {total} distinct MX hosts. Only the first {checked} by preference "
+    "were resolved; {unchecked} were not checked ({hosts}), so whether mail can be delivered "
+    "to them is unknown.",
+    remediation="Publish only the mail servers that accept mail for {domain}, usually two to "
+    "four, e.g. `{domain}. 3600 IN MX 10 mx1.{domain}.`; senders try only a few of them.",
+    references=("RFC 5321 §5.1",),
+)

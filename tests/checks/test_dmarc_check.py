@@ -17,6 +17,7 @@ from mailauth_audit.checks.dmarc import (
 )
 from mailauth_audit.errors import DnsServfail, DnsTimeout
 from mailauth_audit.model import Finding, Severity
+from mailauth_audit.options import AuditOptions, Limits
 from mailauth_audit.records.dmarc import DmarcPolicy, parse_dmarc, parse_dmarc_lenient
 from mailauth_audit.resolver.static import StaticResolver
 
@@ -510,3 +511,74 @@ def test_missing_on_a_subdomain_proposes_the_registered_domain_too() -> None:
     (missing,) = [f for f in findings if f.code == "dmarc.missing"]
     assert "_dmarc.shop.example.com. 3600 IN TXT" in missing.remediation
     assert "_dmarc.example.com. 3600 IN TXT" in missing.remediation
+
+
+# --- bounded report authorisation, and no hostile URI in proposals ----------------------------
+
+
+def test_report_authorizations_past_the_cap_are_not_asked_and_not_called_unauthorized() -> None:
+    # Given five external rua addresses and a cap of two
+    uris = ",".join(f"mailto:r@e{i}.example.net" for i in range(5))
+    zone = BASE + f'_dmarc.example.com. 300 IN TXT "v=DMARC1; p=reject; rua={uris}"'
+    resolver = StaticResolver(zone)
+    options = AuditOptions(limits=Limits(max_report_authorizations=2))
+    ctx = CheckContext("example.com", resolver, options=options)
+    facts = asyncio.run(DmarcCheck().collect(ctx))
+    findings = DmarcCheck().evaluate(facts, EvaluationContext("example.com"))
+    # Then two names are asked, three destinations are kept as not checked
+    asked = [d for d in facts.report_destinations if d.authorization_checked]
+    assert [d.domain for d in asked] == ["e0.example.net", "e1.example.net"]
+    assert facts.report_authorizations_unchecked == 3
+    rest = [d for d in facts.report_destinations if not d.authorization_checked]
+    assert all(d.external and d.authorized is None for d in rest)
+    assert codes(findings) == {
+        "dmarc.report_destination_unauthorized",
+        "dmarc.report_authorization_not_checked",
+    }
+    assert sum(f.code == "dmarc.report_destination_unauthorized" for f in findings) == 2
+    note = next(f for f in findings if f.code == "dmarc.report_authorization_not_checked")
+    assert "r@e2.example.net" in note.detail
+    assert note.evidence[0] == "example.com._report._dmarc.e2.example.net"
+
+
+def test_destinations_sharing_a_host_share_one_authorization_query() -> None:
+    zone = BASE + (
+        '_dmarc.example.com. 300 IN TXT "v=DMARC1; p=reject; '
+        'rua=mailto:a@r.example.net,mailto:b@r.example.net"\n'
+        'example.com._report._dmarc.r.example.net. 300 IN TXT "v=DMARC1"'
+    )
+    options = AuditOptions(limits=Limits(max_report_authorizations=1))
+    resolver = StaticResolver(zone)
+    ctx = CheckContext("example.com", resolver, options=options)
+    facts = asyncio.run(DmarcCheck().collect(ctx))
+    assert [d.authorized for d in facts.report_destinations] == [True, True]
+    assert facts.report_authorizations_unchecked == 0
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["javascript:alert(1)", "data:text/html%2C%3Cscript%3E", "https://evil.example/x"],
+)
+def test_proposed_records_never_carry_a_non_mailto_uri(hostile: str) -> None:
+    # Given a record with p=none (so several findings propose a record) and a hostile rua
+    record = f"v=DMARC1; p=none; rua={hostile},mailto:d@example.com; ruf={hostile}"
+    _, findings = run(BASE + f'_dmarc.example.com. 300 IN TXT "{record}"', "example.com")
+    scheme = hostile.split(":", 1)[0]
+    # Then no proposed record carries it, the mailbox stays, and the URI is named
+    for f in findings:
+        for line in f.remediation.splitlines():
+            if " IN TXT " in line:
+                assert f"{scheme}:" not in line, (f.code, line)
+    assert any("rua=mailto:d@example.com" in f.remediation for f in findings)
+    named = [f for f in findings if f.code == "dmarc.report_uri_not_mailto"]
+    assert len(named) == 2 and all(hostile in f.detail for f in named)
+    # the ruf list had no mailbox left: its proposal uses one at the policy domain
+    ruf = next(f for f in named if "failure" in f.detail)
+    assert "ruf=mailto:dmarc-reports@example.com" in ruf.remediation
+
+
+def test_propose_record_drops_non_mailto_uris() -> None:
+    record, _ = parse_dmarc_lenient("v=DMARC1; p=reject; rua=javascript:x,mailto:a@example.com")
+    assert propose_record(record) == "v=DMARC1; p=reject; rua=mailto:a@example.com"
+    only_bad, _ = parse_dmarc_lenient("v=DMARC1; p=reject; rua=javascript:x; ruf=data:x; fo=1")
+    assert propose_record(only_bad) == "v=DMARC1; p=reject"

@@ -10,6 +10,7 @@ from mailauth_audit.checks.base import CheckContext, EvaluationContext, RunMemo
 from mailauth_audit.checks.mx import MxCheck, MxHost, MxResult, address_scope, is_ip_literal
 from mailauth_audit.errors import DnsServfail
 from mailauth_audit.model import Severity
+from mailauth_audit.options import AuditOptions, Limits
 from mailauth_audit.resolver.static import StaticResolver
 
 ZONE = """
@@ -281,3 +282,37 @@ def test_is_ip_literal(text: str, expected: bool) -> None:
 )
 def test_address_scope(address: str, scope: str) -> None:
     assert address_scope(address) == scope
+
+
+# --- the per-domain cap on MX hosts ---------------------------------------------------------
+
+
+def test_hosts_past_the_cap_are_not_resolved_but_reported() -> None:
+    # Given five MX hosts and a cap of two
+    zone = "\n".join(
+        [f"many.example. 300 IN MX {10 * i} mx{i}.many.example." for i in range(1, 6)]
+        + [f"mx{i}.many.example. 300 IN A 192.0.2.{i}" for i in range(1, 6)]
+    )
+    r = StaticResolver(zone)
+    ctx = CheckContext(
+        domain="many.example", resolver=r, options=AuditOptions(limits=Limits(max_mx_hosts=2))
+    )
+    facts = asyncio.run(MxCheck().collect(ctx))
+    # Then two hosts are resolved (MX + A/AAAA each), the other three are named, not dropped
+    assert r.queries == 1 + 2 * 2
+    assert [h.host for h in facts.hosts] == ["mx1.many.example", "mx2.many.example"]
+    assert facts.unchecked_hosts == ("mx3.many.example", "mx4.many.example", "mx5.many.example")
+    assert len(facts.records) == 5
+    findings = judge(facts, "many.example")
+    assert codes(findings) == {"mx.documentation_address", "mx.hosts_not_checked"}
+    unchecked = next(f for f in findings if f.code == "mx.hosts_not_checked")
+    assert unchecked.severity is Severity.LOW  # the check is not a clean pass
+    assert "mx3.many.example" in unchecked.detail and unchecked.evidence[0] == "mx3.many.example"
+
+
+def test_null_mx_mixed_counts_the_unchecked_hosts_too() -> None:
+    facts = MxResult(
+        True, ("0 .", "10 a.example."), (), True, 0, False, (), unchecked_hosts=("a.example",)
+    )
+    found = {f.code for f in judge(facts)}
+    assert {"mx.null_mx_mixed", "mx.hosts_not_checked"} <= found

@@ -1,0 +1,18 @@
+"""DMARC (RFC 9989, which obsoletes RFC 7489; report authorisation RFC 9990), one module per
+concern: `result` (the facts), `check` (collect), `reports` (report-address authorisation,
+bounded per domain), `evaluate` (the pure judgement), `remediation` (records to propose)."""
+
+from .check import DmarcCheck, effective_policy
+from .remediation import propose_record, zone_txt_line
+from .result import DmarcLookup, DmarcRecordIssue, DmarcReportDestination, DmarcResult
+
+__all__ = [
+    "DmarcCheck",
+    "DmarcLookup",
+    "DmarcRecordIssue",
+    "DmarcReportDestination",
+    "DmarcResult",
+    "effective_policy",
+    "propose_record",
+    "zone_txt_line",
+]

@@ -1,0 +1,411 @@
+"""Judging DMARC facts: pure, so saved facts can be re-judged without DNS (RFC 9989,
+RFC 7489; reporting authorisation RFC 9990)."""
+
+from __future__ import annotations
+
+from ...findings import dmarc as F
+from ...model import Finding, Severity
+from ...records.dmarc import DMARC_REMOVED_TAGS, DmarcPolicy, DmarcRecord, DmarcSyntaxIssue
+from ...records.errors import RecordSyntaxError
+from ...records.orgdomain import dmarc_name, psl_organizational_domain
+from .parsing import parse_cached
+from .remediation import proposable, propose_record, repair, zone_txt_line
+from .result import DmarcRecordIssue, DmarcResult
+
+__all__ = ["MAX_FINDINGS_PER_KIND", "Judge"]
+
+MAX_FINDINGS_PER_KIND = 10  # a hostile record with 500 bad tags gets 10 findings, not 500
+
+_WEAKER = {"reject": "quarantine", "quarantine": "none", "none": "none"}
+
+
+class Judge:
+    """Turns one DmarcResult into findings; a class only to share the parsed record."""
+
+    def __init__(self, facts: DmarcResult) -> None:
+        self.facts = facts
+        self.domain = facts.domain
+        self.own_name = dmarc_name(facts.domain)
+        self.record: DmarcRecord | None = None
+        self.issues: tuple[DmarcSyntaxIssue, ...] = ()
+        if facts.record is not None:
+            try:
+                self.record, self.issues = parse_cached(facts.record)
+            except RecordSyntaxError:  # saved facts from an older parser: judge what we can
+                self.record = None
+        self.record_name = facts.record_domain or self.own_name
+        self.policy_domain = facts.policy_domain or facts.domain
+        self.out: list[Finding] = []
+
+    def line(self, overrides: dict[str, str | None] | None = None, name: str | None = None) -> str:
+        return zone_txt_line(name or self.record_name, propose_record(self.record, overrides))
+
+    def starter_line(self, domain: str) -> str:
+        text = f"v=DMARC1; p=none; rua=mailto:dmarc-reports@{domain}"
+        return zone_txt_line(dmarc_name(domain), text)
+
+    def starter_lines(self) -> str:
+        """For a subdomain, also the registered domain: RFC 9989 §5.1.4 asks for a record at
+        the Organizational Domain too, and RFC 7489 receivers look there (by the PSL)."""
+        lines = [self.starter_line(self.domain)]
+        registered = self.facts.psl_organizational_domain
+        if registered != self.domain and registered.count("."):
+            lines.append(self.starter_line(registered))
+        return "\n".join(lines)
+
+    def findings(self) -> list[Finding]:
+        self.own_name_problems()
+        self.syntax()
+        if self.facts.record is None or self.record is None:
+            if not self.facts.records_found:
+                self.out.append(
+                    F.MISSING(
+                        domain=self.domain,
+                        record_name=self.own_name,
+                        path=", ".join(self.facts.discovery_path),
+                        zone_line=self.starter_lines(),
+                    )
+                )
+            return self.out
+        self.inheritance()
+        self.policy()
+        self.subdomain_policies()
+        self.tags()
+        self.reporting()
+        self.organizational_domain()
+        return self.out
+
+    def own_name_problems(self) -> None:
+        own = self.facts.lookups[0] if self.facts.lookups else None
+        if own is not None and own.valid_count > 1:
+            first = repair(own.records[0]) if own.records else None
+            self.out.append(
+                F.MULTIPLE_RECORDS(
+                    domain=self.domain,
+                    record_name=own.name,
+                    count=own.valid_count,
+                    zone_line=zone_txt_line(own.name, propose_record(first)),
+                    evidence=own.records,
+                )
+            )
+
+    def syntax(self) -> None:
+        uri_count = other_count = 0
+        for issue in self.facts.syntax_issues:
+            if issue.fatal:
+                fix = propose_record(repair(issue.record))
+            else:
+                fix = propose_record(self.record)
+            zone_line = zone_txt_line(issue.record_name, fix)
+            common = {
+                "record_name": issue.record_name,
+                "message": issue.message,
+                "position": issue.position,
+                "zone_line": zone_line,
+                "evidence": (issue.record,),
+            }
+            if issue.tag in ("rua", "ruf") and not issue.fatal:
+                uri_count += 1
+                if uri_count <= MAX_FINDINGS_PER_KIND:
+                    kind = "aggregate" if issue.tag == "rua" else "failure"
+                    self.out.append(F.INVALID_REPORT_URI(kind=kind, **common))
+                continue
+            other_count += 1
+            if other_count > MAX_FINDINGS_PER_KIND:
+                continue
+            severity, consequence = self.syntax_impact(issue)
+            self.out.append(F.SYNTAX_ERROR(severity=severity, consequence=consequence, **common))
+
+    def syntax_impact(self, issue: DmarcRecordIssue) -> tuple[Severity, str]:
+        if issue.fatal:
+            return Severity.HIGH, "Receivers ignore this record entirely."
+        record = self.record
+        policy_fields = {
+            "p": record.policy if record else None,
+            "sp": record.subdomain_policy if record else None,
+            "np": record.nonexistent_subdomain_policy if record else None,
+        }
+        if issue.tag in policy_fields and policy_fields[issue.tag] is None:
+            if record is not None and record.rua:
+                return Severity.HIGH, "Receivers treat the whole record as p=none."
+            return Severity.HIGH, "Receivers apply no DMARC policy at all."
+        if issue.tag in DMARC_REMOVED_TAGS:
+            return Severity.LOW, "The tag is discarded (RFC 9989 removed it in any case)."
+        if issue.tag is None:
+            return Severity.LOW, "Receivers skip this part of the record."
+        return Severity.MEDIUM, "Receivers ignore this tag and use its default."
+
+    def inheritance(self) -> None:
+        facts = self.facts
+        if not facts.inherited:
+            return
+        tag = facts.effective_policy_source or "p"
+        policy = facts.effective_policy or "none"
+        self.out.append(
+            F.INHERITED_POLICY(
+                domain=self.domain,
+                record_name=self.record_name,
+                tag=tag,
+                effective_policy=policy,
+                zone_line=zone_txt_line(
+                    self.own_name,
+                    propose_record(self.record, {"p": policy, "sp": None, "np": None, "psd": None}),
+                ),
+                evidence=(facts.record or "",),
+            )
+        )
+
+    def policy(self) -> None:
+        facts, record = self.facts, self.record
+        assert record is not None
+        evidence = (facts.record or "",)
+        p_invalid = any(i.tag == "p" for i in self.issues) and record.policy is None
+        if record.policy is None and not p_invalid:
+            severity = Severity.HIGH if facts.effective_policy is None else Severity.MEDIUM
+            consequence = (
+                "Receivers treat it as p=none because it has an aggregate report address."
+                if facts.effective_policy is not None
+                else "With no valid rua= either, receivers apply no DMARC policy at all."
+            )
+            self.out.append(
+                F.POLICY_MISSING(
+                    severity=severity,
+                    record_name=self.record_name,
+                    consequence=consequence,
+                    zone_line=self.line({"p": "none", "rua": self.rua_or_default()}),
+                    evidence=evidence,
+                )
+            )
+        source = facts.effective_policy_source
+        if source not in ("p", "sp", "np"):
+            return
+        tag_text = f"{source}={facts.effective_policy} at {self.record_name}"
+        if facts.effective_policy == "none":
+            self.out.append(
+                F.POLICY_NONE(
+                    domain=self.domain,
+                    source=tag_text,
+                    zone_line=self.line({source: "quarantine"}),
+                    evidence=evidence,
+                )
+            )
+        elif facts.effective_policy == "quarantine":
+            self.out.append(
+                F.POLICY_QUARANTINE(
+                    domain=self.domain,
+                    source=tag_text,
+                    zone_line=self.line({source: "reject"}),
+                    evidence=evidence,
+                )
+            )
+
+    def subdomain_policies(self) -> None:
+        record = self.record
+        assert record is not None
+        evidence = (self.facts.record or "",)
+        p, sp, np = record.policy, record.subdomain_policy, record.nonexistent_subdomain_policy
+        if p is not None and sp is not None and sp.strength < p.strength:
+            self.out.append(
+                F.SUBDOMAIN_POLICY_WEAKER(
+                    severity=Severity.MEDIUM if sp is DmarcPolicy.NONE else Severity.LOW,
+                    record_name=self.record_name,
+                    policy=p.value,
+                    subdomain_policy=sp.value,
+                    policy_domain=self.policy_domain,
+                    zone_line=self.line({"sp": None}),
+                    evidence=evidence,
+                )
+            )
+        sub = sp or p
+        if sub is None:
+            return
+        if np is not None and np.strength < sub.strength:
+            self.out.append(
+                F.NP_WEAKER(
+                    record_name=self.record_name,
+                    np=np.value,
+                    subdomain_effective=sub.value,
+                    zone_line=self.line({"np": "reject"}),
+                    evidence=evidence,
+                )
+            )
+        at_top = self.policy_domain == self.facts.organizational_domain or record.psd == "y"
+        if np is None and sub is not DmarcPolicy.REJECT and at_top:
+            self.out.append(
+                F.NP_ABSENT(
+                    record_name=self.record_name,
+                    policy_domain=self.policy_domain,
+                    subdomain_effective=f"{'sp' if sp else 'p'}={sub.value}",
+                    zone_line=self.line({"np": "reject"}),
+                    evidence=evidence,
+                )
+            )
+
+    def tags(self) -> None:
+        facts, record = self.facts, self.record
+        assert record is not None
+        evidence = (facts.record or "",)
+        if record.testing and facts.effective_policy not in (None, "none"):
+            policy = facts.effective_policy or "none"
+            self.out.append(
+                F.TESTING_MODE(
+                    record_name=self.record_name,
+                    policy=policy,
+                    applied=_WEAKER[policy],
+                    zone_line=self.line({"t": None}),
+                    evidence=evidence,
+                )
+            )
+        for name in record.removed_tags:
+            tag = record.tag(name)
+            self.out.append(
+                F.REMOVED_TAG(
+                    record_name=self.record_name,
+                    tag=name,
+                    value=tag.value if tag else "",
+                    zone_line=self.line(),
+                    evidence=evidence,
+                )
+            )
+        pct = record.percentage
+        if pct is not None and pct < 100 and facts.effective_policy not in (None, "none"):
+            self.out.append(
+                F.PCT_PARTIAL(
+                    record_name=self.record_name,
+                    pct=pct,
+                    policy=facts.effective_policy,
+                    zone_line=self.line(),
+                    evidence=evidence,
+                )
+            )
+        if "s" in (record.adkim, record.aspf):
+            mechanisms = " and ".join(
+                name for name, mode in (("DKIM", record.adkim), ("SPF", record.aspf)) if mode == "s"
+            )
+            self.out.append(
+                F.STRICT_ALIGNMENT(
+                    record_name=self.record_name,
+                    mechanisms=mechanisms,
+                    policy_domain=self.policy_domain,
+                    zone_line=self.line({"adkim": None, "aspf": None}),
+                    evidence=evidence,
+                )
+            )
+        for tag in record.unknown_tags[:MAX_FINDINGS_PER_KIND]:
+            self.out.append(
+                F.UNKNOWN_TAG(
+                    record_name=self.record_name,
+                    tag=repr(tag.name if len(tag.name) <= 40 else tag.name[:40] + "…"),
+                    zone_line=self.line(),
+                    evidence=evidence,
+                )
+            )
+
+    def rua_or_default(self) -> str:
+        return self.uris_or_default("rua")
+
+    def uris_or_default(self, tag: str) -> str:
+        """The record's mailto: URIs of `tag` (what a proposal may carry), or a mailbox at
+        the policy domain when it has none."""
+        record = self.record
+        uris = (
+            [u.uri for u in record.report_uris if u.tag == tag and proposable(u)] if record else []
+        )
+        return ",".join(uris) or f"mailto:dmarc-reports@{self.policy_domain}"
+
+    def reporting(self) -> None:
+        facts, record = self.facts, self.record
+        assert record is not None
+        evidence = (facts.record or "",)
+        if not record.rua:
+            self.out.append(
+                F.NO_RUA(
+                    domain=self.domain,
+                    record_name=self.record_name,
+                    zone_line=self.line({"rua": self.rua_or_default()}),
+                    evidence=evidence,
+                )
+            )
+        not_mailto = 0
+        for uri in record.report_uris:
+            kind = "aggregate" if uri.tag == "rua" else "failure"
+            if not proposable(uri):
+                not_mailto += 1
+                if not_mailto > MAX_FINDINGS_PER_KIND:
+                    continue
+                self.out.append(
+                    F.REPORT_URI_NOT_MAILTO(
+                        record_name=self.record_name,
+                        kind=kind,
+                        uri=uri.uri,
+                        zone_line=self.line({uri.tag: self.uris_or_default(uri.tag)}),
+                        evidence=evidence,
+                    )
+                )
+            if uri.max_size is not None:
+                size = record.text[uri.position :].split(",", 1)[0].split(";", 1)[0]
+                self.out.append(
+                    F.OBSOLETE_REPORT_SIZE(
+                        record_name=self.record_name,
+                        uri=uri.uri,
+                        size=size.partition("!")[2].strip(),
+                        zone_line=self.line(),
+                        evidence=evidence,
+                    )
+                )
+        policy_org = psl_organizational_domain(self.policy_domain)
+        for dest in facts.report_destinations:
+            if dest.external and dest.authorized is False and dest.authorization_name:
+                self.out.append(
+                    F.REPORT_DESTINATION_UNAUTHORIZED(
+                        record_name=self.record_name,
+                        kind="aggregate" if dest.tag == "rua" else "failure",
+                        address=dest.address or dest.uri,
+                        policy_org_domain=policy_org,
+                        authorization_name=dest.authorization_name,
+                        destination_domain=dest.domain,
+                        zone_line=zone_txt_line(dest.authorization_name, "v=DMARC1"),
+                        evidence=(facts.record or "", *dest.authorization_records),
+                    )
+                )
+
+        self.unchecked_authorizations(policy_org)
+
+    def unchecked_authorizations(self, policy_org: str) -> None:
+        facts = self.facts
+        if not facts.report_authorizations_unchecked:
+            return
+        unchecked = [
+            d for d in facts.report_destinations if d.external and not d.authorization_checked
+        ]
+        checked = sum(1 for d in facts.report_destinations if d.authorization_checked)
+        shown = [d.address or d.uri for d in unchecked[:5]]
+        more = facts.report_authorizations_unchecked - len(shown)
+        self.out.append(
+            F.REPORT_AUTHORIZATION_NOT_CHECKED(
+                record_name=self.record_name,
+                external=checked + facts.report_authorizations_unchecked,
+                policy_org_domain=policy_org,
+                checked=checked,
+                unchecked=facts.report_authorizations_unchecked,
+                examples=", ".join(shown) + (f" and {more} more" if more > 0 else ""),
+                evidence=tuple(d.authorization_name or d.uri for d in unchecked[:10]),
+            )
+        )
+
+    def organizational_domain(self) -> None:
+        facts = self.facts
+        if facts.organizational_domain == facts.psl_organizational_domain:
+            return
+        self.out.append(
+            F.ORGANIZATIONAL_DOMAIN_DIFFERS(
+                domain=self.domain,
+                organizational_domain=facts.organizational_domain,
+                psl_organizational_domain=facts.psl_organizational_domain,
+                zone_line=zone_txt_line(
+                    dmarc_name(facts.psl_organizational_domain),
+                    propose_record(self.record, {"psd": None}),
+                ),
+                evidence=(facts.record or "",),
+            )
+        )

@@ -1,0 +1,84 @@
+"""The facts the DMARC check collects: frozen, so saved facts can be re-judged later."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["DmarcLookup", "DmarcRecordIssue", "DmarcReportDestination", "DmarcResult"]
+
+
+@dataclass(frozen=True)
+class DmarcLookup:
+    """One `_dmarc` name asked during discovery, and what it held."""
+
+    name: str  # "_dmarc.example.com"
+    nxdomain: bool
+    records: tuple[str, ...]  # TXT strings that look like DMARC records, valid or not
+    valid_count: int  # how many start with a correct v=DMARC1 (receivers discard all if > 1)
+    record: str | None  # set when exactly one valid record: the one receivers use here
+    psd: str | None  # set when `record` is: its psd tag ("y", "n", "u"), None when absent
+
+
+@dataclass(frozen=True)
+class DmarcRecordIssue:
+    """A syntax problem in a record that matters for this domain."""
+
+    record_name: str  # "_dmarc.example.com"
+    record: str
+    message: str
+    position: int  # 0-based character offset into `record`
+    tag: str | None  # the tag whose value receivers discard; None for list-level problems
+    fatal: bool  # the record does not start with v=DMARC1, so receivers ignore all of it
+
+
+@dataclass(frozen=True)
+class DmarcReportDestination:
+    """A valid report URI and, when outside the policy's domain, whether it is authorised."""
+
+    tag: str  # "rua" or "ruf"
+    uri: str
+    address: str | None  # set for mailto: URIs
+    domain: str | None  # the mailbox's domain or the URI's host; None when it has none
+    organizational_domain: str | None  # PSL Organizational Domain of `domain`
+    external: bool  # outside the Organizational Domain of the policy domain
+    authorization_name: str | None  # set when external: the name asked for authorisation
+    authorization_records: tuple[str, ...]  # set when external: TXT found there
+    authorized: bool | None  # set when external and checked: a v=DMARC1 record authorises
+    # external and its authorisation was looked at; False when the per-domain cap
+    # (Limits.max_report_authorizations) left it unasked, and then `authorized` is None
+    authorization_checked: bool = False
+
+
+@dataclass(frozen=True)
+class DmarcResult:
+    """What receivers find for the domain and which policy they apply."""
+
+    domain: str
+    record: str | None  # the record receivers apply (own or inherited); None when none applies
+    record_domain: str | None  # set with `record`: where it was found, "_dmarc.example.com"
+    policy_domain: str | None  # set with `record`: the domain that publishes it
+    inherited: bool  # the record is a parent's (organizational or public suffix domain)
+    records_found: tuple[str, ...]  # DMARC-like TXT strings at _dmarc.<domain> itself
+    organizational_domain: str  # by the RFC 9989 DNS tree walk (§4.10.2)
+    psl_organizational_domain: str  # by the Public Suffix List (RFC 7489 §3.2)
+    policy: str | None  # p of `record`, when valid
+    subdomain_policy: str | None  # sp of `record`, when present and valid
+    nonexistent_subdomain_policy: str | None  # np of `record`, when present and valid
+    effective_policy: str | None  # what receivers apply to this domain; None: no DMARC at all
+    effective_policy_source: str | None  # "p", "sp", "np", or "default" (RFC 9989 §4.10.1)
+    domain_exists: bool | None  # set when inherited: False means NXDOMAIN, so np applies
+    adkim: str  # "r" or "s", default applied
+    aspf: str  # "r" or "s", default applied
+    testing: bool  # t=y
+    psd: str | None  # psd tag of `record`, when present
+    percentage: int | None  # pct of `record`, when present (removed in RFC 9989)
+    removed_tags: tuple[str, ...]  # of pct/rf/ri, those in `record`
+    unknown_tags: tuple[str, ...]  # tag names of `record` that DMARC does not define
+    syntax_error: str | None  # the first of `syntax_issues`, for a quick look
+    syntax_error_position: int | None  # set with syntax_error
+    syntax_issues: tuple[DmarcRecordIssue, ...]
+    report_destinations: tuple[DmarcReportDestination, ...]  # valid rua then ruf URIs
+    discovery_path: tuple[str, ...]  # `_dmarc` names queried, in order
+    lookups: tuple[DmarcLookup, ...]  # what each of those names held
+    # external destinations whose authorisation was not asked: past the per-domain cap
+    report_authorizations_unchecked: int = 0

@@ -17,11 +17,11 @@ from typing import ClassVar
 import click
 
 from ..asyncapi import audit_domains
-from ..atomic_write import write_atomically
 from ..domain import normalize_domain
 from ..errors import ConfigurationError, InvalidDomainError
 from ..model import AuditRun, CheckId, Severity
 from ..options import AuditOptions, Limits
+from ..outputs import STDOUT, write_output
 from ..report.html import is_folder_target, write_report_folder
 from ..report.renderers import RENDERERS, OutputFormat
 from ..report.schema import committed_schema, schema_text
@@ -213,11 +213,12 @@ def check(
     text = RENDERERS[OutputFormat(fmt)](color=use_color).render(run)
     if output is not None:
         try:
-            write_atomically(Path(output), text)
+            write_output(output, text)
         except OSError as exc:
             click.echo(f"mailauth-audit: error: cannot write {output}: {exc.strerror}", err=True)
             sys.exit(EXIT_USAGE)
-        click.echo(f"wrote {output}", err=True)
+        if output != STDOUT:
+            click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
     sys.exit(exit_code(run, Severity(fail_on) if fail_on else None))

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import click
 
-from ..atomic_write import write_atomically
 from ..errors import ConfigurationError
 from ..messages.model import Envelope, EnvelopeSource, MessageReport
 from ..messages.render import MessageFormat, render_message
 from ..messages.verify import DEFAULT_MAX_SIZE, VerifyOptions, read_message, verify_message
 from ..model import CheckStatus
 from ..options import AuditOptions, Limits
+from ..outputs import STDOUT, write_output
 from ..resolver.base import Resolver
 from ..resolver.factory import make_resolver, parse_nameserver
 from ..resolver.static import StaticResolver
@@ -108,10 +108,11 @@ def verify(
     text = render_message(report, MessageFormat(fmt))
     if output is not None:
         try:
-            write_atomically(output, text)
+            write_output(output, text)
         except OSError as exc:
             usage_error(f"cannot write {output}: {exc.strerror}")
-        click.echo(f"wrote {output}", err=True)
+        if str(output) != STDOUT:
+            click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
     sys.exit(EXIT_FAIL if report.status is CheckStatus.FAIL else EXIT_OK)

@@ -21,7 +21,7 @@ from ..domain import normalize_domain
 from ..errors import ConfigurationError, InvalidDomainError
 from ..model import AuditRun, CheckId, Severity
 from ..options import AuditOptions, Limits
-from ..outputs import STDOUT, write_output
+from ..outputs import STDOUT, OutputRefused, write_output
 from ..report.html import is_folder_target, write_report_folder
 from ..report.renderers import RENDERERS, OutputFormat
 from ..report.schema import committed_schema, schema_text
@@ -81,6 +81,15 @@ class _LazyGroup(click.Group):
             command = getattr(module, attr)
             self.add_command(command, cmd_name)
         return command
+
+    def invoke(self, ctx: click.Context) -> object:
+        """A refused output path (a symlink, a directory...) is a usage error wherever a
+        command meets it (e.g. send --save-message), never a traceback."""
+        try:
+            return super().invoke(ctx)
+        except OutputRefused as exc:
+            _fail_usage(f"cannot write: {exc.strerror}")
+            return None
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -217,3 +217,17 @@ def test_verify_refuses_a_symlinked_output(tmp_path: Path) -> None:
     assert res.returncode == 2, res.stderr
     assert "symbolic link" in res.stderr
     assert victim.read_text() == "do not touch\n"
+
+
+def test_send_refuses_a_symlinked_saved_message_without_a_traceback(
+    tmp_path: Path, closed_port: int
+) -> None:
+    victim = _victim(tmp_path)
+    link = tmp_path / "sent.eml"
+    link.symlink_to(victim)
+    res = cli("send", "--from", "a@good.example", "--to", "b@good.example",
+              "--smtp-host", "127.0.0.1", "--port", str(closed_port), "--save-message", str(link),
+              "--retries", "0")  # fmt: skip
+    assert res.returncode == 2, res.stderr
+    assert "symbolic link" in res.stderr and "Traceback" not in res.stderr
+    assert victim.read_text() == "do not touch\n"

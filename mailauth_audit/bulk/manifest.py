@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..options import AuditOptions
+from ..options import AuditOptions, BulkRunLimits
 from ..outputs import open_regular, write_output
 from ..version import __version__
 
@@ -37,7 +37,7 @@ __all__ = [
 
 MANIFEST_NAME = "run.json"
 MANIFEST_VERSION = "1"
-MANIFEST_MAX_BYTES = 64 * 1024  # a run.json is a few hundred bytes; more is not ours
+MANIFEST_MAX_BYTES = BulkRunLimits().max_manifest_bytes  # more is not a run.json of ours
 
 
 class ResumeMismatch(ValueError):

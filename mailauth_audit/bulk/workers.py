@@ -36,7 +36,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
-from ..options import AuditOptions
+from ..options import AuditOptions, BulkRunLimits
 from .runtime import FLUSH_SECONDS, Item, make_auditor, make_item, run_loop, tune_gc
 
 __all__ = [
@@ -132,7 +132,7 @@ def _watch_parent(parent: multiprocessing.process.BaseProcess | None, parent_pid
             parent.join()  # returns when the parent's end of the sentinel pipe closes
             os._exit(ORPHAN_EXIT)
     while os.getppid() == parent_pid:
-        time.sleep(0.5)
+        time.sleep(BulkRunLimits().parent_poll_seconds)
     os._exit(ORPHAN_EXIT)
 
 

@@ -122,7 +122,8 @@ def main() -> None:
     type=click.Path(path_type=str),
     metavar="FILE|FOLDER/",
     help="Write the report to FILE (written atomically) instead of stdout. With --format html, "
-    "a FOLDER/ (trailing slash, or an existing folder) gets index.html and one page per domain.",
+    "a FOLDER/ (trailing slash, or an existing folder) gets index.html and one page per domain. "
+    "'-' is stdout; a FIFO or device is written directly; a symbolic link is refused.",
 )
 @nameserver_option
 @timeout_option

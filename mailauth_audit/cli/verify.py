@@ -51,7 +51,8 @@ def build_resolver(
 @click.option("--format", "fmt", type=click.Choice([f.value for f in MessageFormat]),
               default=MessageFormat.TEXT.value, show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report here instead of standard output.")
+              help="Write the report here instead of standard output ('-' is stdout; "
+              "a FIFO or device is written directly; a symbolic link is refused).")
 @click.option("--max-size", type=click.IntRange(min=1), default=DEFAULT_MAX_SIZE,
               show_default=True, help="Largest message verified, in bytes.")
 @click.option("--authserv-id", default="mailauth-audit", show_default=True,

@@ -165,6 +165,33 @@ def test_resume_with_the_same_list_in_another_order_and_spelling_is_accepted(
     assert again.reported_before == 4 and again.reported_now == 0
 
 
+def test_a_huge_run_json_is_refused_after_reading_only_its_start(tmp_path: Path) -> None:
+    import tracemalloc
+
+    out = tmp_path / "out"
+    _run(out, NAMES[:3])
+    with (out / "run.json").open("wb") as fh:
+        fh.truncate(1 << 30)  # 1 GiB, sparse
+    tracemalloc.start()
+    try:
+        with pytest.raises(ResumeMismatch, match="larger than"):
+            _run(out, NAMES[:3], resume=True)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 1024 * 1024
+
+
+def test_a_resume_without_run_json_records_one(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _run(out, NAMES[:3])
+    (out / "run.json").unlink()
+    _run(out, NAMES[:3], resume=True)
+    assert json.loads((out / "run.json").read_text())["domains"] == 3
+    with pytest.raises(ResumeMismatch):
+        _run(out, NAMES[:4], resume=True)
+
+
 def test_cli_mismatched_resume_exits_2_and_says_what_differs(
     tmp_path: Path, closed_port: int
 ) -> None:

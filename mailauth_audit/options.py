@@ -75,3 +75,13 @@ class AuditOptions:
 
 
 DEFAULT_FAIL_ON: Severity | None = None  # `check` exits 1 only when --fail-on is given
+
+
+@dataclass(frozen=True)
+class BulkRunLimits:
+    """Bounds on a bulk run's own bookkeeping (its output folder and worker processes)."""
+
+    max_manifest_bytes: int = 64 * 1024  # run.json read by --resume (a real one is < 1 kB)
+    # where neither PR_SET_PDEATHSIG nor a parent sentinel pipe exists, a worker polls its
+    # parent's pid this often and exits once the parent is gone
+    parent_poll_seconds: float = 0.5

@@ -5,6 +5,7 @@ See runner.py for the shape of a run and the exactly-once argument.
 
 from .inputs import DomainEntry, InputStats, iter_entries, read_entries
 from .jsonl import ResultsFile, ResultsWriteError, recover
+from .manifest import ResumeMismatch, RunManifest
 from .runner import BulkConfig, BulkOutcome, make_bulk_resolver, run_bulk
 from .summary import BulkSummary, Digest, digest
 
@@ -17,6 +18,8 @@ __all__ = [
     "InputStats",
     "ResultsFile",
     "ResultsWriteError",
+    "ResumeMismatch",
+    "RunManifest",
     "digest",
     "iter_entries",
     "make_bulk_resolver",

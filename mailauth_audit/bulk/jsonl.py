@@ -9,6 +9,8 @@ Crash safety, and why it is enough:
 - fsync policy: the file is fsynced at most once per `sync_interval` seconds (default 1 s)
   while the run goes on, and always when the run ends or is interrupted. So a power loss
   costs at most the last second of results, and those domains are simply audited again.
+- Both files are opened through `outputs.open_regular`: never through a symlink planted at
+  their name (--resume truncates), and only when they are regular files.
 - `recover()` (used by --resume) reads the file from the start and truncates it just before
   the first line that is not a complete JSON object with a "domain": a torn last line never
   survives to break a parser, and every domain whose line survives is not audited again.
@@ -27,6 +29,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..outputs import open_regular
+
 __all__ = ["ResultsFile", "ResultsWriteError", "recover"]
 
 DEFAULT_SYNC_INTERVAL = 1.0  # seconds between fsyncs of the results file during a run
@@ -40,10 +44,12 @@ def recover(path: Path) -> Iterator[dict[str, Any]]:
     """Yield the complete records of an existing results file, truncating a damaged tail.
 
     The file is truncated when the generator is exhausted (callers must consume it all)."""
-    if not path.exists():
+    try:
+        fd = open_regular(path, os.O_RDWR)  # never through a symlink: it is truncated below
+    except FileNotFoundError:
         return
     good = 0
-    with path.open("rb") as fh:
+    with os.fdopen(fd, "r+b") as fh:
         for raw in fh:
             if not raw.endswith(b"\n"):
                 break  # torn last line: its domain is audited again
@@ -55,8 +61,7 @@ def recover(path: Path) -> Iterator[dict[str, Any]]:
                 break
             good += len(raw)
             yield doc
-    if path.stat().st_size != good:
-        with path.open("r+b") as fh:
+        if os.fstat(fh.fileno()).st_size != good:
             fh.truncate(good)
             fh.flush()
             os.fsync(fh.fileno())
@@ -69,7 +74,8 @@ class ResultsFile:
         self.path = path
         self.sync_interval = sync_interval
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        # never through a symlink, and only a regular file (a FIFO would block the run)
+        self._fd = open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._size = os.fstat(self._fd).st_size
         self._last_sync = time.monotonic()
         self.lines = 0

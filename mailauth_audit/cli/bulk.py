@@ -1,9 +1,10 @@
 """`mailauth-audit bulk`: audit a list of thousands of domains into a report folder.
 
-Exit codes: 0 done; 2 usage error (or results already there without --resume); 3 done, but
-some check could not be completed for some domain; 4 the results could not be written
-(disk full...; what was written stays valid, continue with --resume); 130 interrupted
-(continue with --resume).
+Exit codes: 0 done; 2 usage error (or results already there without --resume, a --resume
+of a folder whose run had another list or options, a symlink or special file where the
+folder's files go); 3 done, but some check could not be completed for some domain; 4 the
+results could not be written (disk full...; what was written stays valid, continue with
+--resume); 130 interrupted (continue with --resume).
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ import click
 
 from ..bulk.inputs import InputStats, read_entries
 from ..bulk.jsonl import ResultsWriteError
+from ..bulk.manifest import ResumeMismatch
 from ..bulk.runner import RESULTS_NAME, BulkConfig, run_bulk
 from ..errors import ConfigurationError
 from ..model import CheckId
 from ..options import AuditOptions, Limits
+from ..outputs import OutputRefused
 from ..resolver.factory import parse_nameserver, system_nameservers
 from .common import (
     checks_option,
@@ -114,7 +117,8 @@ def _default_output() -> Path:
 @click.option(
     "--resume",
     is_flag=True,
-    help="Continue the run in the output folder: skip every domain already in results.jsonl.",
+    help="Continue the run in the output folder: skip every domain already in results.jsonl. "
+    "The list and the options that change results must be the same (run.json records them).",
 )
 @click.option(
     "--html-pages",
@@ -215,6 +219,10 @@ def bulk(
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:
         result = run_bulk(entries, config, input_stats=stats)
+    except ResumeMismatch as exc:
+        _fail(str(exc))
+    except OutputRefused as exc:
+        _fail(f"{exc.strerror}")
     except ResultsWriteError as exc:
         _fail(f"{exc.strerror}", EXIT_OUTPUT)
     except OSError as exc:
@@ -226,6 +234,12 @@ def bulk(
         f"summary: {out / 'index.html'}",
         err=True,
     )
+    if result.foreign:
+        click.echo(
+            f"note: {result.foreign} lines in {out / RESULTS_NAME} are for domains not in "
+            "this list; they are kept but not counted",
+            err=True,
+        )
     if result.interrupted:
         hint = config.resume_hint
         if domain_list == "-":

@@ -17,11 +17,11 @@ from typing import ClassVar
 import click
 
 from ..asyncapi import audit_domains
-from ..atomic_write import write_atomically
 from ..domain import normalize_domain
 from ..errors import ConfigurationError, InvalidDomainError
 from ..model import AuditRun, CheckId, Severity
 from ..options import AuditOptions, Limits
+from ..outputs import STDOUT, OutputRefused, write_output
 from ..report.html import is_folder_target, write_report_folder
 from ..report.renderers import RENDERERS, OutputFormat
 from ..report.schema import committed_schema, schema_text
@@ -83,6 +83,15 @@ class _LazyGroup(click.Group):
             self.add_command(command, cmd_name)
         return command
 
+    def invoke(self, ctx: click.Context) -> object:
+        """A refused output path (a symlink, a directory...) is a usage error wherever a
+        command meets it (e.g. send --save-message), never a traceback."""
+        try:
+            return super().invoke(ctx)
+        except OutputRefused as exc:
+            _fail_usage(f"cannot write: {exc.strerror}")
+            return None
+
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mailauth-audit")
@@ -114,7 +123,8 @@ def main() -> None:
     type=click.Path(path_type=str),
     metavar="FILE|FOLDER/",
     help="Write the report to FILE (written atomically) instead of stdout. With --format html, "
-    "a FOLDER/ (trailing slash, or an existing folder) gets index.html and one page per domain.",
+    "a FOLDER/ (trailing slash, or an existing folder) gets index.html and one page per domain. "
+    "'-' is stdout; a FIFO or device is written directly; a symbolic link is refused.",
 )
 @nameserver_option
 @timeout_option
@@ -216,11 +226,12 @@ def check(
     text = RENDERERS[OutputFormat(fmt)](color=use_color).render(run)
     if output is not None:
         try:
-            write_atomically(Path(output), text)
+            write_output(output, text)
         except OSError as exc:
             click.echo(f"mailauth-audit: error: cannot write {output}: {exc.strerror}", err=True)
             sys.exit(EXIT_USAGE)
-        click.echo(f"wrote {output}", err=True)
+        if output != STDOUT:
+            click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
     sys.exit(exit_code(run, Severity(fail_on) if fail_on else None))

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import click
 
-from ..atomic_write import write_atomically
 from ..errors import ConfigurationError
 from ..messages.model import Envelope, EnvelopeSource, MessageReport
 from ..messages.render import MessageFormat, render_message
 from ..messages.verify import DEFAULT_MAX_SIZE, VerifyOptions, read_message, verify_message
 from ..model import CheckStatus
 from ..options import AuditOptions, Limits
+from ..outputs import STDOUT, write_output
 from ..resolver.base import Resolver
 from ..resolver.factory import make_resolver, parse_nameserver
 from ..resolver.static import StaticResolver
@@ -51,7 +51,8 @@ def build_resolver(
 @click.option("--format", "fmt", type=click.Choice([f.value for f in MessageFormat]),
               default=MessageFormat.TEXT.value, show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report here instead of standard output.")
+              help="Write the report here instead of standard output ('-' is stdout; "
+              "a FIFO or device is written directly; a symbolic link is refused).")
 @click.option("--max-size", type=click.IntRange(min=1), default=DEFAULT_MAX_SIZE,
               show_default=True, help="Largest message verified, in bytes.")
 @click.option("--authserv-id", default="mailauth-audit", show_default=True,
@@ -108,10 +109,11 @@ def verify(
     text = render_message(report, MessageFormat(fmt))
     if output is not None:
         try:
-            write_atomically(output, text)
+            write_output(output, text)
         except OSError as exc:
             usage_error(f"cannot write {output}: {exc.strerror}")
-        click.echo(f"wrote {output}", err=True)
+        if str(output) != STDOUT:
+            click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
     sys.exit(EXIT_FAIL if report.status is CheckStatus.FAIL else EXIT_OK)

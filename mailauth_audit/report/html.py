@@ -20,7 +20,6 @@ from pathlib import Path
 import jinja2
 import markupsafe
 
-from ..atomic_write import write_atomically
 from ..model import (
     AuditRun,
     CheckId,
@@ -31,6 +30,7 @@ from ..model import (
     Finding,
     Severity,
 )
+from ..outputs import write_output
 from ..version import __version__
 from .checklist import PROVIDER_SOURCES, ProviderChecklist, provider_checklist
 from .score import GRADE_CAP, GRADE_THRESHOLDS, PENALTY, DomainScore, score_domain, sort_key
@@ -338,7 +338,7 @@ def write_report_folder(run: AuditRun, folder: Path) -> Path:
     """Write index.html and the domain pages into `folder`; return the index's path."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in render_pages(run).items():
-        write_atomically(folder / name, text)
+        write_output(folder / name, text)
     return folder / "index.html"
 
 

@@ -118,14 +118,32 @@ def test_recover_of_a_missing_file_yields_nothing(tmp_path: Path) -> None:
     assert list(recover(tmp_path / "none.jsonl")) == []
 
 
-@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
-def test_write_to_a_full_device_raises_a_clear_error() -> None:
-    results = ResultsFile(Path("/dev/full"))
+def test_a_full_disk_raises_a_clear_error_and_keeps_whole_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(Not /dev/full: the results file must be a regular file, see tests/hostile.)"""
+    from mailauth_audit.bulk import jsonl
+
+    path = tmp_path / "results.jsonl"
+    results = ResultsFile(path)
+    results.append([_line("a.example")])
+    real_write = os.write
+
+    def half_then_full(fd: int, data: bytes) -> int:
+        monkeypatch.setattr(jsonl.os, "write", full)
+        return real_write(fd, bytes(data[:10]))
+
+    def full(fd: int, data: bytes) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(jsonl.os, "write", half_then_full)
     with pytest.raises(ResultsWriteError) as info:
-        results.append([_line("a.example")])
+        results.append([_line("b.example")])
+    monkeypatch.undo()
     assert "disk full" in str(info.value.strerror)
     assert "--resume" in str(info.value.strerror)
     results.close()
+    assert path.read_bytes() == _line("a.example")
 
 
 def test_file_size_limit_leaves_only_whole_lines(tmp_path: Path) -> None:
@@ -301,7 +319,7 @@ def test_the_event_loop_does_not_change_the_results(
     """uvloop where installed, asyncio on request (MAILAUTH_AUDIT_LOOP=asyncio): same lines."""
     from fixture_zone import FIXTURE_DOMAINS
 
-    from mailauth_audit.bulk import runner
+    from mailauth_audit.bulk import runtime as runner
 
     used: list[str] = []
     real_runner = asyncio.Runner

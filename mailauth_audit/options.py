@@ -34,6 +34,7 @@ class Limits:
     max_cname_hops: int = 8
     max_spf_depth: int = 20  # include/redirect nesting followed to draw the tree
     max_spf_nodes: int = 200  # records fetched for one domain's SPF tree
+    max_zone_file_bytes: int = 64 * 1024 * 1024  # a larger --zone-file is refused unread
 
 
 @dataclass(frozen=True)

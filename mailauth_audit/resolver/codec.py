@@ -43,6 +43,8 @@ _FLAG_TC = 0x0200
 _FLAG_RD = 0x0100
 _CLASS_IN = 1
 _TYPE_OPT = 41
+_OPT_HEAD = b"\x00\x00\x29"  # the root name and type OPT
+_NO_RDATA = b"\x00\x00"
 
 # bytes that print as themselves in a name (dnspython's escaping rules, so names read the
 # same as StaticResolver's): printable ASCII except the master-file specials and the dot
@@ -267,7 +269,15 @@ def _parse(buf: bytes, asked: tuple[str, bytes] | None = None) -> WireMessage:
             negative_ttl = min(ttl if ttl <= _TTL_MAX else 0, min(minimum, _TTL_MAX))
         off = stop
     rcode = flags & 0x0F
-    if arcount:
+    if (
+        arcount == 1
+        and n - off == 11
+        and buf[off : off + 3] == _OPT_HEAD
+        and buf[off + 9 :] == _NO_RDATA
+    ):
+        # the usual additional section, read without a loop: one OPT record, no options
+        rcode |= buf[off + 5] << 4
+    elif arcount:
         rcode |= _extended_rcode(buf, off, arcount, memo) << 4
     return WireMessage(
         qid, flags, rcode, qname, qtype, qclass, tuple(answers), soa_owner, negative_ttl

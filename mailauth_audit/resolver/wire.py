@@ -85,6 +85,11 @@ class WireResolver:
     or malformed answers -> `DnsProtocolError`; a loop or too many hops -> `DnsCnameLoop`.
     FORMERR to a query with EDNS is asked once more without it (RFC 6891 §7), and a server
     that then answers is asked without EDNS from then on. `stats` counts packets (WireStats).
+
+    Time bound: each exchange (a UDP wait, a whole TCP exchange) ends within `dns_timeout`;
+    an attempt is a UDP exchange, a TCP one after truncation, and after FORMERR to EDNS the
+    same two again without it: at most 4 x dns_timeout, and a question gets `dns_attempts`
+    attempts per server.
     """
 
     def __init__(
@@ -303,8 +308,8 @@ class WireResolver:
     ) -> WireMessage:
         """FORMERR to a query with EDNS: the same question once more without the OPT record
         (RFC 6891 §7). When the server then answers with anything but FORMERR it is asked
-        without EDNS for the rest of the run. Same attempt, same timeout; a fresh id, so a
-        late copy of the FORMERR cannot be taken for the new answer."""
+        without EDNS for the rest of the run. Part of the same attempt, with its own timeout;
+        a fresh id, so a late copy of the FORMERR cannot be taken for the new answer."""
         self.stats.edns_fallbacks += 1
         qid = self._new_id()
         try:

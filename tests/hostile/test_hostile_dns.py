@@ -298,3 +298,31 @@ def test_zone_file_size_limit_is_a_named_bound(tmp_path: Path) -> None:
         StaticResolver.from_file(zone, max_bytes=1000)
     assert StaticResolver.from_file(zone, max_bytes=zone.stat().st_size).queries == 0
     assert Limits().max_zone_file_bytes == 64 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("text", "accepted"),
+    [
+        ("0.5", True),
+        ("2", True),
+        ("10", True),
+        ("0.01", False),
+        ("11", False),
+        ("nan", False),
+        ("inf", False),
+        ("-inf", False),
+        ("", False),
+        ("two", False),
+    ],
+)
+def test_finite_positive_float_type(text: str, accepted: bool) -> None:
+    import click
+
+    from mailauth_audit.cli.common import FinitePositiveFloat
+
+    kind = FinitePositiveFloat(min=0.05, max=10)
+    if accepted:
+        assert kind.convert(text, None, None) == float(text)
+    else:
+        with pytest.raises(click.BadParameter):
+            kind.convert(text, None, None)

@@ -50,6 +50,7 @@ class Limits:
     # for (concurrently), per domain; the rest are reported as not checked
     max_report_authorizations: int = 10
     max_mx_hosts: int = 20  # distinct MX host names resolved per domain; the rest reported
+    max_zone_file_bytes: int = 64 * 1024 * 1024  # a larger --zone-file is refused unread
 
     def __post_init__(self) -> None:
         check_domain_timeout(self.domain_timeout)

@@ -161,7 +161,16 @@ BEHAVIOURS = (
     "malformed-pointer-loop",  # the answer's owner name is a pointer to itself
     "malformed-rdlength",  # an A record with 3 octets of RDATA
     "malformed-rdata-overrun",  # RDLENGTH points past the end of the message
+    "badvers",  # NOERROR in the header, extended rcode BADVERS in the OPT record, no records
+    "tcp-truncated",  # TC on UDP; over TCP an empty answer that is itself marked TC
+    "refused-no-question",  # REFUSED with QDCOUNT=0 (no question section to match)
+    "formerr-no-question",  # FORMERR with QDCOUNT=0
+    "truncated-partial",  # TC on UDP with the answer cut inside a record; the full one on TCP
+    "formerr-to-edns",  # FORMERR when the query has an OPT record, the answer without one
+    "tcp-silent",  # TC on UDP; TCP accepts and reads the query but never answers
 )
+
+TCP_BEHAVIOURS = ("truncate", "tcp-truncated", "truncated-partial", "tcp-silent")
 
 TCP_ONLY_TEXT = b"v=spf1 -all tcp-only"
 ANSWER_ADDRESS = "192.0.2.7"
@@ -223,8 +232,26 @@ def _malformed(query_wire: bytes, kind: str) -> bytes:
     raise ValueError(kind)
 
 
+def _no_question(query_wire: bytes, rcode: int) -> bytes:
+    """An error reply with the query's id and no question section, as some servers send."""
+    return query_wire[:2] + struct.pack("!HHHHH", 0x8100 | rcode, 0, 0, 0, 0)
+
+
+def _truncated_partial(query: dns.message.Message) -> bytes:
+    """TC set, ANCOUNT=3, but the message stops in the middle of the second record."""
+    reply = _reply(query)
+    reply.flags |= dns.flags.TC
+    q = query.question[0]
+    texts = " ".join(f'"part{i} {"x" * 200}"' for i in range(3))
+    reply.answer.append(dns.rrset.from_text(q.name, 60, "IN", "TXT", texts))
+    reply.answer.append(dns.rrset.from_text(q.name, 60, "IN", "TXT", '"second"', '"third"'))
+    wire = reply.to_wire()
+    header = wire[:6] + struct.pack("!HHH", 3, 0, 0)
+    return (header + wire[12:])[: len(wire) - 40]
+
+
 class FaultServer:
-    """A one-thread DNS server on loopback (UDP, plus TCP for "truncate") that misbehaves."""
+    """A one-thread DNS server on loopback (UDP, plus TCP for TCP_BEHAVIOURS) that misbehaves."""
 
     def __init__(self, behaviour: str, host: str = "127.0.0.1") -> None:
         if behaviour not in BEHAVIOURS:
@@ -236,13 +263,15 @@ class FaultServer:
         self.udp.bind((host, 0))
         self.port = self.udp.getsockname()[1]
         self.tcp: socket.socket | None = None
-        if behaviour == "truncate":
+        if behaviour in TCP_BEHAVIOURS:
             self.tcp = socket.socket(family, socket.SOCK_STREAM)
             self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             self.tcp.bind((host, self.port))
             self.tcp.listen(16)
         self.udp_queries = 0
         self.tcp_queries = 0
+        self.edns_queries = 0  # queries that carried an OPT record
+        self._held: list[socket.socket] = []  # TCP connections "tcp-silent" never answers
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
 
@@ -260,6 +289,8 @@ class FaultServer:
         self.udp.close()
         if self.tcp is not None:
             self.tcp.close()
+        for conn in self._held:
+            conn.close()
 
     def _serve(self) -> None:
         import select
@@ -282,7 +313,26 @@ class FaultServer:
             return []
         if b.startswith("malformed"):
             return [_malformed(data, b)]
+        if b in ("refused-no-question", "formerr-no-question"):
+            return [_no_question(data, 5 if b == "refused-no-question" else 1)]
         query = dns.message.from_wire(data)
+        if query.edns >= 0:
+            self.edns_queries += 1
+        if b == "badvers":
+            reply = _reply(query)
+            reply.use_edns(0)
+            reply.set_rcode(dns.rcode.BADVERS)
+            return [reply.to_wire()]
+        if b in ("tcp-truncated", "tcp-silent"):
+            reply = _reply(query)
+            reply.flags |= dns.flags.TC
+            return [reply.to_wire()]
+        if b == "truncated-partial":
+            return [_truncated_partial(query)]
+        if b == "formerr-to-edns":
+            if query.edns >= 0:
+                return [_reply(query, dns.rcode.FORMERR).to_wire()]
+            return [_answer(query).to_wire()]
         if b == "servfail":
             return [_reply(query, dns.rcode.SERVFAIL).to_wire()]
         if b == "refused":
@@ -317,7 +367,15 @@ class FaultServer:
             except (OSError, EOFError):
                 return
             self.tcp_queries += 1
-            wire = _answer(query).to_wire()
+            if self.behaviour == "tcp-silent":
+                self._held.append(conn.dup())  # open, read, never answered
+                return
+            if self.behaviour == "tcp-truncated":
+                reply = _reply(query)
+                reply.flags |= dns.flags.TC
+                wire = reply.to_wire()
+            else:
+                wire = _answer(query).to_wire()
             conn.sendall(struct.pack("!H", len(wire)) + wire)
 
 

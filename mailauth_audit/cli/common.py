@@ -2,11 +2,45 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
 
 from ..options import DEFAULT_DKIM_SELECTORS, Limits, check_domain_timeout
+
+
+class FinitePositiveFloat(click.ParamType):
+    """A finite number above 0 (and within [min, max] when given), e.g. seconds to wait.
+
+    Why not click.FloatRange: "nan" and "inf" parse as floats and pass its comparisons, and
+    a timeout of nan or inf never expires."""
+
+    name = "number"
+
+    def __init__(self, min: float | None = None, max: float | None = None) -> None:
+        self.min = min
+        self.max = max
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, bool):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        try:
+            number = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value} is not a finite number", param, ctx)
+        if number <= 0:
+            self.fail(f"{value} is not above 0", param, ctx)
+        if self.min is not None and number < self.min:
+            self.fail(f"{value} is below {self.min:g}", param, ctx)
+        if self.max is not None and number > self.max:
+            self.fail(f"{value} is more than {self.max:g}", param, ctx)
+        return number
+
 
 nameserver_option = click.option(
     "--nameserver",
@@ -17,7 +51,7 @@ nameserver_option = click.option(
 )
 timeout_option = click.option(
     "--timeout",
-    type=click.FloatRange(min=0.05),
+    type=FinitePositiveFloat(min=0.05),
     default=Limits().dns_timeout,
     show_default=True,
     metavar="SECONDS",

@@ -19,7 +19,12 @@ import dns.tokenizer
 import dns.zonefile
 
 from ..errors import ConfigurationError, DnsCnameLoop, ResolverError
+from ..options import Limits
 from .base import Answer, MxRecord, Rcode, RecordValue, RRType, TxtRecord, normalize_qname
+
+
+def _size(n: int) -> str:
+    return f"{n // (1 << 20)} MiB" if n >= 1 << 20 and n % (1 << 20) == 0 else f"{n} bytes"
 
 
 def _plain(name: dns.name.Name) -> str:
@@ -60,13 +65,27 @@ class StaticResolver:
         self.queries = 0  # questions answered, for tests that count work
 
     @classmethod
-    def from_file(cls, path: str | Path, **kwargs: object) -> StaticResolver:
+    def from_file(
+        cls, path: str | Path, *, max_bytes: int | None = None, **kwargs: object
+    ) -> StaticResolver:
+        """Read at most `max_bytes` (default `Limits.max_zone_file_bytes`): a device such as
+        /dev/zero, or a runaway file, is refused instead of filling the memory."""
+        limit = Limits().max_zone_file_bytes if max_bytes is None else max_bytes
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            with Path(path).open("rb") as f:
+                raw = f.read(limit + 1)
         except OSError as exc:
             raise ConfigurationError(f"cannot read zone file {path}: {exc.strerror}") from None
+        if len(raw) > limit:
+            raise ConfigurationError(
+                f"zone file {path} is larger than {_size(limit)}, the most one zone file may "
+                "hold (Limits.max_zone_file_bytes)"
+            )
+        try:
+            text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise ConfigurationError(f"zone file {path} is not UTF-8 text") from None
+        del raw
         return cls(text, **kwargs)  # type: ignore[arg-type]
 
     def _soa_minimum(self) -> int:

@@ -8,6 +8,7 @@ import struct
 
 import dns.message
 import dns.name
+import dns.rcode
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
@@ -17,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailauth_audit.resolver.base import MxRecord, TxtRecord
-from mailauth_audit.resolver.wire import (
+from mailauth_audit.resolver.codec import (
     WireFormatError,
     WireMessage,
     _parse,
@@ -28,6 +29,7 @@ from mailauth_audit.resolver.wire import (
 
 QUESTION = encode_name("example.test") + struct.pack("!HH", 1, 1)
 HEADER = struct.pack("!HHHHHH", 0x1234, 0x8180, 1, 1, 0, 0)
+OPT = b"\x00" + struct.pack("!HHIH", 41, 1232, 0, 0)  # EDNS0, extended rcode 0
 
 
 def a_record(owner: bytes = b"\xc0\x0c", rdata: bytes = b"\xc0\x00\x02\x01") -> bytes:
@@ -52,9 +54,12 @@ def test_well_formed_a_answer() -> None:
     [
         (b"", "shorter than"),
         (HEADER[:11], "shorter than"),
-        (struct.pack("!HHHHHH", 1, 0x8180, 0, 0, 0, 0), "one question"),
         (struct.pack("!HHHHHH", 1, 0x8180, 2, 0, 0, 0) + QUESTION * 2, "one question"),
         (HEADER + QUESTION[:5], "past the end"),
+        (HEADER[:-2] + b"\x00\x01" + QUESTION + a_record() + b"\x00\x00\x29", "past the end"),
+        (HEADER[:-2] + b"\x00\x02" + QUESTION + a_record() + OPT + OPT, "more than one OPT"),
+        (HEADER[:-2] + b"\x00\x01" + QUESTION + a_record() + b"\xc0\x0c" + OPT[1:], "root"),
+        (struct.pack("!HHHHHH", 1, 0x8180, 1, 0, 0, 0) + QUESTION[:-4] + b"\0\0\0\1", "type 0"),
         (HEADER + QUESTION[:-2], "question runs past"),
         (HEADER + QUESTION + a_record()[:8], "past the end"),
         (HEADER + QUESTION + a_record(rdata=b"\x01\x02\x03"), "not 4 octets"),
@@ -263,3 +268,35 @@ def test_soa_too_short_for_its_times_is_rejected() -> None:
     soa = b"\xc0\x0c" + struct.pack("!HHIH", 6, 1, 60, 21) + b"\x00" + b"\x00" * 20
     with pytest.raises(WireFormatError, match="SOA"):
         parse_message(header + QUESTION + soa)
+
+
+@pytest.mark.parametrize(
+    ("header_rcode", "extended", "rcode"),
+    [(0, 0, 0), (0, 1, 16), (3, 0, 3), (3, 1, 19), (1, 0xFF, 0xFF1)],
+)
+def test_extended_rcode_is_read_from_the_opt_record(
+    header_rcode: int, extended: int, rcode: int
+) -> None:
+    # Given a glue record before the OPT record, to show the whole additional section is read
+    header = struct.pack("!HHHHHH", 0x1234, 0x8180 | header_rcode, 1, 1, 0, 2)
+    opt = b"\x00" + struct.pack("!HHIH", 41, 1232, extended << 24, 0)
+    wire = header + QUESTION + a_record() + a_record() + opt
+    assert parse_message(wire).rcode == rcode
+
+
+def test_badvers_agrees_with_dnspython() -> None:
+    query = dns.message.make_query("example.test", "TXT", use_edns=0)
+    reply = dns.message.make_response(query)
+    reply.set_rcode(dns.rcode.BADVERS)
+    assert parse_message(reply.to_wire()).rcode == dns.rcode.BADVERS == 16
+
+
+def test_error_reply_without_a_question_is_read() -> None:
+    message = parse_message(struct.pack("!HHHHHH", 7, 0x8185, 0, 0, 0, 0))
+    assert (message.rcode, message.qname, message.qtype, message.has_question) == (5, "", 0, False)
+
+
+def test_query_without_edns_has_no_additional_record() -> None:
+    wire = encode_query(0x0102, QUESTION, None)
+    assert wire == struct.pack("!HHHHHH", 0x0102, 0x0100, 1, 0, 0, 0) + QUESTION
+    assert dns.message.from_wire(wire).edns == -1

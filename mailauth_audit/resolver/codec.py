@@ -1,0 +1,400 @@
+"""DNS messages on the wire: encode a query, decode a response. Pure: no I/O.
+
+The parser reads the header, the question, the answer section, the SOA of the authority
+section and the OPT record of the additional section (for the extended RCODE), and treats
+everything a stranger's server sends as hostile: every length is bounds-checked, compression
+pointers must point strictly backwards (so loops cannot exist), names are capped at 255
+octets, and any inconsistency raises `WireFormatError`, which the resolver reports as
+`DnsProtocolError`.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from typing import NamedTuple
+
+from .base import MxRecord, RecordValue, RRType, TxtRecord
+
+__all__ = [
+    "EDNS_PAYLOAD",
+    "QUESTION_TAIL",
+    "RCODE_NAMES",
+    "WireFormatError",
+    "WireMessage",
+    "encode_name",
+    "encode_query",
+    "matches_query",
+    "opt_record",
+    "parse_message",
+    "query_packet",
+]
+
+EDNS_PAYLOAD = 1232  # the DNS flag day 2020 size: no IP fragmentation on any usual path
+
+_HEADER = struct.Struct("!HHHHHH")
+_RR_FIXED = struct.Struct("!HHIH")  # type, class, ttl, rdlength
+_U16 = struct.Struct("!H")
+_SOA_TIMES = struct.Struct("!IIIII")
+_TTL_MAX = 0x7FFFFFFF  # RFC 2181 §8: a TTL with the top bit set is read as 0
+
+_FLAG_QR = 0x8000
+_FLAG_TC = 0x0200
+_FLAG_RD = 0x0100
+_CLASS_IN = 1
+_TYPE_OPT = 41
+_OPT_HEAD = b"\x00\x00\x29"  # the root name and type OPT
+_NO_RDATA = b"\x00\x00"
+
+# bytes that print as themselves in a name (dnspython's escaping rules, so names read the
+# same as StaticResolver's): printable ASCII except the master-file specials and the dot
+_PLAIN = bytes(c for c in range(0x21, 0x7F) if c not in b'"().;\\@$')
+_ESCAPED_PUNCT = frozenset(b'"().;\\@$.')
+
+
+class WireFormatError(ValueError):
+    """The bytes are not a DNS message we can read. The only exception `parse_message` raises."""
+
+
+class WireMessage(NamedTuple):
+    """What the resolver needs from one response; everything else is skipped.
+
+    A NamedTuple rather than a frozen dataclass: one is built per answer, thousands a second
+    in a bulk run, and a frozen dataclass sets each of its nine fields through
+    object.__setattr__; a tuple is built in one step and is just as immutable."""
+
+    id: int
+    flags: int
+    rcode: int  # the header's 4 bits with the OPT record's extended bits above (RFC 6891)
+    qname: str  # lowercase, no trailing dot; "" when the response has no question section
+    qtype: int  # 0 when the response has no question section (never a type we ask)
+    qclass: int
+    answers: tuple[tuple[str, int, int, RecordValue | None], ...]  # owner, type, ttl, value
+    soa_owner: str | None  # owner of the first SOA in the authority section
+    negative_ttl: int  # min(SOA TTL, SOA minimum) of that SOA; 0 without one
+
+    @property
+    def truncated(self) -> bool:
+        return bool(self.flags & _FLAG_TC)
+
+    @property
+    def has_question(self) -> bool:
+        """Servers may leave out the question in an error reply (FORMERR, REFUSED...)."""
+        return self.qtype != 0
+
+
+def _name_text(labels: list[bytes]) -> str:
+    raw = b".".join(labels).lower()
+    # only the separating dots survive deleting the plain bytes: no label needs escaping
+    if len(raw.translate(None, _PLAIN)) == len(labels) - 1:
+        return raw.decode("ascii")
+    return ".".join(_escape_label(label.lower()) for label in labels)
+
+
+def _escape_label(label: bytes) -> str:
+    out = []
+    for c in label:
+        if c in _ESCAPED_PUNCT:
+            out.append("\\" + chr(c))
+        elif 0x20 < c < 0x7F:
+            out.append(chr(c))
+        else:
+            out.append(f"\\{c:03d}")
+    return "".join(out)
+
+
+_Memo = dict[int, tuple[str, int]]  # offset where a name was decoded -> (text, wire size)
+
+
+def _read_name(buf: bytes, off: int, memo: _Memo) -> tuple[str, int]:
+    """Decode the (maybe compressed) name at `off`; return it and the offset just after it.
+
+    `memo` remembers the names decoded in this message by where they start, so the owner
+    names that point back at the question (nearly all of them) are not decoded again.
+    """
+    start = off
+    labels: list[bytes] = []
+    size = 1  # wire length including the root label
+    end = -1
+    limit = off  # a pointer must point before every place this name has been read from
+    n = len(buf)
+    suffix = None
+    while True:
+        if off >= n:
+            raise WireFormatError("name runs past the end of the message")
+        length = buf[off]
+        if length == 0:
+            off += 1
+            break
+        if length < 0x40:
+            stop = off + 1 + length
+            if stop > n:
+                raise WireFormatError("label runs past the end of the message")
+            size += length + 1
+            if size > 255:
+                raise WireFormatError("name longer than 255 octets")
+            labels.append(buf[off + 1 : stop])
+            off = stop
+        elif length >= 0xC0:
+            if off + 1 >= n:
+                raise WireFormatError("compression pointer runs past the end of the message")
+            target = ((length & 0x3F) << 8) | buf[off + 1]
+            if target >= limit:
+                raise WireFormatError("compression pointer does not point backwards")
+            if end < 0:
+                end = off + 2
+            known = memo.get(target)
+            if known is not None:
+                suffix = known[0]
+                size += known[1] - 1
+                if size > 255:
+                    raise WireFormatError("name longer than 255 octets")
+                break
+            limit = off = target
+        else:
+            raise WireFormatError(f"unknown label type 0x{length:02x}")
+    if labels:
+        text = _name_text(labels)
+        if suffix:
+            text = text + "." + suffix
+    else:
+        text = suffix or ""
+    memo[start] = (text, size)
+    return text, (end if end >= 0 else off)
+
+
+def _rdata_name(buf: bytes, off: int, stop: int, memo: _Memo) -> str:
+    name, after = _read_name(buf, off, memo)
+    if after != stop:
+        raise WireFormatError("name does not fill its RDATA")
+    return name
+
+
+def _read_rdata(buf: bytes, rtype: int, off: int, stop: int, memo: _Memo) -> RecordValue | None:
+    """The value of one record of a type `Answer` carries; None for other types."""
+    if rtype == 1:  # A
+        if stop - off != 4:
+            raise WireFormatError("A record RDATA is not 4 octets")
+        return socket.inet_ntop(socket.AF_INET, buf[off:stop])
+    if rtype == 28:  # AAAA
+        if stop - off != 16:
+            raise WireFormatError("AAAA record RDATA is not 16 octets")
+        return socket.inet_ntop(socket.AF_INET6, buf[off:stop])
+    if rtype == 16:  # TXT: one or more <length, bytes> character-strings
+        strings = []
+        p = off
+        while p < stop:
+            q = p + 1 + buf[p]
+            if q > stop:
+                raise WireFormatError("TXT character-string runs past its RDATA")
+            strings.append(buf[p + 1 : q])
+            p = q
+        return TxtRecord(tuple(strings))
+    if rtype == 15:  # MX
+        if stop - off < 3:
+            raise WireFormatError("MX record RDATA too short")
+        return MxRecord(_U16.unpack_from(buf, off)[0], _rdata_name(buf, off + 2, stop, memo))
+    if rtype in (5, 2, 12):  # CNAME, NS, PTR
+        return _rdata_name(buf, off, stop, memo)
+    return None
+
+
+def parse_message(buf: bytes, asked: tuple[str, bytes] | None = None) -> WireMessage:
+    """Decode a response. Raises `WireFormatError` and nothing else, whatever the bytes.
+
+    `asked`: (name, its lowercase wire form) of the question we sent. When the response's
+    question is those very octets (any case), the name is not decoded again."""
+    try:
+        return _parse(buf, asked)
+    except WireFormatError:
+        raise
+    except (IndexError, struct.error, ValueError, OSError) as exc:  # belt and braces
+        raise WireFormatError(f"malformed message ({type(exc).__name__})") from None
+
+
+def _parse(buf: bytes, asked: tuple[str, bytes] | None = None) -> WireMessage:
+    n = len(buf)
+    if n < 12:
+        raise WireFormatError("message shorter than the 12-octet header")
+    qid, flags, qdcount, ancount, nscount, arcount = _HEADER.unpack_from(buf, 0)
+    memo: _Memo = {}
+    if qdcount == 1:
+        if asked is not None and buf[12 : 12 + len(asked[1])].lower() == asked[1]:
+            qname, off = asked[0], 12 + len(asked[1])
+            memo[12] = (qname, len(asked[1]))
+        else:
+            qname, off = _read_name(buf, 12, memo)
+        if off + 4 > n:
+            raise WireFormatError("question runs past the end of the message")
+        qtype, qclass = struct.unpack_from("!HH", buf, off)
+        if qtype == 0:
+            raise WireFormatError("question of type 0")
+        off += 4
+    elif qdcount == 0:
+        qname, qtype, qclass, off = "", 0, 0, 12
+    else:
+        raise WireFormatError(f"expected one question, found {qdcount}")
+    answers = []
+    for _ in range(ancount):
+        owner, off = _read_name(buf, off, memo)
+        if off + 10 > n:
+            raise WireFormatError("record header runs past the end of the message")
+        rtype, rclass, ttl, rdlen = _RR_FIXED.unpack_from(buf, off)
+        off += 10
+        stop = off + rdlen
+        if stop > n:
+            raise WireFormatError("RDATA runs past the end of the message")
+        if rclass == _CLASS_IN:
+            value = _read_rdata(buf, rtype, off, stop, memo)
+            answers.append((owner, rtype, ttl if ttl <= _TTL_MAX else 0, value))
+        off = stop
+    soa_owner: str | None = None
+    negative_ttl = 0
+    for _ in range(nscount):
+        owner, off = _read_name(buf, off, memo)
+        if off + 10 > n:
+            raise WireFormatError("record header runs past the end of the message")
+        rtype, _rclass, ttl, rdlen = _RR_FIXED.unpack_from(buf, off)
+        off += 10
+        stop = off + rdlen
+        if stop > n:
+            raise WireFormatError("RDATA runs past the end of the message")
+        if rtype == 6 and soa_owner is None:
+            # only MINIMUM is needed, and the five times end the RDATA: MNAME and RNAME
+            # (two names at least one octet each) are skipped without being decoded
+            if rdlen < 22:
+                raise WireFormatError("SOA record RDATA has the wrong length")
+            minimum = _SOA_TIMES.unpack_from(buf, stop - 20)[4]
+            soa_owner = owner
+            negative_ttl = min(ttl if ttl <= _TTL_MAX else 0, min(minimum, _TTL_MAX))
+        off = stop
+    rcode = flags & 0x0F
+    if (
+        arcount == 1
+        and n - off == 11
+        and buf[off : off + 3] == _OPT_HEAD
+        and buf[off + 9 :] == _NO_RDATA
+    ):
+        # the usual additional section, read without a loop: one OPT record, no options
+        rcode |= buf[off + 5] << 4
+    elif arcount:
+        rcode |= _extended_rcode(buf, off, arcount, memo) << 4
+    return WireMessage(
+        qid, flags, rcode, qname, qtype, qclass, tuple(answers), soa_owner, negative_ttl
+    )
+
+
+def _extended_rcode(buf: bytes, off: int, arcount: int, memo: _Memo) -> int:
+    """The upper 8 bits of the RCODE, from the OPT record (RFC 6891 §6.1.3); 0 without one.
+
+    Without this a NOERROR header over an OPT record saying BADVERS reads as an empty answer,
+    which is "no such record" to every check."""
+    n = len(buf)
+    found = -1
+    for _ in range(arcount):
+        if off < n and buf[off] == 0:  # the root name: every OPT record, without a memo entry
+            owner, off = "", off + 1
+        else:
+            owner, off = _read_name(buf, off, memo)
+        if off + 10 > n:
+            raise WireFormatError("record header runs past the end of the message")
+        rtype, _rclass, ttl, rdlen = _RR_FIXED.unpack_from(buf, off)
+        off += 10 + rdlen
+        if off > n:
+            raise WireFormatError("RDATA runs past the end of the message")
+        if rtype == _TYPE_OPT:
+            if found >= 0:
+                raise WireFormatError("more than one OPT record")
+            if owner:
+                raise WireFormatError("OPT record not owned by the root")
+            found = ttl >> 24
+    return max(found, 0)
+
+
+def encode_name(name: str) -> bytes:
+    """Wire form of a lowercase name; raises WireFormatError for names DNS cannot carry."""
+    if not name:
+        return b"\x00"
+    if name.isascii() and len(name) < 254:
+        # the usual case, in C but for one step a label: every label 1..63 octets
+        labels = name.encode("ascii").split(b".")
+        if b"" not in labels:
+            try:
+                return b"".join([_LENGTH_OCTET[len(label)] + label for label in labels]) + b"\x00"
+            except IndexError:  # a label of 64 octets or more: the slow path says which
+                pass
+    out = bytearray()
+    for label in name.split("."):
+        raw = label.encode("ascii") if label.isascii() else label.encode("idna")
+        if not raw:
+            raise WireFormatError(f"empty label in {name!r}")
+        if len(raw) > 63:
+            raise WireFormatError(f"label longer than 63 octets in {name!r}")
+        out.append(len(raw))
+        out += raw
+    out.append(0)
+    if len(out) > 255:
+        raise WireFormatError(f"name longer than 255 octets: {name!r}")
+    return bytes(out)
+
+
+_LENGTH_OCTET = tuple(bytes((n,)) for n in range(64))
+
+
+def opt_record(payload: int) -> bytes:
+    # root owner, type OPT, class = UDP payload size, TTL = ext-rcode/version/flags 0, no data
+    return b"\x00" + struct.pack("!HHIH", _TYPE_OPT, payload, 0, 0)
+
+
+def encode_query(qid: int, question: bytes, payload: int | None = EDNS_PAYLOAD) -> bytes:
+    """A recursion-desired query; `question` is encode_name(...) + type + class.
+    `payload` None: no OPT record (for servers that answer FORMERR to EDNS)."""
+    if payload is None:
+        return _HEADER.pack(qid, _FLAG_RD, 1, 0, 0, 0) + question
+    return _HEADER.pack(qid, _FLAG_RD, 1, 0, 0, 1) + question + opt_record(payload)
+
+
+# the header after the id (flags RD, one question, one additional record or none): fixed, so
+# a query is id + this + question + OPT record, joined without packing anything per query
+_QUERY_FLAGS_COUNTS = _HEADER.pack(0, _FLAG_RD, 1, 0, 0, 1)[2:]
+_QUERY_FLAGS_COUNTS_PLAIN = _HEADER.pack(0, _FLAG_RD, 1, 0, 0, 0)[2:]
+QUESTION_TAIL = {t: struct.pack("!HH", int(t), _CLASS_IN) for t in RRType}
+
+RCODE_NAMES = {
+    1: "FORMERR",
+    2: "SERVFAIL",
+    4: "NOTIMP",
+    5: "REFUSED",
+    6: "YXDOMAIN",
+    7: "YXRRSET",
+    8: "NXRRSET",
+    9: "NOTAUTH",
+    10: "NOTZONE",
+    16: "BADVERS",
+    23: "BADCOOKIE",
+}
+
+
+def query_packet(qid_octets: bytes, question: bytes, opt: bytes) -> bytes:
+    """The query for a 2-octet id; `opt` is an OPT record (EDNS) or b"" (none)."""
+    if opt:
+        return qid_octets + _QUERY_FLAGS_COUNTS + question + opt
+    return qid_octets + _QUERY_FLAGS_COUNTS_PLAIN + question
+
+
+def matches_query(data: bytes, question: bytes) -> bool:
+    """Is this response (at least 12 octets, id already matched) the answer to `question`?
+
+    The question must be the one we asked: name compared case-insensitively (a server may
+    echo 0x20-mixed case), type and class exactly. Some servers leave the question out of
+    an error reply (FORMERR, REFUSED); such a reply is accepted when it carries no records,
+    so it can end the query with an error but never bring an answer."""
+    if not data[2] & 0x80:
+        return False
+    counts = data[4:10]
+    if counts == b"\x00\x00\x00\x00\x00\x00":
+        return True
+    if counts[:2] != b"\x00\x01":
+        return False
+    end = 12 + len(question)
+    return data[12 : end - 4].lower() == question[:-4] and data[end - 4 : end] == question[-4:]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..options import DEFAULT_DKIM_SELECTORS, Limits, check_domain_timeout
+from ..options import DEFAULT_DKIM_SELECTORS, Limits
 
 
 class FinitePositiveFloat(click.ParamType):
@@ -89,21 +89,12 @@ checks_option = click.option(
 )
 
 
-def _finite_seconds(ctx: click.Context, param: click.Parameter, value: float) -> float:
-    """FloatRange lets "nan" and "inf" through; a budget must be a real number of seconds."""
-    try:
-        return check_domain_timeout(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a finite number of seconds above 0") from None
-
-
 domain_timeout_option = click.option(
     "--domain-timeout",
-    type=float,
+    type=FinitePositiveFloat(),
     default=Limits().domain_timeout,
     show_default=True,
     metavar="SECONDS",
-    callback=_finite_seconds,
     help="Wall-clock budget for one domain's whole audit; checks still running then end "
     "as error: domain_deadline.",
 )

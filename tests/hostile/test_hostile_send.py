@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-import resource
+import socket
 import subprocess
 import sys
 import time
@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 from smtp_servers import HostileServer
 
+import mailauth_audit
+from mailauth_audit.messages.smtp_reply import Deadlines, ReplyReader, ReplyTooLarge
 from mailauth_audit.options import SmtpSendLimits
 
 PASSWORD = "Tr0ub4dor&3-correct-horse"
@@ -71,7 +73,9 @@ def run_child(tmp_path: Path, *cli: str) -> tuple[int, str, str, float, float]:
     """(exit code, stdout, stderr, seconds, peak RSS in MB) of the CLI in a capped child."""
     rss_file = tmp_path / "rss"
     rss_file.unlink(missing_ok=True)
-    env = {**os.environ, "SMTP_PASSWORD": PASSWORD, "PYTHONPATH": str(Path.cwd())}
+    # the child imports the same copy of the package as this test does
+    package_root = str(Path(mailauth_audit.__file__).resolve().parents[1])
+    env = {**os.environ, "SMTP_PASSWORD": PASSWORD, "PYTHONPATH": package_root}
     args = [sys.executable, "-c", CHILD, str(ADDRESS_SPACE_LIMIT), str(rss_file), *cli]
     began = time.monotonic()
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
@@ -158,9 +162,7 @@ def test_drip_fed_greeting_ends_at_the_attempt_deadline(
     assert run.seconds < 30
 
 
-def test_retries_stop_at_the_total_deadline(
-    hostile: list[HostileServer], tmp_path: Path
-) -> None:
+def test_retries_stop_at_the_total_deadline(hostile: list[HostileServer], tmp_path: Path) -> None:
     server = start(hostile, "drip_greeting", drip=0.2)
     run = send(
         server, tmp_path,
@@ -218,4 +220,47 @@ def test_credentials_echoed_by_the_server_are_redacted(
     assert [e["code"] for e in replies] == [220, 250, 535, 334, 535, 221]
     # every reply during AUTH is withheld whole; the QUIT reply keeps its words
     assert all("[redacted]" in e["text"] and "said" not in e["text"] for e in replies[2:5])
+    commands = [e["text"] for e in attempt["entries"] if e["kind"] == "command"]
+    assert commands[1:4] == ["AUTH PLAIN [redacted]", "AUTH LOGIN [redacted]", "[redacted]"]
     assert replies[5]["text"].startswith("bye") and "[redacted]" in replies[5]["text"]
+
+
+# --- the reader's caps, exactly at the edge (no server: a socket pair) -----------------------
+
+
+def _read(data: bytes, limits: SmtpSendLimits) -> tuple[int, bytes]:
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        theirs.sendall(data)
+        theirs.shutdown(socket.SHUT_WR)
+        deadlines = Deadlines.for_attempt(time.monotonic, limits, time.monotonic() + 60)
+        return ReplyReader(deadlines).read(ours)
+
+
+CAPS = SmtpSendLimits(max_reply_lines=3, max_reply_bytes=40)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"250-a\r\n250-b\r\n250 c\r\n", (250, b"a\nb\nc")),  # 3 lines: the cap
+        (b"250 " + b"x" * 34 + b"\r\n", (250, b"x" * 34)),  # 40 bytes: the cap
+        (b"250\r\n", (250, b"")),
+        (b"hello\r\n", (-1, b"o")),  # not a reply line: smtplib's code -1
+    ],
+)
+def test_replies_within_the_caps_are_read(data: bytes, expected: tuple[int, bytes]) -> None:
+    assert _read(data, CAPS) == expected
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"250-a\r\n250-b\r\n250-c\r\n250 d\r\n", "server reply exceeded 3 lines"),
+        (b"250 " + b"x" * 35 + b"\r\n", "server reply exceeded 40 bytes"),
+        (b"250-" + b"x" * 20 + b"\r\n250 " + b"y" * 20 + b"\r\n", "exceeded 40 bytes"),
+    ],
+)
+def test_replies_past_a_cap_are_refused(data: bytes, message: str) -> None:
+    with pytest.raises(ReplyTooLarge, match=message):
+        _read(data, CAPS)

@@ -186,8 +186,9 @@ def _attempt(
         except smtplib.SMTPException as exc:
             error = f"SMTP protocol error: {exc}"
             stop = SmtpConnectionError
-        if watchdog.fired.is_set() and outcome is not AttemptOutcome.DELIVERED:
-            # whatever broke, it broke because the watchdog shut the connection
+        out_of_time = watchdog.fired.is_set() or deadlines.remaining() <= 0
+        if out_of_time and outcome in (AttemptOutcome.NETWORK, AttemptOutcome.TLS):
+            # whatever broke, it broke because the attempt's time was up
             late = deadlines.attempt_error()
             outcome, error = AttemptOutcome.NETWORK, f"{where}: {late}"
             stop = SmtpConnectionError if isinstance(late, TotalDeadlinePassed) else None

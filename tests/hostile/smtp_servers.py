@@ -8,6 +8,8 @@ one attack (the `mode`):
 - "long_line": a greeting that is one 1 MB line.
 - "escape_reply": a normal session until RCPT, refused with a 550 full of terminal escapes
   (clear screen, window title, bell, a right-to-left override).
+- "drip_tls": implicit TLS whose handshake reaches the client one byte at a time, `drip`
+  seconds apart: every read finishes well within the timeout, the handshake never does.
 - "echo_auth": offers AUTH PLAIN and LOGIN, answers every AUTH exchange with a 535 (or, for
   LOGIN, 334s) that quote back what the client sent, and echoes it again in a later reply.
 
@@ -20,7 +22,9 @@ Also runnable on its own, for measuring by hand:
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -28,7 +32,14 @@ from dataclasses import dataclass, field
 
 LOOPBACK = "127.0.0.1"
 ESCAPES = "\x1b[2J\x1b[H\x1b]0;pwned\x07\x07\u202egnp.exe"
-MODES = ("endless_multiline", "drip_greeting", "long_line", "escape_reply", "echo_auth")
+MODES = (
+    "endless_multiline",
+    "drip_greeting",
+    "drip_tls",
+    "long_line",
+    "escape_reply",
+    "echo_auth",
+)
 
 
 @dataclass
@@ -109,6 +120,31 @@ class HostileServer:
                 return
             self._write(conn, bytes([byte]))
             time.sleep(self.drip)
+
+    def _drip_tls(self, conn: socket.socket, reader: object) -> None:
+        import trustme
+
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        trustme.CA().issue_cert(LOOPBACK).configure_cert(ctx)
+        inner, outer = socket.socketpair()
+
+        def tls_side() -> None:
+            with contextlib.suppress(OSError), ctx.wrap_socket(inner, server_side=True) as tls:
+                tls.sendall(b"220 hostile.example ESMTP\r\n")
+                tls.recv(1024)
+
+        def upstream() -> None:  # client to the TLS side, at full speed
+            with contextlib.suppress(OSError):
+                while data := conn.recv(4096):
+                    outer.sendall(data)
+
+        threading.Thread(target=tls_side, daemon=True).start()
+        threading.Thread(target=upstream, daemon=True).start()
+        with outer:
+            while not self._stop.is_set() and (data := outer.recv(4096)):
+                for byte in data:
+                    self._write(conn, bytes([byte]))
+                    time.sleep(self.drip)
 
     def _long_line(self, conn: socket.socket, reader: object) -> None:
         self._write(conn, b"220 " + b"x" * 1_000_000 + b"\r\n")

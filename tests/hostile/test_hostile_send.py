@@ -95,10 +95,12 @@ def send(server: HostileServer, tmp_path: Path, *extra: str, user: bool = False)
     transcript.unlink(missing_ok=True)
     args = [
         "send", "--from", "audit@example.com", "--to", "check@receiver.example",
-        "--smtp-host", server.host, "--port", str(server.port), "--plain",
+        "--smtp-host", server.host, "--port", str(server.port),
         "--ehlo-name", "client.example.com", "--retries", "0",
         "--transcript", str(transcript),
     ]  # fmt: skip
+    if "--tls" not in extra:
+        args.append("--plain")
     if user:
         args += ["--user", "audit", "--password-env", "SMTP_PASSWORD", "--allow-plaintext-auth"]
     code, out, err, seconds, rss = run_child(tmp_path, *args, *extra)
@@ -160,6 +162,20 @@ def test_drip_fed_greeting_ends_at_the_attempt_deadline(
     assert run.code == 3, run.stderr
     assert "attempt not finished within 2 s" in run.stderr
     assert run.seconds < 30
+
+
+def test_drip_fed_tls_handshake_ends_at_the_attempt_deadline(
+    hostile: list[HostileServer], tmp_path: Path
+) -> None:
+    # no reply is being read: only the watchdog can end a handshake that never finishes
+    server = start(hostile, "drip_tls", drip=0.2)
+    args = ["--tls", "--insecure", "--timeout", "60", "--attempt-timeout", "2"]
+    run = send(server, tmp_path, *args)
+
+    assert run.code == 3, run.stderr
+    assert "attempt not finished within 2 s" in run.stderr
+    assert run.seconds < 30
+    assert server.sent >= 3  # the handshake had begun to arrive
 
 
 def test_retries_stop_at_the_total_deadline(hostile: list[HostileServer], tmp_path: Path) -> None:

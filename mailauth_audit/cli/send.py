@@ -246,8 +246,8 @@ def send(
     AUTH is only sent over TLS unless --allow-plaintext-auth.
     Exit codes: 0 sent (the server accepted the message); 1 permanently rejected (5xx);
     2 usage error; 3 could not send (network, TLS, or transient replies until --retries ran
-    out; also when the connection broke after the message was sent and the outcome is
-    unknown).
+    out; a server reply over 100 lines or 64 KiB; a deadline passed; also when the
+    connection broke after the message was sent and the outcome is unknown).
     """
     mode = SmtpSecurity(security) if security else default_security(port)
     if (dkim_key is None) != (dkim_selector is None):

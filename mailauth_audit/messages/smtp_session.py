@@ -54,7 +54,7 @@ class _RecordingMixin:
         self.watchdog.guard(sock)
         return sock
 
-    def send(self, s: bytes | str) -> None:
+    def send(self, s: object) -> None:
         super().send(s)  # type: ignore[misc]
         # smtplib.data() sends the body, dot-stuffed and terminated, in one call, not
         # through putcmd; once sendall returned, the server may act on it
@@ -72,7 +72,7 @@ class _SMTPS(_RecordingMixin, smtplib.SMTP_SSL):
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         # SMTP_SSL's own, with the watchdog given the plain socket before the handshake
-        plain = smtplib.SMTP._get_socket(self, host, port, timeout)
+        plain = smtplib.SMTP._get_socket(self, host, port, timeout)  # type: ignore[attr-defined]
         self.watchdog.guard(plain)
         sock = self.context.wrap_socket(plain, server_hostname=self._host)  # type: ignore[attr-defined]
         self.on_tls(sock)  # TLS is up before the greeting: record it in that order

@@ -246,7 +246,7 @@ def send(
     AUTH is only sent over TLS unless --allow-plaintext-auth.
     Exit codes: 0 sent (the server accepted the message); 1 permanently rejected (5xx);
     2 usage error; 3 could not send (network, TLS, or transient replies until --retries ran
-    out; a server reply over 100 lines or 64 KiB; a deadline passed; also when the
+    out; a server reply with too many lines or bytes; a deadline passed; also when the
     connection broke after the message was sent and the outcome is unknown).
     """
     mode = SmtpSecurity(security) if security else default_security(port)

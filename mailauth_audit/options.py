@@ -86,3 +86,16 @@ class BulkRunLimits:
     # where neither PR_SET_PDEATHSIG nor a parent sentinel pipe exists, a worker polls its
     # parent's pid this often and exits once the parent is gone
     parent_poll_seconds: float = 0.5
+
+
+@dataclass(frozen=True)
+class SmtpSendLimits:
+    """Bounds on one `send`: the SMTP server it talks to is not trusted to ever finish a reply,
+    keep a reply small, or let a conversation end. Every bound that cuts an attempt short is
+    reported in the transcript and the error, never skipped silently."""
+
+    max_reply_lines: int = 100  # lines in one reply (an EHLO lists ~15 extensions)
+    max_reply_bytes: int = 64 * 1024  # bytes in one reply, line ends included
+    reply_timeout: float = 30.0  # seconds for the connection, and for each whole reply
+    attempt_timeout: float = 120.0  # seconds for one attempt, connect to QUIT
+    total_timeout: float = 300.0  # seconds for the whole send, retries and waits included

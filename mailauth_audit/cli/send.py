@@ -8,6 +8,7 @@ shell history. It never appears in the output or the transcript.
 from __future__ import annotations
 
 import json
+import math
 import os
 import secrets
 import socket
@@ -32,6 +33,8 @@ from ..messages.smtp_send import (
     default_security,
     submit,
 )
+from ..options import SmtpSendLimits
+from ..report.renderers import _printable as terminal_safe  # the escaping `check` prints with
 from ..report.serialize import to_jsonable
 from ..version import __version__
 from .dkim import parse_selector
@@ -43,6 +46,13 @@ EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_NOT_SENT = 0, 1, 2, 3
 def _fail_usage(message: str) -> None:
     click.echo(f"mailauth-audit: error: {message}", err=True)
     sys.exit(EXIT_USAGE)
+
+
+def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """FloatRange lets NaN through (every comparison with it is false)."""
+    if not math.isfinite(value):
+        raise click.BadParameter("must be a finite number of seconds")
+    return value
 
 
 def transcript_json(
@@ -139,11 +149,31 @@ def _password(user: str | None, env_name: str | None) -> str | None:
 @click.option("--ehlo-name", default=None, help="Name to give in EHLO (default: this host).")
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0.01),
-    default=30.0,
+    type=click.FloatRange(min=0.01, max=86400),
+    default=SmtpSendLimits.reply_timeout,
     show_default=True,
+    callback=_finite,
     metavar="S",
-    help="Seconds to wait for the connection and for each server reply.",
+    help="Seconds for the connection, and for each whole server reply (however slowly the "
+    "server sends it).",
+)
+@click.option(
+    "--attempt-timeout",
+    type=click.FloatRange(min=0.01, max=86400),
+    default=SmtpSendLimits.attempt_timeout,
+    show_default=True,
+    callback=_finite,
+    metavar="S",
+    help="Seconds for one attempt, from connecting to QUIT.",
+)
+@click.option(
+    "--total-timeout",
+    type=click.FloatRange(min=0.01, max=86400),
+    default=SmtpSendLimits.total_timeout,
+    show_default=True,
+    callback=_finite,
+    metavar="S",
+    help="Seconds for the whole send, retries and waits between them included.",
 )
 @click.option(
     "--retries",
@@ -157,6 +187,7 @@ def _password(user: str | None, env_name: str | None) -> str | None:
     type=click.FloatRange(min=0.0),
     default=RetryPolicy().initial_delay,
     show_default=True,
+    callback=_finite,
     metavar="S",
     help="Wait before the first retry; doubles each time.",
 )
@@ -192,6 +223,8 @@ def send(
     allow_plaintext_auth: bool,
     ehlo_name: str | None,
     timeout: float,
+    attempt_timeout: float,
+    total_timeout: float,
     retries: int,
     retry_delay: float,
     transcript_path: Path | None,
@@ -213,8 +246,8 @@ def send(
     AUTH is only sent over TLS unless --allow-plaintext-auth.
     Exit codes: 0 sent (the server accepted the message); 1 permanently rejected (5xx);
     2 usage error; 3 could not send (network, TLS, or transient replies until --retries ran
-    out; also when the connection broke after the message was sent and the outcome is
-    unknown).
+    out; a server reply with too many lines or bytes; a deadline passed; also when the
+    connection broke after the message was sent and the outcome is unknown).
     """
     mode = SmtpSecurity(security) if security else default_security(port)
     if (dkim_key is None) != (dkim_selector is None):
@@ -264,8 +297,10 @@ def send(
         allow_plaintext_auth=allow_plaintext_auth,
         verify_certificate=not insecure,
         ca_file=ca_file,
-        timeout=timeout,
         retry=RetryPolicy(max_attempts=retries + 1, initial_delay=retry_delay),
+        limits=SmtpSendLimits(
+            reply_timeout=timeout, attempt_timeout=attempt_timeout, total_timeout=total_timeout
+        ),
     )
     try:
         transcript = submit(
@@ -280,10 +315,11 @@ def send(
     except SmtpSendError as exc:
         _write_transcript(transcript_path, exc.transcript, signature, composed.message_id)
         t = exc.transcript
+        # the error quotes the server's reply: shown with control characters escaped
         if isinstance(exc, SmtpRejected):
-            click.echo(f"mailauth-audit: rejected: {exc}", err=True)
+            click.echo(f"mailauth-audit: rejected: {terminal_safe(str(exc))}", err=True)
         else:
-            click.echo(f"mailauth-audit: not sent: {exc}", err=True)
+            click.echo(f"mailauth-audit: not sent: {terminal_safe(str(exc))}", err=True)
         if t.explanation:
             click.echo(f"  usually means: {t.explanation}", err=True)
         sys.exit(EXIT_REJECTED if isinstance(exc, SmtpRejected) else EXIT_NOT_SENT)
@@ -309,7 +345,7 @@ def _print_summary(t: SmtpTranscript, sig: DkimSignature | None, message_id: str
     last = t.attempts[-1]
     tls = f"{last.tls.version} {last.tls.cipher}" if last.tls else "no TLS"
     reply = t.final_reply
-    click.echo(f"sent to {', '.join(t.recipients)} via {t.host}:{t.port} ({tls})")
+    click.echo(terminal_safe(f"sent to {', '.join(t.recipients)} via {t.host}:{t.port} ({tls})"))
     click.echo(f"  Message-ID: {message_id}")
     if sig is not None:
         click.echo(
@@ -317,6 +353,7 @@ def _print_summary(t: SmtpTranscript, sig: DkimSignature | None, message_id: str
             f"c={sig.canonicalization} h={':'.join(sig.signed_headers)}"
         )
     if reply is not None:
-        click.echo(f"  server: {reply.code} {reply.text.splitlines()[0] if reply.text else ''}")
+        first_line = reply.text.splitlines()[0] if reply.text else ""
+        click.echo(f"  server: {reply.code} {terminal_safe(first_line)}")
     if len(t.attempts) > 1:
         click.echo(f"  attempts: {len(t.attempts)}")

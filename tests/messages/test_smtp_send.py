@@ -33,6 +33,7 @@ from mailauth_audit.messages.smtp_send import (
     explain_reply,
     submit,
 )
+from mailauth_audit.options import SmtpSendLimits
 from mailauth_audit.resolver.base import RRType
 from mailauth_audit.resolver.static import StaticResolver
 
@@ -437,7 +438,7 @@ def test_stalled_server_times_out(
     result, doc = run_send(server, tmp_path, "--plain", timeout="0.3", retries="1")
     elapsed = time.monotonic() - started
     assert result.exit_code == 3
-    assert "timed out after 0.3 s" in result.stderr
+    assert "no complete reply within 0.3 s" in result.stderr
     assert server.connections == 2
     assert elapsed < 5
     check_secrets(result, doc)
@@ -468,7 +469,7 @@ def test_submit_returns_transcript_and_uses_injected_sleep(
         security=SmtpSecurity.STARTTLS,
         ehlo_name="client.example.com",
         ca_file=server.ca_file,
-        timeout=5,
+        limits=SmtpSendLimits(reply_timeout=5),
         retry=RetryPolicy(max_attempts=3, initial_delay=1.5, backoff=2.0),
     )
     transcript = submit(

@@ -108,7 +108,7 @@ def test_html_has_the_grey_badge_and_never_nothing_to_fix(dmarc_failing: str) ->
     assert 'class="grade grade-none grade-not-graded"' in page
     assert 'aria-label="Not graded: 1 check could not complete"' in page
     assert "Nothing to fix" not in page
-    assert "class=\"grade grade-A" not in page and "<strong>Grade A" not in page
+    assert 'class="grade grade-A' not in page and "<strong>Grade A" not in page
     assert "<title>good.example — not graded — mailauth-audit</title>" in page
     text = " ".join(page.split())
     assert "Not graded — 1 check could not complete</strong> (DMARC: dns " in text

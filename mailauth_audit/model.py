@@ -10,7 +10,10 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .report.score import DomainScore
 
 
 class Severity(StrEnum):
@@ -135,6 +138,22 @@ class DomainReport:
     @property
     def has_errors(self) -> bool:
         return any(o.status is CheckStatus.ERROR for o in self.checks.values())
+
+    @functools.cached_property
+    def verdict(self) -> DomainScore:
+        """The domain's score and grade, judged once; every output format reads this.
+
+        No grade without evidence: with any check in error, `verdict.grade` is None and
+        `verdict.grade_status` is "not_graded" (see mailauth_audit.report.score).
+        """
+        from .report.score import score_domain  # the judgement lives with its formula
+
+        return score_domain(self)
+
+    @property
+    def grade(self) -> str | None:
+        """The letter A-F; None when the domain is not graded (a check in error) or invalid."""
+        return self.verdict.grade
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ GRADE_COLOURS = {
     "C": "#f9a825",
     "D": "#ef6c00",
     "F": "#c62828",
+    "not graded": "#616161",
     "invalid": "#9e9e9e",
 }
 NEUTRAL = "#1565c0"
@@ -96,8 +97,14 @@ def charts(summary: dict[str, Any]) -> list[Chart]:
     out = [
         _chart(
             "Grades",
-            [(g, summary["grades"].get(g, 0)) for g in (*"ABCDF", "invalid")],
+            [
+                *((g, summary["grades"].get(g, 0)) for g in "ABCDF"),
+                ("not graded", summary["grades"].get("not_graded", 0)),
+                ("invalid", summary["grades"].get("invalid", 0)),
+            ],
             lambda g: GRADE_COLOURS.get(g, NEUTRAL),
+            "not graded: a check could not complete (DNS timeout, SERVFAIL, REFUSED...), so "
+            "there is no evidence for a grade; such domains are never counted as A-F.",
         ),
         _chart(
             "DMARC policy in effect",

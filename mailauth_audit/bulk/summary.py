@@ -4,6 +4,10 @@ Each domain's JSON record is boiled down to a small `Digest` (statuses, DMARC po
 lookup count, DKIM key sizes, finding counts, score). Worker processes compute the digest
 next to the JSON they already have, and --resume recomputes it from the lines already in
 results.jsonl, so a resumed run's summary is the same as an uninterrupted one's.
+
+No grade without evidence: a domain with a check in error counts in its own "not_graded"
+grade bucket, never as the grade its completed checks would give (also when --resume reads
+lines written before that rule, which carried such a grade).
 """
 
 from __future__ import annotations
@@ -14,13 +18,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import CheckId, DomainReport
-from ..report.score import DomainScore, score_domain
+from ..report.score import DomainScore
 
-__all__ = ["WORST_KEPT", "BulkSummary", "Digest", "digest", "digest_report"]
+__all__ = ["NOT_GRADED", "WORST_KEPT", "BulkSummary", "Digest", "digest", "digest_report"]
 
 WORST_KEPT = 100  # how many of the worst domains the summary lists
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 NO_RECORD = "no_record"
+NOT_GRADED = "not_graded"  # the grade bucket of domains with a check in error
+INVALID = "invalid"  # the grade bucket of invalid domain names
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +42,17 @@ class Digest:
     dkim_keys: tuple[str, ...]  # "rsa1024", "ed25519", "revoked", ... one per key found
     findings: tuple[int, ...]  # counts by severity, in SEVERITIES order
     codes: tuple[str, ...]  # finding codes (each once per domain)
-    score: int | None
-    grade: str | None
+    score: int | None  # None unless graded
+    grade: str | None  # None unless graded
     dns_queries: int
+    provisional_score: int | None = None  # not graded: the score of what did complete
+
+    @property
+    def grade_bucket(self) -> str:
+        """Where the summary counts it: A-F, NOT_GRADED (a check in error) or INVALID."""
+        if self.status != "completed" or (self.grade is None and not self.errors):
+            return INVALID
+        return NOT_GRADED if self.errors else str(self.grade)
 
 
 def _key_label(status: str | None, revoked: Any, key_type: Any, key_bits: Any) -> str | None:
@@ -90,6 +104,8 @@ def digest(doc: dict[str, Any]) -> Digest:
             counts[sev] += 1
         codes[str(f.get("code"))] = None
     score = doc.get("score") or {}
+    graded = not errors  # lines written before schema 1.2 carried a grade despite errors
+    provisional = score.get("provisional_score", score.get("score")) if errors else None
     return Digest(
         domain=str(doc.get("domain")),
         status=str(doc.get("status")),
@@ -100,9 +116,10 @@ def digest(doc: dict[str, Any]) -> Digest:
         dkim_keys=keys,
         findings=tuple(counts[s] for s in SEVERITIES),
         codes=tuple(codes),
-        score=score.get("score"),
-        grade=score.get("grade"),
+        score=score.get("score") if graded else None,
+        grade=score.get("grade") if graded else None,
         dns_queries=int(doc.get("dns_queries") or 0),
+        provisional_score=provisional,
     )
 
 
@@ -114,7 +131,7 @@ def digest_report(report: DomainReport, score: DomainScore | None = None) -> Dig
     on every fixture domain, including invalid names and checks in error.
     """
     if score is None:
-        score = score_domain(report)
+        score = report.verdict
     statuses: list[tuple[str, str]] = []
     errors: list[tuple[str, str]] = []
     for cid, outcome in report.checks.items():
@@ -156,6 +173,7 @@ def digest_report(report: DomainReport, score: DomainScore | None = None) -> Dig
         score=score.score,
         grade=score.grade,
         dns_queries=report.dns_queries,
+        provisional_score=score.provisional_score,
     )
 
 
@@ -176,7 +194,7 @@ def _dkim_keys_typed(selectors: Any) -> tuple[str, ...]:
 
 def _badness(d: Digest) -> tuple[int, ...]:
     """Bigger is worse: severity counts first (a critical outweighs any number of highs)."""
-    score = d.score if d.score is not None else 100
+    score = next((x for x in (d.score, d.provisional_score) if x is not None), 100)
     return (*d.findings[:4], 100 - score)
 
 
@@ -195,8 +213,8 @@ class BulkSummary:
     domains_without_dkim_key: int = 0
     findings: Counter[str] = field(default_factory=Counter)
     codes: Counter[str] = field(default_factory=Counter)
-    grades: Counter[str] = field(default_factory=Counter)
-    domains_with_errors: int = 0
+    grades: Counter[str] = field(default_factory=Counter)  # by Digest.grade_bucket
+    domains_with_errors: int = 0  # = grades[NOT_GRADED]
     dns_queries: int = 0
     _worst: list[tuple[tuple[int, ...], str, Digest]] = field(default_factory=list)
 
@@ -224,7 +242,7 @@ class BulkSummary:
         for sev, n in zip(SEVERITIES, d.findings, strict=True):
             self.findings[sev] += n
         self.codes.update(d.codes)
-        self.grades[d.grade or "invalid"] += 1
+        self.grades[d.grade_bucket] += 1
         if d.status != "completed":
             return
         # a min-heap of the WORST_KEPT worst; the name breaks ties (reverse order so that
@@ -252,6 +270,7 @@ class BulkSummary:
             "dkim_keys": dict(self.dkim_keys.most_common()),
             "domains_without_dkim_key": self.domains_without_dkim_key,
             "grades": {g: self.grades[g] for g in sorted(self.grades)},
+            "domains_not_graded": self.grades[NOT_GRADED],
             "findings_by_severity": {s: self.findings[s] for s in SEVERITIES},
             "findings_by_code": dict(sorted(self.codes.items(), key=lambda kv: (-kv[1], kv[0]))),
             "dns_queries": self.dns_queries,
@@ -260,6 +279,8 @@ class BulkSummary:
                     "domain": d.domain,
                     "grade": d.grade,
                     "score": d.score,
+                    "grade_status": "graded" if d.grade is not None else NOT_GRADED,
+                    "provisional_score": d.provisional_score,
                     **dict(zip(SEVERITIES, d.findings, strict=True)),
                     "checks": dict(d.checks),
                     "codes": list(d.codes),

@@ -223,7 +223,8 @@ def check(
             sys.exit(EXIT_USAGE)
         click.echo(f"wrote {index}", err=True)
         sys.exit(exit_code(run, Severity(fail_on) if fail_on else None))
-    text = RENDERERS[OutputFormat(fmt)](color=use_color).render(run)
+    fail_severity = Severity(fail_on) if fail_on else None
+    text = RENDERERS[OutputFormat(fmt)](color=use_color, fail_on=fail_severity).render(run)
     if output is not None:
         try:
             write_output(output, text)

@@ -49,9 +49,34 @@ def _lines(text: str) -> str:
     return "\n           ".join(_clean(line) for line in text.split("\n"))
 
 
+def dmarc_headline(report: MessageReport) -> tuple[str, str]:
+    """(verdict, one line): the DMARC verdict a receiver would reach, the page's headline.
+
+    verdict is "pass", "fail", "none" (no policy to apply), or "not evaluated" (too large,
+    unparsable, or DMARC itself could not complete: temperror/permerror).
+    """
+    d = report.dmarc
+    if d is None:
+        why = "message too large" if report.too_large else "message could not be parsed"
+        return "not evaluated", f"DMARC not evaluated ({why})"
+    domain = d.from_domain or "?"
+    if d.result.value == "pass":
+        via = " and ".join(x for x, ok in (("SPF", d.spf_aligned), ("DKIM", d.dkim_aligned)) if ok)
+        return "pass", f"DMARC pass for {domain}: aligned {via or '?'}; a receiver delivers it"
+    if d.result.value == "fail":
+        act = {"reject": "rejects it", "quarantine": "quarantines it (spam folder)"}
+        action = act.get(d.disposition.value, "delivers it anyway (policy none)")
+        return "fail", f"DMARC fail for {domain}: neither SPF nor DKIM aligned; a receiver {action}"
+    if d.result.value == "none":
+        return "none", f"DMARC none for {domain}: no policy published, none for a receiver to apply"
+    return "not evaluated", f"DMARC {d.result.value} for {domain}: could not be evaluated"
+
+
 def render_text(report: MessageReport) -> str:
     r = report
-    lines = [f"Message verification: {r.status.value.upper()}"]
+    _, headline = dmarc_headline(r)
+    lines = [_clean(headline)]
+    lines.append(f"  problems: {r.status.value} ({len(r.findings)} findings, listed below)")
     lines.append(f"  subject: {_clean(r.subject or '(none)')}")
     lines.append(f"  size: {r.size} bytes (limit {r.size_limit})")
     e = r.envelope
@@ -69,7 +94,7 @@ def render_text(report: MessageReport) -> str:
             f"bh={s.body_hash.value}" + (f" ({_clean(s.reason)})" if s.reason else "")
         )
     if not r.dkim and r.parsed and not r.too_large:
-        lines.append("  dkim: none")
+        lines.append("  dkim: none (no DKIM-Signature header: the message is unsigned)")
     if r.spf is not None:
         for i in (r.spf.mail_from, r.spf.helo):
             if i is not None:
@@ -124,7 +149,14 @@ def _environment() -> jinja2.Environment:
 
 def render_html(report: MessageReport) -> str:
     template = _environment().get_template("message.html")
-    return template.render(r=report, generated=report.verified_at, tool_version=__version__)
+    verdict, headline = dmarc_headline(report)
+    return template.render(
+        r=report,
+        generated=report.verified_at,
+        tool_version=__version__,
+        dmarc_verdict=verdict,
+        dmarc_headline=headline,
+    )
 
 
 def render_message(report: MessageReport, fmt: MessageFormat) -> str:

@@ -4,6 +4,10 @@
 renderer, bulk-audit result files) has the same columns in the same order. The JSON stays the
 complete form; a row only says how each check ended, the grade and how many findings of each
 severity there are.
+
+A domain that is not graded (a check could not complete) has `-` as its grade and score, the
+reason in `not_graded_reason` and the score of what did complete in `provisional_score`; the
+two columns were appended at the end so that existing column positions do not move.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import csv
 import io
 
 from ..model import CheckId, DomainReport, Severity
-from .score import DomainScore, score_domain
+from .score import DomainScore, GradeStatus
 
 CSV_COLUMNS: tuple[str, ...] = (
     "domain",
@@ -24,7 +28,10 @@ CSV_COLUMNS: tuple[str, ...] = (
     *(f"findings_{sev.value}" for sev in Severity),
     "dns_queries",
     "error",
+    "provisional_score",
+    "not_graded_reason",
 )
+NOT_GRADED = "-"  # the grade and score cells of a domain that is not graded
 
 
 def _cell(text: str) -> str:
@@ -37,15 +44,18 @@ def _cell(text: str) -> str:
 def domain_csv_row(report: DomainReport, score: DomainScore | None = None) -> dict[str, str]:
     """One domain as a row keyed by `CSV_COLUMNS` (every value a string; "" when absent).
     `score`: score_domain(report), when the caller has it already."""
-    s = score if score is not None else score_domain(report)
+    s = score if score is not None else report.verdict
+    not_graded = s.grade_status is GradeStatus.NOT_GRADED
     row: dict[str, str] = {
         "domain": _cell(report.domain),
         "status": report.status.value,
-        "grade": s.grade or "",
-        "score": "" if s.score is None else str(s.score),
+        "grade": NOT_GRADED if not_graded else s.grade or "",
+        "score": NOT_GRADED if not_graded else "" if s.score is None else str(s.score),
         "score_complete": "true" if s.complete else "false",
         "dns_queries": str(report.dns_queries),
         "error": _cell(report.error or ""),
+        "provisional_score": "" if s.provisional_score is None else str(s.provisional_score),
+        "not_graded_reason": _cell(s.not_graded_reason or "") if not_graded else "",
     }
     for cid in CheckId:
         outcome = report.checks.get(cid)

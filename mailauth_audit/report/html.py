@@ -33,7 +33,16 @@ from ..model import (
 from ..outputs import write_output
 from ..version import __version__
 from .checklist import PROVIDER_SOURCES, ProviderChecklist, provider_checklist
-from .score import GRADE_CAP, GRADE_THRESHOLDS, PENALTY, DomainScore, score_domain, sort_key
+from .score import (
+    GRADE_CAP,
+    GRADE_THRESHOLDS,
+    PENALTY,
+    DomainScore,
+    GradeStatus,
+    checks_phrase,
+    sort_key,
+    verdict_line,
+)
 
 TEMPLATE_PACKAGE = "mailauth_audit.templates"
 CHECK_TITLES = {
@@ -219,7 +228,7 @@ def domain_views(reports: Iterable[DomainReport]) -> tuple[DomainView, ...]:
             )
         ranked = [f for f in report.findings if f.severity is not Severity.INFO]
         top = tuple((anchors.get(id(f), ""), f) for f in ranked[:TOP_FIXES])
-        s = score_domain(report)
+        s = report.verdict
         counts = tuple((sev, int(getattr(s, sev.value))) for sev in Severity)
         views.append(
             DomainView(
@@ -287,6 +296,9 @@ def environment() -> jinja2.Environment:
         PENALTY=PENALTY,
         GRADE_THRESHOLDS=GRADE_THRESHOLDS,
         GRADE_CAP=GRADE_CAP,
+        GradeStatus=GradeStatus,
+        checks_phrase=checks_phrase,
+        verdict_line=verdict_line,
         PROVIDER_SOURCES=PROVIDER_SOURCES,
         tool_version=__version__,
     )

@@ -18,7 +18,7 @@ from ..model import (
     DomainStatus,
     Severity,
 )
-from .score import grade_label, score_domain
+from .score import GradeStatus, verdict_line
 from .serialize import run_to_json
 
 
@@ -33,8 +33,10 @@ class OutputFormat(StrEnum):
 class Renderer(ABC):
     format: ClassVar[OutputFormat]
 
-    def __init__(self, *, color: bool = False) -> None:
+    def __init__(self, *, color: bool = False, fail_on: Severity | None = None) -> None:
         self.color = color
+        # --fail-on: formats that say pass/fail (JUnit) fail exactly where the exit code does
+        self.fail_on = fail_on
 
     @abstractmethod
     def render(self, run: AuditRun) -> str: ...
@@ -69,7 +71,8 @@ def _printable(text: str) -> str:
 
 
 class TextRenderer(Renderer):
-    """A readable summary for a terminal: one line per check, then findings by severity."""
+    """A readable summary for a terminal: the verdict first, one line per check, then findings
+    by severity."""
 
     format = OutputFormat.TEXT
 
@@ -87,6 +90,12 @@ class TextRenderer(Renderer):
                 "  " + self._style("invalid", "red") + f": {_printable(report.error or '')}"
             )
             return "\n".join(lines) + "\n"
+        verdict = report.verdict
+        if verdict.grade_status is GradeStatus.NOT_GRADED:
+            lines.append("  " + self._style(_printable(verdict_line(verdict)), "magenta", True))
+        else:
+            lines.append("  " + self._style(verdict_line(verdict), "white", bold=True))
+        lines.append("")
         for cid, outcome in report.checks.items():
             status = self._style(f"{outcome.status.value:<7}", _STATUS_COLOUR[outcome.status])
             lines.append(f"  {cid.value.upper():<6} {status} {_printable(self._summary(outcome))}")
@@ -101,7 +110,6 @@ class TextRenderer(Renderer):
             for rem_line in f.remediation.splitlines():
                 lines.append(f"           fix: {_printable(rem_line)}")
         lines.append("")
-        lines.append(f"  Grade {grade_label(score_domain(report))}")
         lines.append(f"  ({report.dns_queries} DNS queries)")
         return "\n".join(lines) + "\n"
 
@@ -157,7 +165,7 @@ class JunitRenderer(Renderer):
     def render(self, run: AuditRun) -> str:
         from .junit import junit_xml
 
-        return junit_xml(run)
+        return junit_xml(run, self.fail_on)
 
 
 RENDERERS: dict[OutputFormat, type[Renderer]] = {

@@ -11,17 +11,23 @@ findings list, and so that HTML, text, CSV, JUnit and JSON can never disagree:
     capped by the worst finding: a critical finding gives F, a high one at most D,
     a medium one at most B (an A means nothing above low is wrong).
 
-A check that could not be completed (status `error`) adds no penalty — "could not check" is
-never evidence against the domain — but it makes the score `complete=False`, shown as
-"incomplete" next to the grade. Skipped checks count for nothing. An invalid domain name has
-no score and no grade.
+No grade without evidence: a domain with any check in `error` (it could not be completed:
+DNS timeout, SERVFAIL, REFUSED...) is **not graded**. Its `grade` and `score` are None, and
+`provisional_score` holds what the formula gives over the checks that did complete, to be shown
+beside the "not graded" verdict and never as the grade: a lost check adds no penalty, so that
+number can only be too kind (a DMARC `p=none` finding lost to a SERVFAIL is a missing 8).
+Skipped checks count for nothing. An invalid domain name has no score and no grade.
+
+`score_domain` is the judgement; every renderer reads its result (`DomainReport.verdict`) and
+`verdict_line` / `grade_label` for the words, so no format can grade differently.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-from ..model import CheckStatus, DomainReport, DomainStatus, Severity
+from ..model import CheckId, CheckOutcome, CheckStatus, DomainReport, DomainStatus, Severity
 
 PENALTY: dict[Severity, int] = {
     Severity.CRITICAL: 40,
@@ -40,19 +46,38 @@ GRADE_CAP: dict[Severity, str] = {
 }
 
 
+class GradeStatus(StrEnum):
+    """Whether a domain has a grade, and if not, why not."""
+
+    GRADED = "graded"
+    NOT_GRADED = "not_graded"  # a check could not complete: no evidence for a grade
+    INVALID = "invalid"  # the domain name is invalid: nothing was audited
+
+
 @dataclass(frozen=True)
 class DomainScore:
     """A domain's score (0-100) and grade (A-F), from its findings' severities."""
 
-    score: int | None  # None when the domain name is invalid (nothing was audited)
-    grade: str | None  # "A".."F"; None when the domain name is invalid
-    complete: bool  # False when a check ended in error: the score may be too kind
+    score: int | None  # None unless graded (invalid name, or a check in error)
+    grade: str | None  # "A".."F"; None unless graded
+    complete: bool  # False when a check ended in error (then there is no grade)
     penalty: int  # the sum of the findings' penalties (before clamping at 0)
     critical: int  # number of findings of each severity
     high: int
     medium: int
     low: int
     info: int
+    grade_status: GradeStatus = GradeStatus.GRADED
+    # set when not graded: why, in one line ("2 checks could not complete: dmarc (dns_servfail), …")
+    not_graded_reason: str | None = None
+    # set when not graded because of errors: the score over the checks that did complete,
+    # which can only be too kind (a lost check adds no penalty); never shown as the grade
+    provisional_score: int | None = None
+    checks_in_error: tuple[CheckId, ...] = ()  # the checks that could not complete
+
+    @property
+    def graded(self) -> bool:
+        return self.grade_status is GradeStatus.GRADED
 
 
 def grade_for(score: int, worst: Severity | None) -> str:
@@ -65,38 +90,96 @@ def grade_for(score: int, worst: Severity | None) -> str:
 
 
 def score_domain(report: DomainReport) -> DomainScore:
+    """The domain's verdict; prefer `report.verdict`, which computes this once per report."""
     findings = report.findings
     counts = {s: 0 for s in Severity}
     for f in findings:
         counts[f.severity] += 1
     penalty = sum(PENALTY[f.severity] for f in findings)
+    by_severity = (counts[s] for s in Severity)
     if report.status is DomainStatus.INVALID:
-        return DomainScore(None, None, False, 0, *(counts[s] for s in Severity))
+        return DomainScore(
+            None,
+            None,
+            False,
+            0,
+            *by_severity,
+            grade_status=GradeStatus.INVALID,
+            not_graded_reason="invalid domain name: nothing was audited",
+        )
     score = max(0, 100 - penalty)
-    complete = not any(o.status is CheckStatus.ERROR for o in report.checks.values())
-    return DomainScore(
-        score=score,
-        grade=grade_for(score, report.worst_severity),
-        complete=complete,
-        penalty=penalty,
-        critical=counts[Severity.CRITICAL],
-        high=counts[Severity.HIGH],
-        medium=counts[Severity.MEDIUM],
-        low=counts[Severity.LOW],
-        info=counts[Severity.INFO],
+    errors = [o for o in report.checks.values() if o.status is CheckStatus.ERROR]
+    if errors:
+        return DomainScore(
+            None,
+            None,
+            False,
+            penalty,
+            *by_severity,
+            grade_status=GradeStatus.NOT_GRADED,
+            not_graded_reason=_not_graded_reason(errors),
+            provisional_score=score,
+            checks_in_error=tuple(o.check for o in errors),
+        )
+    return DomainScore(score, grade_for(score, report.worst_severity), True, penalty, *by_severity)
+
+
+def _not_graded_reason(errors: list[CheckOutcome]) -> str:
+    """E.g. "2 checks could not complete: dmarc (dns_servfail), spf (dns_refused)"."""
+    parts = ", ".join(
+        f"{o.check.value} ({o.error.reason.value if o.error else 'error'})" for o in errors
     )
+    return f"{checks_phrase(len(errors))} could not complete: {parts}"
+
+
+def checks_phrase(n: int) -> str:
+    return f"{n} check{'' if n == 1 else 's'}"
 
 
 def grade_label(s: DomainScore) -> str:
-    """How every human-facing format writes the grade: "B (82/100)", "invalid"."""
-    if s.grade is None or s.score is None:
+    """How every human-facing format writes the grade: "B (82/100)", "not graded", "invalid"."""
+    if s.grade_status is GradeStatus.INVALID:
         return "invalid"
-    text = f"{s.grade} ({s.score}/100)"
-    return text if s.complete else text + ", incomplete"
+    if s.grade_status is GradeStatus.NOT_GRADED or s.grade is None:
+        n = len(s.checks_in_error)
+        return f"not graded — {checks_phrase(n)} could not complete"
+    return f"{s.grade} ({s.score}/100)"
+
+
+def verdict_line(s: DomainScore) -> str:
+    """The one-line verdict every human-facing format puts first.
+
+    Not graded says so before anything else, and "nothing to fix" is only ever said of a
+    domain whose every check completed.
+    """
+    if s.grade_status is GradeStatus.INVALID:
+        return "Not audited: invalid domain name."
+    if s.grade_status is GradeStatus.NOT_GRADED:
+        return (
+            f"NOT GRADED: {s.not_graded_reason}. Provisional score {s.provisional_score}/100 "
+            "from the checks that did complete; it leaves out whatever the failed checks "
+            "would have found. Run again when DNS answers."
+        )
+    worst = _worst_counts(s)
+    if not worst:
+        return f"Grade {grade_label(s)}: nothing to fix (no finding above info)."
+    return f"Grade {grade_label(s)}: {worst} to fix."
+
+
+def _worst_counts(s: DomainScore) -> str:
+    counts = [(s.critical, "critical"), (s.high, "high"), (s.medium, "medium"), (s.low, "low")]
+    parts = [f"{n} {name}" for n, name in counts if n]
+    if not parts:
+        return ""
+    total = sum(n for n, _ in counts)
+    return f"{total} finding{'' if total == 1 else 's'} ({', '.join(parts)})"
 
 
 def sort_key(s: DomainScore) -> tuple[int, int]:
-    """Worst first: F before A, invalid names last; lower score first within a grade."""
+    """Worst first: not graded first (nobody can vouch for them), then F before A, invalid
+    names last; lower score first within a grade."""
+    if s.grade_status is GradeStatus.NOT_GRADED:
+        return (-len(GRADES), s.provisional_score or 0)
     if s.grade is None or s.score is None:
         return (len(GRADES), 0)
     return (-GRADES.index(s.grade), s.score)

@@ -20,9 +20,13 @@ except ImportError:  # pragma: no cover - orjson is a declared dependency
 from ..model import AuditRun, CheckOutcome, DomainReport, Finding
 from ..version import __version__
 from .checklist import provider_checklist
-from .score import DomainScore, score_domain
+from .score import DomainScore
 
-SCHEMA_VERSION = "1.1"  # 1.1: per-domain score and provider checklist
+# 1.1: per-domain score and provider checklist
+# 1.2: no grade without evidence: a domain with a check in error has score.grade and
+#      score.score null, score.grade_status "not_graded", score.not_graded_reason,
+#      score.provisional_score and score.checks_in_error
+SCHEMA_VERSION = "1.2"
 TOOL_NAME = "mailauth-audit"
 
 
@@ -100,7 +104,7 @@ def domain_to_json(report: DomainReport) -> dict[str, Any]:
         "dns_queries": report.dns_queries,
         "checks": {cid.value: outcome_to_json(o) for cid, o in report.checks.items()},
         "findings": [finding_to_json(f) for f in report.findings],
-        "score": to_jsonable(score_domain(report)),
+        "score": to_jsonable(report.verdict),
         "checklist": to_jsonable(provider_checklist(report)),
     }
 
@@ -145,7 +149,7 @@ def _native_doc(report: DomainReport, score: DomainScore | None) -> dict[str, An
             for cid, o in report.checks.items()
         },
         "findings": report.findings,
-        "score": score if score is not None else score_domain(report),
+        "score": score if score is not None else report.verdict,
         "checklist": provider_checklist(report),
     }
 

@@ -214,3 +214,32 @@ def test_hostile_records_are_shown_literally_and_add_nothing_to_the_dom(
     for literal in literals:
         assert literal in raw_text, literal
     screenshot(page, f"report-hostile-{domain}.png", tmp_path / "p2")
+
+
+def test_a_domain_with_a_check_in_error_is_not_graded_in_the_rendered_page(
+    tmp_path: Path,
+) -> None:
+    # Given _dmarc.good.example answering SERVFAIL, When its page is rendered by Chromium,
+    # Then a reader sees "not graded" (never a letter, never "Nothing to fix")
+    from mailauth_audit.errors import DnsServfail
+
+    _need_chromium()
+    zone = (ROOT / "tests" / "zones" / "example.zone").read_text()
+    resolver = StaticResolver(zone, faults={"_dmarc.good.example": DnsServfail})
+    folder = tmp_path / "site"
+    write_report_folder(asyncio.run(audit_domains(["good.example"], resolver=resolver)), folder)
+    dom = Dom(dump_dom(folder / "good.example.html", tmp_path / "profile"))
+    assert dom.title == "good.example — not graded — mailauth-audit"
+    badges = [a for t, a in dom.elements if t == "div" and "grade" in (a.get("class") or "")]
+    assert [b.get("class") for b in badges] == ["grade grade-none grade-not-graded"]
+    assert badges[0].get("aria-label") == "Not graded: 1 check could not complete"
+    text = dom.text
+    assert (
+        "? not graded good.example Not graded — 1 check could not complete (DMARC: dns servfail)"
+        in text
+    )
+    assert "100 out of 100 , is provisional" in text
+    assert "Nothing to fix" not in text and "Grade A ," not in text
+    index = Dom(dump_dom(folder / "index.html", tmp_path / "p2"))
+    assert "1 domain not graded" in index.text and "100 (provisional)" in index.text
+    screenshot(folder / "good.example.html", "report-not-graded.png", tmp_path / "p3")

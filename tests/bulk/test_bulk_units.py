@@ -344,3 +344,27 @@ def test_the_event_loop_does_not_change_the_results(
     assert used[0] == "asyncio"
     if sys.platform != "win32":  # uvloop is a dependency everywhere else
         assert used[1].startswith("uvloop")
+
+
+def test_resumed_lines_from_before_the_not_graded_rule_lose_their_grade() -> None:
+    # Given a results line written before schema 1.2 (grade A despite DMARC in error), When
+    # --resume digests it, Then it counts as not graded, like a fresh run would count it
+    line = {
+        "domain": "old.example",
+        "status": "completed",
+        "checks": {
+            "spf": {"status": "pass", "result": {"record": "v=spf1 -all", "dns_lookups": 0}},
+            "dmarc": {"status": "error", "error": {"reason": "dns_servfail"}},
+        },
+        "findings": [],
+        "score": {"score": 100, "grade": "A", "complete": False},
+    }
+    d = digest(line)
+    assert d.grade is None and d.score is None and d.provisional_score == 100
+    assert d.grade_bucket == "not_graded"
+    s = BulkSummary()
+    s.add(d)
+    s.add(digest({**line, "domain": "bad name", "status": "invalid", "checks": {}}))
+    summary = s.to_json()
+    assert summary["grades"] == {"invalid": 1, "not_graded": 1}
+    assert summary["domains_not_graded"] == 1

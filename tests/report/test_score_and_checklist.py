@@ -25,7 +25,15 @@ from mailauth_audit.model import (
 from mailauth_audit.report.checklist import ChecklistState, EvidenceSource, provider_checklist
 from mailauth_audit.report.renderers import JsonRenderer, TextRenderer
 from mailauth_audit.report.schema import committed_schema
-from mailauth_audit.report.score import GRADES, grade_for, grade_label, score_domain, sort_key
+from mailauth_audit.report.score import (
+    GRADES,
+    GradeStatus,
+    grade_for,
+    grade_label,
+    score_domain,
+    sort_key,
+    verdict_line,
+)
 from mailauth_audit.report.serialize import SCHEMA_VERSION
 from mailauth_audit.resolver.static import StaticResolver
 
@@ -90,10 +98,32 @@ def test_grade_thresholds_and_caps(score: int, worst: Severity | None, grade: st
     assert grade_for(score, worst) == grade
 
 
-def test_an_error_adds_no_penalty_but_marks_the_score_incomplete() -> None:
-    s = score_domain(report_with(Severity.LOW, error=True))
-    assert s.score == 97 and s.grade == "A" and not s.complete
-    assert grade_label(s) == "A (97/100), incomplete"
+def test_a_check_in_error_means_no_grade_only_a_provisional_score() -> None:
+    # Given a LOW finding and DKIM in error, When judged, Then there is no grade or score:
+    # 97 (what the completed checks give) is only provisional, with the reason beside it
+    report = report_with(Severity.LOW, error=True)
+    s = score_domain(report)
+    assert s.score is None and s.grade is None and not s.complete and not s.graded
+    assert s.grade_status is GradeStatus.NOT_GRADED and s.provisional_score == 97
+    assert s.checks_in_error == (CheckId.DKIM,)
+    assert s.not_graded_reason == "1 check could not complete: dkim (dns_timeout)"
+    assert grade_label(s) == "not graded — 1 check could not complete"
+    assert "nothing to fix" not in verdict_line(s).lower()
+    assert report.verdict == s and report.grade is None  # the library's report object
+
+
+def test_every_check_in_error_is_not_an_a() -> None:
+    checks = {
+        c: CheckOutcome(c, CheckStatus.ERROR, error=CheckError(ErrorReason.DNS_REFUSED, "x"))
+        for c in CheckId
+    }
+    s = DomainReport("dead.example", DomainStatus.COMPLETED, checks).verdict
+    assert s.grade is None and s.provisional_score == 100
+    assert s.not_graded_reason is not None and s.not_graded_reason.startswith("4 checks")
+    assert grade_label(s) == "not graded — 4 checks could not complete"
+    # not graded sorts before every grade: nobody can vouch for it
+    graded = score_domain(report_with(Severity.CRITICAL))
+    assert sorted([graded, s], key=sort_key)[0] is s
 
 
 def test_invalid_domain_has_no_score_and_sorts_last() -> None:
@@ -115,7 +145,7 @@ def fixture_run():  # type: ignore[no-untyped-def]
 
 def test_json_text_and_score_agree(fixture_run) -> None:  # type: ignore[no-untyped-def]
     doc = json.loads(JsonRenderer().render(fixture_run))
-    assert doc["schema_version"] == SCHEMA_VERSION == "1.1"
+    assert doc["schema_version"] == SCHEMA_VERSION == "1.2"
     jsonschema.validate(doc, committed_schema())
     text = TextRenderer().render(fixture_run)
     for report, d in zip(fixture_run.domains, doc["domains"], strict=True):

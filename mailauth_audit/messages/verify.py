@@ -4,33 +4,35 @@ header field (RFC 8601).
 
 The async function is the original (the `receive` server calls it per message on its loop);
 `verify_message_sync` mirrors it. DNS goes through the caller's `Resolver` only: DMARC
-discovery is the domain audit's own `DmarcCheck.collect`, and the blocking verifiers
-(dkimpy, pyspf) run in a worker thread whose lookups are bridged back to the loop
-(`dnsbridge.SyncDns`). A message is untrusted input: nothing in here raises for bad bytes;
-a size limit is checked before anything is parsed.
+discovery is the domain audit's own `DmarcCheck.collect`, and parsing, hygiene and the
+blocking verifiers (dkimpy, pyspf) run in a worker thread whose lookups are bridged back to
+the loop (`dnsbridge.SyncDns`). A message is untrusted input: nothing in here raises for bad
+bytes; a size limit is checked before anything is parsed, header limits while parsing, and
+`MessageLimits` bounds the signatures, ARC sets, keys and time spent verifying.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-
-import dkim
 
 from ..checks.base import CheckContext
 from ..checks.dmarc import DmarcCheck
 from ..domain import normalize_domain
 from ..errors import InvalidDomainError, ResolverError
 from ..model import CheckStatus, Severity
+from ..options import MessageLimits
 from ..resolver.base import Resolver
 from . import catalogue as F
 from .alignment import aligned, disposition, dmarc_result
 from .arc import verify_arc
 from .authresults import DEFAULT_AUTHSERV_ID, authentication_results
-from .dkim_verify import LIBRARY_ERRORS, MIN_KEY_BITS, verify_dkim_signatures
+from .bounds import Deadline
+from .dkim_verify import MIN_KEY_BITS, verify_dkim_signatures
 from .dnsbridge import SyncDns
+from .headers import HeaderLimitError, HeaderSyntaxError, parse_message
 from .hygiene import check_hygiene
 from .model import (
     ArcResult,
@@ -66,6 +68,7 @@ class VerifyOptions:
     authserv_id: str = DEFAULT_AUTHSERV_ID  # the authserv-id of Authentication-Results
     min_key_bits: int = MIN_KEY_BITS  # RSA keys below this are permerror (RFC 8301)
     dns_timeout: float = 30.0  # bound on one bridged lookup, over the resolver's own timeouts
+    limits: MessageLimits = field(default_factory=MessageLimits)  # header caps, time budget
 
 
 def read_message(path: str | Path, max_size: int = DEFAULT_MAX_SIZE) -> tuple[bytes, int]:
@@ -101,6 +104,18 @@ def _sorted(findings: list[MessageFinding]) -> tuple[MessageFinding, ...]:
     return tuple(sorted(findings, key=lambda f: (-f.severity.rank, f.check.value, f.code)))
 
 
+@dataclass(frozen=True)
+class _Verified:
+    """What the worker thread found; DMARC (DNS on the loop) and the findings come after."""
+
+    env: Envelope
+    headers: list[tuple[bytes, bytes]]
+    signatures: tuple[DkimSignatureResult, ...]
+    arc: ArcResult
+    spf: SpfEvaluation
+    hygiene: HygieneResult
+
+
 async def verify_message(
     raw: bytes,
     resolver: Resolver,
@@ -111,32 +126,47 @@ async def verify_message(
 ) -> MessageReport:
     """Verify `raw` (the message as received). `envelope` holds the SMTP facts when known
     (given on the command line or by `receive`); otherwise the topmost Received header is
-    used. `size` is the real size when `raw` was read truncated (see `read_message`)."""
+    used. `size` is the real size when `raw` was read truncated (see `read_message`).
+
+    Parsing and verification run in a worker thread, never on the event loop; the message
+    is parsed once (`headers.parse_message`, linear, within the header limits) and that
+    parse is handed to every verifier."""
     opts = options or VerifyOptions()
     total = len(raw) if size is None else size
     given = envelope or Envelope(None, None, None, EnvelopeSource.NONE)
     if total > opts.max_size:
         return _unverified(opts, total, given, [F.TOO_LARGE(size=total, limit=opts.max_size)])
-    try:
-        headers, _body = dkim.rfc822_parse(raw)
-    except LIBRARY_ERRORS as exc:
-        return _unverified(opts, total, given, [F.UNPARSABLE(error=str(exc)[:200])], parsed=False)
-
-    if envelope is None or envelope.source is EnvelopeSource.NONE:
-        env = envelope_from_headers(headers)
-    else:
-        env = envelope
     loop = asyncio.get_running_loop()
     bridge = SyncDns(resolver, loop, opts.dns_timeout)
+    limits = opts.limits
 
-    def blocking() -> tuple[tuple[DkimSignatureResult, ...], ArcResult, SpfEvaluation]:
-        sigs = verify_dkim_signatures(raw, headers, bridge, min_key_bits=opts.min_key_bits)
-        arc = verify_arc(raw, headers, bridge)
+    def blocking() -> _Verified | MessageReport:
+        deadline = Deadline(limits.verify_seconds)
+        try:
+            parsed = parse_message(raw, limits.max_header_fields, limits.max_header_bytes)
+        except HeaderLimitError as exc:
+            finding = F.HEADER_LIMIT(what=exc.what)
+            return _unverified(opts, total, given, [finding], parsed=False)
+        except HeaderSyntaxError as exc:
+            finding = F.UNPARSABLE(error=str(exc)[:200])
+            return _unverified(opts, total, given, [finding], parsed=False)
+        headers = parsed.header_pairs()
+        if envelope is None or envelope.source is EnvelopeSource.NONE:
+            env = envelope_from_headers(headers)
+        else:
+            env = envelope
+        sigs = verify_dkim_signatures(
+            parsed, bridge, min_key_bits=opts.min_key_bits, limits=limits, deadline=deadline
+        )
+        arc = verify_arc(parsed, bridge, limits, deadline)
         spf_eval = evaluate_spf(env, bridge)
-        return sigs, arc, spf_eval
+        hygiene = check_hygiene(raw, headers, sigs)
+        return _Verified(env, headers, sigs, arc, spf_eval, hygiene)
 
-    signatures, arc, spf_eval = await asyncio.to_thread(blocking)
-    hygiene = check_hygiene(raw, headers, signatures)
+    stage = await asyncio.to_thread(blocking)
+    if isinstance(stage, MessageReport):
+        return stage
+    signatures, arc, spf_eval, hygiene = stage.signatures, stage.arc, stage.spf, stage.hygiene
     dmarc = await _evaluate_dmarc(resolver, hygiene, signatures, spf_eval)
 
     findings = [
@@ -152,9 +182,9 @@ async def verify_message(
         size_limit=opts.max_size,
         too_large=False,
         parsed=True,
-        subject=_header(headers, b"subject"),
-        message_id=_header(headers, b"message-id"),
-        envelope=env,
+        subject=_header(stage.headers, b"subject"),
+        message_id=_header(stage.headers, b"message-id"),
+        envelope=stage.env,
         dkim=signatures,
         spf=spf_eval,
         dmarc=dmarc,
@@ -325,7 +355,15 @@ def _dkim_findings(sigs: tuple[DkimSignatureResult, ...]) -> list[MessageFinding
         return [F.DKIM_NONE()]
     out: list[MessageFinding] = []
     any_pass = any(s.result is AuthResult.PASS for s in sigs)
+    skipped = [s for s in sigs if s.result is AuthResult.POLICY]
+    if skipped:
+        out.append(F.DKIM_NOT_VERIFIED(
+            count=len(skipped), total=len(sigs),
+            reason=(skipped[0].reason or "").removeprefix("not verified: "),
+        ))
     for s in sigs:
+        if s.result is AuthResult.POLICY:
+            continue
         values = {
             "index": s.index, "domain": s.domain or "?", "selector": s.selector or "?",
             "reason": s.reason or "", "key_name": s.key_record_name or "?",
@@ -345,6 +383,10 @@ def _dkim_findings(sigs: tuple[DkimSignatureResult, ...]) -> list[MessageFinding
         elif s.result is AuthResult.PERMERROR:
             if reason.startswith("no key"):
                 out.append(F.DKIM_KEY_MISSING(severity=downgrade, **values))
+            elif reason.startswith("key not acceptable"):
+                out.append(F.DKIM_KEY_NOT_ACCEPTABLE(
+                    severity=downgrade, evidence=[(s.key_record or "")[:200]], **values
+                ))
             elif reason.startswith("key revoked"):
                 out.append(F.DKIM_KEY_REVOKED(severity=downgrade, evidence=evidence, **values))
             else:
@@ -435,6 +477,8 @@ def _dmarc_findings(d: DmarcEvaluation, h: HygieneResult) -> list[MessageFinding
 def _arc_findings(arc: ArcResult) -> list[MessageFinding]:
     if arc.result is AuthResult.FAIL:
         return [F.ARC_FAIL(reason=arc.reason)]
+    if arc.result is AuthResult.POLICY:
+        return [F.ARC_NOT_VERIFIED(reason=arc.reason)]
     return []
 
 

@@ -82,3 +82,4 @@ class ReceiveLimits:
     idle_seconds: float = 60.0  # without a command, the client is dropped
     max_concurrent_verifications: int = 2  # messages verified at once; others wait their turn
     accept_backoff_max: float = 2.0  # longest pause after accept() fails (no descriptors)
+    fd_reserve: int = 64  # descriptors kept free for DNS, reports, TLS under RLIMIT_NOFILE

@@ -206,3 +206,17 @@ def test_a_spent_time_budget_leaves_the_rest_not_verified() -> None:
     assert "time budget" in (report.dkim[0].reason or "")
     assert report.arc is not None and report.arc.result is AuthResult.POLICY
     assert report.status.value != "pass" or codes(report) >= {"dkim_sig.not_verified"}
+
+
+def test_the_cli_takes_the_limits_and_rejects_unbounded_values(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    eml = tmp_path / "m.eml"
+    eml.write_bytes(message())
+    base = [sys.executable, "-m", "mailauth_audit", "verify", "--format", "json", str(eml)]
+    done = subprocess.run([*base, "--max-header-fields", "3"], capture_output=True, text=True)
+    assert '"message.header_limit"' in done.stdout and done.returncode == 1
+    for bad in (["--verify-budget", "inf"], ["--max-signatures", "0"], ["--max-arc-sets", "51"]):
+        done = subprocess.run([*base, *bad], capture_output=True, text=True)
+        assert done.returncode == 2, bad

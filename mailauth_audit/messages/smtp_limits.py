@@ -32,6 +32,7 @@ __all__ = ["InboxServer", "LimitedSMTP", "SessionCounter", "Throttle"]
 
 log = logging.getLogger(__name__)
 _OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+_CLIENT_GONE = {errno.ECONNABORTED, errno.EPROTO, errno.EINTR, errno.EAGAIN}
 LOG_INTERVAL = 60.0  # seconds between two log lines about the same kind of trouble
 
 
@@ -237,10 +238,12 @@ class InboxServer:
             try:
                 conn, _peer = await loop.sock_accept(sock)
             except OSError as exc:
-                if exc.errno not in _OUT_OF_RESOURCES:
-                    continue  # the client gave up before we took it (ECONNABORTED, …)
+                if exc.errno in _CLIENT_GONE:
+                    continue  # the client gave up before we took it
+                reason = "out of descriptors" if exc.errno in _OUT_OF_RESOURCES else "failed"
                 self._throttle.warn(
-                    "accept() failed (%s); pausing up to %.1f s between attempts",
+                    "accept() %s (%s); pausing up to %.1f s between attempts",
+                    reason,
                     exc.strerror or exc,
                     self._limits.accept_backoff_max,
                 )

@@ -99,3 +99,33 @@ class SmtpSendLimits:
     reply_timeout: float = 30.0  # seconds for the connection, and for each whole reply
     attempt_timeout: float = 120.0  # seconds for one attempt, connect to QUIT
     total_timeout: float = 300.0  # seconds for the whole send, retries and waits included
+
+
+@dataclass(frozen=True)
+class MessageLimits:
+    """Bounds on the work one message can cause in `verify` and `receive`: its author is a
+    stranger, and everything past a bound is reported as not verified, never as a pass."""
+
+    max_header_fields: int = 1000  # more header fields: the message is refused
+    max_header_bytes: int = 1024 * 1024  # a larger header section: the message is refused
+    max_dkim_signatures: int = 10  # DKIM-Signatures verified per message; the rest: policy
+    max_arc_sets: int = 10  # a longer ARC chain is not validated
+    max_rsa_key_bits: int = 4096  # RFC 8301 §3.2: larger keys are permerror, no arithmetic
+    max_rsa_exponent_bits: int = 17  # 65537 has 17 bits; larger exponents are permerror
+    max_key_record_bytes: int = 8192  # a 4096-bit key record is under 1 KB
+    verify_seconds: float = 10.0  # time budget of one message's DKIM and ARC verification
+
+
+@dataclass(frozen=True)
+class ReceiveLimits:
+    """Bounds on what SMTP clients of `receive` can hold: sessions, time, commands, lines."""
+
+    max_sessions: int = 100  # open sessions in all; more are answered 421 and closed
+    max_sessions_per_ip: int = 10  # open sessions from one client address
+    max_session_seconds: float = 300.0  # a session's whole life, however active
+    max_commands: int = 200  # SMTP commands in one session
+    max_line_bytes: int = 1001  # one line, CRLF included (RFC 5321 §4.5.3.1.6); longer: dropped
+    idle_seconds: float = 60.0  # without a command, the client is dropped
+    max_concurrent_verifications: int = 2  # messages verified at once; others wait their turn
+    accept_backoff_max: float = 2.0  # longest pause after accept() fails (no descriptors)
+    fd_reserve: int = 64  # descriptors kept free for DNS, reports, TLS under RLIMIT_NOFILE

@@ -13,8 +13,11 @@ import click
 from ..errors import ConfigurationError
 from ..messages.receive import ReceivedReport, ReceiveOptions, serve
 from ..messages.verify import DEFAULT_MAX_SIZE
+from ..options import ReceiveLimits
 from .common import nameserver_option, timeout_option, zone_file_option
-from .verify import build_resolver, usage_error
+from .verify import build_resolver, message_limit_options, message_limits, usage_error
+
+_R = ReceiveLimits()
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -38,6 +41,20 @@ def parse_listen(text: str) -> tuple[str, int]:
               show_default=True, help="Largest message accepted, in bytes (552 above).")
 @click.option("--hostname", default="mailauth-audit.invalid", show_default=True,
               help="Our name in the SMTP greeting and in Authentication-Results.")
+@click.option("--max-sessions", type=click.IntRange(min=1), default=_R.max_sessions,
+              show_default=True, help="Open SMTP sessions in all (421 above).")
+@click.option("--max-sessions-per-ip", type=click.IntRange(min=1),
+              default=_R.max_sessions_per_ip, show_default=True,
+              help="Open SMTP sessions from one client address.")
+@click.option("--max-session-seconds", type=click.FloatRange(min=1, max=86400),
+              default=_R.max_session_seconds, show_default=True,
+              help="A session's whole life, however active.")
+@click.option("--max-commands", type=click.IntRange(min=1), default=_R.max_commands,
+              show_default=True, help="SMTP commands in one session.")
+@click.option("--idle-timeout", type=click.FloatRange(min=1, max=86400),
+              default=_R.idle_seconds, show_default=True, metavar="SECONDS",
+              help="Without a command for this long, the client is dropped.")
+@message_limit_options
 @nameserver_option
 @zone_file_option
 @timeout_option
@@ -48,6 +65,16 @@ def receive(
     tls_key: Path | None,
     max_size: int,
     hostname: str,
+    max_sessions: int,
+    max_sessions_per_ip: int,
+    max_session_seconds: float,
+    max_commands: int,
+    idle_timeout: float,
+    max_header_fields: int,
+    max_header_bytes: int,
+    max_signatures: int,
+    max_arc_sets: int,
+    verify_budget: float,
     nameservers: tuple[str, ...],
     zone_file: Path | None,
     timeout: float,
@@ -71,6 +98,14 @@ def receive(
     options = ReceiveOptions(
         reports_dir=reports_dir, max_size=max_size, hostname=hostname,
         tls_cert=tls_cert, tls_key=tls_key,
+        limits=ReceiveLimits(
+            max_sessions=max_sessions, max_sessions_per_ip=max_sessions_per_ip,
+            max_session_seconds=max_session_seconds, max_commands=max_commands,
+            idle_seconds=idle_timeout,
+        ),
+        message_limits=message_limits(
+            max_header_fields, max_header_bytes, max_signatures, max_arc_sets, verify_budget
+        ),
     )
 
     def listening(address: tuple[str, int]) -> None:

@@ -13,7 +13,7 @@ from ..messages.model import Envelope, EnvelopeSource, MessageReport
 from ..messages.render import MessageFormat, render_message
 from ..messages.verify import DEFAULT_MAX_SIZE, VerifyOptions, read_message, verify_message
 from ..model import CheckStatus
-from ..options import AuditOptions, Limits
+from ..options import AuditOptions, Limits, MessageLimits
 from ..outputs import STDOUT, write_output
 from ..resolver.base import Resolver
 from ..resolver.factory import make_resolver, parse_nameserver
@@ -21,6 +21,42 @@ from ..resolver.static import StaticResolver
 from .common import nameserver_option, timeout_option, zone_file_option
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+_M = MessageLimits()
+
+
+def message_limit_options(f):  # type: ignore[no-untyped-def]
+    """The per-message bounds `verify` and `receive` share (defaults from MessageLimits)."""
+    options = [
+        click.option("--max-header-fields", type=click.IntRange(min=1),
+                     default=_M.max_header_fields, show_default=True,
+                     help="More header fields than this: the message is refused."),
+        click.option("--max-header-bytes", type=click.IntRange(min=1),
+                     default=_M.max_header_bytes, show_default=True,
+                     help="A larger header section: the message is refused."),
+        click.option("--max-signatures", type=click.IntRange(min=1),
+                     default=_M.max_dkim_signatures, show_default=True,
+                     help="DKIM signatures verified per message; the rest: not verified."),
+        click.option("--max-arc-sets", type=click.IntRange(min=1, max=50),
+                     default=_M.max_arc_sets, show_default=True,
+                     help="A longer ARC chain is not validated."),
+        click.option("--verify-budget", type=click.FloatRange(min=0, min_open=True, max=3600),
+                     default=_M.verify_seconds, show_default=True, metavar="SECONDS",
+                     help="Time for one message's DKIM and ARC verification."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def message_limits(
+    max_header_fields: int, max_header_bytes: int, max_signatures: int, max_arc_sets: int,
+    verify_budget: float,
+) -> MessageLimits:
+    return MessageLimits(
+        max_header_fields=max_header_fields, max_header_bytes=max_header_bytes,
+        max_dkim_signatures=max_signatures, max_arc_sets=max_arc_sets,
+        verify_seconds=verify_budget,
+    )
 
 
 def usage_error(message: str) -> None:
@@ -57,6 +93,7 @@ def build_resolver(
               show_default=True, help="Largest message verified, in bytes.")
 @click.option("--authserv-id", default="mailauth-audit", show_default=True,
               help="authserv-id of the Authentication-Results header.")
+@message_limit_options
 def verify(
     message: Path,
     client_ip: str | None,
@@ -69,6 +106,11 @@ def verify(
     output: Path | None,
     max_size: int,
     authserv_id: str,
+    max_header_fields: int,
+    max_header_bytes: int,
+    max_signatures: int,
+    max_arc_sets: int,
+    verify_budget: float,
 ) -> None:
     """Verify MESSAGE (an .eml file): every DKIM signature, SPF, DMARC, ARC, header hygiene.
 
@@ -89,7 +131,10 @@ def verify(
     envelope = None
     if client_ip is not None or helo is not None or mail_from is not None:
         envelope = Envelope(client_ip, helo, mail_from, EnvelopeSource.GIVEN)
-    options = VerifyOptions(max_size=max_size, authserv_id=authserv_id)
+    limits = message_limits(
+        max_header_fields, max_header_bytes, max_signatures, max_arc_sets, verify_budget
+    )
+    options = VerifyOptions(max_size=max_size, authserv_id=authserv_id, limits=limits)
 
     async def run() -> MessageReport:
         resolver = build_resolver(nameservers, zone_file, timeout)

@@ -62,6 +62,14 @@ UNPARSABLE = MessageFindingSpec(
     "Make the sender emit 'Name: value' header lines separated from the body by an empty line.",
     ("RFC 5322 §2.2",),
 )
+HEADER_LIMIT = MessageFindingSpec(
+    "message.header_limit", S.HIGH, M.MESSAGE,
+    "Message refused: its header section is over a limit",
+    "Message refused: {what}. Nothing else was checked.",
+    "Send fewer and shorter header fields (a real message has a few dozen, a few kilobytes), "
+    "or raise the limits with --max-header-fields / --max-header-bytes if this is expected.",
+    ("RFC 5322 §2.1.1", "RFC 5322 §3.6"),
+)
 NO_FROM = MessageFindingSpec(
     "message.no_from", S.HIGH, M.MESSAGE,
     "Message has no From header",
@@ -200,6 +208,24 @@ DKIM_KEY_REVOKED = MessageFindingSpec(
     "Signature {index} uses {key_name}, whose key record has an empty p= (revoked).",
     "Sign with a current selector, or publish the key again if the revocation was a mistake.",
     ("RFC 6376 §3.6.1",),
+)
+DKIM_KEY_NOT_ACCEPTABLE = MessageFindingSpec(
+    "dkim_sig.key_not_acceptable", S.HIGH, M.DKIM_SIG,
+    "DKIM key is not acceptable to verifiers (too large, or an unusual exponent)",
+    "Signature {index} (d={domain}, s={selector}) uses the key at {key_name}: {reason}. It was "
+    "not used.",
+    "Publish an RSA key of 2048 bits (at most 4096) with the public exponent 65537, or an "
+    "ed25519 key, under a new selector.",
+    ("RFC 8301 §3.2", "RFC 6376 §3.3.3"),
+)
+DKIM_NOT_VERIFIED = MessageFindingSpec(
+    "dkim_sig.not_verified", S.LOW, M.DKIM_SIG,
+    "Some DKIM signatures were not verified (a per-message limit)",
+    "{count} of {total} DKIM signatures were not verified: {reason}. They count as neither "
+    "pass nor fail.",
+    "Sign each message once or twice (one signature per signing domain); receivers stop "
+    "after a handful.",
+    ("RFC 6376 §6.1", "RFC 8601 §2.7.1"),
 )
 DKIM_EXPIRED = MessageFindingSpec(
     "dkim_sig.expired", S.HIGH, M.DKIM_SIG,
@@ -357,4 +383,11 @@ ARC_FAIL = MessageFindingSpec(
     "If an intermediary you run adds ARC sets, check its ARC signing key and that nothing "
     "modifies the message after sealing.",
     ("RFC 8617 §5.2",),
+)
+ARC_NOT_VERIFIED = MessageFindingSpec(
+    "arc.not_verified", S.LOW, M.ARC,
+    "ARC chain was not validated (a per-message limit)",
+    "{reason}. The chain counts as neither pass nor fail.",
+    "Keep ARC chains short: each intermediary adds one set, and RFC 8617 allows at most 50.",
+    ("RFC 8617 §4.2.1", "RFC 8617 §5.2"),
 )

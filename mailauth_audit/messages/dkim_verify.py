@@ -12,6 +12,10 @@ signature is `fail` (PERMFAIL, "signature expired"), a signature or key that can
 A message is written by a stranger, so every dkimpy call is guarded: dkimpy signals bad input
 with `DKIMException`, but on hostile bytes it can also raise `ValueError`, `IndexError`,
 `TypeError`, `KeyError` or `UnicodeError`; each becomes a `permerror` for that signature.
+The work is bounded too (`bounds`): a key too large or with a large exponent is `permerror`
+without arithmetic, and signatures past `max_dkim_signatures` or past the message's time
+budget are `policy` ("not verified"). dkimpy is handed the message parsed once
+(`headers.parse_message`), never the raw bytes it would parse again per signature.
 """
 
 from __future__ import annotations
@@ -24,12 +28,20 @@ import dkim
 from dkim.util import InvalidTagValueList, parse_tag_value
 
 from ..errors import ResolverError
+from ..options import MessageLimits
 from ..records.dkim import looks_like_dkim_key, parse_dkim_key
 from ..records.errors import RecordSyntaxError
+from .bounds import Deadline, unacceptable_key
 from .dnsbridge import SyncDns
+from .headers import ParsedMessage
 from .model import AuthResult, BodyHashResult, DkimSignatureResult
 
-__all__ = ["MIN_KEY_BITS", "dkim_signature_headers", "verify_dkim_signatures"]
+__all__ = [
+    "MIN_KEY_BITS",
+    "dkim_signature_headers",
+    "dkimpy_verifier",
+    "verify_dkim_signatures",
+]
 
 MIN_KEY_BITS = 1024  # RFC 8301 §3.2: verifiers must not accept shorter RSA keys
 # what dkimpy raises on hostile input besides its own DKIMException
@@ -113,28 +125,51 @@ class _Builder:
 
 
 def verify_dkim_signatures(
-    raw: bytes,
-    headers: list[tuple[bytes, bytes]],
+    message: ParsedMessage,
     dns: SyncDns,
     *,
     min_key_bits: int = MIN_KEY_BITS,
+    limits: MessageLimits | None = None,
+    deadline: Deadline | None = None,
 ) -> tuple[DkimSignatureResult, ...]:
     """One result per DKIM-Signature header, topmost first. Never raises for bad input;
     ResolverErrors become temperror results. Blocking: run it in a worker thread."""
-    values = dkim_signature_headers(headers)
-    return tuple(
-        _verify_one(raw, index, value, dns, min_key_bits) for index, value in enumerate(values)
-    )
+    lim = limits or MessageLimits()
+    budget = deadline or Deadline(lim.verify_seconds)
+    values = dkim_signature_headers(message.header_pairs())
+    out = []
+    for index, value in enumerate(values):
+        skip = None
+        if index >= lim.max_dkim_signatures:
+            skip = (
+                f"not verified: only the first {lim.max_dkim_signatures} signatures of a "
+                "message are verified"
+            )
+        elif budget.expired():
+            skip = (
+                f"not verified: the message's verification time budget of "
+                f"{budget.seconds:g} s was spent"
+            )
+        out.append(_verify_one(message, index, value, dns, min_key_bits, lim, skip))
+    return tuple(out)
 
 
 def _verify_one(
-    raw: bytes, index: int, value: bytes, dns: SyncDns, min_key_bits: int
+    message: ParsedMessage,
+    index: int,
+    value: bytes,
+    dns: SyncDns,
+    min_key_bits: int,
+    limits: MessageLimits,
+    skip: str | None,
 ) -> DkimSignatureResult:
     b = _Builder(index)
     try:
         b.tags = parse_tag_value(value)
     except (InvalidTagValueList, *LIBRARY_ERRORS) as exc:
         return b.result(AuthResult.PERMERROR, f"signature is not a tag list: {exc}")
+    if skip is not None:  # RFC 8601 §2.7.1 "policy": signed, but not accepted for checking
+        return b.result(AuthResult.POLICY, skip)
     try:
         dkim.validate_signature_fields(b.tags)
     except dkim.ValidationError as exc:
@@ -175,15 +210,26 @@ def _verify_one(
         return b.result(
             AuthResult.PERMERROR, f"RSA key of {key.key_bits} bits is below {min_key_bits}"
         )
-    return _crypto(raw, index, key_text.encode("utf-8"), b, min_key_bits)
+    refused = unacceptable_key(key_text.encode("utf-8"), limits)
+    if refused is not None:
+        return b.result(AuthResult.PERMERROR, refused)
+    return _crypto(message, index, key_text.encode("utf-8"), b, min_key_bits)
+
+
+def dkimpy_verifier(verifier: dkim.DomainSigner, message: ParsedMessage) -> None:
+    """Give dkimpy's DKIM or ARC object the parsed message instead of raw bytes to parse."""
+    verifier.headers = message.headers
+    verifier.body = message.body
 
 
 def _crypto(
-    raw: bytes, index: int, key_text: bytes, b: _Builder, min_key_bits: int
+    message: ParsedMessage, index: int, key_text: bytes, b: _Builder, min_key_bits: int
 ) -> DkimSignatureResult:
     dnsfunc: Callable[..., bytes] = lambda _name, timeout=5: key_text  # noqa: E731
     try:
-        ok = dkim.DKIM(raw, minkey=min_key_bits).verify(idx=index, dnsfunc=dnsfunc)
+        verifier = dkim.DKIM(minkey=min_key_bits)
+        dkimpy_verifier(verifier, message)
+        ok = verifier.verify(idx=index, dnsfunc=dnsfunc)
     except dkim.ValidationError as exc:
         if "body hash mismatch" in str(exc):
             return b.result(AuthResult.FAIL, "body hash mismatch", BodyHashResult.FAIL)

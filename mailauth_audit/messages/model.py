@@ -108,7 +108,7 @@ class DkimSignatureResult:
     """One DKIM-Signature header field and what verifying it gave."""
 
     index: int  # 0 = topmost DKIM-Signature
-    result: AuthResult  # pass, fail, neutral, permerror or temperror
+    result: AuthResult  # pass, fail, permerror, temperror; policy: not verified (a limit)
     reason: str | None  # set unless result is pass: why, in one line
     domain: str | None  # d=; None when the signature is too broken to say
     selector: str | None  # s=
@@ -185,7 +185,7 @@ class ArcSetResult:
 class ArcResult:
     """The ARC chain's validation (RFC 8617 §5.2)."""
 
-    result: AuthResult  # none (no ARC headers), pass or fail
+    result: AuthResult  # none (no ARC headers), pass, fail; policy: not validated (a limit)
     reason: str
     sets: tuple[ArcSetResult, ...]  # newest first, as far as validation got
     oldest_pass: int | None = None  # reserved for RFC 8617 §5.2 oldest-pass; None for now

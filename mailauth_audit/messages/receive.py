@@ -5,7 +5,12 @@ It never relays: recipients are accepted only so that the message can be read, a
 is ever forwarded or stored apart from the reports. The size limit is enforced by aiosmtpd
 (SIZE in EHLO, 552 on DATA over it); STARTTLS is offered when a certificate is given. A
 malformed message gets a report like any other: `verify_message` never raises for bad bytes,
-and anything unexpected while writing a report answers 451 for that message only.
+and anything unexpected while writing a report answers 451 for that message only; a message
+refused by the header limits is answered 554 (its report says why).
+
+It may face the public Internet, so what clients can hold is bounded (`ReceiveLimits`, see
+`smtp_limits`): sessions in all and per address, a session's life and commands, line
+length, and messages verified at once; the session cap is kept below the descriptor limit.
 """
 
 from __future__ import annotations
@@ -13,10 +18,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import resource
 import ssl
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,9 +31,11 @@ from aiosmtpd.smtp import SMTP, Session
 from aiosmtpd.smtp import Envelope as SmtpEnvelope
 
 from ..atomic_write import write_atomically
+from ..options import MessageLimits, ReceiveLimits
 from ..resolver.base import Resolver
 from .model import Envelope, EnvelopeSource, MessageReport
 from .render import render_html, render_json
+from .smtp_limits import InboxServer, LimitedSMTP, SessionCounter
 from .verify import DEFAULT_MAX_SIZE, VerifyOptions, verify_message
 
 __all__ = ["InboxHandler", "ReceiveOptions", "ReceivedReport", "serve", "start_server"]
@@ -44,7 +52,8 @@ class ReceiveOptions:
     hostname: str = "mailauth-audit.invalid"  # our name in the greeting and authserv-id
     tls_cert: Path | None = None
     tls_key: Path | None = None
-    timeout: float = 60.0  # idle seconds before a client is dropped
+    limits: ReceiveLimits = field(default_factory=ReceiveLimits)  # what clients may hold
+    message_limits: MessageLimits = field(default_factory=MessageLimits)  # per message
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,7 @@ class InboxHandler:
         # so a server that runs for weeks does not grow without bound
         self.reports: deque[ReceivedReport] = deque(maxlen=1000)
         self._counter = 0
+        self._verifying = asyncio.Semaphore(options.limits.max_concurrent_verifications)
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: SmtpEnvelope, address: str,
@@ -110,10 +120,13 @@ class InboxHandler:
             tls_cipher=cipher[0] if cipher else None,
         )
         verify_options = VerifyOptions(
-            max_size=self.options.max_size, authserv_id=self.options.hostname
+            max_size=self.options.max_size,
+            authserv_id=self.options.hostname,
+            limits=self.options.message_limits,
         )
         try:
-            report = await verify_message(raw, self.resolver, smtp_envelope, verify_options)
+            async with self._verifying:
+                report = await verify_message(raw, self.resolver, smtp_envelope, verify_options)
             self._counter += 1
             stem = report_stem(report, self._counter, datetime.now(UTC))
             folder = self.options.reports_dir
@@ -128,30 +141,51 @@ class InboxHandler:
         self.reports.append(received)
         if self.on_report is not None:
             self.on_report(received)
+        refusal = next((f for f in report.findings if f.code == "message.header_limit"), None)
+        if refusal is not None:
+            return f"554 5.6.0 {refusal.detail.split('.')[0]}; report {json_path.name}"
         return f"250 2.0.0 verified: {report.status.value}; report {json_path.name}"
+
+
+def session_cap(limits: ReceiveLimits) -> int:
+    """`max_sessions`, lowered to leave `fd_reserve` descriptors free under RLIMIT_NOFILE:
+    a full session table then refuses clients instead of exhausting descriptors."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return limits.max_sessions
+    fitted = max(1, soft - limits.fd_reserve)
+    if fitted < limits.max_sessions:
+        log.warning(
+            "at most %d SMTP sessions: the descriptor limit is %d (max sessions %d)",
+            fitted, soft, limits.max_sessions,
+        )
+    return min(limits.max_sessions, fitted)
 
 
 async def start_server(
     host: str, port: int, handler: InboxHandler, options: ReceiveOptions
-) -> asyncio.Server:
-    """Listen on host:port; returns the running asyncio server (port 0 picks a free port)."""
+) -> InboxServer:
+    """Listen on host:port; returns the running server (port 0 picks a free port)."""
     context = None
     if options.tls_cert is not None and options.tls_key is not None:
         context = tls_context(options.tls_cert, options.tls_key)
     loop = asyncio.get_running_loop()
+    limits = options.limits
+    counter = SessionCounter(session_cap(limits), limits.max_sessions_per_ip)
 
     def factory() -> SMTP:
-        return SMTP(
+        return LimitedSMTP(
             handler,
+            counter=counter,
+            limits=limits,
             data_size_limit=options.max_size,
             hostname=options.hostname,
             tls_context=context,
             require_starttls=False,
-            timeout=options.timeout,
             loop=loop,
         )
 
-    return await loop.create_server(factory, host=host, port=port)
+    return await InboxServer.listen(host, port, factory, limits)
 
 
 async def serve(
@@ -173,10 +207,8 @@ async def serve(
         await stop.wait()
     finally:
         server.close()
-        close_clients = getattr(server, "close_clients", None)  # Python 3.13+
-        if close_clients is not None:
-            close_clients()
-        try:  # 3.12+ waits for open sessions; do not hang on an idle client
+        server.close_clients()
+        try:  # do not hang on a client
             await asyncio.wait_for(server.wait_closed(), SHUTDOWN_GRACE)
         except TimeoutError:
             log.warning("sessions still open after %.0f s; exiting anyway", SHUTDOWN_GRACE)

@@ -4,38 +4,46 @@ header field (RFC 8601).
 
 The async function is the original (the `receive` server calls it per message on its loop);
 `verify_message_sync` mirrors it. DNS goes through the caller's `Resolver` only: DMARC
-discovery is the domain audit's own `DmarcCheck.collect`, and the blocking verifiers
-(dkimpy, pyspf) run in a worker thread whose lookups are bridged back to the loop
-(`dnsbridge.SyncDns`). A message is untrusted input: nothing in here raises for bad bytes;
-a size limit is checked before anything is parsed.
+discovery is the domain audit's own `DmarcCheck.collect`, and parsing, hygiene and the
+blocking verifiers (dkimpy, pyspf) run in a worker thread whose lookups are bridged back to
+the loop (`dnsbridge.SyncDns`). A message is untrusted input: nothing in here raises for bad
+bytes; a size limit is checked before anything is parsed, header limits while parsing, and
+`MessageLimits` bounds the signatures, ARC sets, keys and time spent verifying.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-
-import dkim
 
 from ..checks.base import CheckContext
 from ..checks.dmarc import DmarcCheck
 from ..domain import normalize_domain
 from ..errors import InvalidDomainError, ResolverError
 from ..model import CheckStatus, Severity
+from ..options import MessageLimits
 from ..resolver.base import Resolver
 from . import catalogue as F
 from .alignment import aligned, disposition, dmarc_result
 from .arc import verify_arc
 from .authresults import DEFAULT_AUTHSERV_ID, authentication_results
-from .dkim_verify import LIBRARY_ERRORS, MIN_KEY_BITS, verify_dkim_signatures
+from .bounds import Deadline
+from .dkim_verify import MIN_KEY_BITS, verify_dkim_signatures
 from .dnsbridge import SyncDns
+from .findings import (
+    arc_findings,
+    dkim_findings,
+    dmarc_findings,
+    hygiene_findings,
+    spf_findings,
+)
+from .headers import HeaderLimitError, HeaderSyntaxError, parse_message
 from .hygiene import check_hygiene
 from .model import (
     ArcResult,
     AuthResult,
-    BodyHashResult,
     DkimSignatureResult,
     DmarcDisposition,
     DmarcEvaluation,
@@ -57,7 +65,6 @@ __all__ = [
 ]
 
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024  # 10 MiB: larger than any test message, bounded memory
-RECOMMENDED_RSA_BITS = 2048
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,7 @@ class VerifyOptions:
     authserv_id: str = DEFAULT_AUTHSERV_ID  # the authserv-id of Authentication-Results
     min_key_bits: int = MIN_KEY_BITS  # RSA keys below this are permerror (RFC 8301)
     dns_timeout: float = 30.0  # bound on one bridged lookup, over the resolver's own timeouts
+    limits: MessageLimits = field(default_factory=MessageLimits)  # header caps, time budget
 
 
 def read_message(path: str | Path, max_size: int = DEFAULT_MAX_SIZE) -> tuple[bytes, int]:
@@ -101,6 +109,18 @@ def _sorted(findings: list[MessageFinding]) -> tuple[MessageFinding, ...]:
     return tuple(sorted(findings, key=lambda f: (-f.severity.rank, f.check.value, f.code)))
 
 
+@dataclass(frozen=True)
+class _Verified:
+    """What the worker thread found; DMARC (DNS on the loop) and the findings come after."""
+
+    env: Envelope
+    headers: list[tuple[bytes, bytes]]
+    signatures: tuple[DkimSignatureResult, ...]
+    arc: ArcResult
+    spf: SpfEvaluation
+    hygiene: HygieneResult
+
+
 async def verify_message(
     raw: bytes,
     resolver: Resolver,
@@ -111,40 +131,55 @@ async def verify_message(
 ) -> MessageReport:
     """Verify `raw` (the message as received). `envelope` holds the SMTP facts when known
     (given on the command line or by `receive`); otherwise the topmost Received header is
-    used. `size` is the real size when `raw` was read truncated (see `read_message`)."""
+    used. `size` is the real size when `raw` was read truncated (see `read_message`).
+
+    Parsing and verification run in a worker thread, never on the event loop; the message
+    is parsed once (`headers.parse_message`, linear, within the header limits) and that
+    parse is handed to every verifier."""
     opts = options or VerifyOptions()
     total = len(raw) if size is None else size
     given = envelope or Envelope(None, None, None, EnvelopeSource.NONE)
     if total > opts.max_size:
         return _unverified(opts, total, given, [F.TOO_LARGE(size=total, limit=opts.max_size)])
-    try:
-        headers, _body = dkim.rfc822_parse(raw)
-    except LIBRARY_ERRORS as exc:
-        return _unverified(opts, total, given, [F.UNPARSABLE(error=str(exc)[:200])], parsed=False)
-
-    if envelope is None or envelope.source is EnvelopeSource.NONE:
-        env = envelope_from_headers(headers)
-    else:
-        env = envelope
     loop = asyncio.get_running_loop()
     bridge = SyncDns(resolver, loop, opts.dns_timeout)
+    limits = opts.limits
 
-    def blocking() -> tuple[tuple[DkimSignatureResult, ...], ArcResult, SpfEvaluation]:
-        sigs = verify_dkim_signatures(raw, headers, bridge, min_key_bits=opts.min_key_bits)
-        arc = verify_arc(raw, headers, bridge)
+    def blocking() -> _Verified | MessageReport:
+        deadline = Deadline(limits.verify_seconds)
+        try:
+            parsed = parse_message(raw, limits.max_header_fields, limits.max_header_bytes)
+        except HeaderLimitError as exc:
+            finding = F.HEADER_LIMIT(what=exc.what)
+            return _unverified(opts, total, given, [finding], parsed=False)
+        except HeaderSyntaxError as exc:
+            finding = F.UNPARSABLE(error=str(exc)[:200])
+            return _unverified(opts, total, given, [finding], parsed=False)
+        headers = parsed.header_pairs()
+        if envelope is None or envelope.source is EnvelopeSource.NONE:
+            env = envelope_from_headers(headers)
+        else:
+            env = envelope
+        sigs = verify_dkim_signatures(
+            parsed, bridge, min_key_bits=opts.min_key_bits, limits=limits, deadline=deadline
+        )
+        arc = verify_arc(parsed, bridge, limits, deadline)
         spf_eval = evaluate_spf(env, bridge)
-        return sigs, arc, spf_eval
+        hygiene = check_hygiene(raw, headers, sigs)
+        return _Verified(env, headers, sigs, arc, spf_eval, hygiene)
 
-    signatures, arc, spf_eval = await asyncio.to_thread(blocking)
-    hygiene = check_hygiene(raw, headers, signatures)
+    stage = await asyncio.to_thread(blocking)
+    if isinstance(stage, MessageReport):
+        return stage
+    signatures, arc, spf_eval, hygiene = stage.signatures, stage.arc, stage.spf, stage.hygiene
     dmarc = await _evaluate_dmarc(resolver, hygiene, signatures, spf_eval)
 
     findings = [
-        *_hygiene_findings(hygiene, signatures),
-        *_dkim_findings(signatures),
-        *_spf_findings(spf_eval),
-        *_dmarc_findings(dmarc, hygiene),
-        *_arc_findings(arc),
+        *hygiene_findings(hygiene, signatures),
+        *dkim_findings(signatures),
+        *spf_findings(spf_eval),
+        *dmarc_findings(dmarc, hygiene),
+        *arc_findings(arc),
     ]
     return MessageReport(
         verified_at=_now(),
@@ -152,9 +187,9 @@ async def verify_message(
         size_limit=opts.max_size,
         too_large=False,
         parsed=True,
-        subject=_header(headers, b"subject"),
-        message_id=_header(headers, b"message-id"),
-        envelope=env,
+        subject=_header(stage.headers, b"subject"),
+        message_id=_header(stage.headers, b"message-id"),
+        envelope=stage.env,
         dkim=signatures,
         spf=spf_eval,
         dmarc=dmarc,
@@ -277,164 +312,3 @@ async def _evaluate_dmarc(
         disposition=disposition(result, facts.effective_policy, facts.testing),
         **alignment,
     )
-
-
-# --- findings ---------------------------------------------------------------------------------
-
-
-def _hygiene_findings(
-    h: HygieneResult, signatures: tuple[DkimSignatureResult, ...]
-) -> list[MessageFinding]:
-    out: list[MessageFinding] = []
-    if h.from_header_count == 0:
-        out.append(F.NO_FROM())
-    elif h.from_header_count > 1 or len(h.from_addresses) > 1:
-        out.append(F.MULTIPLE_FROM(
-            headers=h.from_header_count, count=len(h.from_addresses),
-            addresses=", ".join(h.from_addresses[:5]), evidence=h.from_addresses[:5],
-        ))
-    elif h.from_domain is None:
-        address = h.from_addresses[0] if h.from_addresses else ""
-        out.append(F.FROM_NO_DOMAIN(address=address))
-    if h.date is None:
-        out.append(F.MISSING_DATE())
-    elif not h.date_valid:
-        out.append(F.INVALID_DATE(date=h.date, evidence=[h.date]))
-    if h.message_id is None:
-        out.append(F.MISSING_MESSAGE_ID())
-    elif not h.message_id_valid:
-        out.append(F.INVALID_MESSAGE_ID(message_id=h.message_id, evidence=[h.message_id]))
-    for name in h.duplicate_headers:
-        if name != "from":  # already message.multiple_from
-            out.append(F.DUPLICATE_HEADER(header=name, count="several"))
-    if h.mime_defects:
-        out.append(F.MIME_DEFECT(defects=", ".join(h.mime_defects)))
-    if h.non_ascii_headers:
-        out.append(F.NON_ASCII_HEADER(headers=", ".join(h.non_ascii_headers[:10])))
-    if not h.one_click:
-        out.append(F.NO_UNSUBSCRIBE())
-    elif not h.unsubscribe_signed and not any(
-        {"list-unsubscribe", "list-unsubscribe-post"} <= set(s.signed_headers) for s in signatures
-    ):  # when a failing signature covers them, the DKIM finding already names the cause
-        out.append(F.UNSUBSCRIBE_UNSIGNED())
-    return out
-
-
-def _dkim_findings(sigs: tuple[DkimSignatureResult, ...]) -> list[MessageFinding]:
-    if not sigs:
-        return [F.DKIM_NONE()]
-    out: list[MessageFinding] = []
-    any_pass = any(s.result is AuthResult.PASS for s in sigs)
-    for s in sigs:
-        values = {
-            "index": s.index, "domain": s.domain or "?", "selector": s.selector or "?",
-            "reason": s.reason or "", "key_name": s.key_record_name or "?",
-            "expiration": s.expiration, "bits": s.key_bits, "length": s.body_length,
-        }
-        # a broken extra signature does not matter much when another one passes
-        downgrade = Severity.MEDIUM if any_pass else None
-        evidence = [s.key_record] if s.key_record else []
-        reason = s.reason or ""
-        if s.result is AuthResult.FAIL:
-            if reason == "signature expired":
-                out.append(F.DKIM_EXPIRED(severity=downgrade, **values))
-            elif s.body_hash is BodyHashResult.FAIL:
-                out.append(F.DKIM_BODY_HASH(severity=downgrade, **values))
-            else:
-                out.append(F.DKIM_FAIL(severity=downgrade, evidence=evidence, **values))
-        elif s.result is AuthResult.PERMERROR:
-            if reason.startswith("no key"):
-                out.append(F.DKIM_KEY_MISSING(severity=downgrade, **values))
-            elif reason.startswith("key revoked"):
-                out.append(F.DKIM_KEY_REVOKED(severity=downgrade, evidence=evidence, **values))
-            else:
-                out.append(F.DKIM_PERMERROR(severity=downgrade, evidence=evidence, **values))
-        elif s.result is AuthResult.TEMPERROR:
-            out.append(F.DKIM_TEMPERROR(**values))
-        if s.domain is None:
-            continue
-        if s.key_type == "rsa" and s.key_bits and s.key_bits < RECOMMENDED_RSA_BITS:
-            out.append(F.DKIM_WEAK_KEY(evidence=evidence, **values))
-        if s.algorithm == "rsa-sha1":
-            out.append(F.DKIM_SHA1(**values))
-        if s.body_length is not None:
-            out.append(F.DKIM_BODY_LENGTH(**values))
-        if s.signed_headers and not s.covers_from:
-            out.append(F.DKIM_FROM_UNSIGNED(**values))
-    return out
-
-
-_SPF_SPECS = {
-    AuthResult.FAIL: F.SPF_FAIL,
-    AuthResult.SOFTFAIL: F.SPF_SOFTFAIL,
-    AuthResult.NEUTRAL: F.SPF_NEUTRAL,
-    AuthResult.NONE: F.SPF_NONE,
-    AuthResult.PERMERROR: F.SPF_PERMERROR,
-    AuthResult.TEMPERROR: F.SPF_TEMPERROR,
-}
-
-
-def _spf_findings(spf_eval: SpfEvaluation) -> list[MessageFinding]:
-    if spf_eval.not_checked_reason is not None:
-        return [F.SPF_NOT_CHECKED(reason=spf_eval.not_checked_reason)]
-    identity = spf_eval.mail_from or spf_eval.helo
-    if identity is None:
-        return []
-    spec = _SPF_SPECS.get(identity.result)
-    if spec is None:
-        return []
-    return [spec(
-        identity="MAIL FROM" if identity.identity == "mailfrom" else "HELO",
-        domain=identity.domain, ip=spf_eval.envelope.client_ip or "?",
-        result=identity.result.value, explanation=identity.explanation,
-    )]
-
-
-def _dmarc_findings(d: DmarcEvaluation, h: HygieneResult) -> list[MessageFinding]:
-    out: list[MessageFinding] = []
-    domain = d.from_domain or "?"
-    if d.result is AuthResult.PERMERROR:
-        out.append(F.DMARC_NOT_CHECKED(reason=d.reason or "no From domain"))
-        return out
-    if d.result is AuthResult.TEMPERROR:
-        out.append(F.DMARC_TEMPERROR(reason=d.reason or "", domain=domain))
-        return out
-    if d.result is AuthResult.NONE:
-        out.append(F.DMARC_NONE(domain=domain))
-    elif d.result is AuthResult.FAIL:
-        severity = {
-            DmarcDisposition.REJECT: Severity.CRITICAL,
-            DmarcDisposition.QUARANTINE: Severity.HIGH,
-        }.get(d.disposition, Severity.HIGH)
-        spf_detail = (
-            f"passed for {d.spf_domain} (not aligned)" if d.spf_domain else "did not pass"
-        )
-        dkim_detail = (
-            f"passed for {', '.join(d.dkim_domains)} (not aligned)"
-            if d.dkim_domains else "did not pass"
-        )
-        action = {"reject": "reject", "quarantine": "quarantine"}.get(
-            d.disposition.value, "deliver (policy none)"
-        )
-        out.append(F.DMARC_FAIL(
-            severity=severity, domain=domain, spf_detail=spf_detail, dkim_detail=dkim_detail,
-            policy=d.policy, disposition=action, evidence=[d.record] if d.record else [],
-        ))
-    if d.spf_domain and not d.spf_aligned:
-        out.append(F.DMARC_SPF_UNALIGNED(
-            spf_domain=d.spf_domain, domain=domain, mode="strict" if d.aspf == "s" else "relaxed",
-        ))
-    if d.dkim_domains and not d.dkim_aligned:
-        out.append(F.DMARC_DKIM_UNALIGNED(
-            dkim_domains=", ".join(d.dkim_domains), domain=domain,
-            mode="strict" if d.adkim == "s" else "relaxed",
-        ))
-    return out
-
-
-def _arc_findings(arc: ArcResult) -> list[MessageFinding]:
-    if arc.result is AuthResult.FAIL:
-        return [F.ARC_FAIL(reason=arc.reason)]
-    return []
-
-

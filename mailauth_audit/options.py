@@ -114,6 +114,9 @@ class MessageLimits:
     max_rsa_exponent_bits: int = 17  # 65537 has 17 bits; larger exponents are permerror
     max_key_record_bytes: int = 8192  # a 4096-bit key record is under 1 KB
     verify_seconds: float = 10.0  # time budget of one message's DKIM and ARC verification
+    # lines of a message walked by the MIME-structure check; a longer message is reported as
+    # "MIME structure not checked" (the parser costs a few microseconds per line)
+    max_mime_scan_lines: int = 250_000
 
 
 @dataclass(frozen=True)

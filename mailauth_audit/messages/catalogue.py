@@ -135,6 +135,15 @@ MIME_DEFECT = MessageFindingSpec(
     "Fix the MIME structure (boundaries, Content-Type parameters, transfer encodings).",
     ("RFC 2045", "RFC 2046 §5.1.1"),
 )
+MIME_NOT_CHECKED = MessageFindingSpec(
+    "message.mime_not_checked", S.LOW, M.MESSAGE,
+    "MIME structure was not checked",
+    "The message has {lines} lines, more than the {limit} the MIME-structure check walks; "
+    "its MIME structure could not be checked.",
+    "Nothing to change if the message is meant to be this long; otherwise send a shorter "
+    "message, or raise MessageLimits.max_mime_scan_lines to check it.",
+    ("RFC 2045", "RFC 2046 §5.1.1"),
+)
 NON_ASCII_HEADER = MessageFindingSpec(
     "message.non_ascii_header", S.LOW, M.MESSAGE,
     "Header contains raw 8-bit bytes",

@@ -22,7 +22,7 @@ __all__ = ["arc_findings", "dkim_findings", "dmarc_findings", "hygiene_findings"
 
 
 def hygiene_findings(
-    h: HygieneResult, signatures: tuple[DkimSignatureResult, ...]
+    h: HygieneResult, signatures: tuple[DkimSignatureResult, ...], mime_scan_limit: int
 ) -> list[MessageFinding]:
     out: list[MessageFinding] = []
     if h.from_header_count == 0:
@@ -52,6 +52,8 @@ def hygiene_findings(
             out.append(F.DUPLICATE_HEADER(header=name, count="several"))
     if h.mime_defects:
         out.append(F.MIME_DEFECT(defects=", ".join(h.mime_defects)))
+    if h.mime_not_checked_lines is not None:
+        out.append(F.MIME_NOT_CHECKED(lines=h.mime_not_checked_lines, limit=mime_scan_limit))
     if h.non_ascii_headers:
         out.append(F.NON_ASCII_HEADER(headers=", ".join(h.non_ascii_headers[:10])))
     if not h.one_click:

@@ -69,7 +69,11 @@ def check_hygiene(
     raw: bytes,
     headers: list[tuple[bytes, bytes]],
     signatures: tuple[DkimSignatureResult, ...],
+    max_mime_scan_lines: int,
 ) -> HygieneResult:
+    """`max_mime_scan_lines` bounds the MIME walk: Python's parser costs microseconds per line,
+    and a message of millions of short lines (under the size limit) would hold a worker for
+    many seconds; past it the structure is reported as not checked, never as clean."""
     names = [n.decode("latin-1").lower().strip() for n, _ in headers]
     counts = Counter(names)
     froms = _values(headers, "from")
@@ -88,6 +92,8 @@ def check_hygiene(
         and unsub_post[0].replace(" ", "").lower() == "list-unsubscribe=one-click"
         and re.search(r"<https://[^>]+>", unsub[0], re.IGNORECASE)
     )
+    lines = raw.count(b"\n")
+    too_long = lines > max_mime_scan_lines
     non_ascii = [
         n.decode("latin-1") for n, v in headers if not (n + v).isascii()
     ]
@@ -100,7 +106,8 @@ def check_hygiene(
         message_id=message_id,
         message_id_valid=message_id is not None and _MSG_ID.fullmatch(message_id) is not None,
         duplicate_headers=tuple(h for h in SINGLE_INSTANCE_HEADERS if counts[h] > 1),
-        mime_defects=tuple(_mime_defects(raw)),
+        mime_defects=() if too_long else tuple(_mime_defects(raw)),
+        mime_not_checked_lines=lines if too_long else None,
         non_ascii_headers=tuple(dict.fromkeys(non_ascii)),
         list_unsubscribe=unsub[0] if unsub else None,
         list_unsubscribe_post=unsub_post[0] if unsub_post else None,

@@ -209,6 +209,9 @@ class HygieneResult:
     list_unsubscribe_post: str | None
     one_click: bool  # RFC 8058: List-Unsubscribe-Post: List-Unsubscribe=One-Click + https URI
     unsubscribe_signed: bool  # both headers covered by a DKIM signature that passed
+    # the line count when the message was too long to walk its MIME structure
+    # (MessageLimits.max_mime_scan_lines); None when the structure was checked
+    mime_not_checked_lines: int | None = None
 
 
 @dataclass(frozen=True)

@@ -165,7 +165,7 @@ async def verify_message(
         )
         arc = verify_arc(parsed, bridge, limits, deadline)
         spf_eval = evaluate_spf(env, bridge)
-        hygiene = check_hygiene(raw, headers, sigs)
+        hygiene = check_hygiene(raw, headers, sigs, limits.max_mime_scan_lines)
         return _Verified(env, headers, sigs, arc, spf_eval, hygiene)
 
     stage = await asyncio.to_thread(blocking)
@@ -175,7 +175,7 @@ async def verify_message(
     dmarc = await _evaluate_dmarc(resolver, hygiene, signatures, spf_eval)
 
     findings = [
-        *hygiene_findings(hygiene, signatures),
+        *hygiene_findings(hygiene, signatures, opts.limits.max_mime_scan_lines),
         *dkim_findings(signatures),
         *spf_findings(spf_eval),
         *dmarc_findings(dmarc, hygiene),

@@ -81,6 +81,26 @@ def test_more_than_1000_header_fields_are_refused() -> None:
     assert "more than 1000 header fields" in report.findings[0].detail
 
 
+def test_a_body_of_millions_of_short_lines_is_not_walked_by_the_mime_check() -> None:
+    body = "x\r\n" * 3_300_000  # 9.9 MB of 3-byte lines: the MIME walk took ~14 s here
+    raw = message(body=body)
+    assert len(raw) < 10 * 1024 * 1024
+    elapsed, report = timed(raw)
+    assert elapsed < 8.0
+    assert "message.mime_not_checked" in codes(report)
+    assert "message.mime_defect" not in codes(report)
+    assert report.hygiene is not None and (report.hygiene.mime_not_checked_lines or 0) > 3_300_000
+
+
+def test_a_message_within_the_mime_scan_limit_is_walked() -> None:
+    options = VerifyOptions(limits=MessageLimits(max_mime_scan_lines=5))
+    raw = message(body="one\r\ntwo\r\n", extra=("Content-Transfer-Encoding: bogus",))
+    _, report = timed(raw)
+    assert "message.mime_not_checked" not in codes(report)
+    _, cut = timed(message(body="a\r\n" * 10), options=options)
+    assert "message.mime_not_checked" in codes(cut)
+
+
 def test_parsing_and_verification_never_block_the_event_loop() -> None:
     head, body = sign(message(), rsa_key()).split(b"\r\n\r\n", 1)
     folded = b"X-Folded: start" + b"\r\n x" * 250_000  # not signed: the signature still passes

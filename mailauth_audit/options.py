@@ -34,6 +34,13 @@ class Limits:
     max_cname_hops: int = 8
     max_spf_depth: int = 20  # include/redirect nesting followed to draw the tree
     max_spf_nodes: int = 200  # records fetched for one domain's SPF tree
+    # nodes (terms) drawn in one domain's SPF tree, root included: one record can hold
+    # thousands of lookup terms and be included hundreds of times
+    max_spf_terms: int = 2000
+    max_spf_text_chars: int = 1024  # longest record text quoted in a tree node or a finding
+    max_spf_tree_chars: int = 65536  # text (as JSON bytes) drawn into one tree before it stops
+    max_findings_per_code: int = 20  # findings of one code about tree nodes, per domain
+    max_dkim_text_chars: int = 4096  # longest DKIM record or key text kept in a result
 
 
 @dataclass(frozen=True)

@@ -13,22 +13,11 @@ the evaluation says so (`spf.tree_truncated`).
 
 from __future__ import annotations
 
-import re
-
-from ..findings.clip import clip_text, json_cost, marker
+from ..findings.clip import clip_text, json_cost, marker, more_records
 from ..options import Limits
 from ..records.spf import SpfMechanism, SpfRecord
 from .spf_fetch import Probe, TxtFetch, target_name
 from .spf_nodes import SpfNode, SpfNodeKind, SpfNodeStatus
-
-MORE_RECORDS = "…[{count:,} more records not shown]…"
-_MORE_RECORDS = re.compile(r"…\[([0-9,]+) more records not shown\]…")
-
-
-def records_count(found: tuple[str, ...]) -> int:
-    """How many records `records_found` stands for, counting those a cap left out."""
-    more = _MORE_RECORDS.fullmatch(found[-1]) if found else None
-    return len(found) - 1 + int(more.group(1).replace(",", "")) if more else len(found)
 
 
 class TreeBuilder:
@@ -61,11 +50,11 @@ class TreeBuilder:
 
     def _texts(self, texts: tuple[str, ...]) -> tuple[str, ...]:
         """Records at one name (one answer can hold thousands): each clipped, and those past
-        the text budget replaced by one `MORE_RECORDS` line saying how many there were."""
+        the text budget replaced by one `more_records` line saying how many there were."""
         out: list[str] = []
         for i, text in enumerate(texts):
             if self.text_left <= 0 and i >= 2:
-                out.append(MORE_RECORDS.format(count=len(texts) - i))
+                out.append(more_records(len(texts) - i))
                 break
             out.append(self._text(text))
         return tuple(out)

@@ -11,13 +11,12 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from ..findings import spf as F
-from ..findings.clip import is_clipped, listed
+from ..findings.clip import is_clipped, listed, records_count
 from ..model import Finding
 from ..options import Limits
 from ..records.spf import SpfMechanismKind, SpfQualifier, SpfRecord
 from .spf_nodes import SpfNode, SpfNodeKind, SpfNodeStatus
 from .spf_remedy import parsed, replace_term, valid, with_all, zone_txt_line
-from .spf_tree import records_count
 
 if TYPE_CHECKING:
     from .spf import SpfResult

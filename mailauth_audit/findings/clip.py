@@ -62,3 +62,17 @@ def listed(items: list[str], limit: int = 20) -> str:
     shown = ", ".join(items[:limit])
     more = len(items) - limit
     return f"{shown} and {more:,} more" if more > 0 else shown
+
+
+_MORE_RECORDS = re.compile(r"…\[([0-9,]+) more records not shown\]…")
+
+
+def more_records(count: int) -> str:
+    """The line that stands for `count` records left out of a list of records."""
+    return f"…[{count:,} more records not shown]…"
+
+
+def records_count(found: tuple[str, ...]) -> int:
+    """How many records a list stands for, counting those a cap left out."""
+    more = _MORE_RECORDS.fullmatch(found[-1]) if found else None
+    return len(found) - 1 + int(more.group(1).replace(",", "")) if more else len(found)

@@ -51,6 +51,13 @@ class Limits:
     max_report_authorizations: int = 10
     max_mx_hosts: int = 20  # distinct MX host names resolved per domain; the rest reported
     max_zone_file_bytes: int = 64 * 1024 * 1024  # a larger --zone-file is refused unread
+    # nodes (terms) drawn in one domain's SPF tree, root included: one record can hold
+    # thousands of lookup terms and be included hundreds of times
+    max_spf_terms: int = 2000
+    max_spf_text_chars: int = 1024  # longest record text quoted in a tree node or a finding
+    max_spf_tree_chars: int = 65536  # text (as JSON bytes) drawn into one tree before it stops
+    max_findings_per_code: int = 20  # findings of one code about tree nodes, per domain
+    max_dkim_text_chars: int = 4096  # longest DKIM record or key text kept in a result
 
     def __post_init__(self) -> None:
         check_domain_timeout(self.domain_timeout)

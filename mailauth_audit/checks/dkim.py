@@ -15,8 +15,10 @@ from enum import StrEnum
 
 from ..errors import DnsCnameLoop
 from ..findings import dkim as F
+from ..findings.clip import clip_finding, clip_text, more_records, records_count
 from ..model import CheckId, Finding, Severity
-from ..records.dkim import looks_like_dkim_key, parse_dkim_key
+from ..options import Limits
+from ..records.dkim import LIBRARY_MAX_RSA_BITS, looks_like_dkim_key, parse_dkim_key
 from ..records.errors import RecordSyntaxError
 from ..resolver.base import Answer, RRType
 from .base import Check, CheckContext, EvaluationContext
@@ -50,6 +52,9 @@ class DkimSelectorResult:
     key_type: str | None  # set when status is key: k= ("rsa" by default), possibly unknown
     key_bits: int | None  # set when the key was analysed: RSA modulus bits, 256 for ed25519
     key_format: str | None  # as key_bits: "spki", "pkcs1" (bare RSAPublicKey) or "raw"
+    # set when an RSA key was analysed: its public exponent in decimal, or "<N-bit number>"
+    # when longer than 20 digits (a JSON integer that large is not safe to consume)
+    key_exponent: str | None
     public_key: str | None  # set when status is key: p= without whitespace ("" when revoked)
     revoked: bool
     testing: bool  # t=y
@@ -83,6 +88,7 @@ def _selector_result(
         "key_type": None,
         "key_bits": None,
         "key_format": None,
+        "key_exponent": None,
         "public_key": None,
         "revoked": False,
         "testing": False,
@@ -97,13 +103,27 @@ def _selector_result(
 
 
 def judge_txt(
-    selector: str, name: str, texts: list[str], cname_target: str | None
+    selector: str,
+    name: str,
+    texts: list[str],
+    cname_target: str | None,
+    text_limit: int = Limits().max_dkim_text_chars,
 ) -> DkimSelectorResult:
-    """Classify and parse the TXT records found at one selector. Pure."""
+    """Classify and parse the TXT records found at one selector. Pure. The record is parsed
+    whole; what the result keeps of it (and of the other records) is clipped at
+    `text_limit` characters, at most 8 other records, so a name holding a 64 KB record or
+    thousands of records cannot make a report of megabytes."""
     candidates = [t for t in texts if looks_like_dkim_key(t)]
     record = candidates[0] if candidates else texts[0]
-    others = tuple(t for i, t in enumerate(texts) if i != texts.index(record))
-    common = {"record": record, "other_records": others, "cname_target": cname_target}
+    at = texts.index(record)
+    others = [clip_text(t, text_limit) for i, t in enumerate(texts[:9]) if i != at][:8]
+    if len(texts) > 9:
+        others.append(more_records(len(texts) - 1 - len(others)))
+    common = {
+        "record": clip_text(record, text_limit),
+        "other_records": tuple(others),
+        "cname_target": cname_target,
+    }
     if not candidates:
         return _selector_result(selector, name, DkimSelectorStatus.NOT_A_KEY, **common)
     try:
@@ -124,7 +144,8 @@ def judge_txt(
         key_type=key.key_type,
         key_bits=key.key_bits,
         key_format=key.key_format,
-        public_key=key.public_key_b64,
+        key_exponent=_exponent_text(key.rsa_exponent),
+        public_key=clip_text(key.public_key_b64, text_limit),
         revoked=key.revoked,
         testing=key.testing,
         strict_subdomains=key.strict_subdomains,
@@ -133,6 +154,14 @@ def judge_txt(
         error=key.key_error,
         **common,
     )
+
+
+def _exponent_text(exponent: int | None) -> str | None:
+    if exponent is None:
+        return None
+    if exponent.bit_length() > 64:
+        return f"<{exponent.bit_length()}-bit number>"
+    return str(exponent)
 
 
 class DkimCheck(Check[DkimResult]):
@@ -154,13 +183,16 @@ class DkimCheck(Check[DkimResult]):
         for answer in answers:
             if isinstance(answer, Exception) and not isinstance(answer, DnsCnameLoop):
                 raise answer  # the first failure, after every probe has finished
-        results = [self._judge(s, n, a) for s, n, a in zip(selectors, names, answers, strict=True)]
+        limit = ctx.options.limits.max_dkim_text_chars
+        results = [
+            self._judge(s, n, a, limit) for s, n, a in zip(selectors, names, answers, strict=True)
+        ]
         found = tuple(r for r in results if r is not None)
         return DkimResult(selectors=found, selectors_probed=selectors, domainkey_nxdomain=False)
 
     @staticmethod
     def _judge(
-        selector: str, name: str, answer: Answer | Exception
+        selector: str, name: str, answer: Answer | Exception, text_limit: int
     ) -> DkimSelectorResult | None:
         if isinstance(answer, DnsCnameLoop):
             # a fact about this selector's records, not about the path to the domain
@@ -176,7 +208,7 @@ class DkimCheck(Check[DkimResult]):
             return _selector_result(
                 selector, name, DkimSelectorStatus.DANGLING_CNAME, cname_target=target
             )
-        return judge_txt(selector, name, texts, target)
+        return judge_txt(selector, name, texts, target, text_limit)
 
     def evaluate(self, facts: DkimResult, ctx: EvaluationContext) -> list[Finding]:
         domain = ctx.domain
@@ -230,7 +262,25 @@ class DkimCheck(Check[DkimResult]):
                     evidence=tuple(s.record or "" for s in ed),
                 )
             )
-        return findings
+        limit = ctx.options.limits.max_dkim_text_chars
+        return [clip_finding(f, limit, limit + 2048) for f in findings]
+
+
+RFC_MAX_VERIFIED_BITS = 4096  # RFC 8301 §3.2: verifiers must handle 1024 to 4096 bits
+
+
+def _unusual_exponent(text: str | None) -> tuple[Severity | None, str] | None:
+    """(severity, why) when an RSA exponent is not a small odd number, else None."""
+    if text is None:
+        return None
+    if not text.isdigit():
+        return None, "one this large makes every verification slow, and verifiers may refuse it."
+    e = int(text)
+    if e == 1 or e % 2 == 0:
+        return Severity.HIGH, "this one cannot make a working RSA key, or makes an insecure one."
+    if e > 2**32:
+        return None, "one this large makes every verification slow, and verifiers may refuse it."
+    return None
 
 
 def _usable(s: DkimSelectorResult) -> bool:
@@ -289,7 +339,7 @@ def _selector_findings(
     base = {"domain": domain, "selector": s.selector, "name": s.name, "evidence": ev}
     out: list[Finding] = []
     if s.other_records:
-        out.append(F.MULTIPLE_RECORDS(count=1 + len(s.other_records), **base))
+        out.append(F.MULTIPLE_RECORDS(count=1 + records_count(s.other_records), **base))
     if s.status is DkimSelectorStatus.CNAME_LOOP:
         out.append(F.CNAME_LOOP(chain=s.error or "", **base))
         return out
@@ -326,6 +376,13 @@ def _selector_findings(
             out.append(F.KEY_TOO_SHORT(bits=s.key_bits, **base))
         elif s.key_bits < 2048:
             out.append(F.KEY_1024(bits=s.key_bits, **base))
+        elif s.key_bits > RFC_MAX_VERIFIED_BITS:
+            severity = Severity.HIGH if s.key_bits > LIBRARY_MAX_RSA_BITS else None
+            out.append(F.KEY_TOO_LONG(bits=s.key_bits, severity=severity, **base))
+    unusual = _unusual_exponent(s.key_exponent)
+    if unusual is not None:
+        severity, why = unusual
+        out.append(F.UNUSUAL_EXPONENT(exponent=s.key_exponent, why=why, severity=severity, **base))
     if s.hash_algorithms and "sha256" not in s.hash_algorithms:
         spec = F.SHA1_ONLY if "sha1" in s.hash_algorithms else F.NO_SUPPORTED_HASH
         fixed = _fixed_record(s, drop_hashes=True)

@@ -55,6 +55,33 @@ KEY_TOO_SHORT = FindingSpec(
     references=("RFC 8301 §3.2", "RFC 6376 §3.3.3"),
 )
 
+KEY_TOO_LONG = FindingSpec(
+    code="dkim.key_too_long",
+    severity=Severity.MEDIUM,
+    check=_DKIM,
+    title="DKIM RSA key longer than 4096 bits",
+    detail="Selector {selector} of {domain} publishes a {bits}-bit RSA key. RFC 8301 only "
+    "requires verifiers to handle keys of up to 4096 bits, and common libraries (OpenSSL) "
+    "refuse keys over 16384 bits, so some or all verifiers fail signatures made with it.",
+    remediation="Generate a 2048-bit key (or 4096 at most), publish it under a new selector "
+    "(`" + _NEW_KEY + "`), switch signing to it, then revoke the old key: "
+    '`{selector}._domainkey.{domain}. 3600 IN TXT "v=DKIM1; p="`.',
+    references=("RFC 8301 §3.2",),
+)
+
+UNUSUAL_EXPONENT = FindingSpec(
+    code="dkim.unusual_exponent",
+    severity=Severity.MEDIUM,
+    check=_DKIM,
+    title="DKIM RSA key with an unusual public exponent",
+    detail="Selector {selector} of {domain} publishes an RSA key whose public exponent is "
+    "{exponent}. Signers use a small odd exponent (65537, sometimes 3); {why}",
+    remediation="Generate a new key with the usual exponent 65537 (any key generator's "
+    "default), publish it under a new selector (`" + _NEW_KEY + "`), switch signing to it, "
+    'then revoke the old key: `{selector}._domainkey.{domain}. 3600 IN TXT "v=DKIM1; p="`.',
+    references=("RFC 8017 §3.1", "RFC 8301 §3.2"),
+)
+
 KEY_1024 = FindingSpec(
     code="dkim.key_1024",
     severity=Severity.MEDIUM,

@@ -296,9 +296,22 @@ TREE_TRUNCATED = FindingSpec(
     severity=Severity.LOW,
     check=_SPF,
     title="The SPF tree is too large to follow completely",
-    detail="The include/redirect tree of {domain} goes deeper or wider than the audit follows "
-    "(depth {depth}, {nodes} records); the lookup counts are lower bounds.",
+    detail="The include/redirect tree of {domain} goes deeper or wider than the audit follows: "
+    "it stops at depth {depth} after {nodes} records and {terms} terms, with {not_followed} "
+    "terms not followed and {not_drawn} not drawn at all. The tree in this report is "
+    "truncated there and its lookup counts are lower bounds.",
     remediation="Flatten the tree: remove includes that include further includes, or replace "
     "them by `ip4:`/`ip6:` ranges.",
+    references=("RFC 7208 §4.6.4",),
+)
+
+FINDINGS_LIMITED = FindingSpec(
+    code="spf.findings_limited",
+    severity=Severity.INFO,
+    check=_SPF,
+    title="More problems in the SPF tree than the report lists",
+    detail="The SPF tree of {domain} has more problems of one kind than the {limit} listed "
+    "per kind; not listed: {codes}.",
+    remediation="Correct the problems listed, then audit again to see the rest.",
     references=("RFC 7208 §4.6.4",),
 )

@@ -51,6 +51,7 @@ class DkimKeyRecord:
     key_error: str | None  # set when p= is well-formed base64 but not a usable key of key_type
     notes: str | None  # n=, as published
     unknown_tags: tuple[str, ...] = ()  # tag names a verifier ignores (a typo shows up here)
+    rsa_exponent: int | None = None  # RSA keys read from DER: the public exponent
 
     @property
     def key_type_known(self) -> bool:
@@ -136,8 +137,9 @@ def parse_dkim_key(text: str) -> DkimKeyRecord:
     key_bits: int | None = None
     key_format: str | None = None
     key_error: str | None = None
+    exponent: int | None = None
     if not revoked and key_type in KNOWN_KEY_TYPES:
-        key_bits, key_format, key_error = _analyse_key(key_type, public_key_b64)
+        key_bits, key_format, key_error, exponent = _analyse_key(key_type, public_key_b64)
 
     flags = _colon_list(seen["t"][0]) if "t" in seen else ()
     known_tags = {"v", "k", "p", "h", "s", "t", "n"}
@@ -156,6 +158,7 @@ def parse_dkim_key(text: str) -> DkimKeyRecord:
         key_error=key_error,
         notes=seen["n"][0] if "n" in seen else None,
         unknown_tags=tuple(name for name, *_ in tags if name not in known_tags),
+        rsa_exponent=exponent,
     )
 
 
@@ -179,8 +182,12 @@ def _base64_error_offset(value: str) -> int:
     return 0
 
 
-def _analyse_key(key_type: str, b64: str) -> tuple[int | None, str | None, str | None]:
-    """(bits, format, error) of the key in p=. Never raises: a bad key is a finding."""
+_Analysis = tuple[int | None, str | None, str | None, int | None]
+
+
+def _analyse_key(key_type: str, b64: str) -> _Analysis:
+    """(bits, format, error, RSA exponent) of the key in p=. Never raises: a bad key is a
+    finding."""
     try:
         data = base64.b64decode(b64, validate=True)
     except (binascii.Error, ValueError):
@@ -188,27 +195,91 @@ def _analyse_key(key_type: str, b64: str) -> tuple[int | None, str | None, str |
             f"p= base64 is incomplete ({len(b64)} characters, not a multiple of 4): "
             "the key looks truncated or unpadded"
         )
-        return None, None, error
+        return None, None, error, None
     if key_type == "ed25519":
-        return _analyse_ed25519(data)
+        return (*_analyse_ed25519(data), None)
     return _analyse_rsa(data)
 
 
-def _analyse_rsa(data: bytes) -> tuple[int | None, str | None, str | None]:
+# OpenSSL refuses to verify with RSA moduli over 16,384 bits, and even exponents (1 and 2
+# included) or exponents over 64 bits are not what any signer makes: such keys are measured
+# by the DER reader below and judged by the check, never handed to the crypto library
+# (which refuses some of them as "corrupt", and whose work on a hostile 390,000-bit modulus
+# is not ours to bound).
+LIBRARY_MAX_RSA_BITS = 16384
+_RSA_OID = bytes.fromhex("2a864886f70d010101")
+
+
+def _analyse_rsa(data: bytes) -> _Analysis:
     # RFC 6376 §3.6.1 names RSAPublicKey, but practice (and RFC 6376's own examples) is
     # SubjectPublicKeyInfo; verifiers accept both, so both are fine here.
+    read = read_rsa_der(data)
+    if read is not None:
+        bits, exponent, key_format = read
+        if bits > LIBRARY_MAX_RSA_BITS or exponent.bit_length() > 64 or exponent % 2 == 0:
+            return bits, key_format, None, exponent
     try:
         key = serialization.load_der_public_key(data)
     except (ValueError, UnsupportedAlgorithm, TypeError):
         error = f"p= ({len(data)} bytes) is not a DER-encoded RSA public key: corrupt or truncated"
-        return None, None, error
+        return None, None, error, None
     if not isinstance(key, rsa.RSAPublicKey):
         kind = type(key).__name__.removesuffix("PublicKey") or "non-RSA"
-        return None, None, f"p= holds a {kind} key, but the record says k=rsa"
+        return None, None, f"p= holds a {kind} key, but the record says k=rsa", None
     spki = key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    return key.key_size, ("spki" if data == spki else "pkcs1"), None
+    numbers = key.public_numbers()
+    return key.key_size, ("spki" if data == spki else "pkcs1"), None, numbers.e
+
+
+def _der(data: bytes, at: int, tag: int) -> tuple[bytes, int] | None:
+    """The value of the DER element with `tag` at `at`, and the offset after it."""
+    if at + 2 > len(data) or data[at] != tag:
+        return None
+    length, at = data[at + 1], at + 2
+    if length & 0x80:
+        size = length & 0x7F
+        if not 0 < size <= 4 or at + size > len(data):
+            return None
+        length, at = int.from_bytes(data[at : at + size], "big"), at + size
+    if at + length > len(data):
+        return None
+    return data[at : at + length], at + length
+
+
+def _rsa_public_key(body: bytes) -> tuple[int, int] | None:
+    """(modulus bits, exponent) of an RSAPublicKey SEQUENCE's contents."""
+    modulus = _der(body, 0, 0x02)
+    exponent = _der(body, modulus[1], 0x02) if modulus else None
+    if modulus is None or exponent is None or exponent[1] != len(body):
+        return None
+    n = int.from_bytes(modulus[0], "big", signed=True)
+    e = int.from_bytes(exponent[0], "big", signed=True)
+    return (n.bit_length(), e) if n > 0 and e > 0 else None
+
+
+def read_rsa_der(data: bytes) -> tuple[int, int, str] | None:
+    """(modulus bits, exponent, "spki" or "pkcs1") of a DER RSA public key, or None when it
+    is not one. Linear in the input and no arithmetic on the numbers, whatever their size."""
+    outer = _der(data, 0, 0x30)
+    if outer is None or outer[1] != len(data):
+        return None
+    body = outer[0]
+    bare = _rsa_public_key(body)
+    if bare is not None:
+        return (*bare, "pkcs1")
+    algorithm = _der(body, 0, 0x30)
+    if algorithm is None or _der(algorithm[0], 0, 0x06) != (_RSA_OID, len(_RSA_OID) + 2):
+        return None
+    bitstring = _der(body, algorithm[1], 0x03)
+    if bitstring is None or bitstring[1] != len(body) or bitstring[0][:1] != b"\x00":
+        return None
+    inner = _der(bitstring[0], 1, 0x30)
+    if inner is None or inner[1] != len(bitstring[0]):
+        return None
+    key = _rsa_public_key(inner[0])
+    return (*key, "spki") if key is not None else None
 
 
 def _analyse_ed25519(data: bytes) -> tuple[int | None, str | None, str | None]:

@@ -510,12 +510,23 @@ def _tokens(text: str, start: int) -> list[tuple[int, str]]:
     return out
 
 
-@functools.lru_cache(maxsize=2048)  # providers' records recur and stay; one-offs churn
+# Records longer than this are parsed every time instead of cached: the cache is shared by a
+# whole bulk run, and 2,048 hostile 64 KB records of thousands of terms each would hold
+# gigabytes. Real records are well under it (RFC 7208 §3.4 wants them in a 512-byte answer).
+_CACHED_TEXT_LIMIT = 4096
+
+
 def parse_spf(text: str) -> SpfRecord:
     """Parse one SPF record (the TXT strings already joined, RFC 7208 §3.3).
 
     Cached: a record is immutable and pure to parse, and a bulk run meets the same provider
     records thousands of times (the check and its findings each parse them again)."""
+    if len(text) > _CACHED_TEXT_LIMIT:
+        return _parse_spf(text)
+    return _parse_spf_cached(text)
+
+
+def _parse_spf(text: str) -> SpfRecord:
     if not is_spf_record(text):
         if text[:6].lower() == SPF_VERSION:
             raise RecordSyntaxError(
@@ -539,6 +550,10 @@ def parse_spf(text: str) -> SpfRecord:
         else:
             terms.append(_parse_mechanism(token, pos))
     return SpfRecord(text, tuple(terms))
+
+
+# providers' records recur and stay; one-offs churn
+_parse_spf_cached = functools.lru_cache(maxsize=2048)(_parse_spf)
 
 
 __all__ = [

@@ -1,0 +1,55 @@
+"""The SPF tree's node type: one lookup-costing term (or the root record) and what it found."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class SpfNodeKind(StrEnum):
+    ROOT = "root"
+    INCLUDE = "include"
+    REDIRECT = "redirect"
+    A = "a"
+    MX = "mx"
+    PTR = "ptr"
+    EXISTS = "exists"
+
+
+class SpfNodeStatus(StrEnum):
+    OK = "ok"  # resolved (and, for root/include/redirect, one valid record found)
+    VOID = "void"  # a/mx/exists: NXDOMAIN or no records
+    NO_RECORD = "no_record"  # include/redirect/root: no v=spf1 record at the name
+    MULTIPLE_RECORDS = "multiple_records"
+    SYNTAX_ERROR = "syntax_error"
+    LOOP = "loop"  # the target is already on the path from the root: not followed again
+    MACRO = "macro"  # the target contains macros: counted, not queried
+    NOT_QUERIED = "not_queried"  # ptr: needs the connecting IP address
+    TRUNCATED = "truncated"  # not followed: Limits.max_spf_depth / max_spf_nodes reached
+
+
+@dataclass(frozen=True)
+class SpfNode:
+    """One lookup-costing term of the tree (or the root record) and what it found."""
+
+    kind: SpfNodeKind
+    domain: str  # the name looked up; the domain-spec as written when it has macros
+    term: str | None  # the term that led here, as written; None at the root
+    term_position: int | None  # its offset in the parent's record; None at the root
+    status: SpfNodeStatus
+    record: str | None  # root/include/redirect: the one SPF record at `domain`, when found
+    records_found: tuple[str, ...]  # root/include/redirect: every v=spf1 record at `domain`
+    lookups: int  # lookup-costing terms in this node's own record
+    total_lookups: int  # this term (1, 0 at the root) plus everything below it
+    void: bool  # this term's DNS answer was NXDOMAIN or empty (a void lookup, §4.6.4)
+    nxdomain: bool  # set with `void` when the answer was NXDOMAIN
+    mx_names: int | None  # mx nodes: how many MX names the target has, when queried
+    syntax_error: str | None  # status syntax_error: the parser's message
+    syntax_error_position: int | None  # status syntax_error: 0-based offset in `record`
+    children: tuple[SpfNode, ...]
+
+    def walk(self) -> Iterator[SpfNode]:
+        yield self
+        for child in self.children:
+            yield from child.walk()

@@ -1,0 +1,115 @@
+"""Corrected SPF records for remediation: zone-file lines, term edits, merges, typo fixes.
+
+Pure text work on the records of the SPF check; a proposal is only made when the result is
+itself a valid record.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from ..findings.clip import CLIP_MARKER
+from ..records.errors import RecordSyntaxError
+from ..records.spf import SpfMechanismKind, SpfModifier, SpfRecord, parse_spf
+
+TXT_STRING_LIMIT = 255  # RFC 1035 §3.3
+
+
+def zone_txt_line(owner: str, text: str, ttl: int = 3600) -> str:
+    """The zone-file line publishing `text`, split into strings of at most 255 bytes."""
+    data = text.encode("utf-8")
+    chunks = [data[i : i + TXT_STRING_LIMIT] for i in range(0, len(data), TXT_STRING_LIMIT)]
+    quoted = " ".join(
+        '"' + c.decode("utf-8", "replace").replace("\\", "\\\\").replace('"', '\\"') + '"'
+        for c in chunks or [b""]
+    )
+    return f"{owner.rstrip('.')}. {ttl} IN TXT {quoted}"
+
+
+def valid(text: str) -> bool:
+    try:
+        parse_spf(text)
+    except RecordSyntaxError:
+        return False
+    return True
+
+
+def proposal(owner: str, text: str) -> str:
+    """A "Corrected record: …" sentence when `text` is a valid record, else nothing: we
+    never propose a record that would itself be a syntax error."""
+    return f" Corrected record: `{zone_txt_line(owner, text)}`" if valid(text) else ""
+
+
+def replace_term(text: str, position: int, old: str, new: str) -> str:
+    """Replace one term in place; with `new` empty, also drop the space before it."""
+    if new:
+        return text[:position] + new + text[position + len(old) :]
+    start = position
+    while start > 0 and text[start - 1] == " ":
+        start -= 1
+    return text[:start] + text[position + len(old) :]
+
+
+def context(text: str, position: int) -> str:
+    start = max(0, position - 10)
+    end = min(len(text), position + 20)
+    snippet = text[start:end]
+    return ("…" if start else "") + snippet + ("…" if end < len(text) else "")
+
+
+def with_all(record: SpfRecord, qualifier: str) -> str:
+    """The record with its first `all` replaced, or `all` appended when it has none."""
+    mech = record.all
+    if mech is None:
+        return record.text.rstrip(" ") + f" {qualifier}all"
+    return replace_term(record.text, mech.position, mech.text, f"{qualifier}all")
+
+
+def typo_fix(text: str, position: int, message: str) -> str | None:
+    """For `unknown mechanism 'inclde'`, the record with the closest mechanism name."""
+    if not message.startswith("unknown mechanism"):
+        return None
+    end = text.find(" ", position)
+    term = text[position : end if end >= 0 else len(text)]
+    qualifier = term[0] if term[:1] in "+-~?" else ""
+    body = term[len(qualifier) :]
+    name = body.split(":", 1)[0].split("/", 1)[0]
+    names = [k.value for k in SpfMechanismKind]
+    close = difflib.get_close_matches(name.lower(), names, n=1, cutoff=0.6)
+    if not close:
+        return None
+    fixed = replace_term(text, position, term, qualifier + close[0] + body[len(name) :])
+    return fixed if valid(fixed) else None
+
+
+def merge(records: tuple[str, ...]) -> str | None:
+    """One record holding the terms of several, or None when a term makes that unsafe."""
+    terms: list[str] = []
+    final = "-all"
+    for text in records:
+        try:
+            rec = parse_spf(text)
+        except RecordSyntaxError:
+            return None
+        for t in rec.terms:
+            if isinstance(t, SpfModifier):
+                if t.name in ("redirect", "exp"):
+                    return None
+                continue
+            if t.kind is SpfMechanismKind.ALL:
+                continue
+            if t.text.lower() not in (x.lower() for x in terms):
+                terms.append(t.text)
+    merged = " ".join(["v=spf1", *terms, final])
+    return merged if valid(merged) else None
+
+
+def parsed(text: str | None) -> SpfRecord | None:
+    """The record, or None when it does not parse. A tree node's record clipped for the
+    report is parsed without its marker: what is left keeps the `all` that decides."""
+    if text is None:
+        return None
+    try:
+        return parse_spf(CLIP_MARKER.sub(" ", text).rstrip(" "))
+    except RecordSyntaxError:
+        return None

@@ -108,6 +108,10 @@ class SmtpSendLimits:
     total_timeout: float = 300.0  # seconds for the whole send, retries and waits included
 
 
+# `verify --max-size` / `receive`'s size limit: a larger message is reported, not parsed
+MAX_MESSAGE_BYTES = 10 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class MessageLimits:
     """Bounds on the work one message can cause in `verify` and `receive`: its author is a

@@ -23,7 +23,7 @@ from ..checks.dmarc import DmarcCheck
 from ..domain import normalize_domain
 from ..errors import InvalidDomainError, ResolverError
 from ..model import CheckStatus, Severity
-from ..options import MessageLimits
+from ..options import MAX_MESSAGE_BYTES, MessageLimits
 from ..resolver.base import Resolver
 from . import catalogue as F
 from .alignment import aligned, disposition, dmarc_result
@@ -64,7 +64,7 @@ __all__ = [
     "verify_message_sync",
 ]
 
-DEFAULT_MAX_SIZE = 10 * 1024 * 1024  # 10 MiB: larger than any test message, bounded memory
+DEFAULT_MAX_SIZE = MAX_MESSAGE_BYTES
 
 
 @dataclass(frozen=True)

@@ -582,3 +582,33 @@ def test_propose_record_drops_non_mailto_uris() -> None:
     assert propose_record(record) == "v=DMARC1; p=reject; rua=mailto:a@example.com"
     only_bad, _ = parse_dmarc_lenient("v=DMARC1; p=reject; rua=javascript:x; ruf=data:x; fo=1")
     assert propose_record(only_bad) == "v=DMARC1; p=reject"
+
+
+# --- a repeated tag (RFC 7489 §6.3 with RFC 6376 §3.2) ----------------------------------------
+
+
+def test_a_repeated_tag_leaves_the_domain_without_a_usable_policy() -> None:
+    # Given p=reject and then p=none: no "first copy wins" (that reported p=reject, medium)
+    record = "v=DMARC1; p=reject; p=none; rua=mailto:d@example.com"
+    zone = BASE + f'_dmarc.example.com. 300 IN TXT "{record}"'
+    facts, findings = run(zone, "example.com")
+    assert facts.record is None and facts.policy is None and facts.effective_policy is None
+    errors = [f for f in findings if f.code == "dmarc.syntax_error"]
+    assert len(errors) == 1 and errors[0].severity is Severity.HIGH
+    assert "no usable DMARC policy" in errors[0].detail and "duplicate tag 'p'" in errors[0].detail
+    assert facts.syntax_issues[0].tag == "p" and facts.syntax_issues[0].fatal
+    assert facts.syntax_issues[0].position == 20
+    # the proposal keeps one copy of each tag and the report address
+    assert '"v=DMARC1; p=reject; rua=mailto:d@example.com"' in errors[0].remediation
+    assert "dmarc.missing" not in codes(findings)  # a record exists; it is broken, not absent
+
+
+def test_a_repeated_tag_at_a_subdomain_falls_back_to_the_parent() -> None:
+    zone = BASE + """
+_dmarc.example.com.      300 IN TXT "v=DMARC1; p=quarantine"
+_dmarc.shop.example.com. 300 IN TXT "v=DMARC1; p=reject; p=reject"
+"""
+    facts, findings = run(zone, "shop.example.com")
+    assert facts.inherited and facts.effective_policy == "quarantine"
+    errors = [f for f in findings if f.code == "dmarc.syntax_error"]
+    assert errors and "apply the policy at _dmarc.example.com instead" in errors[0].detail

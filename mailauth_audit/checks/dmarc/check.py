@@ -17,7 +17,13 @@ can be re-judged; the records it proposes are rebuilt, not copied (remediation.p
 from __future__ import annotations
 
 from ...model import CheckId, Finding
-from ...records.dmarc import DmarcPolicy, DmarcRecord, DmarcSyntaxIssue, looks_like_dmarc
+from ...records.dmarc import (
+    DmarcDuplicateTagError,
+    DmarcPolicy,
+    DmarcRecord,
+    DmarcSyntaxIssue,
+    looks_like_dmarc,
+)
 from ...records.errors import RecordSyntaxError
 from ...records.orgdomain import (
     dmarc_name,
@@ -115,8 +121,9 @@ class DmarcCheck(Check[DmarcResult]):
             try:
                 parse_cached(text)
             except RecordSyntaxError as exc:
+                tag = exc.tag if isinstance(exc, DmarcDuplicateTagError) else "v"
                 issues.append(
-                    DmarcRecordIssue(own.name, text, exc.message, exc.position, "v", True)
+                    DmarcRecordIssue(own.name, text, exc.message, exc.position, tag, True)
                 )
         if policy_domain is None:
             return self._result(ctx, domain, own, lookups, organizational, issues)

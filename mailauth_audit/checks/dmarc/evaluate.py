@@ -118,6 +118,16 @@ class Judge:
 
     def syntax_impact(self, issue: DmarcRecordIssue) -> tuple[Severity, str]:
         if issue.fatal:
+            if self.facts.record is None:
+                return Severity.HIGH, (
+                    f"Receivers ignore this record entirely, so {self.domain} has no usable "
+                    "DMARC policy."
+                )
+            if self.facts.inherited and issue.record_name == self.own_name:
+                return Severity.HIGH, (
+                    "Receivers ignore this record entirely and apply the policy at "
+                    f"{self.record_name} instead."
+                )
             return Severity.HIGH, "Receivers ignore this record entirely."
         record = self.record
         policy_fields = {

@@ -28,7 +28,7 @@ class DmarcRecordIssue:
     message: str
     position: int  # 0-based character offset into `record`
     tag: str | None  # the tag whose value receivers discard; None for list-level problems
-    fatal: bool  # the record does not start with v=DMARC1, so receivers ignore all of it
+    fatal: bool  # receivers ignore all of it: no v=DMARC1 start, or a repeated tag (then `tag`)
 
 
 @dataclass(frozen=True)

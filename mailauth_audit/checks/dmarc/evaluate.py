@@ -8,6 +8,7 @@ from ...model import Finding, Severity
 from ...records.dmarc import DMARC_REMOVED_TAGS, DmarcPolicy, DmarcRecord, DmarcSyntaxIssue
 from ...records.errors import RecordSyntaxError
 from ...records.orgdomain import dmarc_name, psl_organizational_domain
+from .notes import lookup_failure_findings, unchecked_authorization_findings
 from .parsing import parse_cached
 from .remediation import proposable, propose_record, repair, zone_txt_line
 from .result import DmarcRecordIssue, DmarcResult
@@ -68,6 +69,7 @@ class Judge:
                 )
             return self.out
         self.inheritance()
+        self.out.extend(lookup_failure_findings(self.facts, self.record_name))
         self.policy()
         self.subdomain_policies()
         self.tags()
@@ -379,33 +381,13 @@ class Judge:
                     )
                 )
 
-        self.unchecked_authorizations(policy_org)
-
-    def unchecked_authorizations(self, policy_org: str) -> None:
-        facts = self.facts
-        if not facts.report_authorizations_unchecked:
-            return
-        unchecked = [
-            d for d in facts.report_destinations if d.external and not d.authorization_checked
-        ]
-        checked = sum(1 for d in facts.report_destinations if d.authorization_checked)
-        shown = [d.address or d.uri for d in unchecked[:5]]
-        more = facts.report_authorizations_unchecked - len(shown)
-        self.out.append(
-            F.REPORT_AUTHORIZATION_NOT_CHECKED(
-                record_name=self.record_name,
-                external=checked + facts.report_authorizations_unchecked,
-                policy_org_domain=policy_org,
-                checked=checked,
-                unchecked=facts.report_authorizations_unchecked,
-                examples=", ".join(shown) + (f" and {more} more" if more > 0 else ""),
-                evidence=tuple(d.authorization_name or d.uri for d in unchecked[:10]),
-            )
-        )
+        self.out.extend(unchecked_authorization_findings(facts, self.record_name, policy_org))
 
     def organizational_domain(self) -> None:
         facts = self.facts
         if facts.organizational_domain == facts.psl_organizational_domain:
+            return
+        if not facts.organizational_domain_complete:  # a failed lookup could move it
             return
         self.out.append(
             F.ORGANIZATIONAL_DOMAIN_DIFFERS(

@@ -102,6 +102,7 @@ def domain_to_json(report: DomainReport) -> dict[str, Any]:
         "findings": [finding_to_json(f) for f in report.findings],
         "score": to_jsonable(score_domain(report)),
         "checklist": to_jsonable(provider_checklist(report)),
+        "resolver_notes": to_jsonable(report.resolver_notes),
     }
 
 
@@ -147,6 +148,7 @@ def _native_doc(report: DomainReport, score: DomainScore | None) -> dict[str, An
         "findings": report.findings,
         "score": score if score is not None else score_domain(report),
         "checklist": provider_checklist(report),
+        "resolver_notes": report.resolver_notes,
     }
 
 

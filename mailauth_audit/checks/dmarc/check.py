@@ -142,7 +142,7 @@ class DmarcCheck(Check[DmarcResult]):
             verdict = judge_failures(domain, walk, list(errors))
             if verdict.policy_may_change:  # some answer would apply another record: no verdict
                 raise next(iter(errors.values())).with_traceback(None)
-            org_complete = len(verdict.organizational_domains) == 1
+            org_complete = verdict.organizational_domain_known
             failures = [
                 DmarcLookupFailure("tree_walk", dmarc_name(n), "TXT", e.reason.value, str(e))
                 for n, e in errors.items()

@@ -3,6 +3,8 @@ RFC 7489; reporting authorisation RFC 9990)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ...findings import dmarc as F
 from ...model import Finding, Severity
 from ...records.dmarc import DMARC_REMOVED_TAGS, DmarcPolicy, DmarcRecord, DmarcSyntaxIssue
@@ -99,7 +101,7 @@ class Judge:
             else:
                 fix = propose_record(self.record)
             zone_line = zone_txt_line(issue.record_name, fix)
-            common = {
+            common: dict[str, Any] = {
                 "record_name": issue.record_name,
                 "message": issue.message,
                 "position": issue.position,

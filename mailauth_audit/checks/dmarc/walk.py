@@ -38,8 +38,9 @@ class _Absent:
 ABSENT: Final = _Absent()  # the name holds no usable record
 Psd = str | None  # a record's psd tag: "y", "n", "u", or None when absent
 
-# 4 answers for each of up to 5 failed names; past that the replay is not attempted and
-# every failure counts as able to change the verdict (the check is then an error)
+# 4 answers for each of up to 5 failed names; past that the replay is not attempted: with
+# the domain's own record the policy still stands (the Organizational Domain is then not
+# known), without it every failure counts as able to change the policy (the check errs)
 _MAX_REPLAYS = 1024
 
 
@@ -49,6 +50,11 @@ class WalkVerdict:
 
     policy_may_change: bool  # some answer would apply another domain's record (or none)
     organizational_domains: tuple[str, ...]  # every Organizational Domain an answer gives
+    replayed: bool = True  # False past _MAX_REPLAYS: then only the walk as answered is known
+
+    @property
+    def organizational_domain_known(self) -> bool:
+        return self.replayed and len(self.organizational_domains) == 1
 
 
 def walk_outcome(domain: str, walk: Sequence[tuple[str, Psd | _Absent]]) -> tuple[str, str | None]:
@@ -87,8 +93,9 @@ def judge_failures(
     replays = 1
     for c in choices:
         replays *= len(c)
-    if replays > _MAX_REPLAYS:
-        return WalkVerdict(True, (actual_org,))
+    if replays > _MAX_REPLAYS:  # the domain's own record still decides; nothing else is known
+        own = bool(walk) and not isinstance(walk[0][1], _Absent)
+        return WalkVerdict(not own, (actual_org,), replayed=False)
     index = {name: i for i, (name, _) in enumerate(walk)}
     orgs: dict[str, None] = {actual_org: None}
     policy_may_change = False

@@ -116,6 +116,20 @@ def sort_findings(findings: list[Finding] | tuple[Finding, ...]) -> tuple[Findin
 
 
 @dataclass(frozen=True)
+class ResolverNote:
+    """Something about the DNS server, not the domain, that explains a domain's errors.
+
+    Said once per domain instead of once per failed lookup: when the configured server
+    answers REFUSED for every name outside its own zones (an authoritative-only server
+    given as --nameserver), each check's "could not check" has the same cause."""
+
+    code: str  # stable: "resolver.refuses_recursion"
+    servers: tuple[str, ...]  # "127.0.0.1:5503"; empty when the resolver names none
+    refused_checks: tuple[CheckId, ...]  # the checks in error because of it
+    message: str  # one plain sentence for people
+
+
+@dataclass(frozen=True)
 class DomainReport:
     domain: str  # normalised A-label form; the raw input when status is invalid
     status: DomainStatus
@@ -123,6 +137,8 @@ class DomainReport:
     input: str | None = None  # what the user typed, when it differs from domain
     error: str | None = None  # set when status is invalid
     dns_queries: int = 0  # queries this domain caused that were not answered from the cache
+    # set when every check in error failed for the same resolver reason (see ResolverNote)
+    resolver_notes: tuple[ResolverNote, ...] = ()
 
     @functools.cached_property
     def findings(self) -> tuple[Finding, ...]:

@@ -34,7 +34,7 @@ from ..resolver.caching import CachingResolver
 from ..resolver.factory import make_resolver
 from ..resolver.stats import count_queries
 from ..version import __version__
-from .outcome import DomainDeadlineExceeded, outcome_from_exception
+from .outcome import DomainDeadlineExceeded, outcome_from_exception, resolver_notes
 
 _NO_OUTCOMES: dict[CheckId, CheckOutcome] = {}
 
@@ -85,6 +85,7 @@ class Auditor:
             if cid not in self._checks
         }
         self._all_ids = tuple(CheckId)
+        self._servers = _server_names(self.resolver, self.options)
 
     async def aclose(self) -> None:
         if self._owns_resolver:
@@ -111,6 +112,7 @@ class Auditor:
             checks=checks,
             input=text if text != domain else None,
             dns_queries=counter.queries,
+            resolver_notes=resolver_notes(checks, self._servers),
         )
 
     async def _run_checks(self, domain: str) -> dict[CheckId, CheckOutcome]:
@@ -224,6 +226,15 @@ class Auditor:
             dns_queries=_upstream_queries(self.resolver) - queries_before,
             tool_version=__version__,
         )
+
+
+def _server_names(resolver: Resolver, options: AuditOptions) -> tuple[str, ...]:
+    """The servers the wire resolver asks, as "HOST:PORT", for notes about them."""
+    inner = getattr(resolver, "inner", resolver)
+    servers = getattr(inner, "nameservers", None)
+    if isinstance(servers, tuple) and servers:
+        return tuple(f"[{h}]:{p}" if ":" in str(h) else f"{h}:{p}" for h, p in servers)
+    return tuple(options.nameservers)
 
 
 def _upstream_queries(resolver: Resolver) -> int:

@@ -8,9 +8,19 @@ else is our bug, reported as such with the trace kept only in debug mode.
 from __future__ import annotations
 
 import traceback
+from collections.abc import Mapping, Sequence
 
 from ..errors import MailauthAuditError, ResolverError
-from ..model import CheckError, CheckId, CheckOutcome, CheckStatus, ErrorReason
+from ..model import (
+    CheckError,
+    CheckId,
+    CheckOutcome,
+    CheckStatus,
+    ErrorReason,
+    ResolverNote,
+)
+
+REFUSES_RECURSION = "resolver.refuses_recursion"
 
 
 class DomainDeadlineExceeded(MailauthAuditError):
@@ -48,3 +58,27 @@ def outcome_from_exception(
 
 def _is_network(exc: OSError) -> bool:
     return isinstance(exc, ConnectionError) or exc.errno is not None
+
+
+def resolver_notes(
+    outcomes: Mapping[CheckId, CheckOutcome], servers: Sequence[str]
+) -> tuple[ResolverNote, ...]:
+    """One note when every check in error was refused (REFUSED) by the configured servers.
+
+    The wire resolver raises DnsRefused only when every configured server refused the
+    question, so the servers named are the ones that refused. An authoritative-only server
+    refuses every name outside its zones: N "could not check" lines would hide the one fix."""
+    errors = [o for o in outcomes.values() if o.status is CheckStatus.ERROR and o.error]
+    if not errors or any(o.error.reason is not ErrorReason.DNS_REFUSED for o in errors if o.error):
+        return ()
+    who = " and ".join(servers) if servers else "The DNS server"
+    verb = "refuse" if len(servers) > 1 else "refuses"
+    checks = tuple(o.check for o in errors)
+    labels = [c.value.upper() for c in checks]
+    names = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    message = (
+        f"{who} {verb} recursive queries: give a recursive resolver with --nameserver. "
+        f"{names} could not be checked: their lookups of names outside that server's own "
+        "zones were answered REFUSED."
+    )
+    return (ResolverNote(REFUSES_RECURSION, tuple(servers), checks, message),)

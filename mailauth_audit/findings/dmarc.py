@@ -334,3 +334,48 @@ ORGANIZATIONAL_DOMAIN_DIFFERS = FindingSpec(
     ),
     references=("RFC 9989 §4.10.2", "RFC 7489 §3.2"),
 )
+
+TREE_WALK_LOOKUP_FAILED = FindingSpec(
+    code="dmarc.tree_walk_lookup_failed",
+    severity=Severity.INFO,
+    check=_C,
+    title="A DNS lookup above the domain got no answer; the verdict does not depend on it",
+    detail=(
+        "The DNS tree walk asked {name} (TXT) and got no answer: {error}. {consequence}"
+    ),
+    remediation=(
+        "Nothing to change in {domain}'s zone. If the failure persists, check the resolver "
+        "given with --nameserver: it must answer for names outside the audited zone."
+    ),
+    references=("RFC 9989 §4.10", "RFC 9989 §4.10.2"),
+)
+
+EXISTENCE_LOOKUP_FAILED = FindingSpec(
+    code="dmarc.existence_lookup_failed",
+    severity=Severity.INFO,
+    check=_C,
+    title="Whether the domain exists is unknown; the policy is the same either way",
+    detail=(
+        "The SOA lookup for {domain}, which chooses between the sp and np policies, got no "
+        "answer: {error}. {record_name} gives {domain} the {policy} policy in both cases."
+    ),
+    remediation="Nothing to change: the policy that applies does not depend on this answer.",
+    references=("RFC 9989 §4.10.1", "RFC 8020"),
+)
+
+REPORT_AUTHORIZATION_LOOKUP_FAILED = FindingSpec(
+    code="dmarc.report_authorization_lookup_failed",
+    severity=Severity.INFO,
+    check=_C,
+    title="Authorisation of some external report destinations could not be checked",
+    detail=(
+        "{count} authorisation lookup(s) for report addresses named by {record_name} got no "
+        "answer ({examples}). Those destinations are not checked: whether they accept "
+        "reports for {policy_org_domain} is unknown (not that they refuse)."
+    ),
+    remediation=(
+        "Audit again when the destinations' DNS answers; each external destination needs "
+        "<policy-domain>._report._dmarc.<host> TXT \"v=DMARC1\"."
+    ),
+    references=("RFC 9990", "RFC 7489 §7.1"),
+)

@@ -14,11 +14,16 @@ Two entry points share one scanner:
 What is an issue (strict: an error) and what is not:
 
 * Issues: a version tag that is not first or not exactly `DMARC1`; a segment without `=`; a
-  tag name that is not letters; an empty value; a duplicate tag (receivers may honour either
-  copy); a character outside printable ASCII; a known tag with a value outside its grammar
-  (`p=rejected`, `pct=150`, `fo=0:1`); a report URI that is not a URI, or a `mailto:` without
-  a usable addr-spec; a tag name in the wrong case (`P=reject` is not `p`: tag names are
-  case-sensitive, RFC 6376 §3.2), which would otherwise silently lose the policy.
+  tag name that is not letters; an empty value; a character outside printable ASCII; a known
+  tag with a value outside its grammar (`p=rejected`, `pct=150`, `fo=0:1`); a report URI
+  that is not a URI, or a `mailto:` without a usable addr-spec; a tag name in the wrong case
+  (`P=reject` is not `p`: tag names are case-sensitive, RFC 6376 §3.2), which would otherwise
+  silently lose the policy.
+* Fatal, like a wrong version: a tag that occurs twice (`v=DMARC1; p=reject; p=none`). DMARC
+  records use DKIM's tag-list syntax (RFC 7489 §6.3), and RFC 6376 §3.2 makes a tag-list with a
+  repeated tag name invalid as a whole; receivers that keep the first copy and receivers that
+  keep the last disagree about the policy, so the record gives the domain no usable policy.
+  `DmarcDuplicateTagError` (a `RecordSyntaxError`) names the tag and the second copy's place.
 * Not issues, but recorded for findings: a missing `p` (RFC 9989 §4.7 makes it RECOMMENDED,
   and §4.10.1 says receivers then act as if `p=none` when `rua` has a valid URI), unknown
   tags (RFC 9989 §4.7: MUST be ignored), the tags RFC 9989 removed (`pct`, `rf`, `ri`; still
@@ -44,6 +49,7 @@ __all__ = [
     "DMARC_REMOVED_TAGS",
     "DMARC_TAGS",
     "DmarcAlignment",
+    "DmarcDuplicateTagError",
     "DmarcPolicy",
     "DmarcPsd",
     "DmarcRecord",
@@ -148,7 +154,7 @@ class DmarcRecord:
     percentage: int | None = None  # pct (removed in RFC 9989)
     report_format: tuple[str, ...] = ()  # rf (removed in RFC 9989)
     report_interval: int | None = None  # ri, seconds (removed in RFC 9989)
-    tags: tuple[DmarcTag, ...] = ()  # every tag in order, as published (first copy of a dup)
+    tags: tuple[DmarcTag, ...] = ()  # every tag in order, as published
     unknown_tags: tuple[DmarcTag, ...] = ()  # not in the DMARC registry: ignored by receivers
     removed_tags: tuple[str, ...] = ()  # of pct/rf/ri, those present
 
@@ -170,6 +176,17 @@ class DmarcRecord:
 
     def tag(self, name: str) -> DmarcTag | None:
         return next((t for t in self.tags if t.name == name), None)
+
+
+class DmarcDuplicateTagError(RecordSyntaxError):
+    """The record repeats a tag, which makes the whole tag-list invalid (RFC 6376 §3.2)."""
+
+    def __init__(self, message: str, position: int = 0, tag: str = "") -> None:
+        super().__init__(message, position)
+        self.tag = tag
+
+    def __reduce__(self) -> tuple[type[DmarcDuplicateTagError], tuple[str, int, str]]:  # type: ignore[override]
+        return (type(self), (self.message, self.position, self.tag))
 
 
 class _Issue(Exception):
@@ -198,8 +215,8 @@ def parse_dmarc(text: str) -> DmarcRecord:
 def parse_dmarc_lenient(text: str) -> tuple[DmarcRecord, tuple[DmarcSyntaxIssue, ...]]:
     """The record as receivers apply it (bad values discarded) and every issue found.
 
-    Raises `RecordSyntaxError` only when the record does not start with `v=DMARC1`: receivers
-    then ignore it entirely."""
+    Raises `RecordSyntaxError` only when receivers ignore the record entirely: it does not
+    start with `v=DMARC1`, or it repeats a tag (`DmarcDuplicateTagError`)."""
     segments = _split(text, ";")
     _check_version(text, segments[0])
     issues: list[DmarcSyntaxIssue] = []
@@ -230,6 +247,14 @@ def parse_dmarc_lenient(text: str) -> tuple[DmarcRecord, tuple[DmarcSyntaxIssue,
         if not _TAG_NAME.fullmatch(name):
             issues.append(DmarcSyntaxIssue(f"invalid tag name {_show(name)}", name_start))
             continue
+        if name in seen:  # any copy counts, even one whose value was bad (RFC 6376 §3.2)
+            raise DmarcDuplicateTagError(
+                f"duplicate tag {_show(name)} (first at position {seen[name]}): a record that "
+                "repeats a tag is invalid as a whole (RFC 7489 §6.3, RFC 6376 §3.2)",
+                name_start,
+                name,
+            )
+        seen[name] = name_start
         if name not in DMARC_TAGS and name.lower() in DMARC_TAGS:
             issues.append(
                 DmarcSyntaxIssue(
@@ -257,17 +282,6 @@ def parse_dmarc_lenient(text: str) -> tuple[DmarcRecord, tuple[DmarcSyntaxIssue,
                                  name if name in DMARC_TAGS else None)
             )
             continue
-        if name in seen:
-            issues.append(
-                DmarcSyntaxIssue(
-                    f"duplicate tag {_show(name)} (first at position {seen[name]}); "
-                    "receivers may use either copy",
-                    name_start,
-                    name if name in DMARC_TAGS else None,
-                )
-            )
-            continue
-        seen[name] = name_start
         tag = DmarcTag(name, value, name_start)
         tags.append(tag)
         if name not in DMARC_TAGS:

@@ -99,6 +99,9 @@ class TextRenderer(Renderer):
         for cid, outcome in report.checks.items():
             status = self._style(f"{outcome.status.value:<7}", _STATUS_COLOUR[outcome.status])
             lines.append(f"  {cid.value.upper():<6} {status} {_printable(self._summary(outcome))}")
+        for note in report.resolver_notes:
+            label = self._style("note", "yellow", bold=True)
+            lines.append(f"  {label}: {_printable(note.message)}")
         findings = report.findings
         if findings:
             lines.append("")

@@ -14,7 +14,7 @@ from enum import Enum, IntEnum
 from importlib import resources
 from typing import Any
 
-from ..model import CheckError, CheckId, CheckStatus, DomainStatus, Finding
+from ..model import CheckError, CheckId, CheckStatus, DomainStatus, Finding, ResolverNote
 from .checklist import ProviderChecklist
 from .score import DomainScore
 from .serialize import SCHEMA_VERSION
@@ -121,6 +121,7 @@ def build_schema() -> dict[str, Any]:
             "findings": {"type": "array", "items": finding},
             "score": b.dataclass_ref(DomainScore),
             "checklist": b.dataclass_ref(ProviderChecklist),
+            "resolver_notes": {"type": "array", "items": b.dataclass_ref(ResolverNote)},
         },
         "required": [
             "domain",
@@ -132,6 +133,7 @@ def build_schema() -> dict[str, Any]:
             "findings",
             "score",
             "checklist",
+            "resolver_notes",
         ],
         "additionalProperties": False,
     }

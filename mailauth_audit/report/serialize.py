@@ -106,6 +106,7 @@ def domain_to_json(report: DomainReport) -> dict[str, Any]:
         "findings": [finding_to_json(f) for f in report.findings],
         "score": to_jsonable(report.verdict),
         "checklist": to_jsonable(provider_checklist(report)),
+        "resolver_notes": to_jsonable(report.resolver_notes),
     }
 
 
@@ -151,6 +152,7 @@ def _native_doc(report: DomainReport, score: DomainScore | None) -> dict[str, An
         "findings": report.findings,
         "score": score if score is not None else report.verdict,
         "checklist": provider_checklist(report),
+        "resolver_notes": report.resolver_notes,
     }
 
 

@@ -15,7 +15,7 @@ from mailauth_audit.checks.dmarc import (
     propose_record,
     zone_txt_line,
 )
-from mailauth_audit.errors import DnsServfail, DnsTimeout
+from mailauth_audit.errors import DnsRefused, DnsServfail, DnsTimeout
 from mailauth_audit.model import Finding, Severity
 from mailauth_audit.options import AuditOptions, Limits
 from mailauth_audit.records.dmarc import DmarcPolicy, parse_dmarc, parse_dmarc_lenient
@@ -582,3 +582,147 @@ def test_propose_record_drops_non_mailto_uris() -> None:
     assert propose_record(record) == "v=DMARC1; p=reject; rua=mailto:a@example.com"
     only_bad, _ = parse_dmarc_lenient("v=DMARC1; p=reject; rua=javascript:x; ruf=data:x; fo=1")
     assert propose_record(only_bad) == "v=DMARC1; p=reject"
+
+
+# --- a repeated tag (RFC 7489 §6.3 with RFC 6376 §3.2) ----------------------------------------
+
+
+def test_a_repeated_tag_leaves_the_domain_without_a_usable_policy() -> None:
+    # Given p=reject and then p=none: no "first copy wins" (that reported p=reject, medium)
+    record = "v=DMARC1; p=reject; p=none; rua=mailto:d@example.com"
+    zone = BASE + f'_dmarc.example.com. 300 IN TXT "{record}"'
+    facts, findings = run(zone, "example.com")
+    assert facts.record is None and facts.policy is None and facts.effective_policy is None
+    errors = [f for f in findings if f.code == "dmarc.syntax_error"]
+    assert len(errors) == 1 and errors[0].severity is Severity.HIGH
+    assert "no usable DMARC policy" in errors[0].detail and "duplicate tag 'p'" in errors[0].detail
+    assert facts.syntax_issues[0].tag == "p" and facts.syntax_issues[0].fatal
+    assert facts.syntax_issues[0].position == 20
+    # the proposal keeps one copy of each tag and the report address
+    assert '"v=DMARC1; p=reject; rua=mailto:d@example.com"' in errors[0].remediation
+    assert "dmarc.missing" not in codes(findings)  # a record exists; it is broken, not absent
+
+
+def test_a_repeated_tag_at_a_subdomain_falls_back_to_the_parent() -> None:
+    zone = BASE + """
+_dmarc.example.com.      300 IN TXT "v=DMARC1; p=quarantine"
+_dmarc.shop.example.com. 300 IN TXT "v=DMARC1; p=reject; p=reject"
+"""
+    facts, findings = run(zone, "shop.example.com")
+    assert facts.inherited and facts.effective_policy == "quarantine"
+    errors = [f for f in findings if f.code == "dmarc.syntax_error"]
+    assert errors and "apply the policy at _dmarc.example.com instead" in errors[0].detail
+
+
+# --- lookups that get no answer: which ones can change the verdict (walk.py) -------------------
+
+OWN = BASE + '_dmarc.example.com. 300 IN TXT "v=DMARC1; p=reject; rua=mailto:d@example.com"\n'
+
+
+def failing(zone: str, **faults: type) -> StaticResolver:
+    return StaticResolver(zone, faults={k.replace("__", "."): v for k, v in faults.items()})
+
+
+@pytest.mark.parametrize("fault", [DnsServfail, DnsRefused, DnsTimeout])
+def test_a_failed_parent_lookup_does_not_sink_the_domains_own_record(fault: type) -> None:
+    # Given _dmarc.example.com is found and _dmarc.com (the walk going up) fails
+    facts, findings = run(OWN, "example.com", resolver=failing(OWN, _dmarc__com=fault))
+    # Then the check completes: the policy comes from the domain's own record
+    assert (facts.effective_policy, facts.inherited) == ("reject", False)
+    assert facts.organizational_domain == "example.com" and facts.organizational_domain_complete
+    assert [(f.kind, f.name, f.reason) for f in facts.failed_lookups] == [
+        ("tree_walk", "_dmarc.com", fault.reason.value)
+    ]
+    assert facts.lookups[1].error_reason == fault.reason.value
+    notes = [f for f in findings if f.code == "dmarc.tree_walk_lookup_failed"]
+    assert len(notes) == 1 and notes[0].severity is Severity.INFO
+    assert "_dmarc.com" in notes[0].detail and "comes from _dmarc.example.com" in notes[0].detail
+    assert all(f.severity is Severity.INFO for f in findings)
+
+
+def test_a_failed_lookup_that_could_move_the_organizational_domain_is_said_so() -> None:
+    # Given shop.example.com has its own record and _dmarc.example.com is REFUSED: a record
+    # there would make example.com the Organizational Domain
+    zone = OWN.replace("_dmarc.example.com.", "_dmarc.shop.example.com.")
+    resolver = failing(zone, _dmarc__example__com=DnsRefused)
+    facts, findings = run(zone, "shop.example.com", resolver=resolver)
+    assert facts.effective_policy == "reject" and not facts.inherited
+    assert not facts.organizational_domain_complete
+    # Then the RFC 7489 / RFC 9989 comparison (which rests on it) is not reported
+    assert "dmarc.organizational_domain_differs" not in codes(findings)
+    note = next(f for f in findings if f.code == "dmarc.tree_walk_lookup_failed")
+    assert "could differ" in note.detail
+
+
+def test_an_inherited_policy_survives_a_failure_at_a_public_suffix_above_it() -> None:
+    zone = OWN + "shop.example.com. 300 IN A 192.0.2.7\n"
+    facts, findings = run(zone, "shop.example.com", resolver=failing(zone, _dmarc__com=DnsServfail))
+    assert facts.inherited and facts.policy_domain == "example.com"
+    assert facts.effective_policy == "reject"
+    assert "dmarc.tree_walk_lookup_failed" in codes(findings)
+
+
+@pytest.mark.parametrize(
+    ("zone", "domain", "failing_name"),
+    [
+        # no record anywhere: a PSD record at com (psd=y) would apply, so "missing" is unknown
+        (BASE, "example.com", "_dmarc.com"),
+        # inherited: a record at example.com would be the Organizational Domain's policy
+        (
+            BASE + '_dmarc.b.example.com. 300 IN TXT "v=DMARC1; p=none"\n',
+            "a.b.example.com",
+            "_dmarc.example.com",
+        ),
+        # inherited from example.com: b.example.com with psd=n would apply instead
+        (OWN, "a.b.example.com", "_dmarc.b.example.com"),
+    ],
+)
+def test_a_failure_that_could_change_the_policy_is_an_error(
+    zone: str, domain: str, failing_name: str
+) -> None:
+    resolver = StaticResolver(zone, faults={failing_name: DnsServfail})
+    with pytest.raises(DnsServfail):
+        run(zone, domain, resolver=resolver)
+
+
+def test_failed_parent_lookup_is_asked_once_per_run() -> None:
+    resolver = failing(OWN, _dmarc__com=DnsServfail)
+    memo = RunMemo()
+    run(OWN, "example.com", memo=memo, resolver=resolver)
+    first = resolver.queries
+    zone2 = OWN + '_dmarc.example2.com. 300 IN TXT "v=DMARC1; p=reject"\n'
+    facts, _ = run(zone2, "example2.com", memo=memo, resolver=StaticResolver(zone2))
+    assert facts.failed_lookups[0].name == "_dmarc.com"  # from the memo, not asked again
+    assert first == 2
+
+
+def test_existence_lookup_failure_matters_only_when_sp_and_np_differ() -> None:
+    zone = BASE + '_dmarc.example.com. 300 IN TXT "v=DMARC1; p=reject; sp=quarantine"\n'
+    resolver = failing(zone, shop__example__com=DnsTimeout)
+    facts, findings = run(zone, "shop.example.com", resolver=resolver)
+    assert facts.domain_exists is None and facts.effective_policy == "quarantine"
+    assert [f.kind for f in facts.failed_lookups] == ["existence"]
+    assert "dmarc.existence_lookup_failed" in codes(findings)
+    np_zone = zone.replace("sp=quarantine", "sp=quarantine; np=reject")
+    with pytest.raises(DnsTimeout):
+        run(np_zone, "shop.example.com", resolver=failing(np_zone, shop__example__com=DnsTimeout))
+
+
+def test_failed_authorization_lookup_leaves_the_destination_not_checked() -> None:
+    zone = BASE + (
+        '_dmarc.example.com. 300 IN TXT "v=DMARC1; p=reject; '
+        'rua=mailto:a@reports.example.net,mailto:b@ok.example.org"\n'
+        'example.com._report._dmarc.ok.example.org. 300 IN TXT "v=DMARC1"\n'
+    )
+    resolver = StaticResolver(
+        zone, faults={"example.com._report._dmarc.reports.example.net": DnsServfail}
+    )
+    facts, findings = run(zone, "example.com", resolver=resolver)
+    failed, ok = facts.report_destinations
+    assert (failed.authorized, failed.authorization_checked) == (None, False)
+    assert failed.authorization_error and "SERVFAIL" in failed.authorization_error
+    assert (ok.authorized, ok.authorization_checked) == (True, True)
+    assert "dmarc.report_destination_unauthorized" not in codes(findings)
+    assert "dmarc.report_authorization_not_checked" not in codes(findings)  # not the cap
+    note = next(f for f in findings if f.code == "dmarc.report_authorization_lookup_failed")
+    assert note.severity is Severity.INFO and "reports.example.net" in note.detail

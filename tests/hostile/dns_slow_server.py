@@ -44,7 +44,8 @@ def _key(name: str) -> str:
 
 class SlowDnsServer:
     """Answers `records` after `delay(name)` seconds. A name that is not in `records` and
-    not answered by `fallback` is NXDOMAIN (with `origin`'s SOA for the negative TTL).
+    not answered by `fallback` is NXDOMAIN (with `origin`'s SOA for the negative TTL); a name
+    in `rcodes` gets that rcode (SERVFAIL, REFUSED) and no records.
 
     `fallback(name, type)` may return records for generated names (thousands of them need
     no table); `delay` is seconds for every name, or a function of the lowercase name."""
@@ -57,12 +58,15 @@ class SlowDnsServer:
         fallback: Callable[[str, str], Iterable[tuple[str, str]] | None] | None = None,
         origin: str = "test",
         host: str = "127.0.0.1",
+        rcodes: Mapping[str, int] | None = None,
     ) -> None:
         self.records = {_key(k): list(v) for k, v in (records or {}).items()}
         self._delay = delay
         self.fallback = fallback
         self.origin = _key(origin)
         self.host = host
+        # name -> rcode answered instead of records (dns.rcode.SERVFAIL, REFUSED, ...)
+        self.rcodes = {_key(k): v for k, v in (rcodes or {}).items()}
         self.queries: Counter[tuple[str, str]] = Counter()  # (name, type) -> times asked
         self.in_flight = 0
         self.max_in_flight = 0  # the most questions being answered at the same moment
@@ -144,6 +148,9 @@ class SlowDnsServer:
             if pause > 0:
                 self._stop.wait(pause)
             reply = dns.message.make_response(query)
+            if name in self.rcodes:
+                reply.set_rcode(self.rcodes[name])
+                return reply
             reply.flags |= dns.flags.AA
             exists, found = self._lookup(name, rdtype)
             if not exists:

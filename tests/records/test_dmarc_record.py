@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from mailauth_audit.records.dmarc import (
     DmarcAlignment,
+    DmarcDuplicateTagError,
     DmarcPolicy,
     DmarcPsd,
     looks_like_dmarc,
@@ -126,7 +127,6 @@ def test_version_errors_are_fatal_even_when_lenient(text: str, position: int, fr
         ("v=DMARC1; p=rejected", 12, "p", "invalid policy"),
         ("v=DMARC1; p=none; sp=bogus", 21, "sp", "invalid policy"),
         ("v=DMARC1; p=none; np=", 21, "np", "empty value"),
-        ("v=DMARC1; p=none; p=reject", 18, "p", "duplicate tag"),
         ("v=DMARC1; p=none; adkim=x", 24, "adkim", "alignment"),
         ("v=DMARC1; p=none; pct=101", 22, "pct", "out of range"),
         ("v=DMARC1; p=none; pct=-1", 22, "pct", "invalid pct"),
@@ -178,10 +178,25 @@ def test_lenient_discards_only_the_bad_value() -> None:
     assert [i.tag for i in issues] == ["sp", "rua"]
 
 
-def test_duplicate_keeps_the_first_copy() -> None:
-    record, issues = parse_dmarc_lenient("v=DMARC1; p=none; p=reject")
-    assert record.policy is DmarcPolicy.NONE
-    assert "first at position 10" in issues[0].message
+@pytest.mark.parametrize(
+    ("text", "position", "tag"),
+    [
+        ("v=DMARC1; p=reject; p=none", 20, "p"),
+        ("v=DMARC1; p=none; rua=mailto:a@example.com; rua=mailto:b@example.com", 44, "rua"),
+        ("v=DMARC1; p=bogus; p=reject", 19, "p"),  # the first copy's value does not matter
+        ("v=DMARC1; v=DMARC1; p=reject", 10, "v"),
+        ("v=DMARC1; p=none; x=1; x=2", 23, "x"),  # unknown tags are tags too
+    ],
+)
+def test_a_repeated_tag_makes_the_whole_record_invalid(text: str, position: int, tag: str) -> None:
+    # RFC 7489 §6.3 uses DKIM's tag-list syntax; RFC 6376 §3.2: a repeated tag name makes the
+    # entire tag-list invalid. So there is no "first copy wins" policy to report.
+    for parse in (parse_dmarc_lenient, parse_dmarc):
+        with pytest.raises(DmarcDuplicateTagError) as info:
+            parse(text)
+        assert (info.value.position, info.value.tag) == (position, tag)
+        assert "duplicate tag" in info.value.message and "RFC 6376 §3.2" in info.value.message
+    assert isinstance(info.value, RecordSyntaxError)
 
 
 @pytest.mark.parametrize(

@@ -10,27 +10,45 @@ choose between `sp` and `np`. For each report address outside the policy's Organ
 Domain it asks for the authorisation record `<policy-domain>._report._dmarc.<host>`, for at
 most `Limits.max_report_authorizations` of them, concurrently (reports.py).
 
+Lookups that fail (SERVFAIL, REFUSED, timeout), per lookup:
+- `_dmarc.<domain>` decides the policy: its failure is the check's error (could not check).
+- A `_dmarc` name above the domain (the walk going up): the walk is replayed with every answer
+  that name could have given (walk.py). When no answer changes whose record applies, the check
+  completes and the failure is an info finding (`dmarc.tree_walk_lookup_failed`, with the name
+  and error); when the Organizational Domain could differ, the result says so
+  (`organizational_domain_complete`) and no finding rests on it. When an answer could change
+  the policy (the policy is inherited from above, or no record was found), the check is an
+  error: "no DMARC" must never stand for "could not ask".
+- The SOA asked to choose between sp and np: an error only when sp and np would differ.
+- A report-authorisation record: the destination stays "not checked" (never "unauthorised")
+  and the failure is an info finding; it cannot change the policy.
+Every such failure is kept in `DmarcResult.failed_lookups` and memoised for the run like an
+answer, so a failing parent is asked once, not once per domain below it.
+
 `evaluate` (evaluate.py) is pure and re-parses the record text it was given, so saved facts
 can be re-judged; the records it proposes are rebuilt, not copied (remediation.py).
 """
 
 from __future__ import annotations
 
+from ...errors import ResolverError
 from ...model import CheckId, Finding
-from ...records.dmarc import DmarcPolicy, DmarcRecord, DmarcSyntaxIssue, looks_like_dmarc
-from ...records.errors import RecordSyntaxError
-from ...records.orgdomain import (
-    dmarc_name,
-    psl_organizational_domain,
-    select_organizational_domain,
-    tree_walk_names,
+from ...records.dmarc import (
+    DmarcDuplicateTagError,
+    DmarcPolicy,
+    DmarcRecord,
+    DmarcSyntaxIssue,
+    looks_like_dmarc,
 )
+from ...records.errors import RecordSyntaxError
+from ...records.orgdomain import dmarc_name, psl_organizational_domain, tree_walk_names
 from ...resolver.base import RRType
 from ..base import Check, CheckContext, EvaluationContext
 from .evaluate import Judge
 from .parsing import parse_cached, valid_records, value
 from .reports import report_destinations
-from .result import DmarcLookup, DmarcRecordIssue, DmarcResult
+from .result import DmarcLookup, DmarcLookupFailure, DmarcRecordIssue, DmarcResult
+from .walk import judge_failures, walk_answers, walk_outcome
 
 __all__ = ["DmarcCheck", "effective_policy"]
 
@@ -65,6 +83,10 @@ def effective_policy(
     return record.policy, "p"
 
 
+def _failed_lookup(name: str, exc: ResolverError) -> DmarcLookup:
+    return DmarcLookup(name, False, (), 0, None, None, exc.reason.value, str(exc))
+
+
 class DmarcCheck(Check[DmarcResult]):
     """DMARC policy discovery and record audit per RFC 9989 (and RFC 7489 for older
     receivers): tree walk, effective policy, record syntax, report destinations."""
@@ -73,9 +95,14 @@ class DmarcCheck(Check[DmarcResult]):
     result_type = DmarcResult
     standard = "RFC 9989 (RFC 7489)"
 
-    async def _lookup(self, ctx: CheckContext, name: str) -> DmarcLookup:
-        async def ask() -> DmarcLookup:
-            answer = await ctx.resolver.resolve(name, RRType.TXT)
+    async def _lookup(self, ctx: CheckContext, name: str) -> DmarcLookup | ResolverError:
+        async def ask() -> DmarcLookup | ResolverError:
+            try:
+                answer = await ctx.resolver.resolve(name, RRType.TXT)
+            except ResolverError as exc:
+                # kept for the run like an answer: `_dmarc.com` failing is asked once, not
+                # once per .com domain, each waiting out the resolver's timeout
+                return exc
             texts = tuple(t.text for t in answer.txt() if looks_like_dmarc(t.text))
             valid = valid_records(texts)
             record = valid[0] if len(valid) == 1 else None
@@ -89,36 +116,49 @@ class DmarcCheck(Check[DmarcResult]):
 
     async def collect(self, ctx: CheckContext) -> DmarcResult:
         domain = ctx.domain
+        names = tree_walk_names(domain)
         lookups: list[DmarcLookup] = []
         found: dict[str, DmarcLookup] = {}
-        for name in tree_walk_names(domain):
-            lookup = await self._lookup(ctx, dmarc_name(name))
-            lookups.append(lookup)
-            if lookup.record is not None:
-                found[name] = lookup
-                if lookup.psd in ("y", "n"):
+        errors: dict[str, ResolverError] = {}  # walk name -> why its `_dmarc` got no answer
+        for name in names:
+            asked = await self._lookup(ctx, dmarc_name(name))
+            if isinstance(asked, ResolverError):
+                if name == domain:  # the domain's own record always decides
+                    raise asked.with_traceback(None)
+                errors[name] = asked
+                lookups.append(_failed_lookup(dmarc_name(name), asked))
+                continue
+            lookups.append(asked)
+            if asked.record is not None:
+                found[name] = asked
+                if asked.psd in ("y", "n"):
                     break  # RFC 9989 §4.10 steps 2 and 6
-        organizational = select_organizational_domain(
-            domain, [(name, lk.psd) for name, lk in found.items()]
-        )
+        asked_names = names[: len(lookups)]
+        walk = walk_answers(asked_names, {n: lk.psd for n, lk in found.items()})
+        organizational, policy_domain = walk_outcome(domain, walk)
+        org_complete = True
+        failures: list[DmarcLookupFailure] = []
+        if errors:
+            verdict = judge_failures(domain, walk, list(errors))
+            if verdict.policy_may_change:  # some answer would apply another record: no verdict
+                raise next(iter(errors.values())).with_traceback(None)
+            org_complete = verdict.organizational_domain_known
+            failures = [
+                DmarcLookupFailure("tree_walk", dmarc_name(n), "TXT", e.reason.value, str(e))
+                for n, e in errors.items()
+            ]
         own = lookups[0]
-        policy_domain: str | None = None
-        if domain in found:
-            policy_domain = domain
-        elif organizational in found:
-            policy_domain = organizational
-        else:  # the Public Suffix Domain's record, when the walk met one
-            policy_domain = next((n for n, lk in found.items() if lk.psd == "y"), None)
 
         issues: list[DmarcRecordIssue] = []
         for text in own.records:
             try:
                 parse_cached(text)
             except RecordSyntaxError as exc:
+                tag = exc.tag if isinstance(exc, DmarcDuplicateTagError) else "v"
                 issues.append(
-                    DmarcRecordIssue(own.name, text, exc.message, exc.position, "v", True)
+                    DmarcRecordIssue(own.name, text, exc.message, exc.position, tag, True)
                 )
-        if policy_domain is None:
+        if policy_domain is None:  # no failure can be left here: judge_failures raised
             return self._result(ctx, domain, own, lookups, organizational, issues)
 
         record_text = found[policy_domain].record
@@ -134,12 +174,14 @@ class DmarcCheck(Check[DmarcResult]):
         if inherited:
             exists = True
             if own.nxdomain:  # _dmarc.<domain> absent: is <domain> itself? (RFC 8020)
-                soa = await ctx.resolver.resolve(domain, RRType.SOA)
-                exists = not soa.nxdomain
+                exists = await self._exists(ctx, record, record_issues, failures)
         policy, source = effective_policy(
             record, record_issues, inherited=inherited, domain_exists=exists
         )
-        destinations, unchecked = await report_destinations(ctx, policy_domain, record.report_uris)
+        destinations, unchecked, auth_failures = await report_destinations(
+            ctx, policy_domain, record.report_uris
+        )
+        failures.extend(auth_failures)
         return DmarcResult(
             domain=domain,
             record=record_text,
@@ -169,7 +211,33 @@ class DmarcCheck(Check[DmarcResult]):
             discovery_path=tuple(lk.name for lk in lookups),
             lookups=tuple(lookups),
             report_authorizations_unchecked=unchecked,
+            organizational_domain_complete=org_complete,
+            failed_lookups=tuple(failures),
         )
+
+    async def _exists(
+        self,
+        ctx: CheckContext,
+        record: DmarcRecord,
+        issues: tuple[DmarcSyntaxIssue, ...],
+        failures: list[DmarcLookupFailure],
+    ) -> bool | None:
+        """Whether the domain exists, which chooses between sp and np. A failed SOA lookup is
+        the check's error only when sp and np would differ; otherwise it is noted (None)."""
+        try:
+            soa = await ctx.resolver.resolve(ctx.domain, RRType.SOA)
+        except ResolverError as exc:
+            either = {
+                effective_policy(record, issues, inherited=True, domain_exists=e)
+                for e in (True, False)
+            }
+            if len(either) > 1:
+                raise
+            failures.append(
+                DmarcLookupFailure("existence", ctx.domain, "SOA", exc.reason.value, str(exc))
+            )
+            return None
+        return not soa.nxdomain
 
     def _result(
         self,

@@ -3,11 +3,14 @@ RFC 7489; reporting authorisation RFC 9990)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ...findings import dmarc as F
 from ...model import Finding, Severity
 from ...records.dmarc import DMARC_REMOVED_TAGS, DmarcPolicy, DmarcRecord, DmarcSyntaxIssue
 from ...records.errors import RecordSyntaxError
 from ...records.orgdomain import dmarc_name, psl_organizational_domain
+from .notes import lookup_failure_findings, unchecked_authorization_findings
 from .parsing import parse_cached
 from .remediation import proposable, propose_record, repair, zone_txt_line
 from .result import DmarcRecordIssue, DmarcResult
@@ -68,6 +71,7 @@ class Judge:
                 )
             return self.out
         self.inheritance()
+        self.out.extend(lookup_failure_findings(self.facts, self.record_name))
         self.policy()
         self.subdomain_policies()
         self.tags()
@@ -97,7 +101,7 @@ class Judge:
             else:
                 fix = propose_record(self.record)
             zone_line = zone_txt_line(issue.record_name, fix)
-            common = {
+            common: dict[str, Any] = {
                 "record_name": issue.record_name,
                 "message": issue.message,
                 "position": issue.position,
@@ -118,6 +122,16 @@ class Judge:
 
     def syntax_impact(self, issue: DmarcRecordIssue) -> tuple[Severity, str]:
         if issue.fatal:
+            if self.facts.record is None:
+                return Severity.HIGH, (
+                    f"Receivers ignore this record entirely, so {self.domain} has no usable "
+                    "DMARC policy."
+                )
+            if self.facts.inherited and issue.record_name == self.own_name:
+                return Severity.HIGH, (
+                    "Receivers ignore this record entirely and apply the policy at "
+                    f"{self.record_name} instead."
+                )
             return Severity.HIGH, "Receivers ignore this record entirely."
         record = self.record
         policy_fields = {
@@ -369,33 +383,13 @@ class Judge:
                     )
                 )
 
-        self.unchecked_authorizations(policy_org)
-
-    def unchecked_authorizations(self, policy_org: str) -> None:
-        facts = self.facts
-        if not facts.report_authorizations_unchecked:
-            return
-        unchecked = [
-            d for d in facts.report_destinations if d.external and not d.authorization_checked
-        ]
-        checked = sum(1 for d in facts.report_destinations if d.authorization_checked)
-        shown = [d.address or d.uri for d in unchecked[:5]]
-        more = facts.report_authorizations_unchecked - len(shown)
-        self.out.append(
-            F.REPORT_AUTHORIZATION_NOT_CHECKED(
-                record_name=self.record_name,
-                external=checked + facts.report_authorizations_unchecked,
-                policy_org_domain=policy_org,
-                checked=checked,
-                unchecked=facts.report_authorizations_unchecked,
-                examples=", ".join(shown) + (f" and {more} more" if more > 0 else ""),
-                evidence=tuple(d.authorization_name or d.uri for d in unchecked[:10]),
-            )
-        )
+        self.out.extend(unchecked_authorization_findings(facts, self.record_name, policy_org))
 
     def organizational_domain(self) -> None:
         facts = self.facts
         if facts.organizational_domain == facts.psl_organizational_domain:
+            return
+        if not facts.organizational_domain_complete:  # a failed lookup could move it
             return
         self.out.append(
             F.ORGANIZATIONAL_DOMAIN_DIFFERS(

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import re
 
-from ...records.dmarc import DmarcRecord, DmarcReportUri, parse_dmarc_lenient
+from ...records.dmarc import (
+    DmarcDuplicateTagError,
+    DmarcRecord,
+    DmarcReportUri,
+    parse_dmarc_lenient,
+)
 from ...records.errors import RecordSyntaxError
 from .parsing import value
 
@@ -73,12 +78,19 @@ _VERSION_PREFIX = re.compile(r"\s*v\s*=\s*dmarc1\s*;?", re.IGNORECASE)
 
 
 def repair(text: str) -> DmarcRecord | None:
-    """The record as its author probably meant it: `v=dmarc1 p=reject` → `v=DMARC1; p=reject`.
+    """The record as its author probably meant it: `v=dmarc1 p=reject` → `v=DMARC1; p=reject`,
+    a repeated tag's later copies dropped.
     Only to build a proposal; never used to decide what receivers do."""
     match = _VERSION_PREFIX.match(text)
     rest = text[match.end() :] if match else text
-    try:
-        record, _ = parse_dmarc_lenient("v=DMARC1; " + rest.lstrip(" \t;"))
-    except RecordSyntaxError:
-        return None
-    return record
+    candidate = "v=DMARC1; " + rest.lstrip(" \t;")
+    while True:  # each pass removes one segment, so this ends
+        try:
+            record, _ = parse_dmarc_lenient(candidate)
+        except DmarcDuplicateTagError as exc:  # keep the first copy, drop the repeat
+            end = candidate.find(";", exc.position)
+            candidate = candidate[: exc.position] + (candidate[end + 1 :] if end >= 0 else "")
+            continue
+        except RecordSyntaxError:
+            return None
+        return record

@@ -6,7 +6,9 @@ the record's author, and one 64 KB record can list thousands of them, each perha
 just under the resolver's timeout by the author's own server. So at most
 `Limits.max_report_authorizations` distinct names are asked per domain, all at once; the
 destinations past that cap are kept in the result as not checked (never as unauthorised),
-and the check reports them. Answers are memoised per run: a report provider serves
+and the check reports them. A lookup that gets no answer (SERVFAIL, REFUSED, timeout) leaves
+its destination not checked too, with the error: it cannot change the policy, so the check
+still completes. Answers (and failures) are memoised per run: a report provider serves
 thousands of domains.
 """
 
@@ -15,12 +17,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
+from ...errors import ResolverError
 from ...records.dmarc import DmarcReportUri, looks_like_dmarc
 from ...records.orgdomain import psl_organizational_domain
 from ...resolver.base import RRType
 from ..base import CheckContext
 from .parsing import valid_records
-from .result import DmarcReportDestination
+from .result import DmarcLookupFailure, DmarcReportDestination
 
 __all__ = ["report_destinations"]
 
@@ -33,8 +36,9 @@ def _authorization_name(policy_domain: str, host: str) -> str:
 
 async def report_destinations(
     ctx: CheckContext, policy_domain: str, uris: Sequence[DmarcReportUri]
-) -> tuple[tuple[DmarcReportDestination, ...], int]:
-    """Each URI as a destination, and how many external ones were left unchecked by the cap.
+) -> tuple[tuple[DmarcReportDestination, ...], int, list[DmarcLookupFailure]]:
+    """Each URI as a destination, how many external ones were left unchecked by the cap, and
+    the authorisation lookups that got no answer (their destinations are not checked).
 
     Organizational Domains are compared by the PSL: no extra queries, and what RFC 7489
     receivers (the ones that verify today) do."""
@@ -48,13 +52,21 @@ async def report_destinations(
         if len(name) <= 253 and len(wanted) < cap:
             wanted[name] = None
 
-    async def ask(name: str) -> tuple[str, ...]:
-        answer = await ctx.resolver.resolve(name, RRType.TXT)
+    async def ask(name: str) -> tuple[str, ...] | ResolverError:
+        try:
+            answer = await ctx.resolver.resolve(name, RRType.TXT)
+        except ResolverError as exc:  # not an answer: that destination is "not checked"
+            return exc
         return tuple(t.text for t in answer.txt())
 
     names = list(wanted)
     answers = await ctx.memo.get_many([(_MEMO, n, functools.partial(ask, n)) for n in names])
-    found: dict[str, tuple[str, ...]] = dict(zip(names, answers, strict=True))
+    found: dict[str, tuple[str, ...] | ResolverError] = dict(zip(names, answers, strict=True))
+    failures = [
+        DmarcLookupFailure("report_authorization", n, "TXT", a.reason.value, str(a))
+        for n, a in found.items()
+        if isinstance(a, ResolverError)
+    ]
 
     out: list[DmarcReportDestination] = []
     unchecked = 0
@@ -88,10 +100,17 @@ async def report_destinations(
                 )
             )
             continue
+        if isinstance(texts, ResolverError):  # asked, no answer: neither authorised nor not
+            out.append(
+                DmarcReportDestination(
+                    tag, text, address, domain, dest_org, True, name, (), None, False, str(texts)
+                )
+            )
+            continue
         authorized = bool(valid_records(tuple(t for t in texts if looks_like_dmarc(t))))
         out.append(
             DmarcReportDestination(
                 tag, text, address, domain, dest_org, True, name, texts, authorized, True
             )
         )
-    return tuple(out), unchecked
+    return tuple(out), unchecked, failures

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DmarcLookup", "DmarcRecordIssue", "DmarcReportDestination", "DmarcResult"]
+__all__ = [
+    "DmarcLookup",
+    "DmarcLookupFailure",
+    "DmarcRecordIssue",
+    "DmarcReportDestination",
+    "DmarcResult",
+]
 
 
 @dataclass(frozen=True)
@@ -17,6 +23,23 @@ class DmarcLookup:
     valid_count: int  # how many start with a correct v=DMARC1 (receivers discard all if > 1)
     record: str | None  # set when exactly one valid record: the one receivers use here
     psd: str | None  # set when `record` is: its psd tag ("y", "n", "u"), None when absent
+    # set when the question got no answer (an ErrorReason value, e.g. "dns_servfail"); the
+    # other fields then say nothing about the name. Only a lookup whose answer could not
+    # change the policy is kept like this; any other failure makes the check an error.
+    error_reason: str | None = None
+    error: str | None = None  # set with error_reason: the resolver's message
+
+
+@dataclass(frozen=True)
+class DmarcLookupFailure:
+    """An optional question that got no answer, and why it could not change the verdict."""
+
+    kind: str  # "tree_walk" (a `_dmarc` name above the domain), "existence" (SOA) or
+    # "report_authorization" (`<policy-domain>._report._dmarc.<host>`)
+    name: str  # the name asked
+    rdtype: str  # "TXT" or "SOA"
+    reason: str  # an ErrorReason value: "dns_servfail", "dns_refused", "dns_timeout", ...
+    message: str  # the resolver's message
 
 
 @dataclass(frozen=True)
@@ -28,7 +51,7 @@ class DmarcRecordIssue:
     message: str
     position: int  # 0-based character offset into `record`
     tag: str | None  # the tag whose value receivers discard; None for list-level problems
-    fatal: bool  # the record does not start with v=DMARC1, so receivers ignore all of it
+    fatal: bool  # receivers ignore all of it: no v=DMARC1 start, or a repeated tag (then `tag`)
 
 
 @dataclass(frozen=True)
@@ -47,6 +70,9 @@ class DmarcReportDestination:
     # external and its authorisation was looked at; False when the per-domain cap
     # (Limits.max_report_authorizations) left it unasked, and then `authorized` is None
     authorization_checked: bool = False
+    # set when external and the authorisation lookup got no answer (the resolver's message):
+    # then `authorized` is None and `authorization_checked` False, never "unauthorised"
+    authorization_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,3 +108,9 @@ class DmarcResult:
     lookups: tuple[DmarcLookup, ...]  # what each of those names held
     # external destinations whose authorisation was not asked: past the per-domain cap
     report_authorizations_unchecked: int = 0
+    # False when a failed tree-walk lookup could have made another name the Organizational
+    # Domain: `organizational_domain` is then the walk's choice from the answers it got
+    organizational_domain_complete: bool = True
+    # questions that got no answer but could not change the policy that applies (a failure
+    # that could is an error of the whole check instead); see check.py for the rule
+    failed_lookups: tuple[DmarcLookupFailure, ...] = ()

@@ -10,16 +10,19 @@ The name is matched by our own RFC 6125 function, separately from trust.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import os
 import ssl
-from collections.abc import Iterable, Sequence
+import warnings
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import (
     Criticality,
@@ -143,7 +146,7 @@ class TrustStore:
             data = path.read_bytes()
         except OSError as exc:
             raise ConfigurationError(f"cannot read CA file {path}: {exc.strerror}") from None
-        roots = list(_load_pems(data))
+        roots = _load_pems(data)
         if not roots:
             raise ConfigurationError(f"no usable certificate in CA file {path}")
         self._store = Store(roots)
@@ -166,8 +169,16 @@ class TrustStore:
         try:
             builder.build_client_verifier().verify(leaf, intermediates)
         except VerificationError as exc:
-            return str(exc)
+            return _plain_reason(str(exc))
         return None
+
+
+def _plain_reason(message: str) -> str:
+    """The path builder's "candidates exhausted" with nothing more means no issuer was
+    found at all, the common case of a self-signed certificate or an unknown CA."""
+    if "candidates exhausted" in message and "no interior errors" in message:
+        return "no chain to a trusted root (self-signed, unknown issuer or missing intermediate)"
+    return message.removeprefix("validation failed: ")
 
 
 def _require_server_auth(policy: object, cert: object, eku: x509.ExtendedKeyUsage | None) -> None:
@@ -195,17 +206,20 @@ def _system_bundle() -> Path:
     return Path(certifi.where())
 
 
-def _load_pems(data: bytes) -> Iterable[x509.Certificate]:
+def _load_pems(data: bytes) -> list[x509.Certificate]:
     """Each PEM block on its own: one certificate the parser refuses must not cost the
     whole bundle."""
-    for block in data.split(_PEM_END)[:-1]:
-        start = block.find(b"-----BEGIN CERTIFICATE-----")
-        if start < 0:
-            continue
-        try:
-            yield x509.load_pem_x509_certificate(block[start:] + _PEM_END + b"\n")
-        except ValueError:
-            continue
+    certs = []
+    with warnings.catch_warnings():
+        # old roots with a non-positive serial still load, with a deprecation warning
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        for block in data.split(_PEM_END)[:-1]:
+            start = block.find(b"-----BEGIN CERTIFICATE-----")
+            if start < 0:
+                continue
+            with contextlib.suppress(ValueError):
+                certs.append(x509.load_pem_x509_certificate(block[start:] + _PEM_END + b"\n"))
+    return certs
 
 
 def peer_chain_der(ssl_object: ssl.SSLObject | ssl.SSLSocket) -> list[bytes]:

@@ -164,9 +164,9 @@ def _greet(reply: bytes):
 
 
 def test_421_greeting_is_temporarily_unavailable_not_no_starttls() -> None:
-    with RawSmtpServer(_greet(b"421 4.7.0 mx.example.test too busy, try later\r\n")) as server:
-        with pytest.raises(ProbeTemporarilyUnavailable) as info:
-            probe(AsyncSmtpProber(FAST), server.port)
+    busy = _greet(b"421 4.7.0 mx.example.test too busy, try later\r\n")
+    with RawSmtpServer(busy) as server, pytest.raises(ProbeTemporarilyUnavailable) as info:
+        probe(AsyncSmtpProber(FAST), server.port)
     err = info.value
     assert err.code == 421 and "too busy" in err.text and err.stage == "banner"
     assert err.failure is ProbeFailure.TEMPORARILY_UNAVAILABLE
@@ -174,9 +174,9 @@ def test_421_greeting_is_temporarily_unavailable_not_no_starttls() -> None:
 
 
 def test_554_greeting_is_rejected() -> None:
-    with RawSmtpServer(_greet(b"554 5.7.1 no SMTP service here\r\n")) as server:
-        with pytest.raises(ProbeRejected) as info:
-            probe(AsyncSmtpProber(FAST), server.port)
+    refusing = _greet(b"554 5.7.1 no SMTP service here\r\n")
+    with RawSmtpServer(refusing) as server, pytest.raises(ProbeRejected) as info:
+        probe(AsyncSmtpProber(FAST), server.port)
     assert info.value.code == 554
 
 
@@ -186,9 +186,8 @@ def test_4xx_to_ehlo_is_temporarily_unavailable() -> None:
         read_line(conn)
         server.send(conn, b"421 4.3.2 rate limited\r\n")
 
-    with RawSmtpServer(script) as server:
-        with pytest.raises(ProbeTemporarilyUnavailable) as info:
-            probe(AsyncSmtpProber(FAST), server.port)
+    with RawSmtpServer(script) as server, pytest.raises(ProbeTemporarilyUnavailable) as info:
+        probe(AsyncSmtpProber(FAST), server.port)
     assert info.value.stage == "ehlo"
 
 

@@ -79,6 +79,8 @@ class AsyncSmtpProber:
         self.ehlo_name = ehlo_name
         self.starttls = starttls
         self.connections = 0  # TCP connections opened, for tests and stats
+        self.open_connections = 0
+        self.peak_open_connections = 0  # the most open at once, over all addresses
         self._ca_file = ca_file
         self._trust: TrustStore | None = None
         self._limiter = AddressLimiter(self.limits.max_connections_per_address)
@@ -93,6 +95,8 @@ class AsyncSmtpProber:
         address = check_target(host, address, port)
         async with self._limiter.slot(address):
             session = _Session(self, host, address, port)
+            self.open_connections += 1
+            self.peak_open_connections = max(self.peak_open_connections, self.open_connections)
             try:
                 async with asyncio.timeout(self.limits.smtp_total_timeout):
                     return await session.run()
@@ -100,6 +104,8 @@ class AsyncSmtpProber:
                 raise session.error(
                     ProbeTimeout, f"no result within {self.limits.smtp_total_timeout:g} s"
                 ) from None
+            finally:
+                self.open_connections -= 1
 
     async def aclose(self) -> None:
         return None

@@ -55,15 +55,18 @@ def test_same_address_other_names_wait_their_turn(probe_ca: LoopbackCA) -> None:
     with counting_smtp_server(probe_ca.server_context(MX_NAME)) as (port, counter):
 
         async def go() -> None:
-            prober = CachingSmtpProber(AsyncSmtpProber(LIMITS, ca_file=probe_ca.ca_file))
+            inner = AsyncSmtpProber(LIMITS, ca_file=probe_ca.ca_file)
+            prober = CachingSmtpProber(inner)
             names = [f"mx{i}.example.test" for i in range(3)] * 4
             results = await asyncio.gather(*(prober.probe(n, LOOPBACK, port) for n in names))
             assert {r.host for r in results} == set(names)
             assert prober.stats.probes == 3
+            # never two at once on the address (counted by the client: the server learns
+            # of a closed connection a moment after the next one may have opened)
+            assert inner.peak_open_connections == 1
 
         asyncio.run(go())
-        assert counter.opened == 3  # one per (host, port, address) ...
-        assert counter.peak == 1  # ... and never two at once on the address
+        assert counter.opened == 3  # one per (host, port, address)
 
 
 def test_concurrent_fetches_of_one_url_make_one_request(probe_ca: LoopbackCA) -> None:

@@ -201,11 +201,10 @@ class CachingHttpsFetcher:
     """Wraps any HttpsFetcher with the run-wide cache: one fetch per (host, port, address,
     path) — the path belongs in the key, unlike SMTP, because one host serves many URLs."""
 
-    def __init__(self, inner: HttpsFetcher, *, max_entries: int = 100_000) -> None:
+    def __init__(self, inner: HttpsFetcher, limits: ProbeLimits | None = None) -> None:
         self.inner = inner
-        self._cache: ProbeCache[tuple[str, int, str, str], HttpsFetchResult] = ProbeCache(
-            max_entries
-        )
+        size = (limits or ProbeLimits()).max_cached_probes
+        self._cache: ProbeCache[tuple[str, int, str, str], HttpsFetchResult] = ProbeCache(size)
 
     @property
     def stats(self) -> ProbeCacheStats:

@@ -76,6 +76,10 @@ class AsyncSmtpProber:
         starttls: bool = True,
     ) -> None:
         self.limits = limits or ProbeLimits()
+        if ehlo_name is not None and (
+            not ehlo_name.isascii() or not ehlo_name.isprintable() or " " in ehlo_name
+        ):
+            raise ValueError(f"not a usable EHLO name: {ehlo_name!r}")
         self.ehlo_name = ehlo_name
         self.starttls = starttls
         self.connections = 0  # TCP connections opened, for tests and stats
@@ -313,16 +317,19 @@ class _Session:
     async def _quit(self) -> None:
         """Polite, and not waited for: a server that stalls its QUIT reply costs nothing."""
         assert self.writer is not None
-        with contextlib.suppress(OSError, RuntimeError):
+        with contextlib.suppress(OSError, RuntimeError, TimeoutError):
             self.writer.write(b"QUIT\r\n")
+            async with asyncio.timeout(self.limits.smtp_command_timeout):
+                await self.writer.drain()  # five bytes: returns at once unless the peer stalls
 
 
 class CachingSmtpProber:
     """Wraps any SmtpProber with the run-wide cache: one probe per (host, port, address)."""
 
-    def __init__(self, inner: SmtpProber, *, max_entries: int = 100_000) -> None:
+    def __init__(self, inner: SmtpProber, limits: ProbeLimits | None = None) -> None:
         self.inner = inner
-        self._cache: ProbeCache[tuple[str, int, str], SmtpProbeResult] = ProbeCache(max_entries)
+        size = (limits or ProbeLimits()).max_cached_probes
+        self._cache: ProbeCache[tuple[str, int, str], SmtpProbeResult] = ProbeCache(size)
 
     @property
     def stats(self) -> ProbeCacheStats:

@@ -223,3 +223,22 @@ def test_ipv6_loopback(probe_ca: LoopbackCA) -> None:
         result = probe(AsyncSmtpProber(FAST, ca_file=probe_ca.ca_file), port, address="::1")
     assert result.address == "::1" and result.ehlo_name == "[IPv6:::1]"
     assert result.tls is not None and result.tls.trusted
+
+
+def test_ehlo_name_cannot_smuggle_commands() -> None:
+    with pytest.raises(ValueError):
+        AsyncSmtpProber(ehlo_name="probe.example\r\nMAIL FROM:<x@example.test>")
+
+
+def test_given_ehlo_name_is_sent() -> None:
+    seen: list[bytes] = []
+
+    def script(conn: socket.socket, server: RawSmtpServer) -> None:
+        server.send(conn, b"220 mx\r\n")
+        seen.append(read_line(conn))
+        server.send(conn, b"250 mx\r\n")
+        read_line(conn)
+
+    with RawSmtpServer(script) as server:
+        result = probe(AsyncSmtpProber(FAST, ehlo_name="probe.example.net"), server.port)
+    assert seen == [b"EHLO probe.example.net\r\n"] and result.ehlo_name == "probe.example.net"

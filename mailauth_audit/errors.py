@@ -6,6 +6,8 @@ never values: the engine turns them into `status=error` with a reason, not into 
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from .model import ErrorReason
 
 
@@ -63,3 +65,120 @@ class DnsProtocolError(ResolverError):
 class NetworkUnreachable(ResolverError):
     reason = ErrorReason.NETWORK_UNREACHABLE
     label = "network unreachable"
+
+
+class ProbeFailure(StrEnum):
+    """Why a probe (an SMTP or HTTPS connection to a server) could not be completed.
+
+    Each value says "could not test", never "the server lacks the feature": a 421 from a
+    rate-limited MX is not "no STARTTLS". The values are spelled so that they can become
+    `ErrorReason` members as they are; until then `ProbeError.reason` falls back to the
+    nearest existing one.
+    """
+
+    CONNECTION_REFUSED = "connection_refused"
+    NETWORK_UNREACHABLE = "network_unreachable"
+    TIMEOUT = "probe_timeout"
+    TLS_HANDSHAKE_FAILED = "tls_handshake_failed"
+    PROTOCOL_ERROR = "protocol_error"
+    REPLY_TOO_LARGE = "reply_too_large"
+    TEMPORARILY_UNAVAILABLE = "temporarily_unavailable"  # an SMTP 4xx reply (421, 450, ...)
+    REJECTED = "rejected"  # an SMTP 5xx greeting or HELO: the server will not talk to us
+
+
+class ProbeError(MailauthAuditError):
+    """A probe of `host` at `address`:`port` could not be completed; `stage` says where
+    (connect, banner, ehlo, starttls, tls, request, body)."""
+
+    failure: ProbeFailure = ProbeFailure.PROTOCOL_ERROR
+    coarse_reason: ErrorReason = ErrorReason.PROTOCOL_ERROR
+    label = "probe failed"
+
+    def __init__(
+        self, host: str, address: str, port: int, *, stage: str = "", detail: str = ""
+    ) -> None:
+        self.host = host
+        self.address = address
+        self.port = port
+        self.stage = stage
+        self.detail = detail
+        where = f"{host} [{address}]:{port}"
+        text = f"{self.label} ({stage}) at {where}" if stage else f"{self.label} at {where}"
+        super().__init__(f"{text}: {detail}" if detail else text)
+
+    @property
+    def reason(self) -> ErrorReason:
+        try:
+            return ErrorReason(self.failure.value)
+        except ValueError:
+            return self.coarse_reason
+
+
+class ProbeConnectionRefused(ProbeError):
+    failure = ProbeFailure.CONNECTION_REFUSED
+    coarse_reason = ErrorReason.NETWORK_UNREACHABLE
+    label = "connection refused"
+
+
+class ProbeNetworkError(ProbeError):
+    """Any other failure to reach the address (unreachable, reset while connecting)."""
+
+    failure = ProbeFailure.NETWORK_UNREACHABLE
+    coarse_reason = ErrorReason.NETWORK_UNREACHABLE
+    label = "network error"
+
+
+class ProbeTimeout(ProbeError):
+    """A stage's or the whole probe's deadline passed (`ProbeLimits`)."""
+
+    failure = ProbeFailure.TIMEOUT
+    coarse_reason = ErrorReason.NETWORK_UNREACHABLE
+    label = "timed out"
+
+
+class ProbeTlsHandshakeFailed(ProbeError):
+    """The TLS handshake itself failed (no shared version or cipher, reset mid-handshake).
+    An untrusted or mismatched certificate is NOT this: it is recorded in the result."""
+
+    failure = ProbeFailure.TLS_HANDSHAKE_FAILED
+    label = "TLS handshake failed"
+
+
+class ProbeProtocolError(ProbeError):
+    """The server spoke something that is not the protocol (a malformed reply line, bytes
+    sent before a TLS handshake, a broken HTTP response)."""
+
+    failure = ProbeFailure.PROTOCOL_ERROR
+    label = "protocol error"
+
+
+class ProbeReplyTooLarge(ProbeError):
+    """A reply passed a `ProbeLimits` size bound (line length, line count, total bytes)."""
+
+    failure = ProbeFailure.REPLY_TOO_LARGE
+    label = "reply too large"
+
+
+class ProbeSmtpReplyError(ProbeError):
+    """An SMTP reply that ends the probe; `code` and `text` are the server's (bounded)."""
+
+    def __init__(
+        self, host: str, address: str, port: int, *, stage: str = "", code: int, text: str = ""
+    ) -> None:
+        self.code = code
+        self.text = text
+        super().__init__(host, address, port, stage=stage, detail=f"{code} {text}".strip())
+
+
+class ProbeTemporarilyUnavailable(ProbeSmtpReplyError):
+    """An SMTP 4xx reply (421 service not available, 450, 454 ...): try again later."""
+
+    failure = ProbeFailure.TEMPORARILY_UNAVAILABLE
+    label = "temporarily unavailable"
+
+
+class ProbeRejected(ProbeSmtpReplyError):
+    """An SMTP 5xx greeting or HELO reply: the server refuses this client for good."""
+
+    failure = ProbeFailure.REJECTED
+    label = "rejected by the server"

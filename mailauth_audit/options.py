@@ -143,3 +143,52 @@ class ReceiveLimits:
     max_concurrent_verifications: int = 2  # messages verified at once; others wait their turn
     accept_backoff_max: float = 2.0  # longest pause after accept() fails (no descriptors)
     fd_reserve: int = 64  # descriptors kept free for DNS, reports, TLS under RLIMIT_NOFILE
+
+
+@dataclass(frozen=True)
+class ProbeLimits:
+    """Bounds on every SMTP or HTTPS probe of a stranger's server: time per stage and in
+    total, bytes and lines read, connections per address, probes remembered per run."""
+
+    connect_timeout: float = 10.0  # seconds to open the TCP connection
+    # seconds for the SMTP greeting; RFC 5321 §4.5.3.2 allows 5 minutes, but greet-pause
+    # defences (postscreen) wait a few seconds and a probe cannot hold a run for minutes
+    smtp_banner_timeout: float = 30.0
+    smtp_command_timeout: float = 15.0  # seconds for the reply to EHLO, STARTTLS, QUIT
+    tls_handshake_timeout: float = 15.0
+    smtp_total_timeout: float = 60.0  # one SMTP probe, connect to QUIT
+    https_timeout: float = 10.0  # seconds per HTTPS stage: connect, TLS, each read
+    https_total_timeout: float = 20.0  # one HTTPS fetch, connect to the last body byte
+    max_reply_line_bytes: int = 2048  # one SMTP reply line; RFC 5321 §4.5.3.1.5 says 512
+    max_reply_lines: int = 100  # lines of one multi-line SMTP reply (an EHLO has ~10)
+    max_reply_bytes: int = 32 * 1024  # one SMTP reply, all lines
+    max_body_bytes: int = 64 * 1024  # HTTPS body kept; RFC 8461 §3.3 caps a policy at 64 KiB
+    max_chain_certificates: int = 10  # certificates of a presented chain kept and checked
+    max_connections_per_address: int = 1  # concurrent probes of one IP address
+    max_cached_probes: int = 100_000  # probe results remembered per run (LRU beyond)
+
+    def __post_init__(self) -> None:
+        for name in (
+            "connect_timeout",
+            "smtp_banner_timeout",
+            "smtp_command_timeout",
+            "tls_handshake_timeout",
+            "smtp_total_timeout",
+            "https_timeout",
+            "https_total_timeout",
+        ):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a finite number of seconds above 0: {value!r}")
+        for name in (
+            "max_reply_line_bytes",
+            "max_reply_lines",
+            "max_reply_bytes",
+            "max_body_bytes",
+            "max_chain_certificates",
+            "max_connections_per_address",
+            "max_cached_probes",
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1: {value!r}")

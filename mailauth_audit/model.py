@@ -65,6 +65,14 @@ class ErrorReason(StrEnum):
     PROTOCOL_ERROR = "protocol_error"
     BUG = "bug"
     DOMAIN_DEADLINE = "domain_deadline"  # the domain's wall-clock budget ran out first
+    # a probe of a server (SMTP, HTTPS) could not be completed: "could not test", never
+    # "the server lacks the feature" (errors.ProbeFailure spells the same values)
+    CONNECTION_REFUSED = "connection_refused"
+    PROBE_TIMEOUT = "probe_timeout"
+    TLS_HANDSHAKE_FAILED = "tls_handshake_failed"
+    REPLY_TOO_LARGE = "reply_too_large"
+    TEMPORARILY_UNAVAILABLE = "temporarily_unavailable"
+    REJECTED = "rejected"
 
 
 class DomainStatus(StrEnum):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import traceback
 from collections.abc import Mapping, Sequence
 
-from ..errors import MailauthAuditError, ResolverError
+from ..errors import MailauthAuditError, ProbeError, ResolverError
 from ..model import (
     CheckError,
     CheckId,
@@ -37,7 +37,7 @@ def outcome_from_exception(
 ) -> CheckOutcome:
     if isinstance(exc, DomainDeadlineExceeded):
         error = CheckError(reason=ErrorReason.DOMAIN_DEADLINE, message=f"could not check: {exc}")
-    elif isinstance(exc, ResolverError):
+    elif isinstance(exc, ResolverError | ProbeError):
         error = CheckError(reason=exc.reason, message=f"could not check: {exc}")
     elif isinstance(exc, TimeoutError):
         error = CheckError(reason=ErrorReason.DNS_TIMEOUT, message="could not check: timed out")

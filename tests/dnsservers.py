@@ -258,16 +258,14 @@ class FaultServer:
             raise ValueError(f"unknown behaviour {behaviour!r}")
         self.behaviour = behaviour
         self.host = host
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.udp = socket.socket(family, socket.SOCK_DGRAM)
-        self.udp.bind((host, 0))
-        self.port = self.udp.getsockname()[1]
         self.tcp: socket.socket | None = None
         if behaviour in TCP_BEHAVIOURS:
-            self.tcp = socket.socket(family, socket.SOCK_STREAM)
-            self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self.tcp.bind((host, self.port))
-            self.tcp.listen(16)
+            self.udp, self.tcp = bind_udp_tcp_pair(host)
+        else:
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            self.udp = socket.socket(family, socket.SOCK_DGRAM)
+            self.udp.bind((host, 0))
+        self.port = self.udp.getsockname()[1]
         self.udp_queries = 0
         self.tcp_queries = 0
         self.edns_queries = 0  # queries that carried an OPT record
@@ -387,3 +385,23 @@ def _recv_exactly(conn: socket.socket, n: int) -> bytes:
             raise EOFError
         buf += chunk
     return buf
+
+
+def bind_udp_tcp_pair(host: str, backlog: int = 16) -> tuple[socket.socket, socket.socket]:
+    """A UDP and a TCP socket on the same free port: the UDP port the kernel picks may be
+    taken for TCP (another test's connection), so pick again until both bind."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for _ in range(50):
+        udp = socket.socket(family, socket.SOCK_DGRAM)
+        udp.bind((host, 0))
+        tcp = socket.socket(family, socket.SOCK_STREAM)
+        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            tcp.bind((host, udp.getsockname()[1]))
+        except OSError:
+            udp.close()
+            tcp.close()
+            continue
+        tcp.listen(backlog)
+        return udp, tcp
+    raise OSError(f"no port on {host} free for both UDP and TCP")

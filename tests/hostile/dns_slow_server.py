@@ -26,6 +26,7 @@ import dns.message
 import dns.rcode
 import dns.rdatatype
 import dns.rrset
+from dnsservers import bind_udp_tcp_pair
 
 __all__ = ["SlowDnsServer", "txt_rdata"]
 
@@ -72,14 +73,8 @@ class SlowDnsServer:
         self.max_in_flight = 0  # the most questions being answered at the same moment
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.udp = socket.socket(family, socket.SOCK_DGRAM)
-        self.udp.bind((host, 0))
+        self.udp, self.tcp = bind_udp_tcp_pair(host, backlog=64)
         self.port: int = self.udp.getsockname()[1]
-        self.tcp = socket.socket(family, socket.SOCK_STREAM)
-        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.tcp.bind((host, self.port))
-        self.tcp.listen(64)
         self._threads: list[threading.Thread] = []
 
     # --- lifecycle --------------------------------------------------------------------------

@@ -51,10 +51,13 @@ class Limits:
     max_report_authorizations: int = 10
     max_mx_hosts: int = 20  # distinct MX host names resolved per domain; the rest reported
     max_zone_file_bytes: int = 64 * 1024 * 1024  # a larger --zone-file is refused unread
+    # --authoritative: addresses of one zone's NS hosts asked (in order); the rest are named
+    # in the report's provenance note
+    max_authoritative_servers: int = 8
 
     def __post_init__(self) -> None:
         check_domain_timeout(self.domain_timeout)
-        for name in ("max_report_authorizations", "max_mx_hosts"):
+        for name in ("max_report_authorizations", "max_mx_hosts", "max_authoritative_servers"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import traceback
 
-from ..errors import MailauthAuditError, ResolverError
+from ..errors import MailauthAuditError, OutsideZoneFile, ResolverError
 from ..model import CheckError, CheckId, CheckOutcome, CheckStatus, ErrorReason
 
 
@@ -27,6 +27,11 @@ def outcome_from_exception(
 ) -> CheckOutcome:
     if isinstance(exc, DomainDeadlineExceeded):
         error = CheckError(reason=ErrorReason.DOMAIN_DEADLINE, message=f"could not check: {exc}")
+    elif isinstance(exc, OutsideZoneFile):
+        error = CheckError(
+            reason=exc.reason,
+            message=f"outside the zone file(s): not checked ({exc.rdtype} {exc.qname})",
+        )
     elif isinstance(exc, ResolverError):
         error = CheckError(reason=exc.reason, message=f"could not check: {exc}")
     elif isinstance(exc, TimeoutError):

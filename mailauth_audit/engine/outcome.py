@@ -30,7 +30,8 @@ def outcome_from_exception(
     elif isinstance(exc, OutsideZoneFile):
         error = CheckError(
             reason=exc.reason,
-            message=f"outside the zone file(s): not checked ({exc.rdtype} {exc.qname})",
+            message=f"outside the zone file(s): not checked ({exc.rdtype} {exc.qname}; add "
+            "the zone's file, or --nameserver to ask for names outside the files)",
         )
     elif isinstance(exc, ResolverError):
         error = CheckError(reason=exc.reason, message=f"could not check: {exc}")

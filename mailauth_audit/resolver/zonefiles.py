@@ -142,8 +142,12 @@ def _friendly(detail: str) -> str:
     low = text.lower()
     for needle, say in (
         ("labeltoolong", "a label is longer than 63 characters"),
+        ("> 63 octets", "a label is longer than 63 characters"),
         ("nametoolong", "a name is longer than 255 octets"),
+        ("> 255 octets", "a name is longer than 255 octets"),
         ("emptylabel", "a name has an empty label (two dots in a row)"),
+        ("label is empty", "a name has an empty label (two dots in a row)"),
+        ("text input is malformed", "malformed record (a field is missing or not valid)"),
         ("unknown rdatatype", "unknown record type"),
         ("is not allowed", "directive not allowed (only $ORIGIN, $TTL and $GENERATE)"),
         ("unknown zone file directive", "unknown directive"),
@@ -161,9 +165,7 @@ def _friendly(detail: str) -> str:
             return say
     if low.startswith("caught exception"):
         return "a record's value is not valid for its type"
-    if not text or len(text) > 120 or not text.isprintable():
-        return "syntax error"
-    return text
+    return "syntax error"
 
 
 def parse_zone_text(

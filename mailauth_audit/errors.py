@@ -182,3 +182,19 @@ class ProbeRejected(ProbeSmtpReplyError):
 
     failure = ProbeFailure.REJECTED
     label = "rejected by the server"
+
+
+class OutsideZoneFile(ResolverError):
+    """--zone-file: the name is in none of the loaded zones, so the files cannot say whether
+    it has records; only a nameserver could (see resolver/zonefiles.py)."""
+
+    reason = ErrorReason.OUTSIDE_ZONE_FILE
+    label = "outside the zone file(s): not checked"
+
+
+class NoAuthoritativeServer(ResolverError):
+    """--authoritative: the zone of the name, or an address for any of its servers, could
+    not be found, so there is no server to ask directly."""
+
+    reason = ErrorReason.NO_AUTHORITATIVE_SERVER
+    label = "no authoritative server found"

@@ -73,6 +73,11 @@ class ErrorReason(StrEnum):
     REPLY_TOO_LARGE = "reply_too_large"
     TEMPORARILY_UNAVAILABLE = "temporarily_unavailable"
     REJECTED = "rejected"
+    # --zone-file: a name the check needed lies outside every loaded zone (and no
+    # --nameserver was given to ask instead): not checked, never "no record"
+    OUTSIDE_ZONE_FILE = "outside_zone_file"
+    # --authoritative: no zone cut or no address for any of the zone's servers was found
+    NO_AUTHORITATIVE_SERVER = "no_authoritative_server"
 
 
 class DomainStatus(StrEnum):
@@ -180,6 +185,44 @@ class DomainReport:
         return self.verdict.grade
 
 
+class SourceMode(StrEnum):
+    """Where a report's answers came from, as its reader must be told first."""
+
+    LIVE = "live"  # DNS servers on the network (a resolver, or the zones' own servers)
+    DRAFT = "draft"  # zone file(s) or zone text: what may be published, not what is
+    SAMPLE = "sample"  # the bundled demo zone: made-up data
+
+
+class SourceKind(StrEnum):
+    RESOLVER = "resolver"  # a recursive resolver (--nameserver or /etc/resolv.conf)
+    AUTHORITATIVE = "authoritative"  # a zone's own server, asked directly (--authoritative)
+    ZONE_FILE = "zone_file"  # a --zone-file
+    ZONE_TEXT = "zone_text"  # zone text handed to the API (tests, the demo)
+
+
+@dataclass(frozen=True)
+class DnsSource:
+    """One place answers came from."""
+
+    kind: SourceKind
+    address: str | None = None  # "IP:PORT" ("[IPv6]:PORT"); set for resolver, authoritative
+    path: str | None = None  # set for zone_file
+    sha256: str | None = None  # of the zone file's bytes; set for zone_file
+    zones: tuple[str, ...] = ()  # zone_file: the zones it defines; authoritative: its zone
+    answers: int | None = None  # authoritative: questions this server answered
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a run's answers came from, when, and which tool judged them."""
+
+    mode: SourceMode
+    sources: tuple[DnsSource, ...]
+    collected_at: str  # ISO 8601, UTC: when the run started asking
+    tool_version: str
+    note: str | None = None  # e.g. how names outside the zone files were answered
+
+
 @dataclass(frozen=True)
 class AuditRun:
     started_at: str  # ISO 8601, UTC
@@ -187,3 +230,4 @@ class AuditRun:
     domains: tuple[DomainReport, ...]
     dns_queries: int = 0
     tool_version: str = ""
+    provenance: Provenance | None = None  # None only for runs built by hand (tests)

@@ -58,10 +58,13 @@ class Limits:
     max_spf_tree_chars: int = 65536  # text (as JSON bytes) drawn into one tree before it stops
     max_findings_per_code: int = 20  # findings of one code about tree nodes, per domain
     max_dkim_text_chars: int = 4096  # longest DKIM record or key text kept in a result
+    # --authoritative: addresses of one zone's NS hosts asked (in order); the rest are named
+    # in the report's provenance note
+    max_authoritative_servers: int = 8
 
     def __post_init__(self) -> None:
         check_domain_timeout(self.domain_timeout)
-        for name in ("max_report_authorizations", "max_mx_hosts"):
+        for name in ("max_report_authorizations", "max_mx_hosts", "max_authoritative_servers"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
 

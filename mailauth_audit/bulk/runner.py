@@ -43,9 +43,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..model import Provenance
 from ..options import AuditOptions
 from ..outputs import write_output
-from ..report.serialize import TOOL_NAME
+from ..report.serialize import TOOL_NAME, to_jsonable
 from ..resolver.base import Resolver
 from ..version import __version__
 from .folder import (
@@ -121,6 +122,8 @@ class BulkConfig:
     # tests and zone-file audits: a resolver factory instead of the network (processes=1)
     resolver_factory: Callable[[], Resolver] | None = None
     resume_hint: str = ""  # the command that resumes this run, for the interruption message
+    # where the answers come from (resolvers or zone files), as summary.json states it
+    provenance: Provenance | None = None
 
 
 @dataclass
@@ -325,6 +328,7 @@ def summary_document(
             "queries_per_second": config.queries_per_second,
         },
         "pages": PAGES_DIR if config.html_pages else None,
+        "provenance": to_jsonable(config.provenance),
         **outcome.summary.to_json(),
     }
 

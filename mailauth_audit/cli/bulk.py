@@ -9,6 +9,7 @@ results could not be written (disk full...; what was written stays valid, contin
 
 from __future__ import annotations
 
+import functools
 import os
 import shlex
 import signal
@@ -23,18 +24,24 @@ from ..bulk.jsonl import ResultsWriteError
 from ..bulk.manifest import ResumeMismatch
 from ..bulk.runner import RESULTS_NAME, BulkConfig, run_bulk
 from ..errors import ConfigurationError
-from ..model import CheckId
+from ..model import CheckId, Provenance
 from ..options import AuditOptions, Limits
 from ..outputs import OutputRefused
 from ..resolver.factory import parse_nameserver, system_nameservers
+from ..resolver.selection import load_zones, zone_file_resolver
+from ..resolver.sources import run_provenance
+from ..resolver.wire import WireResolver
+from ..resolver.zonefiles import ZoneSet
 from .common import (
     checks_option,
     domain_timeout_option,
     nameserver_option,
     no_default_selectors_option,
+    origin_option,
     retries_option,
     selector_option,
     timeout_option,
+    zone_files_option,
 )
 
 EXIT_OK, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
@@ -65,6 +72,18 @@ def _resume_hint() -> str:
     if "--resume" not in args:
         args = [*args, "--resume"]
     return "mailauth-audit " + shlex.join(args)
+
+
+def _provenance(options: AuditOptions, zones: ZoneSet | None) -> Provenance:
+    """What summary.json says about where the answers come from (no query is sent)."""
+    now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    if zones is not None:
+        return run_provenance(zone_file_resolver(zones, options), now)
+    if options.nameservers:
+        servers = [parse_nameserver(s) for s in options.nameservers]
+    else:
+        servers = system_nameservers()
+    return run_provenance(WireResolver(servers, limits=options.limits), now)
 
 
 def _default_output() -> Path:
@@ -114,6 +133,8 @@ def _default_output() -> Path:
 @checks_option
 @selector_option
 @no_default_selectors_option
+@zone_files_option
+@origin_option
 @click.option(
     "--resume",
     is_flag=True,
@@ -143,6 +164,8 @@ def bulk(
     checks_text: str | None,
     selectors: tuple[str, ...],
     no_default_selectors: bool,
+    zone_files: tuple[Path, ...],
+    origin: str | None,
     resume: bool,
     html_pages: bool,
     progress: bool,
@@ -160,6 +183,7 @@ def bulk(
       mailauth-audit bulk domains.txt -o reports/bulk-2026-11/
       mailauth-audit bulk domains.txt -o reports/bulk-2026-11/ --resume
       mailauth-audit bulk - -o out/ --nameserver 127.0.0.1:5300 --qps 500 < list.txt
+      mailauth-audit bulk customers.txt -o out/ --zone-file a.zone --zone-file b.zone
 
     \b
     Exit codes: 0 done; 2 usage error; 3 some checks could not be completed;
@@ -168,7 +192,7 @@ def bulk(
     try:
         for ns in nameservers:
             parse_nameserver(ns)
-        if not nameservers:
+        if not nameservers and not zone_files:
             system_nameservers()
     except ConfigurationError as exc:
         _fail(str(exc))
@@ -204,6 +228,15 @@ def bulk(
     if processes == 0:
         # a worker process costs more to start than a short list takes
         processes = 1 if len(entries) < 2_000 else min(os.cpu_count() or 1, 8)
+    try:
+        zones = load_zones(options, zone_files, origin)
+    except ConfigurationError as exc:
+        _fail(str(exc))
+    factory = None
+    if zones is not None:
+        # the zone files are read once, here, and answered in this process
+        processes = 1
+        factory = functools.partial(zone_file_resolver, zones, options)
     config = BulkConfig(
         output_dir=out,
         options=options,
@@ -213,6 +246,8 @@ def bulk(
         queries_per_second=qps,
         progress=progress,
         resume_hint=_resume_hint(),
+        resolver_factory=factory,
+        provenance=_provenance(options, zones),
     )
     if hasattr(signal, "SIGXFSZ"):
         # past a file-size limit, fail the write (EFBIG) instead of being killed by SIGXFSZ

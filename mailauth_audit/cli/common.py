@@ -98,3 +98,35 @@ domain_timeout_option = click.option(
     help="Wall-clock budget for one domain's whole audit; checks still running then end "
     "as error: domain_deadline.",
 )
+
+
+zone_files_option = click.option(
+    "--zone-file",
+    "zone_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Answer DNS from this zone file instead of the network: audit a draft before "
+    "publishing it (repeatable; files are merged, a zone may be in one file only). Names "
+    "outside the file(s) are 'not checked', or asked of --nameserver when one is given: "
+    "a draft of your own zone against the live records of your providers' includes.",
+)
+origin_option = click.option(
+    "--origin",
+    metavar="NAME",
+    help="Zone origin for --zone-file names that are relative (default: the file's $ORIGIN, "
+    "else its SOA owner).",
+)
+authoritative_option = click.option(
+    "--authoritative",
+    is_flag=True,
+    help="Ask each zone's own servers (found through the resolver) instead of the resolver's "
+    "cache: a re-check right after publishing sees the new records.",
+)
+authoritative_port_option = click.option(
+    "--authoritative-port",
+    type=click.IntRange(1, 65535),
+    default=53,
+    show_default=True,
+    help="Port the zones' servers are asked on with --authoritative (test setups).",
+)

@@ -27,16 +27,20 @@ from ..report.renderers import RENDERERS, OutputFormat
 from ..report.schema import committed_schema, schema_text
 from ..resolver.base import Resolver
 from ..resolver.factory import parse_nameserver
-from ..resolver.static import StaticResolver
+from ..resolver.selection import source_resolver
 from ..version import __version__
 from .common import (
+    authoritative_option,
+    authoritative_port_option,
     checks_option,
     domain_timeout_option,
     nameserver_option,
     no_default_selectors_option,
+    origin_option,
     retries_option,
     selector_option,
     timeout_option,
+    zone_files_option,
 )
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
@@ -132,12 +136,10 @@ def main() -> None:
 @domain_timeout_option
 @selector_option
 @no_default_selectors_option
-@click.option(
-    "--zone-file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Answer every DNS question from this zone file: audit a zone before "
-    "publishing it, without the network.",
-)
+@zone_files_option
+@origin_option
+@authoritative_option
+@authoritative_port_option
 @checks_option
 @click.option(
     "--fail-on",
@@ -159,7 +161,10 @@ def check(
     domain_timeout: float,
     selectors: tuple[str, ...],
     no_default_selectors: bool,
-    zone_file: Path | None,
+    zone_files: tuple[Path, ...],
+    origin: str | None,
+    authoritative: bool,
+    authoritative_port: int,
     checks_text: str | None,
     fail_on: str | None,
     color: bool | None,
@@ -173,6 +178,8 @@ def check(
       mailauth-audit check --format json -o reports/example.json example.com other.org
       mailauth-audit check --nameserver 127.0.0.1:5300 --selector brand2026 example.com
       mailauth-audit check --zone-file example.com.zone example.com
+      mailauth-audit check --zone-file draft.zone --nameserver 9.9.9.9 example.com
+      mailauth-audit check --authoritative example.com   # right after publishing
       mailauth-audit check --fail-on high example.com   # exit 1 on a high or critical finding
 
     \b
@@ -201,13 +208,18 @@ def check(
         debug=debug,
     )
     resolver: Resolver | None = None
-    if zone_file is not None:
-        try:
-            resolver = StaticResolver.from_file(zone_file)
-        except ConfigurationError as exc:
-            _fail_usage(str(exc))
     try:
-        run = asyncio.run(audit_domains(domains, options, resolver=resolver))
+        resolver = source_resolver(
+            options,
+            zone_files=zone_files,
+            origin=origin,
+            authoritative=authoritative,
+            authoritative_port=authoritative_port,
+        )
+    except ConfigurationError as exc:
+        _fail_usage(str(exc))
+    try:
+        run = asyncio.run(_audit(domains, options, resolver))
     except ConfigurationError as exc:
         _fail_usage(str(exc))
     except KeyboardInterrupt:
@@ -236,6 +248,17 @@ def check(
     else:
         click.echo(text, nl=False)
     sys.exit(exit_code(run, Severity(fail_on) if fail_on else None))
+
+
+async def _audit(
+    domains: tuple[str, ...], options: AuditOptions, resolver: Resolver | None
+) -> AuditRun:
+    """The audit, closing a resolver the source options made (sockets of --authoritative)."""
+    try:
+        return await audit_domains(domains, options, resolver=resolver)
+    finally:
+        if resolver is not None:
+            await resolver.aclose()
 
 
 def exit_code(run: AuditRun, fail_on: Severity | None) -> int:

@@ -6,11 +6,12 @@ The zone ships inside the package (demo.zone next to this module) and is answere
 
 from __future__ import annotations
 
+import dataclasses
 from importlib import resources
 from pathlib import Path
 
 from ..asyncapi import audit_domains
-from ..model import AuditRun
+from ..model import AuditRun, SourceMode
 from ..options import AuditOptions
 from ..report.html import write_report_folder
 from ..resolver.static import StaticResolver
@@ -32,8 +33,14 @@ def demo_zone_text() -> str:
 
 
 async def audit_demo(options: AuditOptions | None = None) -> AuditRun:
-    """Audit every demo domain against the bundled zone; never touches the network."""
-    return await audit_domains(DEMO_DOMAINS, options, resolver=StaticResolver(demo_zone_text()))
+    """Audit every demo domain against the bundled zone; never touches the network. Its
+    reports say "sample data" wherever they say where their answers came from."""
+    run = await audit_domains(DEMO_DOMAINS, options, resolver=StaticResolver(demo_zone_text()))
+    if run.provenance is None:
+        return run
+    return dataclasses.replace(
+        run, provenance=dataclasses.replace(run.provenance, mode=SourceMode.SAMPLE)
+    )
 
 
 def write_demo(run: AuditRun, folder: Path = DEFAULT_DEMO_FOLDER) -> Path:

@@ -32,6 +32,7 @@ from ..options import AuditOptions
 from ..resolver.base import Resolver
 from ..resolver.caching import CachingResolver
 from ..resolver.factory import make_resolver
+from ..resolver.sources import run_provenance
 from ..resolver.stats import count_queries
 from ..version import __version__
 from .outcome import DomainDeadlineExceeded, outcome_from_exception, resolver_notes
@@ -225,6 +226,7 @@ class Auditor:
             domains=tuple(by_input[d] for d in items),
             dns_queries=_upstream_queries(self.resolver) - queries_before,
             tool_version=__version__,
+            provenance=run_provenance(self.resolver, started),
         )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import traceback
 from collections.abc import Mapping, Sequence
 
-from ..errors import MailauthAuditError, ProbeError, ResolverError
+from ..errors import MailauthAuditError, OutsideZoneFile, ProbeError, ResolverError
 from ..model import (
     CheckError,
     CheckId,
@@ -37,6 +37,12 @@ def outcome_from_exception(
 ) -> CheckOutcome:
     if isinstance(exc, DomainDeadlineExceeded):
         error = CheckError(reason=ErrorReason.DOMAIN_DEADLINE, message=f"could not check: {exc}")
+    elif isinstance(exc, OutsideZoneFile):
+        error = CheckError(
+            reason=exc.reason,
+            message=f"outside the zone file(s): not checked ({exc.rdtype} {exc.qname}; add "
+            "the zone's file, or --nameserver to ask for names outside the files)",
+        )
     elif isinstance(exc, ResolverError | ProbeError):
         error = CheckError(reason=exc.reason, message=f"could not check: {exc}")
     elif isinstance(exc, TimeoutError):

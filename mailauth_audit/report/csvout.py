@@ -15,7 +15,8 @@ from __future__ import annotations
 import csv
 import io
 
-from ..model import CheckId, DomainReport, Severity
+from ..model import CheckId, DomainReport, Provenance, Severity
+from .provenance import source_text
 from .score import DomainScore, GradeStatus
 
 CSV_COLUMNS: tuple[str, ...] = (
@@ -65,10 +66,30 @@ def domain_csv_row(report: DomainReport, score: DomainScore | None = None) -> di
     return row
 
 
-def csv_text(reports: list[DomainReport] | tuple[DomainReport, ...]) -> str:
+# `check --format csv` only: where the answers came from, the same on every row (a bulk
+# run says it once, in summary.json)
+PROVENANCE_COLUMNS: tuple[str, ...] = ("source_mode", "sources", "collected_at", "tool_version")
+
+
+def provenance_cells(p: Provenance | None) -> dict[str, str]:
+    if p is None:
+        return dict.fromkeys(PROVENANCE_COLUMNS, "")
+    return {
+        "source_mode": p.mode.value,
+        "sources": _cell("; ".join(source_text(s) for s in p.sources)),
+        "collected_at": p.collected_at,
+        "tool_version": p.tool_version,
+    }
+
+
+def csv_text(
+    reports: list[DomainReport] | tuple[DomainReport, ...], provenance: Provenance | None = None
+) -> str:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    columns = CSV_COLUMNS + PROVENANCE_COLUMNS
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
+    cells = provenance_cells(provenance)
     for report in reports:
-        writer.writerow(domain_csv_row(report))
+        writer.writerow({**domain_csv_row(report), **cells})
     return buf.getvalue()

@@ -306,10 +306,16 @@ def environment() -> jinja2.Environment:
 
 
 def _common(run: AuditRun) -> dict[str, object]:
+    from .provenance import banner, sources_line
+
+    p = run.provenance
     return {
         "run": run,
         "generated": run.finished_at,
         "tool_version": run.tool_version or __version__,
+        # where the answers came from; the banner only when they are not live DNS
+        "provenance_banner": banner(p),
+        "provenance_line": sources_line(p) if p is not None else None,
     }
 
 

@@ -81,7 +81,7 @@ class TextRenderer(Renderer):
 
     def render(self, run: AuditRun) -> str:
         parts = [self.render_domain(d) for d in run.domains]
-        return "\n".join(parts)
+        return "\n".join(parts) + _provenance_footer(run)
 
     def render_domain(self, report: DomainReport) -> str:
         lines = [self._style(_printable(report.domain), "white", bold=True)]
@@ -142,6 +142,17 @@ class TextRenderer(Renderer):
         return ""
 
 
+def _provenance_footer(run: AuditRun) -> str:
+    """Where the answers came from, below the last domain (see report/provenance.py)."""
+    from .provenance import banner, sources_line
+
+    if run.provenance is None:
+        return ""
+    lines = [f"{b}." for b in [banner(run.provenance)] if b]
+    lines.append(f"Source: {sources_line(run.provenance)}.")
+    return "\n" + "".join(f"  {_printable(line)}\n" for line in lines)
+
+
 class HtmlRenderer(Renderer):
     """One self-contained page; `report.html.write_report_folder` writes a page per domain."""
 
@@ -159,7 +170,7 @@ class CsvRenderer(Renderer):
     def render(self, run: AuditRun) -> str:
         from .csvout import csv_text
 
-        return csv_text(run.domains)
+        return csv_text(run.domains, provenance=run.provenance)
 
 
 class JunitRenderer(Renderer):

@@ -14,7 +14,15 @@ from enum import Enum, IntEnum
 from importlib import resources
 from typing import Any
 
-from ..model import CheckError, CheckId, CheckStatus, DomainStatus, Finding, ResolverNote
+from ..model import (
+    CheckError,
+    CheckId,
+    CheckStatus,
+    DomainStatus,
+    Finding,
+    Provenance,
+    ResolverNote,
+)
 from .checklist import ProviderChecklist
 from .score import DomainScore
 from .serialize import SCHEMA_VERSION
@@ -90,6 +98,7 @@ def build_schema() -> dict[str, Any]:
     b = SchemaBuilder()
     finding = b.dataclass_ref(Finding)
     error = b.dataclass_ref(CheckError)
+    provenance = b.dataclass_ref(Provenance)
     checks: dict[str, Any] = {}
     for cid in CheckId:
         result = b.dataclass_ref(CHECKS[cid].result_type)
@@ -152,6 +161,7 @@ def build_schema() -> dict[str, Any]:
             "started_at": {"type": "string"},
             "finished_at": {"type": "string"},
             "dns_queries": {"type": "integer", "minimum": 0},
+            "provenance": {"anyOf": [provenance, {"type": "null"}]},
             "domains": {"type": "array", "items": {"$ref": "#/$defs/DomainReport"}},
         },
         "required": ["schema_version", "tool", "started_at", "finished_at", "domains"],

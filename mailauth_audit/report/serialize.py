@@ -26,7 +26,9 @@ from .score import DomainScore
 # 1.2: no grade without evidence: a domain with a check in error has score.grade and
 #      score.score null, score.grade_status "not_graded", score.not_graded_reason,
 #      score.provisional_score and score.checks_in_error
-SCHEMA_VERSION = "1.2"
+# 1.3: top-level provenance (mode live/draft/sample, the resolvers or zone files with their
+#      SHA-256, the time, the tool version); error reason outside_zone_file
+SCHEMA_VERSION = "1.3"
 TOOL_NAME = "mailauth-audit"
 
 
@@ -163,5 +165,6 @@ def run_to_json(run: AuditRun) -> dict[str, Any]:
         "started_at": run.started_at,
         "finished_at": run.finished_at,
         "dns_queries": run.dns_queries,
+        "provenance": to_jsonable(run.provenance),
         "domains": [domain_to_json(d) for d in run.domains],
     }

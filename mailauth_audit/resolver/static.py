@@ -7,7 +7,7 @@ followed with loop detection, `*` wildcards expanded. Sends nothing over the net
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import dns.exception
@@ -31,6 +31,12 @@ def _plain(name: dns.name.Name) -> str:
     return name.to_text(omit_final_dot=True).lower() if name != dns.name.root else ""
 
 
+def _key(name: dns.name.Name) -> str:
+    """The name as a question spells it: labels as they are, unescaped (`a\\032b` in a
+    zone file is asked as "a b", as WireResolver sends it)."""
+    return ".".join(label.decode("latin-1") for label in name.labels[:-1]).lower()
+
+
 class StaticResolver:
     """A Resolver over zone text. `faults` makes chosen names raise, to test error paths."""
 
@@ -41,15 +47,17 @@ class StaticResolver:
         origin: str | None = None,
         faults: Mapping[str, type[ResolverError]] | None = None,
         max_cname_hops: int = 8,
+        rrsets: Iterable[dns.rrset.RRset] | None = None,  # already read (zonefiles.py)
     ) -> None:
-        try:
-            rrsets = _read_rrsets(zone_text, origin or ".")
-        except (dns.exception.DNSException, ValueError) as exc:
-            raise ConfigurationError(f"cannot parse zone text: {exc}") from None
+        if rrsets is None:
+            try:
+                rrsets = _read_rrsets(zone_text, origin or ".")
+            except (dns.exception.DNSException, ValueError) as exc:
+                raise ConfigurationError(f"cannot parse zone text: {exc}") from None
         # a zone file may hold several zones ($ORIGIN changes); merge RRsets by owner and type
         self._nodes: dict[str, dict[int, dns.rrset.RRset]] = {}
         for rrset in rrsets:
-            by_type = self._nodes.setdefault(_plain(rrset.name), {})
+            by_type = self._nodes.setdefault(_key(rrset.name), {})
             if rrset.rdtype in by_type:
                 by_type[rrset.rdtype].union_update(rrset)
             else:
@@ -135,7 +143,7 @@ class StaticResolver:
             cname = node.get(dns.rdatatype.CNAME)
             if cname is None or rdtype is RRType.CNAME:
                 return Answer(qname, rdtype, Rcode.NOERROR, (), tuple(chain), self._negative_ttl)
-            target = _plain(cname[0].target)
+            target = _key(cname[0].target)
             if target in chain or target == qname or len(chain) >= self._max_hops:
                 raise DnsCnameLoop(qname, rdtype.name, " -> ".join([qname, *chain, target]))
             chain.append(target)

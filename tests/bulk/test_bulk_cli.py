@@ -156,7 +156,7 @@ def test_stdin_list_and_json_lines_validate_against_the_schema(ns: str, tmp_path
     schema = committed_schema()
     # the per-domain object of the run schema
     run = {
-        "schema_version": "1.2",
+        "schema_version": "1.3",
         "tool": {"name": "mailauth-audit", "version": "x"},
         "started_at": "",
         "finished_at": "",

@@ -124,3 +124,12 @@ class SmtpSendLimits:
     reply_timeout: float = 30.0  # seconds for the connection, and for each whole reply
     attempt_timeout: float = 120.0  # seconds for one attempt, connect to QUIT
     total_timeout: float = 300.0  # seconds for the whole send, retries and waits included
+
+
+@dataclass(frozen=True)
+class CheckInputLimits:
+    """Bounds on the names `check` reads from a file or stdin (`--domains-file`, `-`): it
+    keeps every report in memory to print them; `bulk` is the command for long lists."""
+
+    max_domains_file_bytes: int = 1024 * 1024  # a larger list is refused, not truncated
+    max_domains: int = 10_000  # distinct names per `check` run, arguments and files together

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .model import CheckId, Severity
@@ -69,14 +70,38 @@ class Limits:
                 raise ValueError(f"{name} must be at least 1")
 
 
+def _string_tuple(name: str, value: object) -> tuple[str, ...]:
+    """A sequence of strings as a tuple; one string is split at commas and whitespace
+    ("127.0.0.1:5502", "192.0.2.1, 192.0.2.2"). Anything else is a TypeError that says what
+    was expected."""
+    if isinstance(value, str):
+        return tuple(part for part in value.replace(",", " ").split() if part)
+    expected = f"{name} must be a string or a sequence of strings"
+    if isinstance(value, bytes | bytearray) or not isinstance(value, Iterable):
+        raise TypeError(f"{expected}, not {type(value).__name__}")
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, str):
+            raise TypeError(f"{expected}; got an item of type {type(item).__name__}: {item!r}")
+    return items
+
+
 @dataclass(frozen=True)
 class AuditOptions:
     checks: frozenset[CheckId] = field(default_factory=lambda: frozenset(CheckId))
     selectors: tuple[str, ...] = ()  # extra DKIM selectors given by the user, probed first
     use_default_selectors: bool = True
-    nameservers: tuple[str, ...] = ()  # "HOST" or "HOST:PORT" or "[V6]:PORT"; () = system
+    # "HOST", "HOST:PORT", "HOST#PORT" or "[V6]:PORT"; () = system. One string is accepted
+    # as well: "192.0.2.1:5300" or "192.0.2.1, 192.0.2.2" (split at commas and whitespace)
+    nameservers: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
     debug: bool = False  # keep tracebacks of unexpected errors in the report
+
+    def __post_init__(self) -> None:
+        # a lone string is iterable too: "127.0.0.1:5502" would become eleven one-character
+        # "nameservers" ("invalid nameserver '1'"), "s1" two selectors "s" and "1"
+        for name in ("nameservers", "selectors"):
+            object.__setattr__(self, name, _string_tuple(name, getattr(self, name)))
 
     @property
     def dkim_selectors(self) -> tuple[str, ...]:
@@ -195,3 +220,12 @@ class ProbeLimits:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a whole number of at least 1: {value!r}")
+
+
+@dataclass(frozen=True)
+class CheckInputLimits:
+    """Bounds on the names `check` reads from a file or stdin (`--domains-file`, `-`): it
+    keeps every report in memory to print them; `bulk` is the command for long lists."""
+
+    max_domains_file_bytes: int = 1024 * 1024  # a larger list is refused, not truncated
+    max_domains: int = 10_000  # distinct names per `check` run, arguments and files together

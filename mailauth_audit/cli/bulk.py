@@ -38,6 +38,7 @@ from .common import (
     nameserver_option,
     no_default_selectors_option,
     origin_option,
+    quiet_option,
     retries_option,
     selector_option,
     timeout_option,
@@ -149,6 +150,7 @@ def _default_output() -> Path:
 @click.option(
     "--progress/--no-progress", default=True, show_default=True, help="Progress line on stderr."
 )
+@quiet_option
 @click.option("--debug", is_flag=True, help="Keep tracebacks of internal errors in results.")
 def bulk(
     domain_list: str,
@@ -169,6 +171,7 @@ def bulk(
     resume: bool,
     html_pages: bool,
     progress: bool,
+    quiet: bool,
     debug: bool,
 ) -> None:
     """Audit every domain in DOMAINS.txt (one per line; "-" reads stdin).
@@ -182,7 +185,7 @@ def bulk(
     Examples:
       mailauth-audit bulk domains.txt -o reports/bulk-2026-11/
       mailauth-audit bulk domains.txt -o reports/bulk-2026-11/ --resume
-      mailauth-audit bulk - -o out/ --nameserver 127.0.0.1:5300 --qps 500 < list.txt
+      mailauth-audit bulk - -o out/ -n 127.0.0.1#5300 --qps 500 < list.txt
       mailauth-audit bulk customers.txt -o out/ --zone-file a.zone --zone-file b.zone
 
     \b
@@ -244,7 +247,7 @@ def bulk(
         resume=resume,
         html_pages=html_pages,
         queries_per_second=qps,
-        progress=progress,
+        progress=progress and not quiet,
         resume_hint=_resume_hint(),
         resolver_factory=factory,
         provenance=_provenance(options, zones),
@@ -263,12 +266,13 @@ def bulk(
     except OSError as exc:
         _fail(f"cannot write the report in {out}: {exc.strerror or exc}", EXIT_OUTPUT)
     s = result.summary
-    click.echo(
-        f"{s.domains} of {result.total} domains reported in {out / RESULTS_NAME} "
-        f"({result.reported_now} this run, {result.elapsed:.1f} s); "
-        f"summary: {out / 'index.html'}",
-        err=True,
-    )
+    if not quiet:
+        click.echo(
+            f"{s.domains} of {result.total} domains reported in {out / RESULTS_NAME} "
+            f"({result.reported_now} this run, {result.elapsed:.1f} s); "
+            f"summary: {out / 'index.html'}",
+            err=True,
+        )
     if result.foreign:
         click.echo(
             f"note: {result.foreign} lines in {out / RESULTS_NAME} are for domains not in "

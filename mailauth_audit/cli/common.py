@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from enum import StrEnum
 from pathlib import Path
+from typing import Any, TextIO, TypeVar
 
 import click
 
@@ -43,11 +48,13 @@ class FinitePositiveFloat(click.ParamType):
 
 
 nameserver_option = click.option(
+    "-n",
     "--nameserver",
     "nameservers",
     multiple=True,
-    metavar="HOST[:PORT]",
-    help="DNS server to ask (repeatable; IPv6 as [::1]:53). Default: /etc/resolv.conf.",
+    metavar="IP[:PORT]",
+    help="DNS server to ask (repeatable): IP, IP:PORT, IP#PORT, [IPV6]:PORT. "
+    "Default: /etc/resolv.conf.",
 )
 timeout_option = click.option(
     "--timeout",
@@ -130,3 +137,108 @@ authoritative_port_option = click.option(
     show_default=True,
     help="Port the zones' servers are asked on with --authoritative (test setups).",
 )
+
+
+# -- spellings shared by every command (issue: "one name per idea across commands") --------
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class AliasOption(click.Option):
+    """An option whose older spellings keep working but are not shown in --help.
+
+    Why: renaming `--out` to `-o/--output` must not break scripts written for the old name,
+    yet --help should teach one name per idea."""
+
+    def __init__(
+        self, param_decls: Sequence[str], hidden_aliases: Sequence[str] = (), **attrs: Any
+    ) -> None:
+        super().__init__([*param_decls, *hidden_aliases], **attrs)
+        self.hidden_aliases = tuple(hidden_aliases)
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        shown, self.opts = self.opts, [o for o in self.opts if o not in self.hidden_aliases]
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.opts = shown
+
+
+class ColorMode(StrEnum):
+    AUTO = "auto"  # on a terminal, unless NO_COLOR is set and not empty
+    ALWAYS = "always"  # also into a pipe or a file, and despite NO_COLOR
+    NEVER = "never"
+
+
+def color_enabled(
+    mode: ColorMode, stream: TextIO, environ: Mapping[str, str] | None = None
+) -> bool:
+    """Whether to colour what goes to `stream`. NO_COLOR (https://no-color.org) turns off the
+    automatic choice only: an explicit `--color always` is the user asking for it."""
+    if mode is ColorMode.ALWAYS:
+        return True
+    if mode is ColorMode.NEVER:
+        return False
+    env = os.environ if environ is None else environ
+    if env.get("NO_COLOR"):
+        return False
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or replaced stream
+        return False
+
+
+def color_option(f: F) -> F:
+    """`--color auto|always|never` (bare `--color` means always); the old `--no-color`
+    still works, hidden. The command receives `color: ColorMode`."""
+
+    @functools.wraps(f)
+    def merged(*args: Any, color: str, no_color: bool, **kwargs: Any) -> Any:
+        mode = ColorMode.NEVER if no_color else ColorMode(color)
+        return f(*args, color=mode, **kwargs)
+
+    merged = click.option(
+        "--no-color", is_flag=True, hidden=True, help="Same as --color never (old spelling)."
+    )(merged)
+    merged = click.option(
+        "--color",
+        type=click.Choice([m.value for m in ColorMode]),
+        default=ColorMode.AUTO.value,
+        is_flag=False,
+        flag_value=ColorMode.ALWAYS.value,
+        show_default=True,
+        help="Colour the output: auto = on a terminal unless NO_COLOR is set; always = also "
+        "into a pipe or file (overrides NO_COLOR).",
+    )(merged)
+    return merged  # type: ignore[return-value]
+
+
+quiet_option = click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print only errors and the result: no progress, notes or 'wrote FILE' on stderr.",
+)
+
+
+def format_option(choices: Sequence[str], default: str, help: str = "Output format.") -> Any:
+    """`-f/--format`, as checkdmarc users type it."""
+    return click.option(
+        "-f",
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default=default,
+        show_default=True,
+        help=help,
+    )
+
+
+def output_option(
+    *, help: str, hidden_aliases: Sequence[str] = (), dest: str = "output", **attrs: Any
+) -> Any:
+    """`-o/--output` on every command that writes something other than stdout; a command's
+    older spelling (`--out`, `--transcript`, `--reports-dir`) stays as a hidden alias."""
+    return click.option(
+        "-o", "--output", dest, cls=AliasOption, hidden_aliases=hidden_aliases, help=help, **attrs
+    )

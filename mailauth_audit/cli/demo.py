@@ -10,6 +10,7 @@ import click
 
 from ..demo.sample import DEFAULT_DEMO_FOLDER, audit_demo, write_demo
 from ..report.score import grade_label, score_domain
+from .common import quiet_option
 
 
 @click.command()
@@ -21,7 +22,8 @@ from ..report.score import grade_label, score_domain
     show_default=True,
     help="Folder to write index.html and the domain pages into.",
 )
-def demo(output: Path) -> None:
+@quiet_option
+def demo(output: Path, quiet: bool) -> None:
     """Audit a bundled sample zone (no network) and write an HTML report.
 
     \b
@@ -34,6 +36,6 @@ def demo(output: Path) -> None:
     except OSError as exc:
         click.echo(f"mailauth-audit: error: cannot write {output}: {exc.strerror}", err=True)
         sys.exit(2)
-    for report in run.domains:
+    for report in () if quiet else run.domains:
         click.echo(f"  {report.domain:<22} {grade_label(score_domain(report))}", err=True)
     click.echo(str(index))

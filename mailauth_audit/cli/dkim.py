@@ -26,6 +26,7 @@ from ..messages.keys import (
     validate_key_parameters,
     write_private_key,
 )
+from .common import output_option, quiet_option
 
 EXIT_OK, EXIT_USAGE = 0, 2  # as in cli.main
 
@@ -69,16 +70,24 @@ def dkim() -> None:
     help=f"RSA key size (default {DEFAULT_RSA_BITS}; {MIN_RSA_BITS}-{MAX_RSA_BITS}; "
     f"{MIN_RSA_BITS} is allowed with a warning). Not for ed25519.",
 )
-@click.option(
-    "--out",
-    "out_dir",
+@output_option(
+    dest="out_dir",
+    hidden_aliases=("--out",),
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("keys"),
     show_default=True,
+    metavar="FOLDER",
     help="Folder for the private key, written as SELECTOR.key with mode 0600.",
 )
-@click.option("--ttl", type=click.IntRange(min=60), default=3600, show_default=True)
+@click.option(
+    "--ttl",
+    type=click.IntRange(min=60),
+    default=3600,
+    show_default=True,
+    help="TTL of the printed zone-file line, in seconds.",
+)
 @click.option("--force", is_flag=True, help="Replace an existing key file.")
+@quiet_option
 def keygen(
     domain: str,
     selector: str,
@@ -87,17 +96,18 @@ def keygen(
     out_dir: Path,
     ttl: int,
     force: bool,
+    quiet: bool,
 ) -> None:
     """Generate a DKIM key pair; print the TXT record to publish as a zone-file line.
 
     \b
     Examples:
-      mailauth-audit dkim keygen --domain example.com --selector s2026 --out keys/
+      mailauth-audit dkim keygen --domain example.com --selector s2026 -o keys/
       mailauth-audit dkim keygen --domain example.com --selector ed2026 --type ed25519
       mailauth-audit dkim keygen --domain example.com --selector s2026 >> example.com.zone
 
     \b
-    The private key (PEM: PKCS#1 for RSA, PKCS#8 for ed25519) goes to OUT/SELECTOR.key,
+    The private key (PEM: PKCS#1 for RSA, PKCS#8 for ed25519) goes to OUTPUT/SELECTOR.key,
     created with mode 0600; an existing file is never replaced without --force.
     Exit codes: 0 done; 2 usage error (bad size, existing key, unwritable folder).
     """
@@ -129,9 +139,10 @@ def keygen(
     except OSError as exc:
         _fail_usage(f"cannot write {path}: {exc.strerror}")
     record = key_record(key, domain_name, name, ttl)
-    click.echo(f"wrote {path} ({kind.value}, {size} bits, mode 0600)", err=True)
-    click.echo(f"publish this record at {record.name}:", err=True)
-    if kind is DkimKeyType.ED25519:
+    if not quiet:
+        click.echo(f"wrote {path} ({kind.value}, {size} bits, mode 0600)", err=True)
+        click.echo(f"publish this record at {record.name}:", err=True)
+    if kind is DkimKeyType.ED25519 and not quiet:
         click.echo(
             "note: many verifiers do not check ed25519 yet; sign with an RSA key as well "
             "(RFC 8463 §3)",

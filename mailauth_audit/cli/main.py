@@ -12,15 +12,14 @@ import asyncio
 import importlib
 import sys
 from pathlib import Path
-from typing import ClassVar
+from typing import BinaryIO, ClassVar, NoReturn
 
 import click
 
 from ..asyncapi import audit_domains
-from ..domain import normalize_domain
-from ..errors import ConfigurationError, InvalidDomainError
+from ..errors import ConfigurationError
 from ..model import AuditRun, CheckId, Severity
-from ..options import AuditOptions, Limits
+from ..options import AuditOptions, CheckInputLimits, Limits
 from ..outputs import STDOUT, OutputRefused, write_output
 from ..report.html import is_folder_target, write_report_folder
 from ..report.renderers import RENDERERS, OutputFormat
@@ -30,23 +29,30 @@ from ..resolver.factory import parse_nameserver
 from ..resolver.selection import source_resolver
 from ..version import __version__
 from .common import (
+    ColorMode,
     authoritative_option,
     authoritative_port_option,
     checks_option,
+    color_enabled,
+    color_option,
     domain_timeout_option,
+    format_option,
     nameserver_option,
     no_default_selectors_option,
     origin_option,
+    output_option,
+    quiet_option,
     retries_option,
     selector_option,
     timeout_option,
     zone_files_option,
 )
+from .inputs import STDIN, DomainInputError, collect_domains, read_limited
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 
-def _fail_usage(message: str) -> None:
+def _fail_usage(message: str) -> NoReturn:
     click.echo(f"mailauth-audit: error: {message}", err=True)
     sys.exit(EXIT_USAGE)
 
@@ -98,32 +104,36 @@ class _LazyGroup(click.Group):
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="mailauth-audit")
+@click.version_option(
+    __version__, "-V", "--version", prog_name="mailauth-audit", help="Print the version and exit."
+)
 def main() -> None:
     """Audit a domain's email authentication: MX, SPF, DKIM and DMARC.
 
     \b
     Examples:
       mailauth-audit check example.com
-      mailauth-audit check --format json -o reports/example.json example.com other.org
+      mailauth-audit check -f json -o reports/example.json example.com other.org
+      mailauth-audit check -n 127.0.0.1#5300 --domains-file domains.txt
       mailauth-audit check --zone-file example.com.zone example.com
       mailauth-audit schema > report.schema.json
     """
 
 
 @main.command()
-@click.argument("domains", nargs=-1, required=True)
+@click.argument("domains", nargs=-1, metavar="[DOMAIN|-]...")
 @click.option(
-    "--format",
-    "fmt",
-    type=click.Choice([f.value for f in OutputFormat]),
-    default=OutputFormat.TEXT.value,
-    show_default=True,
-    help="Output format.",
+    "--domains-file",
+    "domains_files",
+    multiple=True,
+    type=click.File("rb", lazy=False),
+    metavar="FILE",
+    help="Also audit the names in FILE: one per line, blank lines and # comments ignored "
+    f"('-' is stdin; at most {CheckInputLimits().max_domains_file_bytes // 1024} KiB and "
+    f"{CheckInputLimits().max_domains:,} names: use `bulk` for longer lists).",
 )
-@click.option(
-    "-o",
-    "--output",
+@format_option([f.value for f in OutputFormat], OutputFormat.TEXT.value)
+@output_option(
     type=click.Path(path_type=str),
     metavar="FILE|FOLDER/",
     help="Write the report to FILE (written atomically) instead of stdout. With --format html, "
@@ -147,12 +157,12 @@ def main() -> None:
     default=None,
     help="Exit 1 when a finding of this severity or worse is present.",
 )
-@click.option(
-    "--color/--no-color", default=None, help="Colour the text output (default: on a terminal)."
-)
+@color_option
+@quiet_option
 @click.option("--debug", is_flag=True, help="Keep tracebacks of internal errors in the report.")
 def check(
     domains: tuple[str, ...],
+    domains_files: tuple[BinaryIO, ...],
     fmt: str,
     output: str | None,
     nameservers: tuple[str, ...],
@@ -167,16 +177,18 @@ def check(
     authoritative_port: int,
     checks_text: str | None,
     fail_on: str | None,
-    color: bool | None,
+    color: ColorMode,
+    quiet: bool,
     debug: bool,
 ) -> None:
-    """Audit DOMAINS and print a report.
+    """Audit DOMAINs and print a report. A DOMAIN of '-' reads names from stdin, one per line.
 
     \b
     Examples:
       mailauth-audit check example.com
-      mailauth-audit check --format json -o reports/example.json example.com other.org
-      mailauth-audit check --nameserver 127.0.0.1:5300 --selector brand2026 example.com
+      mailauth-audit check -f json -o reports/example.json example.com other.org
+      mailauth-audit check -n 127.0.0.1#5300 --selector brand2026 example.com
+      mailauth-audit check --domains-file domains.txt     # or: ... | mailauth-audit check -
       mailauth-audit check --zone-file example.com.zone example.com
       mailauth-audit check --zone-file draft.zone --nameserver 9.9.9.9 example.com
       mailauth-audit check --authoritative example.com   # right after publishing
@@ -189,11 +201,7 @@ def check(
     to_folder = output is not None and is_folder_target(output)
     if to_folder and OutputFormat(fmt) is not OutputFormat.HTML:
         _fail_usage(f"-o {output} is a folder; only --format html writes a folder of pages")
-    for d in domains:
-        try:
-            normalize_domain(d)
-        except InvalidDomainError as exc:
-            _fail_usage(str(exc))
+    domains = _domains(domains, domains_files)
     for ns in nameservers:
         try:
             parse_nameserver(ns)
@@ -226,14 +234,16 @@ def check(
         click.echo("mailauth-audit: interrupted", err=True)
         sys.exit(130)
 
-    use_color = color if color is not None else (output is None and sys.stdout.isatty())
+    to_stdout = output is None or output == STDOUT
+    use_color = color is ColorMode.ALWAYS or (to_stdout and color_enabled(color, sys.stdout))
     if output is not None and to_folder:
         try:
             index = write_report_folder(run, Path(output))
         except OSError as exc:
             click.echo(f"mailauth-audit: error: cannot write {output}: {exc.strerror}", err=True)
             sys.exit(EXIT_USAGE)
-        click.echo(f"wrote {index}", err=True)
+        if not quiet:
+            click.echo(f"wrote {index}", err=True)
         sys.exit(exit_code(run, Severity(fail_on) if fail_on else None))
     fail_severity = Severity(fail_on) if fail_on else None
     text = RENDERERS[OutputFormat(fmt)](color=use_color, fail_on=fail_severity).render(run)
@@ -243,10 +253,11 @@ def check(
         except OSError as exc:
             click.echo(f"mailauth-audit: error: cannot write {output}: {exc.strerror}", err=True)
             sys.exit(EXIT_USAGE)
-        if output != STDOUT:
+        if output != STDOUT and not quiet:
             click.echo(f"wrote {output}", err=True)
     else:
-        click.echo(text, nl=False)
+        # click strips colour codes on the way into a pipe unless told they are wanted
+        click.echo(text, nl=False, color=use_color)
     sys.exit(exit_code(run, Severity(fail_on) if fail_on else None))
 
 
@@ -259,6 +270,30 @@ async def _audit(
     finally:
         if resolver is not None:
             await resolver.aclose()
+
+
+def _domains(arguments: tuple[str, ...], files: tuple[BinaryIO, ...]) -> list[str]:
+    """The names to audit from the arguments, '-' and --domains-file, or a usage error."""
+    limits = CheckInputLimits()
+    stdin_wanted = arguments.count(STDIN) + sum(1 for f in files if _is_stdin(f))
+    if stdin_wanted > 1:
+        _fail_usage("stdin ('-') can be read only once")
+    try:
+        sources = [read_limited(f, "stdin" if _is_stdin(f) else f.name, limits) for f in files]
+        if STDIN in arguments:
+            sources.append(read_limited(sys.stdin.buffer, "stdin", limits))
+        names = collect_domains([a for a in arguments if a != STDIN], sources, limits)
+    except DomainInputError as exc:
+        _fail_usage(str(exc))
+    except OSError as exc:
+        _fail_usage(f"cannot read the domain list: {exc.strerror or exc}")
+    if not names:
+        _fail_usage("no domain to audit: give DOMAIN arguments, '-' (stdin) or --domains-file")
+    return names
+
+
+def _is_stdin(stream: BinaryIO) -> bool:
+    return getattr(stream, "name", None) in ("-", "<stdin>")
 
 
 def exit_code(run: AuditRun, fail_on: Severity | None) -> int:

@@ -14,7 +14,13 @@ from ..errors import ConfigurationError
 from ..messages.receive import ReceivedReport, ReceiveOptions, serve
 from ..messages.verify import DEFAULT_MAX_SIZE
 from ..options import ReceiveLimits
-from .common import nameserver_option, timeout_option, zone_file_option
+from .common import (
+    nameserver_option,
+    output_option,
+    quiet_option,
+    timeout_option,
+    zone_file_option,
+)
 from .verify import build_resolver, message_limit_options, message_limits, usage_error
 
 _R = ReceiveLimits()
@@ -30,9 +36,10 @@ def parse_listen(text: str) -> tuple[str, int]:
 @click.command()
 @click.option("--listen", default="127.0.0.1:2525", show_default=True, metavar="HOST:PORT",
               help="Address to accept SMTP on.")
-@click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("reports/inbox"), show_default=True,
-              help="One JSON and one HTML report per message are written here.")
+@output_option(dest="reports_dir", hidden_aliases=("--reports-dir",),
+               type=click.Path(file_okay=False, path_type=Path),
+               default=Path("reports/inbox"), show_default=True, metavar="FOLDER",
+               help="One JSON and one HTML report per message are written in this folder.")
 @click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Certificate (PEM) to offer STARTTLS with.")
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -58,6 +65,7 @@ def parse_listen(text: str) -> tuple[str, int]:
 @nameserver_option
 @zone_file_option
 @timeout_option
+@quiet_option
 def receive(
     listen: str,
     reports_dir: Path,
@@ -78,12 +86,13 @@ def receive(
     nameservers: tuple[str, ...],
     zone_file: Path | None,
     timeout: float,
+    quiet: bool,
 ) -> None:
     """Accept test messages over SMTP and write a verification report for each.
 
     \b
     Example:
-      mailauth-audit receive --listen 127.0.0.1:2525 --reports-dir reports/inbox/
+      mailauth-audit receive --listen 127.0.0.1:2525 -o reports/inbox/
 
     Never relays: messages are verified with the session's real client IP, HELO and
     MAIL FROM, and only the reports are kept. Stop with Ctrl-C or SIGTERM.
@@ -109,6 +118,8 @@ def receive(
     )
 
     def listening(address: tuple[str, int]) -> None:
+        if quiet:
+            return
         tls = " (STARTTLS offered)" if tls_cert else ""
         click.echo(f"listening on {address[0]}:{address[1]}{tls}; reports in {reports_dir}",
                    err=True)
@@ -136,5 +147,6 @@ def receive(
         usage_error(f"cannot listen on {listen}: {exc.strerror or exc}")
     except KeyboardInterrupt:
         pass
-    click.echo("stopped", err=True)
+    if not quiet:
+        click.echo("stopped", err=True)
     sys.exit(0)

@@ -24,6 +24,7 @@ from ..messages.keys import DkimKeyError, read_private_key
 from ..messages.sign import DkimSignature, SigningError, sign_message
 from ..messages.smtp_send import (
     PlaintextAuthRefused,
+    RetryNotice,
     RetryPolicy,
     SmtpRejected,
     SmtpSecurity,
@@ -37,6 +38,7 @@ from ..options import SmtpSendLimits
 from ..report.renderers import _printable as terminal_safe  # the escaping `check` prints with
 from ..report.serialize import to_jsonable
 from ..version import __version__
+from .common import ColorMode, color_enabled, color_option, output_option, quiet_option
 from .dkim import parse_selector
 
 # as in cli.main: 1 is the verdict (here: the server refused the message for good)
@@ -92,9 +94,15 @@ def _password(user: str | None, env_name: str | None) -> str | None:
 @click.option("--from", "from_address", required=True, help="From address (local@domain).")
 @click.option("--from-name", default=None, help="Display name for From.")
 @click.option("--to", "to_addresses", required=True, multiple=True, help="Recipient (repeatable).")
-@click.option("--subject", default=DEFAULT_SUBJECT, show_default=True)
+@click.option("--subject", default=DEFAULT_SUBJECT, show_default=True, help="Subject line.")
 @click.option("--smtp-host", required=True, help="Submission or MX server to talk to.")
-@click.option("--port", type=click.IntRange(1, 65535), default=587, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=587,
+    show_default=True,
+    help="Port of --smtp-host: 587 submission, 465 implicit TLS, 25 MX.",
+)
 @click.option(
     "--starttls",
     "security",
@@ -191,12 +199,13 @@ def _password(user: str | None, env_name: str | None) -> str | None:
     metavar="S",
     help="Wait before the first retry; doubles each time.",
 )
-@click.option(
-    "--transcript",
-    "transcript_path",
+@output_option(
+    dest="transcript_path",
+    hidden_aliases=("--transcript",),
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Write the SMTP session as JSON (password and AUTH exchange redacted).",
+    metavar="FILE",
+    help="Write the SMTP session as JSON to FILE (password and AUTH exchange redacted).",
 )
 @click.option(
     "--save-message",
@@ -204,6 +213,8 @@ def _password(user: str | None, env_name: str | None) -> str | None:
     default=None,
     help="Also write the signed message (.eml) here, e.g. for `verify`.",
 )
+@color_option
+@quiet_option
 def send(
     from_address: str,
     from_name: str | None,
@@ -229,6 +240,8 @@ def send(
     retry_delay: float,
     transcript_path: Path | None,
     save_message: Path | None,
+    color: ColorMode,
+    quiet: bool,
 ) -> None:
     """Compose a DKIM-signed test message and submit it over SMTP.
 
@@ -237,7 +250,7 @@ def send(
       SMTP_PASSWORD=... mailauth-audit send --from audit@example.com \\
           --to check@receiver.example --smtp-host smtp.example.com --port 587 --starttls \\
           --user audit --password-env SMTP_PASSWORD \\
-          --dkim-key keys/s2026.key --dkim-selector s2026 --transcript send.json
+          --dkim-key keys/s2026.key --dkim-selector s2026 -o send.json
       mailauth-audit send --from a@example.com --to b@example.net --smtp-host mx.example.net \\
           --port 25 --dkim-key keys/s2026.key --dkim-selector s2026
 
@@ -283,7 +296,7 @@ def send(
             )
         except (DkimKeyError, SigningError, ValueError) as exc:
             _fail_usage(str(exc))
-    else:
+    elif not quiet:
         click.echo("note: sending unsigned (no --dkim-key)", err=True)
     if save_message is not None:
         write_atomically(save_message, data)
@@ -309,11 +322,12 @@ def send(
             recipients=composed.recipients,
             settings=settings,
             password=password,
+            on_retry=None if quiet else _announce_retry,
         )
     except PlaintextAuthRefused as exc:
         _fail_usage(str(exc))
     except SmtpSendError as exc:
-        _write_transcript(transcript_path, exc.transcript, signature, composed.message_id)
+        _write_transcript(transcript_path, exc.transcript, signature, composed.message_id, quiet)
         t = exc.transcript
         # the error quotes the server's reply: shown with control characters escaped
         if isinstance(exc, SmtpRejected):
@@ -323,13 +337,22 @@ def send(
         if t.explanation:
             click.echo(f"  usually means: {t.explanation}", err=True)
         sys.exit(EXIT_REJECTED if isinstance(exc, SmtpRejected) else EXIT_NOT_SENT)
-    _write_transcript(transcript_path, transcript, signature, composed.message_id)
-    _print_summary(transcript, signature, composed.message_id)
+    _write_transcript(transcript_path, transcript, signature, composed.message_id, quiet)
+    _print_summary(transcript, signature, composed.message_id, color_enabled(color, sys.stdout))
     sys.exit(EXIT_OK)
 
 
+def _announce_retry(notice: RetryNotice) -> None:
+    """E.g. "connection refused by HOST:PORT; retrying in 5 s (attempt 2 of 3)"."""
+    click.echo(f"mailauth-audit: {terminal_safe(str(notice))}", err=True)
+
+
 def _write_transcript(
-    path: Path | None, transcript: SmtpTranscript, sig: DkimSignature | None, message_id: str
+    path: Path | None,
+    transcript: SmtpTranscript,
+    sig: DkimSignature | None,
+    message_id: str,
+    quiet: bool,
 ) -> None:
     if path is None:
         return
@@ -338,14 +361,19 @@ def _write_transcript(
     except OSError as exc:
         click.echo(f"mailauth-audit: error: cannot write {path}: {exc.strerror}", err=True)
         sys.exit(EXIT_USAGE)
-    click.echo(f"wrote {path}", err=True)
+    if not quiet:
+        click.echo(f"wrote {path}", err=True)
 
 
-def _print_summary(t: SmtpTranscript, sig: DkimSignature | None, message_id: str) -> None:
+def _print_summary(
+    t: SmtpTranscript, sig: DkimSignature | None, message_id: str, color: bool
+) -> None:
     last = t.attempts[-1]
     tls = f"{last.tls.version} {last.tls.cipher}" if last.tls else "no TLS"
     reply = t.final_reply
-    click.echo(terminal_safe(f"sent to {', '.join(t.recipients)} via {t.host}:{t.port} ({tls})"))
+    sent = click.style("sent", fg="green", bold=True) if color else "sent"
+    where = terminal_safe(f" to {', '.join(t.recipients)} via {t.host}:{t.port} ({tls})")
+    click.echo(sent + where, color=color)
     click.echo(f"  Message-ID: {message_id}")
     if sig is not None:
         click.echo(

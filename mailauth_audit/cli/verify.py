@@ -18,7 +18,17 @@ from ..outputs import STDOUT, write_output
 from ..resolver.base import Resolver
 from ..resolver.factory import make_resolver, parse_nameserver
 from ..resolver.static import StaticResolver
-from .common import nameserver_option, timeout_option, zone_file_option
+from .common import (
+    ColorMode,
+    color_enabled,
+    color_option,
+    format_option,
+    nameserver_option,
+    output_option,
+    quiet_option,
+    timeout_option,
+    zone_file_option,
+)
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 _M = MessageLimits()
@@ -84,16 +94,17 @@ def build_resolver(
 @nameserver_option
 @zone_file_option
 @timeout_option
-@click.option("--format", "fmt", type=click.Choice([f.value for f in MessageFormat]),
-              default=MessageFormat.TEXT.value, show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report here instead of standard output ('-' is stdout; "
-              "a FIFO or device is written directly; a symbolic link is refused).")
+@format_option([f.value for f in MessageFormat], MessageFormat.TEXT.value)
+@output_option(type=click.Path(dir_okay=False, path_type=Path),
+               help="Write the report here instead of standard output ('-' is stdout; "
+               "a FIFO or device is written directly; a symbolic link is refused).")
 @click.option("--max-size", type=click.IntRange(min=1), default=DEFAULT_MAX_SIZE,
               show_default=True, help="Largest message verified, in bytes.")
 @click.option("--authserv-id", default="mailauth-audit", show_default=True,
               help="authserv-id of the Authentication-Results header.")
 @message_limit_options
+@color_option
+@quiet_option
 def verify(
     message: Path,
     client_ip: str | None,
@@ -111,6 +122,8 @@ def verify(
     max_signatures: int,
     max_arc_sets: int,
     verify_budget: float,
+    color: ColorMode,
+    quiet: bool,
 ) -> None:
     """Verify MESSAGE (an .eml file): every DKIM signature, SPF, DMARC, ARC, header hygiene.
 
@@ -151,14 +164,16 @@ def verify(
     except KeyboardInterrupt:
         click.echo("mailauth-audit: interrupted", err=True)
         sys.exit(130)
-    text = render_message(report, MessageFormat(fmt))
+    to_stdout = output is None or str(output) == STDOUT
+    use_color = color is ColorMode.ALWAYS or (to_stdout and color_enabled(color, sys.stdout))
+    text = render_message(report, MessageFormat(fmt), color=use_color)
     if output is not None:
         try:
             write_output(output, text)
         except OSError as exc:
             usage_error(f"cannot write {output}: {exc.strerror}")
-        if str(output) != STDOUT:
+        if str(output) != STDOUT and not quiet:
             click.echo(f"wrote {output}", err=True)
     else:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=use_color)
     sys.exit(EXIT_FAIL if report.status is CheckStatus.FAIL else EXIT_OK)

@@ -9,8 +9,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import click
 import jinja2
 
+from ..model import Severity
 from ..report.message_schema import MESSAGE_SCHEMA_VERSION
 from ..report.serialize import TOOL_NAME, to_jsonable
 from ..version import __version__
@@ -72,10 +74,24 @@ def dmarc_headline(report: MessageReport) -> tuple[str, str]:
     return "not evaluated", f"DMARC {d.result.value} for {domain}: could not be evaluated"
 
 
-def render_text(report: MessageReport) -> str:
+# as in the domain report: readable on light and dark terminals (no white, no bright black)
+_VERDICT_COLOUR = {"pass": "green", "fail": "red", "none": "yellow", "not evaluated": "magenta"}
+_SEVERITY_COLOUR: dict[Severity, str | None] = {
+    Severity.CRITICAL: "red",
+    Severity.HIGH: "red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: None,
+}
+
+
+def render_text(report: MessageReport, *, color: bool = False) -> str:
+    def style(text: str, fg: str | None, bold: bool = False) -> str:
+        return click.style(text, fg=fg, bold=bold) if color and (fg or bold) else text
+
     r = report
-    _, headline = dmarc_headline(r)
-    lines = [_clean(headline)]
+    verdict, headline = dmarc_headline(r)
+    lines = [style(_clean(headline), _VERDICT_COLOUR.get(verdict), bold=True)]
     lines.append(f"  problems: {r.status.value} ({len(r.findings)} findings, listed below)")
     lines.append(f"  subject: {_clean(r.subject or '(none)')}")
     lines.append(f"  size: {r.size} bytes (limit {r.size_limit})")
@@ -116,7 +132,8 @@ def render_text(report: MessageReport) -> str:
         lines.append("")
         lines.append("Findings:")
         for f in r.findings:
-            lines.append(f"  [{f.severity.value}] {f.code}: {_lines(f.detail)}")
+            sev = style(f"[{f.severity.value}]", _SEVERITY_COLOUR.get(f.severity), bold=True)
+            lines.append(f"  {sev} {f.code}: {_lines(f.detail)}")
             lines.append(f"      fix: {_lines(f.remediation)}")
     return "\n".join(lines) + "\n"
 
@@ -159,9 +176,10 @@ def render_html(report: MessageReport) -> str:
     )
 
 
-def render_message(report: MessageReport, fmt: MessageFormat) -> str:
+def render_message(report: MessageReport, fmt: MessageFormat, *, color: bool = False) -> str:
+    """`color` applies to the text format only (escape codes would corrupt JSON or HTML)."""
     if fmt is MessageFormat.JSON:
         return render_json(report)
     if fmt is MessageFormat.HTML:
         return render_html(report)
-    return render_text(report)
+    return render_text(report, color=color)

@@ -33,6 +33,7 @@ import socket
 import ssl
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from .smtp_model import (
@@ -75,6 +76,7 @@ __all__ = [
     "TRANSIENT_CODES",
     "AttemptOutcome",
     "PlaintextAuthRefused",
+    "RetryNotice",
     "RetryPolicy",
     "SendStatus",
     "SmtpAttempt",
@@ -216,6 +218,22 @@ def _attempt(
     return attempt, stop
 
 
+@dataclass(frozen=True)
+class RetryNotice:
+    """What `submit` is about to do after a failed attempt: wait `delay` s, then retry."""
+
+    attempt: int  # the attempt about to be made (2 = the first retry)
+    max_attempts: int
+    delay: float  # seconds of waiting before it
+    last_error: str  # why the previous attempt failed (escaped later, for a terminal)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.last_error}; retrying in {self.delay:g} s "
+            f"(attempt {self.attempt} of {self.max_attempts})"
+        )
+
+
 def submit(
     data: bytes | str,
     *,
@@ -225,9 +243,11 @@ def submit(
     password: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    on_retry: Callable[[RetryNotice], None] | None = None,
 ) -> SmtpTranscript:
     """Submit one message. Returns the transcript when the server accepted it; raises an
-    SmtpSendError subclass (carrying the transcript) otherwise."""
+    SmtpSendError subclass (carrying the transcript) otherwise. `on_retry` hears of each
+    wait before another attempt, so that a person is not left waiting in silence."""
     check_auth_policy(settings)
     payload = data.encode("ascii") if isinstance(data, str) else data
     started = _now_iso()
@@ -276,6 +296,8 @@ def submit(
                     summary, transcript(SendStatus.FAILED, last_reply, summary)
                 )
             rec.add(TranscriptKind.WAIT, f"waiting {delay:g} s before attempt {number}")
+            if on_retry is not None:
+                on_retry(RetryNotice(number, max(1, s.retry.max_attempts), delay, last_error))
             sleep(delay)
         deadlines = Deadlines.for_attempt(clock, s.limits, total_end)
         attempt, stop = _attempt(number, s, rec, deadlines, send)

@@ -49,19 +49,22 @@ class JsonRenderer(Renderer):
         return json.dumps(run_to_json(run), indent=2, ensure_ascii=False) + "\n"
 
 
-_STATUS_COLOUR = {
+# Colours readable on dark and light backgrounds alike: no white or bright white (invisible
+# on a light terminal), no bright black (the background colour in Solarized dark); what
+# needs no colour keeps the terminal's own foreground (None).
+_STATUS_COLOUR: dict[CheckStatus, str | None] = {
     CheckStatus.PASS: "green",
     CheckStatus.WARN: "yellow",
     CheckStatus.FAIL: "red",
     CheckStatus.ERROR: "magenta",
-    CheckStatus.SKIPPED: "bright_black",
+    CheckStatus.SKIPPED: None,
 }
-_SEVERITY_COLOUR = {
-    Severity.CRITICAL: "bright_red",
+_SEVERITY_COLOUR: dict[Severity, str | None] = {
+    Severity.CRITICAL: "red",  # and underlined, to tell it from high without bright red
     Severity.HIGH: "red",
     Severity.MEDIUM: "yellow",
     Severity.LOW: "cyan",
-    Severity.INFO: "bright_black",
+    Severity.INFO: None,
 }
 
 
@@ -76,15 +79,17 @@ class TextRenderer(Renderer):
 
     format = OutputFormat.TEXT
 
-    def _style(self, text: str, fg: str, bold: bool = False) -> str:
-        return click.style(text, fg=fg, bold=bold) if self.color else text
+    def _style(self, text: str, fg: str | None, bold: bool = False, underline: bool = False) -> str:
+        if not self.color or (fg is None and not bold and not underline):
+            return text
+        return click.style(text, fg=fg, bold=bold, underline=underline or None)
 
     def render(self, run: AuditRun) -> str:
         parts = [self.render_domain(d) for d in run.domains]
         return "\n".join(parts) + _provenance_footer(run)
 
     def render_domain(self, report: DomainReport) -> str:
-        lines = [self._style(_printable(report.domain), "white", bold=True)]
+        lines = [self._style(_printable(report.domain), None, bold=True)]
         if report.status is DomainStatus.INVALID:
             lines.append(
                 "  " + self._style("invalid", "red") + f": {_printable(report.error or '')}"
@@ -94,7 +99,7 @@ class TextRenderer(Renderer):
         if verdict.grade_status is GradeStatus.NOT_GRADED:
             lines.append("  " + self._style(_printable(verdict_line(verdict)), "magenta", True))
         else:
-            lines.append("  " + self._style(verdict_line(verdict), "white", bold=True))
+            lines.append("  " + self._style(verdict_line(verdict), None, bold=True))
         lines.append("")
         for cid, outcome in report.checks.items():
             status = self._style(f"{outcome.status.value:<7}", _STATUS_COLOUR[outcome.status])
@@ -107,7 +112,12 @@ class TextRenderer(Renderer):
             lines.append("")
             lines.append("  Findings (most severe first):")
         for f in findings:
-            sev = self._style(f"{f.severity.value:<8}", _SEVERITY_COLOUR[f.severity], bold=True)
+            sev = self._style(
+                f"{f.severity.value:<8}",
+                _SEVERITY_COLOUR[f.severity],
+                bold=True,
+                underline=f.severity is Severity.CRITICAL,
+            )
             lines.append(f"  {sev} {f.code}: {_printable(f.title)}")
             lines.append(f"           {_printable(f.detail)}")
             for rem_line in f.remediation.splitlines():

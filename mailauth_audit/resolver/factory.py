@@ -28,7 +28,7 @@ def _ip(text: str, spec: str) -> str:
     except ValueError:
         raise ConfigurationError(
             f"invalid nameserver {spec!r}: expected an IP address as HOST, HOST:PORT, "
-            "[IPV6]:PORT or IPV6"
+            "HOST#PORT, [IPV6]:PORT or IPV6"
         ) from None
 
 
@@ -39,10 +39,20 @@ def _port(text: str, spec: str) -> int:
 
 
 def parse_nameserver(spec: str) -> tuple[str, int]:
-    """Spec "HOST", "HOST:PORT", "[IPV6]:PORT", "[IPV6]" or a bare IPv6 -> (ip, port)."""
+    """Spec "HOST", "HOST:PORT", "[IPV6]:PORT", "[IPV6]" or a bare IPv6 -> (ip, port).
+
+    "HOST#PORT" (IPv4 or IPv6, as dig, kdig and unbound write it) is accepted as well: it
+    needs no brackets around an IPv6 address."""
     text = spec.strip()
     if not text:
         raise ConfigurationError("invalid nameserver '': empty")
+    if "#" in text:
+        host, _, port = text.rpartition("#")
+        if host.startswith("[") and host.endswith("]"):
+            host = host[1:-1]
+        if not host:
+            raise ConfigurationError(f"invalid nameserver {spec!r}: no address before '#'")
+        return _ip(host, spec), _port(port, spec)
     if text.startswith("["):
         close = text.find("]")
         if close < 0:

@@ -26,6 +26,12 @@ from mailauth_audit.resolver.wire import WireResolver
         ("2001:DB8::53", ("2001:db8::53", 53)),
         ("[2001:db8::53]:853", ("2001:db8::53", 853)),
         ("192.0.2.1:65535", ("192.0.2.1", 65535)),
+        # dig / kdig / unbound style
+        ("127.0.0.1#5300", ("127.0.0.1", 5300)),
+        (" 127.0.0.1#53 ", ("127.0.0.1", 53)),
+        ("::1#5300", ("::1", 5300)),
+        ("[::1]#5300", ("::1", 5300)),
+        ("2001:db8::53#853", ("2001:db8::53", 853)),
     ],
 )
 def test_valid_specs(spec: str, expected: tuple[str, int]) -> None:
@@ -47,6 +53,12 @@ def test_valid_specs(spec: str, expected: tuple[str, int]) -> None:
         ("[127.0.0.1]:53", "brackets are for IPv6"),
         ("[::1]5300", "expected ':PORT'"),
         ("::1:5300:x", "expected an IP address"),
+        ("#53", "no address before '#'"),
+        ("127.0.0.1#", "port"),
+        ("127.0.0.1#0", "port"),
+        ("127.0.0.1#53x", "port"),
+        ("127.0.0.1#5300#53", "expected an IP address"),
+        ("dns.example#53", "expected an IP address"),
     ],
 )
 def test_invalid_specs_give_one_clear_line(spec: str, fragment: str) -> None:
@@ -102,3 +114,41 @@ def test_make_resolver_uses_resolv_conf_without_nameservers(tmp_path: Path) -> N
 def test_make_resolver_rejects_a_bad_spec() -> None:
     with pytest.raises(ConfigurationError):
         make_resolver(AuditOptions(nameservers=("127.0.0.1:99999",)))
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("127.0.0.1:5502", ("127.0.0.1:5502",)),
+        ("192.0.2.1, 192.0.2.2#5300", ("192.0.2.1", "192.0.2.2#5300")),
+        (["::1"], ("::1",)),
+        (("[::1]:53",), ("[::1]:53",)),
+        ("", ()),
+    ],
+)
+def test_audit_options_accept_a_string_or_a_sequence(
+    given: object, expected: tuple[str, ...]
+) -> None:
+    """One string is one (or a comma-separated list of) server(s), never a list of its
+    characters ("invalid nameserver '1'")."""
+    options = AuditOptions(nameservers=given)  # type: ignore[arg-type]
+    assert options.nameservers == expected
+    for spec in options.nameservers:
+        parse_nameserver(spec)
+
+
+def test_audit_options_string_selectors_are_not_split_into_characters() -> None:
+    assert AuditOptions(selectors="s2026").dkim_selectors[0] == "s2026"
+    assert "s" not in AuditOptions(selectors="s2026").dkim_selectors
+
+
+@pytest.mark.parametrize("given", [5, b"127.0.0.1", [b"127.0.0.1"], [("127.0.0.1", 53)]])
+def test_audit_options_say_what_was_expected(given: object) -> None:
+    with pytest.raises(TypeError, match="nameservers must be a string or a sequence of strings"):
+        AuditOptions(nameservers=given)  # type: ignore[arg-type]
+
+
+def test_make_resolver_from_a_string_nameserver() -> None:
+    resolver = make_resolver(AuditOptions(nameservers="127.0.0.1#5502"))
+    assert isinstance(resolver, CachingResolver)
+    assert resolver.inner.nameservers == (("127.0.0.1", 5502),)  # type: ignore[attr-defined]

@@ -88,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         for path in args.replay:
             recorder.call(path.read_bytes())
         print(f"replayed {len(args.replay)} inputs: {len(recorder.findings)} findings")
+        for f in recorder.findings.values():
+            print(f"  - [{f.kind}] {f.key}: {f.detail[:300]}")
         return 1 if recorder.findings else 0
     seconds = args.seconds if args.seconds is not None or args.runs is not None else 60.0
     engine = args.engine

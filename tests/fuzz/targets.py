@@ -10,6 +10,7 @@ Authentication-Results field with a line break a stranger put there).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -50,13 +51,21 @@ def _touch(obj: object, depth: int = 0) -> None:
         return
     if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
         return
-    for field in dataclasses.fields(obj):
-        _touch(getattr(obj, field.name), depth + 1)
-    for klass in type(obj).__mro__:
-        for name, attr in vars(klass).items():
-            if isinstance(attr, property):
-                getattr(obj, name)
+    fields, properties = _attributes(type(obj))
+    for name in fields:
+        _touch(getattr(obj, name), depth + 1)
+    for name in properties:
+        getattr(obj, name)
     repr(obj)
+
+
+@functools.cache
+def _attributes(klass: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    fields = tuple(f.name for f in dataclasses.fields(klass))
+    properties = tuple(
+        name for k in klass.__mro__ for name, attr in vars(k).items() if isinstance(attr, property)
+    )
+    return fields, properties
 
 
 def _position_ok(exc: BaseException, text: str) -> None:

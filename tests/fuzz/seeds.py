@@ -12,6 +12,12 @@ import functools
 
 DKIM_DOMAIN = "example.test"
 DKIM_SELECTOR = "fuzz"
+ARC_SELECTOR = "arc"
+RSA_1024 = (  # a real 1024-bit public key (SPKI, base64)
+    "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC/0CgoMWUO6zWjuj/yJjNW8oq6WHmrOFM8wOdSGGgT"
+    "5TkC9BudIpXe7YS34WMnSiNpfxnea9fULG40ULaAc6oQvxfhrNPskqJVzx5jIEnyoYseO9Sn2fML/72R"
+    "ADY11fpmhkgCPBaqe7tr9cfxsGZ37njGXz1Lk9d+AX3pUpOPZQIDAQAB"
+)
 _ED25519_SEED = bytes(range(32))  # fixed, so corpora saved by one run still verify in the next
 
 
@@ -28,6 +34,10 @@ def _ed25519() -> tuple[bytes, bytes]:
 
 def dkim_key_record() -> str:
     return f"v=DKIM1; k=ed25519; p={_ed25519()[1].decode()}"
+
+
+def arc_key_record() -> str:
+    return f"v=DKIM1; k=rsa; p={RSA_1024}"
 
 
 def spf_seeds() -> list[bytes]:
@@ -60,11 +70,7 @@ def dmarc_seeds() -> list[bytes]:
 
 
 def dkim_seeds() -> list[bytes]:
-    rsa_1024 = (
-        "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC/0CgoMWUO6zWjuj/yJjNW8oq6WHmrOFM8wOdSGGgT"
-        "5TkC9BudIpXe7YS34WMnSiNpfxnea9fULG40ULaAc6oQvxfhrNPskqJVzx5jIEnyoYseO9Sn2fML/72R"
-        "ADY11fpmhkgCPBaqe7tr9cfxsGZ37njGXz1Lk9d+AX3pUpOPZQIDAQAB"
-    )
+    rsa_1024 = RSA_1024
     return [
         dkim_key_record().encode(),
         f"v=DKIM1; k=rsa; p={rsa_1024}".encode(),
@@ -109,8 +115,20 @@ def message_seeds() -> list[bytes]:
         signature_algorithm=b"ed25519-sha256",
         include_headers=[b"from", b"to", b"subject", b"list-unsubscribe", b"list-unsubscribe-post"],
     )
+    signed = signature + plain
+    # a chain of one ARC set, shaped like a real one (not validly sealed: dkimpy can only
+    # seal with the authres package installed), so mutations start inside dkimpy's ARC path
+    sealed = (
+        b"ARC-Seal: i=1; a=rsa-sha256; cv=none; d=example.test; s=arc; t=1700000000;\r\n"
+        b"\tb=dGVzdA==\r\n"
+        b"ARC-Message-Signature: i=1; a=rsa-sha256; c=relaxed/relaxed; d=example.test;\r\n"
+        b"\ts=arc; t=1700000000; h=from:to:subject; bh=dGVzdA==; b=dGVzdA==\r\n"
+        b"ARC-Authentication-Results: i=1; mx.example.test; dkim=pass\r\n"
+        b"\theader.d=example.test; spf=pass smtp.mailfrom=example.test\r\n"
+    )
     return [
-        signature + plain,
+        signed,
+        sealed + signed,
         plain,
         b"From: a@example.test\r\nFrom: b@example.org\r\nDate: yesterday\r\n\r\nbody",
         b"From: <>\r\nMessage-ID: nope\r\nSubject: =?utf-8?q?caf=C3=A9?=\r\n\r\n",

@@ -240,6 +240,7 @@ def _make_message() -> Run:
 
     from mailauth_audit.errors import DnsTimeout
     from mailauth_audit.messages import verify
+    from mailauth_audit.messages.arc import verify_arc
     from mailauth_audit.messages.authresults import authentication_results
     from mailauth_audit.messages.dkim_verify import (
         LIBRARY_ERRORS,
@@ -251,18 +252,20 @@ def _make_message() -> Run:
     from mailauth_audit.messages.model import AuthResult
     from mailauth_audit.messages.spf_eval import envelope_from_headers
 
-    key_name = f"{seeds.DKIM_SELECTOR}._domainkey.{seeds.DKIM_DOMAIN}"
-    key_record = seeds.dkim_key_record().encode()
+    keys = {
+        f"{seeds.DKIM_SELECTOR}._domainkey.{seeds.DKIM_DOMAIN}": seeds.dkim_key_record().encode(),
+        f"{seeds.ARC_SELECTOR}._domainkey.{seeds.DKIM_DOMAIN}": seeds.arc_key_record().encode(),
+    }
 
     class MemoryDns:
-        """Answers the one key the seed messages are signed with; every other name is a
-        timeout. Stands in for `dnsbridge.SyncDns`: no DNS while fuzzing."""
+        """Answers the keys the seed messages are signed and sealed with; every other name
+        is a timeout. Stands in for `dnsbridge.SyncDns`: no DNS while fuzzing."""
 
         queries = 0
 
         def txt(self, name: str) -> list[bytes]:
-            if name == key_name:
-                return [key_record]
+            if name in keys:
+                return [keys[name]]
             raise DnsTimeout(name, "TXT", "no DNS while fuzzing")
 
     dns = MemoryDns()
@@ -278,15 +281,18 @@ def _make_message() -> Run:
             _verify_one(raw, i, value, dns, MIN_KEY_BITS)  # type: ignore[arg-type]
             for i, value in enumerate(dkim_signature_headers(headers))
         )
+        arc = verify_arc(raw, headers, dns)  # type: ignore[arg-type]
+        _touch(arc)
         hygiene = check_hygiene(raw, headers, signatures)
         _touch(hygiene)
         for sig in signatures:
             _touch(sig)
         verify._hygiene_findings(hygiene, signatures)
         verify._dkim_findings(signatures)
+        verify._arc_findings(arc)
         verify._header(headers, b"subject")
         dmarc = verify._no_dmarc(hygiene.from_domain, AuthResult.NONE, "no DNS while fuzzing")
-        field = authentication_results("mailauth-audit", signatures, None, dmarc, None)
+        field = authentication_results("mailauth-audit", signatures, None, dmarc, arc)
         folds = field.count("\r\n\t")
         _check(
             field.count("\r") == folds and field.count("\n") == folds,
@@ -490,7 +496,7 @@ TARGETS: dict[str, Target] = {
         Target(
             "message",
             "message verification before DNS: header split, envelope, hygiene, From, "
-            "DKIM-Signature tags and crypto against an in-memory key, Authentication-Results",
+            "DKIM-Signature and ARC sets checked against in-memory keys, Authentication-Results",
             _make_message,
             _message_expected,
             seeds.message_seeds,

@@ -64,7 +64,11 @@ def _strategy(target: Target, seeds: list[bytes]) -> Any:
     strung together, and raw bytes."""
     from hypothesis import strategies as st
 
-    chunk = st.one_of(st.sampled_from(target.tokens), st.binary(max_size=16))
+    token = st.sampled_from(target.tokens)
+    # a word repeated many times: deep nesting and long runs are where parsers recurse or
+    # go quadratic, and random mutation rarely builds them
+    repeated = st.tuples(token, st.integers(1, 2000)).map(lambda t: t[0] * t[1])
+    chunk = st.one_of(token, st.binary(max_size=16), repeated)
     words = st.lists(chunk, max_size=40).map(b"".join)
     seeded = st.sampled_from(seeds or [b""])
     spliced = st.tuples(seeded, st.integers(0, 1 << 16), st.integers(0, 1 << 16), words)

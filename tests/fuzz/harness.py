@@ -9,6 +9,7 @@ deduplicated by exception type and the innermost `mailauth_audit` line that rais
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sys
@@ -55,6 +56,12 @@ class Recorder:
         self.slowest = 0.0
         artifacts.mkdir(parents=True, exist_ok=True)
         self.log = artifacts / "findings.jsonl"
+        # the first calls import and compile lazily (dkimpy's crypto, regexes): not timed, so
+        # the one-second bound measures the input and not the warm-up; the engines run the
+        # seeds again under the property
+        for data in target.seeds():
+            with contextlib.suppress(Exception):
+                self.run(data)
 
     def call(self, data: bytes) -> None:
         self.executions += 1

@@ -38,9 +38,17 @@ def _values(headers: list[tuple[bytes, bytes]], name: str) -> list[str]:
 
 
 def from_addresses(values: Iterable[str]) -> list[str]:
-    """Every address in the given From values (RFC 5322 §3.4 address lists)."""
+    """Every address in the given From values (RFC 5322 §3.4 address lists).
+
+    The standard parser recurses once per nested comment, so a value of a thousand "("
+    raises RecursionError: such a From has no address we can read (reported as a From
+    without a domain), rather than crashing the verification of the message."""
     out = []
-    for _display, address in email.utils.getaddresses(list(values)):
+    try:
+        pairs = email.utils.getaddresses(list(values))
+    except RecursionError:
+        return []
+    for _display, address in pairs:
         if address:
             out.append(address)
     return out

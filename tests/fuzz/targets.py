@@ -1,0 +1,511 @@
+"""The fuzz targets: bytes in, and the property each parser promises.
+
+Every target is built by a factory that imports the package only when called, so the
+atheris engine can instrument `mailauth_audit` on import. A target raises only the errors
+its module documents (`Target.expected`); `PropertyViolation` marks a result that parsed
+but breaks a stated invariant (a TTL out of range, an error position outside the text, an
+Authentication-Results field with a line break a stranger put there).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import seeds
+
+Run = Callable[[bytes], object]
+
+
+class PropertyViolation(Exception):
+    """A call returned, but its result breaks what the module promises about it."""
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    summary: str
+    make_run: Callable[[], Run]  # imports the code under test; call once per process
+    expected: Callable[[], tuple[type[BaseException], ...]]  # the documented errors
+    seeds: Callable[[], list[bytes]]
+    tokens: tuple[bytes, ...]  # a libFuzzer dictionary: the grammar's words
+    packages: tuple[str, ...] = ("mailauth_audit",)  # what atheris instruments
+    max_len: int = 4096  # "a small input": one call on it must take well under a second
+
+
+def _check(ok: bool, what: str) -> None:
+    if not ok:
+        raise PropertyViolation(what)
+
+
+def _touch(obj: object, depth: int = 0) -> None:
+    """Read every field and property of a result, recursively: a lazy property that raises
+    on hostile data is as much a crash as the parser raising."""
+    if depth > 6:
+        return
+    if isinstance(obj, tuple | list):
+        for item in obj:
+            _touch(item, depth + 1)
+        return
+    if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+        return
+    fields, properties = _attributes(type(obj))
+    for name in fields:
+        _touch(getattr(obj, name), depth + 1)
+    for name in properties:
+        getattr(obj, name)
+    repr(obj)
+
+
+@functools.cache
+def _attributes(klass: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    fields = tuple(f.name for f in dataclasses.fields(klass))
+    properties = tuple(
+        name for k in klass.__mro__ for name, attr in vars(k).items() if isinstance(attr, property)
+    )
+    return fields, properties
+
+
+def _position_ok(exc: BaseException, text: str) -> None:
+    position = getattr(exc, "position", 0)
+    _check(
+        isinstance(position, int) and 0 <= position <= len(text),
+        f"error position {position!r} outside a text of {len(text)} characters",
+    )
+
+
+# --- wire ------------------------------------------------------------------------------------
+
+# the question the reply answers, picked by the first input byte
+WIRE_QUESTIONS: tuple[tuple[str, str], ...] = (
+    ("example.test", "A"),
+    ("example.test", "TXT"),
+    ("_dmarc.example.test", "TXT"),
+    ("example.test", "MX"),
+    ("www.example.test", "AAAA"),
+    ("example.test", "NS"),
+    ("s1._domainkey.example.test", "CNAME"),
+)
+
+
+def _wire_expected() -> tuple[type[BaseException], ...]:
+    from mailauth_audit.errors import ResolverError
+    from mailauth_audit.resolver.wire import WireFormatError
+
+    return (WireFormatError, ResolverError)
+
+
+def _make_wire() -> Run:
+    from mailauth_audit.resolver import wire
+    from mailauth_audit.resolver.base import MxRecord, RRType, TxtRecord
+
+    resolver = wire.WireResolver([("127.0.0.1", 53)])  # no socket until a query is sent
+    questions = [
+        (name, RRType[rdtype], (name, wire.encode_name(name))) for name, rdtype in WIRE_QUESTIONS
+    ]
+    value_types = (str, MxRecord, TxtRecord, type(None))
+
+    def run(data: bytes) -> object:
+        if not data:
+            return None
+        name, rdtype, asked = questions[data[0] % len(questions)]
+        # `_parse` rather than `parse_message`: the latter turns a stray IndexError into
+        # WireFormatError, which would hide a missing bounds check from the fuzzer
+        message = wire._parse(data[1:], asked)
+        _check(isinstance(message, wire.WireMessage), "not a WireMessage")
+        _check(isinstance(message.qname, str) and 0 <= message.qtype < 65536, "question")
+        _check(0 <= message.negative_ttl <= 0x7FFFFFFF, f"negative TTL {message.negative_ttl}")
+        for owner, rtype, ttl, value in message.answers:
+            _check(isinstance(owner, str) and 0 <= rtype < 65536, "answer owner/type")
+            _check(0 <= ttl <= 0x7FFFFFFF, f"TTL {ttl} outside RFC 2181 §8's range")
+            _check(isinstance(value, value_types), f"value of type {type(value).__name__}")
+        # what the resolver does with a reply before an Answer is built
+        checked = resolver._check_rcode(message, name, rdtype)
+        records, hops, ttl = resolver._follow(checked, name, rdtype, {name}, [], name)
+        _check(isinstance(records, tuple) and isinstance(hops, list), "follow result types")
+        _check(len(hops) <= resolver.max_cname_hops, f"{len(hops)} CNAME hops followed")
+        wire._negative_for(checked, hops[-1] if hops else name)
+        return records
+
+    return run
+
+
+# --- records -----------------------------------------------------------------------------------
+
+
+def _records_expected() -> tuple[type[BaseException], ...]:
+    from mailauth_audit.records.errors import RecordSyntaxError
+
+    return (RecordSyntaxError,)
+
+
+def _text(data: bytes) -> str:
+    # how TXT strings reach the parsers (resolver.base.TxtRecord.text)
+    return data.decode("utf-8", "replace")
+
+
+def _make_spf() -> Run:
+    from mailauth_audit.records.errors import RecordSyntaxError
+    from mailauth_audit.records.spf import (
+        SpfMechanism,
+        expand_domain_macros,
+        is_spf_record,
+        parse_spf,
+        validate_macro_string,
+    )
+
+    def run(data: bytes) -> object:
+        text = _text(data)
+        is_spf_record(text)
+        for explanation in (False, True):
+            try:
+                validate_macro_string(text, explanation=explanation)
+            except RecordSyntaxError as exc:
+                _position_ok(exc, text)
+        try:
+            record = parse_spf(text)
+        except RecordSyntaxError as exc:
+            _position_ok(exc, text)
+            return None
+        _touch(record)
+        for term in record.terms:
+            _check(0 <= term.position < len(text), f"term position {term.position}")
+            spec = term.domain_spec if isinstance(term, SpfMechanism) else term.value
+            if spec:
+                expanded = expand_domain_macros(spec, "mail.example.test")
+                _check(expanded is None or isinstance(expanded, str), "expansion type")
+        return record
+
+    return run
+
+
+def _make_dmarc() -> Run:
+    from mailauth_audit.records.dmarc import looks_like_dmarc, parse_dmarc, parse_dmarc_lenient
+    from mailauth_audit.records.errors import RecordSyntaxError
+
+    def run(data: bytes) -> object:
+        text = _text(data)
+        looks_like_dmarc(text)
+        try:
+            record, issues = parse_dmarc_lenient(text)
+        except RecordSyntaxError as exc:
+            _position_ok(exc, text)
+            return None
+        _touch(record)
+        for issue in issues:
+            _check(0 <= issue.position <= len(text), f"issue position {issue.position}")
+        try:
+            strict = parse_dmarc(text)
+        except RecordSyntaxError as exc:
+            _position_ok(exc, text)
+            _check(bool(issues), "strict parser refused a record the lenient one found clean")
+            return record
+        _check(not issues, "strict parser accepted a record with issues")
+        _check(strict == record, "strict and lenient parsers disagree on a clean record")
+        return record
+
+    return run
+
+
+def _make_dkim() -> Run:
+    from mailauth_audit.records.dkim import looks_like_dkim_key, parse_dkim_key
+    from mailauth_audit.records.errors import RecordSyntaxError
+
+    def run(data: bytes) -> object:
+        text = _text(data)
+        looks_like_dkim_key(text)
+        try:
+            record = parse_dkim_key(text)
+        except RecordSyntaxError as exc:
+            _position_ok(exc, text)
+            return None
+        _touch(record)
+        _check(record.key_bits is None or record.key_bits > 0, f"key_bits {record.key_bits}")
+        return record
+
+    return run
+
+
+# --- message -----------------------------------------------------------------------------------
+
+
+def _message_expected() -> tuple[type[BaseException], ...]:
+    return ()  # verify_message "raises for no bytes": everything must come back as a value
+
+
+def _make_message() -> Run:
+    import dkim
+
+    from mailauth_audit.errors import DnsTimeout
+    from mailauth_audit.messages import verify
+    from mailauth_audit.messages.arc import verify_arc
+    from mailauth_audit.messages.authresults import authentication_results
+    from mailauth_audit.messages.dkim_verify import (
+        LIBRARY_ERRORS,
+        MIN_KEY_BITS,
+        _verify_one,
+        dkim_signature_headers,
+    )
+    from mailauth_audit.messages.hygiene import check_hygiene
+    from mailauth_audit.messages.model import AuthResult
+    from mailauth_audit.messages.spf_eval import envelope_from_headers
+
+    keys = {
+        f"{seeds.DKIM_SELECTOR}._domainkey.{seeds.DKIM_DOMAIN}": seeds.dkim_key_record().encode(),
+        f"{seeds.ARC_SELECTOR}._domainkey.{seeds.DKIM_DOMAIN}": seeds.arc_key_record().encode(),
+    }
+
+    class MemoryDns:
+        """Answers the keys the seed messages are signed and sealed with; every other name
+        is a timeout. Stands in for `dnsbridge.SyncDns`: no DNS while fuzzing."""
+
+        queries = 0
+
+        def txt(self, name: str) -> list[bytes]:
+            if name in keys:
+                return [keys[name]]
+            raise DnsTimeout(name, "TXT", "no DNS while fuzzing")
+
+    dns = MemoryDns()
+
+    def run(raw: bytes) -> object:
+        # the steps of verify_message that need no DNS, in its order
+        try:
+            headers, _body = dkim.rfc822_parse(raw)
+        except LIBRARY_ERRORS:
+            return None  # verify_message reports message.unparsable
+        envelope_from_headers(headers)
+        signatures = tuple(
+            _verify_one(raw, i, value, dns, MIN_KEY_BITS)  # type: ignore[arg-type]
+            for i, value in enumerate(dkim_signature_headers(headers))
+        )
+        arc = verify_arc(raw, headers, dns)  # type: ignore[arg-type]
+        _touch(arc)
+        hygiene = check_hygiene(raw, headers, signatures)
+        _touch(hygiene)
+        for sig in signatures:
+            _touch(sig)
+        verify._hygiene_findings(hygiene, signatures)
+        verify._dkim_findings(signatures)
+        verify._arc_findings(arc)
+        verify._header(headers, b"subject")
+        dmarc = verify._no_dmarc(hygiene.from_domain, AuthResult.NONE, "no DNS while fuzzing")
+        field = authentication_results("mailauth-audit", signatures, None, dmarc, arc)
+        folds = field.count("\r\n\t")
+        _check(
+            field.count("\r") == folds and field.count("\n") == folds,
+            "a line break from the message reached the Authentication-Results field",
+        )
+        return field
+
+    return run
+
+
+SPF_TOKENS = (
+    b"v=spf1",
+    b" ",
+    b"include:",
+    b"a",
+    b"mx",
+    b"ptr",
+    b"exists:",
+    b"ip4:",
+    b"ip6:",
+    b"all",
+    b"redirect=",
+    b"exp=",
+    b"-",
+    b"~",
+    b"?",
+    b"+",
+    b"/",
+    b"//",
+    b":",
+    b".",
+    b"%{d}",
+    b"%{i}",
+    b"%{l1r-}",
+    b"%{d2r}",
+    b"%{ir}",
+    b"%%",
+    b"%_",
+    b"%-",
+    b"192.0.2.0/24",
+    b"2001:db8::/32",
+    b"::ffff:192.0.2.1",
+    b"_spf.example.com",
+    b"%{d9999999999}",
+)
+DMARC_TOKENS = (
+    b"v=DMARC1",
+    b";",
+    b" ",
+    b"p=",
+    b"sp=",
+    b"np=",
+    b"adkim=",
+    b"aspf=",
+    b"fo=",
+    b"pct=",
+    b"rf=",
+    b"ri=",
+    b"rua=",
+    b"ruf=",
+    b"psd=",
+    b"t=",
+    b"reject",
+    b"quarantine",
+    b"none",
+    b"r",
+    b"s",
+    b"y",
+    b"n",
+    b"u",
+    b"mailto:",
+    b"https://",
+    b"@",
+    b"!",
+    b"10m",
+    b"99999999999999999999k",
+    b",",
+    b":",
+    b"%40",
+    b"%",
+    b"afrf",
+    b"iodef",
+    b"[192.0.2.1]",
+    b"d:s:0:1",
+)
+DKIM_TOKENS = (
+    b"v=DKIM1",
+    b";",
+    b" ",
+    b"k=",
+    b"p=",
+    b"h=",
+    b"s=",
+    b"t=",
+    b"n=",
+    b"g=",
+    b"rsa",
+    b"ed25519",
+    b"sha1",
+    b"sha256",
+    b"email",
+    b"*",
+    b"y",
+    b":",
+    b"=",
+    b"==",
+    b"\r\n\t",
+    b"MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQ",
+    b"MCowBQYDK2VwAyEA",
+    b"AAAA",
+)
+MESSAGE_TOKENS = (
+    b"\r\n",
+    b"\n",
+    b"\r\n\r\n",
+    b": ",
+    b"\r\n\t",
+    b"From",
+    b"To",
+    b"Date",
+    b"Subject",
+    b"Message-ID",
+    b"DKIM-Signature",
+    b"ARC-Seal",
+    b"Received",
+    b"Return-Path",
+    b"List-Unsubscribe",
+    b"List-Unsubscribe-Post",
+    b"List-Unsubscribe=One-Click",
+    b"Content-Type: multipart/mixed; boundary=",
+    b"--",
+    b"=?utf-8?q?",
+    b"?=",
+    b"v=1; a=ed25519-sha256; c=relaxed/relaxed; ",
+    b"a=rsa-sha256",
+    b"d=example.test",
+    b"s=fuzz",
+    b"h=from:to:subject",
+    b"bh=",
+    b"b=",
+    b"l=",
+    b"t=",
+    b"x=",
+    b"i=@example.test",
+    b"(" * 64,
+    b"<" * 32,
+    b"\\(" * 16,
+    b"<a@example.test>",
+    b'"a" <b@c>',
+    b", ",
+    b"(comment)",
+    b"from mx.example.test ([192.0.2.1])",
+)
+WIRE_TOKENS = (
+    b"\xc0\x0c",
+    b"\xc0\x00",
+    b"\x00\x01\x00\x01",
+    b"\x00\x10\x00\x01",
+    b"\x00\x05",
+    b"\x00\x06",
+    b"\x00\x0f",
+    b"\x81\x80",
+    b"\x81\x83",
+    b"\x83\x80",
+    b"\x00\x00\x29",
+)
+
+TARGETS: dict[str, Target] = {
+    t.name: t
+    for t in (
+        Target(
+            "wire",
+            "DNS reply parser (resolver.wire._parse) + the resolver's rcode and CNAME handling",
+            _make_wire,
+            _wire_expected,
+            seeds.wire_seeds,
+            WIRE_TOKENS,
+            max_len=8192,
+        ),
+        Target(
+            "spf",
+            "records.spf: parse_spf, validate_macro_string, expand_domain_macros",
+            _make_spf,
+            _records_expected,
+            seeds.spf_seeds,
+            SPF_TOKENS,
+        ),
+        Target(
+            "dmarc",
+            "records.dmarc: parse_dmarc_lenient, parse_dmarc",
+            _make_dmarc,
+            _records_expected,
+            seeds.dmarc_seeds,
+            DMARC_TOKENS,
+        ),
+        Target(
+            "dkim",
+            "records.dkim: parse_dkim_key",
+            _make_dkim,
+            _records_expected,
+            seeds.dkim_seeds,
+            DKIM_TOKENS,
+        ),
+        Target(
+            "message",
+            "message verification before DNS: header split, envelope, hygiene, From, "
+            "DKIM-Signature and ARC sets checked against in-memory keys, Authentication-Results",
+            _make_message,
+            _message_expected,
+            seeds.message_seeds,
+            MESSAGE_TOKENS,
+            packages=("mailauth_audit", "dkim"),
+            max_len=8192,
+        ),
+    )
+}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -32,10 +33,14 @@ from ..version import __version__
 from .common import (
     checks_option,
     domain_timeout_option,
+    gather_selectors,
+    max_selectors_option,
     nameserver_option,
     no_default_selectors_option,
     retries_option,
     selector_option,
+    selectors_file_option,
+    selectors_from_option,
     timeout_option,
 )
 
@@ -132,6 +137,9 @@ def main() -> None:
 @domain_timeout_option
 @selector_option
 @no_default_selectors_option
+@selectors_file_option
+@selectors_from_option
+@max_selectors_option
 @click.option(
     "--zone-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -159,6 +167,9 @@ def check(
     domain_timeout: float,
     selectors: tuple[str, ...],
     no_default_selectors: bool,
+    selectors_files: tuple[Path, ...],
+    selectors_messages: tuple[Path, ...],
+    max_selectors: int,
     zone_file: Path | None,
     checks_text: str | None,
     fail_on: str | None,
@@ -172,6 +183,7 @@ def check(
       mailauth-audit check example.com
       mailauth-audit check --format json -o reports/example.json example.com other.org
       mailauth-audit check --nameserver 127.0.0.1:5300 --selector brand2026 example.com
+      mailauth-audit check --selectors-from sent.eml example.com   # selectors that signed it
       mailauth-audit check --zone-file example.com.zone example.com
       mailauth-audit check --fail-on high example.com   # exit 1 on a high or critical finding
 
@@ -192,6 +204,10 @@ def check(
             parse_nameserver(ns)
         except ConfigurationError as exc:
             _fail_usage(str(exc))
+    try:
+        selectors = gather_selectors(selectors, selectors_files, selectors_messages)
+    except ConfigurationError as exc:
+        _fail_usage(str(exc))
     options = AuditOptions(
         checks=_parse_checks(checks_text),
         selectors=selectors,
@@ -200,6 +216,7 @@ def check(
         limits=Limits(dns_timeout=timeout, dns_attempts=retries + 1, domain_timeout=domain_timeout),
         debug=debug,
     )
+    options = replace(options, limits=replace(options.limits, max_dkim_selectors=max_selectors))
     resolver: Resolver | None = None
     if zone_file is not None:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 
 from .model import CheckId, Severity
 
@@ -23,6 +24,33 @@ DEFAULT_DKIM_SELECTORS: tuple[str, ...] = (
     "mail",
     "smtp",
 )
+
+# Date-style selectors: what `dkim keygen` and every DKIM remediation suggest (s2026 for an RSA
+# key, ed2026 for an ed25519 one), so `check` probes them for this year and the previous one,
+# and following the advice is never reported as "no selector found".
+DKIM_DATE_SELECTOR_PREFIXES: tuple[str, ...] = ("s", "ed")  # RSA first, then ed25519
+DKIM_DATE_SELECTOR_YEARS: int = 2  # this year and the previous one (a key made last winter)
+
+
+def audit_date(today: date | None = None) -> date:
+    """The audit's calendar date: `today` when given (tests, re-runs), else today in UTC."""
+    return today if today is not None else datetime.now(UTC).date()
+
+
+def dkim_date_selectors(today: date | None = None) -> tuple[str, ...]:
+    """The date-style selectors probed by `check`: s2026, s2025, ed2026, ed2025 in 2026."""
+    year = audit_date(today).year
+    return tuple(
+        f"{prefix}{year - back}"
+        for prefix in DKIM_DATE_SELECTOR_PREFIXES
+        for back in range(DKIM_DATE_SELECTOR_YEARS)
+    )
+
+
+def suggested_dkim_selector(today: date | None = None, *, ed25519: bool = False) -> str:
+    """The selector the tool suggests for a new key: always among `dkim_date_selectors`."""
+    prefix = DKIM_DATE_SELECTOR_PREFIXES[1 if ed25519 else 0]
+    return f"{prefix}{audit_date(today).year}"
 
 
 def check_domain_timeout(seconds: float) -> float:
@@ -62,10 +90,17 @@ class Limits:
     # --authoritative: addresses of one zone's NS hosts asked (in order); the rest are named
     # in the report's provenance note
     max_authoritative_servers: int = 8
+    # DKIM selectors asked per domain (given, provider, date-style and built-in lists
+    # together, in that order); the rest are reported as not probed (dkim.selectors_not_probed)
+    max_dkim_selectors: int = 40
+    max_selectors_file_bytes: int = 64 * 1024  # a larger --selectors-file is refused unread
 
     def __post_init__(self) -> None:
         check_domain_timeout(self.domain_timeout)
         for name in ("max_report_authorizations", "max_mx_hosts", "max_authoritative_servers"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        for name in ("max_dkim_selectors", "max_selectors_file_bytes"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
 
@@ -96,6 +131,8 @@ class AuditOptions:
     nameservers: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
     debug: bool = False  # keep tracebacks of unexpected errors in the report
+    # the audit's date, for the date-style DKIM selectors (s2026...); None: today in UTC
+    today: date | None = None
 
     def __post_init__(self) -> None:
         # a lone string is iterable too: "127.0.0.1:5502" would become eleven one-character

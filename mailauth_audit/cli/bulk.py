@@ -14,6 +14,7 @@ import os
 import shlex
 import signal
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from ..bulk.manifest import ResumeMismatch
 from ..bulk.runner import RESULTS_NAME, BulkConfig, run_bulk
 from ..errors import ConfigurationError
 from ..model import CheckId, Provenance
-from ..options import AuditOptions, Limits
+from ..options import AuditOptions, Limits, audit_date
 from ..outputs import OutputRefused
 from ..resolver.factory import parse_nameserver, system_nameservers
 from ..resolver.selection import load_zones, zone_file_resolver
@@ -35,12 +36,16 @@ from ..resolver.zonefiles import ZoneSet
 from .common import (
     checks_option,
     domain_timeout_option,
+    gather_selectors,
+    max_selectors_option,
     nameserver_option,
     no_default_selectors_option,
     origin_option,
     quiet_option,
     retries_option,
     selector_option,
+    selectors_file_option,
+    selectors_from_option,
     timeout_option,
     zone_files_option,
 )
@@ -136,6 +141,9 @@ def _default_output() -> Path:
 @no_default_selectors_option
 @zone_files_option
 @origin_option
+@selectors_file_option
+@selectors_from_option
+@max_selectors_option
 @click.option(
     "--resume",
     is_flag=True,
@@ -168,6 +176,9 @@ def bulk(
     no_default_selectors: bool,
     zone_files: tuple[Path, ...],
     origin: str | None,
+    selectors_files: tuple[Path, ...],
+    selectors_messages: tuple[Path, ...],
+    max_selectors: int,
     resume: bool,
     html_pages: bool,
     progress: bool,
@@ -214,6 +225,10 @@ def bulk(
                 entries, _ = read_entries(fh, stats)
     except OSError as exc:
         _fail(f"cannot read {domain_list}: {exc.strerror}")
+    try:
+        selectors = gather_selectors(selectors, selectors_files, selectors_messages)
+    except ConfigurationError as exc:
+        _fail(str(exc))
     options = AuditOptions(
         checks=_checks(checks_text),
         selectors=selectors,
@@ -228,6 +243,9 @@ def bulk(
         ),
         debug=debug,
     )
+    # one date for the whole run: the date-style DKIM selectors do not change at midnight
+    limits = replace(options.limits, max_dkim_selectors=max_selectors)
+    options = replace(options, limits=limits, today=audit_date())
     if processes == 0:
         # a worker process costs more to start than a short list takes
         processes = 1 if len(entries) < 2_000 else min(os.cpu_count() or 1, 8)

@@ -86,7 +86,8 @@ selector_option = click.option(
 no_default_selectors_option = click.option(
     "--no-default-selectors",
     is_flag=True,
-    help=f"Probe only --selector names, not the built-in {len(DEFAULT_DKIM_SELECTORS)}.",
+    help="Probe only the selectors given (--selector, --selectors-file, --selectors-from): "
+    f"not the provider, date-style or built-in ({len(DEFAULT_DKIM_SELECTORS)}) names.",
 )
 checks_option = click.option(
     "--checks",
@@ -242,3 +243,49 @@ def output_option(
     return click.option(
         "-o", "--output", dest, cls=AliasOption, hidden_aliases=hidden_aliases, help=help, **attrs
     )
+
+
+selectors_file_option = click.option(
+    "--selectors-file",
+    "selectors_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="DKIM selectors to probe, one per line (# comments), before the built-in lists "
+    f"(repeatable; at most {Limits().max_selectors_file_bytes // 1024} KiB each).",
+)
+selectors_from_option = click.option(
+    "--selectors-from",
+    "selectors_messages",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="MESSAGE",
+    help="Probe the selectors (s=) of the DKIM-Signature fields of this message you sent "
+    "(an .eml or a saved raw message; only its header is read). Repeatable.",
+)
+max_selectors_option = click.option(
+    "--max-selectors",
+    type=click.IntRange(min=1, max=1000),
+    default=Limits().max_dkim_selectors,
+    show_default=True,
+    metavar="N",
+    help="DKIM selectors probed per domain at most (given ones first, then provider, "
+    "date-style and built-in names); the rest are reported as not probed.",
+)
+
+
+def gather_selectors(
+    selectors: tuple[str, ...],
+    files: tuple[Path, ...],
+    messages: tuple[Path, ...],
+) -> tuple[str, ...]:
+    """--selector names, then those of each --selectors-file and --selectors-from, each once.
+    Raises SelectorInputError (a ConfigurationError: a usage error) for an unusable input."""
+    from ..checks.dkim_selector_inputs import read_message_selectors, read_selectors_file
+
+    out = list(selectors)
+    for path in files:
+        out += read_selectors_file(path, Limits().max_selectors_file_bytes)
+    for path in messages:
+        out += read_message_selectors(path)
+    return tuple(dict.fromkeys(s.strip().lower().rstrip(".") for s in out))

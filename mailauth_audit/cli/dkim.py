@@ -6,12 +6,12 @@ line, so `... keygen ... >> example.com.zone` works. Notes and warnings go to st
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
 import click
 
+from ..checks.dkim_selector_inputs import valid_selector
 from ..domain import normalize_domain
 from ..errors import InvalidDomainError
 from ..messages.keys import (
@@ -23,16 +23,13 @@ from ..messages.keys import (
     DkimKeyType,
     generate_key,
     key_record,
+    suggested_selector,
     validate_key_parameters,
     write_private_key,
 )
 from .common import output_option, quiet_option
 
 EXIT_OK, EXIT_USAGE = 0, 2  # as in cli.main
-
-# one or more DNS labels; "_" allowed because providers use it (RFC 6376 §3.1: sub-domain)
-_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
-_SELECTOR = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 
 
 def _fail_usage(message: str) -> None:
@@ -41,8 +38,8 @@ def _fail_usage(message: str) -> None:
 
 
 def parse_selector(text: str) -> str:
-    selector = text.strip().lower().rstrip(".")
-    if not _SELECTOR.fullmatch(selector) or len(selector) > 200:
+    selector = valid_selector(text)
+    if selector is None:
         raise click.BadParameter(f"{text!r} is not a valid selector (DNS labels: a-z 0-9 - _)")
     return selector
 
@@ -54,7 +51,12 @@ def dkim() -> None:
 
 @dkim.command()
 @click.option("--domain", required=True, help="The signing domain (d=), e.g. example.com.")
-@click.option("--selector", required=True, help="The selector (s=), e.g. s2026.")
+@click.option(
+    "--selector",
+    default=None,
+    help="The selector (s=). Default: s<this year> for RSA, ed<this year> for ed25519 "
+    "(e.g. s2026): names `check` probes without being told.",
+)
 @click.option(
     "--type",
     "key_type",
@@ -90,7 +92,7 @@ def dkim() -> None:
 @quiet_option
 def keygen(
     domain: str,
-    selector: str,
+    selector: str | None,
     key_type: str,
     bits: int | None,
     out_dir: Path,
@@ -102,8 +104,8 @@ def keygen(
 
     \b
     Examples:
-      mailauth-audit dkim keygen --domain example.com --selector s2026 -o keys/
-      mailauth-audit dkim keygen --domain example.com --selector ed2026 --type ed25519
+      mailauth-audit dkim keygen --domain example.com -o keys/   # selector s<this year>
+      mailauth-audit dkim keygen --domain example.com --type ed25519  # ed<this year>
       mailauth-audit dkim keygen --domain example.com --selector s2026 >> example.com.zone
 
     \b
@@ -115,11 +117,11 @@ def keygen(
         domain_name = normalize_domain(domain)
     except InvalidDomainError as exc:
         _fail_usage(str(exc))
+    kind = DkimKeyType(key_type)
     try:
-        name = parse_selector(selector)
+        name = parse_selector(selector if selector is not None else suggested_selector(kind))
     except click.BadParameter as exc:
         _fail_usage(exc.message)
-    kind = DkimKeyType(key_type)
     try:
         size = validate_key_parameters(kind, bits)
     except DkimKeyError as exc:

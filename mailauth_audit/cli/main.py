@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO, ClassVar, NoReturn
 
@@ -37,6 +38,8 @@ from .common import (
     color_option,
     domain_timeout_option,
     format_option,
+    gather_selectors,
+    max_selectors_option,
     nameserver_option,
     no_default_selectors_option,
     origin_option,
@@ -44,6 +47,8 @@ from .common import (
     quiet_option,
     retries_option,
     selector_option,
+    selectors_file_option,
+    selectors_from_option,
     timeout_option,
     zone_files_option,
 )
@@ -150,6 +155,9 @@ def main() -> None:
 @origin_option
 @authoritative_option
 @authoritative_port_option
+@selectors_file_option
+@selectors_from_option
+@max_selectors_option
 @checks_option
 @click.option(
     "--fail-on",
@@ -175,6 +183,9 @@ def check(
     origin: str | None,
     authoritative: bool,
     authoritative_port: int,
+    selectors_files: tuple[Path, ...],
+    selectors_messages: tuple[Path, ...],
+    max_selectors: int,
     checks_text: str | None,
     fail_on: str | None,
     color: ColorMode,
@@ -189,6 +200,7 @@ def check(
       mailauth-audit check -f json -o reports/example.json example.com other.org
       mailauth-audit check -n 127.0.0.1#5300 --selector brand2026 example.com
       mailauth-audit check --domains-file domains.txt     # or: ... | mailauth-audit check -
+      mailauth-audit check --selectors-from sent.eml example.com   # selectors that signed it
       mailauth-audit check --zone-file example.com.zone example.com
       mailauth-audit check --zone-file draft.zone --nameserver 9.9.9.9 example.com
       mailauth-audit check --authoritative example.com   # right after publishing
@@ -207,6 +219,10 @@ def check(
             parse_nameserver(ns)
         except ConfigurationError as exc:
             _fail_usage(str(exc))
+    try:
+        selectors = gather_selectors(selectors, selectors_files, selectors_messages)
+    except ConfigurationError as exc:
+        _fail_usage(str(exc))
     options = AuditOptions(
         checks=_parse_checks(checks_text),
         selectors=selectors,
@@ -215,6 +231,7 @@ def check(
         limits=Limits(dns_timeout=timeout, dns_attempts=retries + 1, domain_timeout=domain_timeout),
         debug=debug,
     )
+    options = replace(options, limits=replace(options.limits, max_dkim_selectors=max_selectors))
     resolver: Resolver | None = None
     try:
         resolver = source_resolver(

@@ -7,22 +7,26 @@ from .base import FindingSpec
 
 _DKIM = CheckId.DKIM
 
-_NEW_KEY = 's2026._domainkey.{domain}. 3600 IN TXT "v=DKIM1; k=rsa; p=<base64 public key>"'
+# {new_selector} is options.suggested_dkim_selector() (s2026 in 2026): the name `dkim keygen`
+# suggests and `check` probes, so following the advice is never "no selector found"
+_NEW_KEY = '{new_selector}._domainkey.{domain}. 3600 IN TXT "v=DKIM1; k=rsa; p=<base64 public key>"'
 
 NO_SELECTOR_FOUND = FindingSpec(
     code="dkim.no_selector_found",
     severity=Severity.MEDIUM,
     check=_DKIM,
     title="No DKIM key found at the selectors probed",
-    detail="No DKIM key record was found for {domain} at the {count} selectors probed "
-    "({selectors}).{nxdomain_note} DKIM keys can only be discovered by guessing selector "
+    detail="No DKIM key record was found for {domain} at the {count} selectors probed: "
+    "{lists}.{nxdomain_note} DKIM keys can only be discovered by guessing selector "
     "names, so this is not proof that {domain} has no DKIM key: a sender may sign with a "
-    "selector that is not on this list. Without DKIM, DMARC rests on SPF alone, which breaks "
-    "when mail is forwarded.",
+    "selector that is not on these lists. Without DKIM, DMARC rests on SPF alone, which "
+    "breaks when mail is forwarded.",
     remediation="Turn on DKIM signing at your mail provider with a 2048-bit RSA key (most "
     "providers generate the key and show the record to publish), and publish its public key "
     "under a selector: `" + _NEW_KEY + "` (split a long key into strings of at most 255 "
-    "characters). If you already sign with another selector, re-run with `--selector NAME`.",
+    "characters). If you already sign with another selector, re-run with `--selector NAME`, "
+    "`--selectors-file FILE` (one name per line) or `--selectors-from MESSAGE` (a message "
+    "you sent: the s= of its DKIM-Signature fields).",
     references=("RFC 6376 §3.6.1", "RFC 6376 §3.6.2.1", "RFC 8301 §3.2"),
 )
 
@@ -239,4 +243,17 @@ ED25519_WITHOUT_RSA = FindingSpec(
     "to add an RSA signature alongside.",
     remediation="Also sign with a 2048-bit RSA key under a second selector: `" + _NEW_KEY + "`.",
     references=("RFC 8463 §4", "RFC 8301 §3.2"),
+)
+
+SELECTORS_NOT_PROBED = FindingSpec(
+    code="dkim.selectors_not_probed",
+    severity=Severity.INFO,
+    check=_DKIM,
+    title="Some DKIM selectors were not probed (per-domain limit)",
+    detail="{count} DKIM selector names for {domain} were not probed: at most {limit} are "
+    "asked per domain, the selectors given first, then the detected providers', the "
+    "date-style and the built-in names. Not probed: {selectors}.",
+    remediation="If a key may be published at one of these, re-run with a higher "
+    "`--max-selectors`, or with `--no-default-selectors` and only the names you need.",
+    references=("RFC 6376 §3.6.2.1",),
 )

@@ -13,6 +13,7 @@ import base64
 import os
 import tempfile
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from ..errors import MailauthAuditError
+from ..options import suggested_dkim_selector
 
 MIN_RSA_BITS = 1024  # RFC 8301 §3.2: verifiers must not accept shorter keys
 RECOMMENDED_RSA_BITS = 2048  # RFC 8301 §3.2: signers should use at least 2048
@@ -34,6 +36,13 @@ DEFAULT_TTL = 3600
 class DkimKeyType(StrEnum):
     RSA = "rsa"
     ED25519 = "ed25519"
+
+
+def suggested_selector(key_type: DkimKeyType, today: date | None = None) -> str:
+    """The selector `dkim keygen` uses when none is given: s2026 (RSA) or ed2026 (ed25519)
+    in 2026. `check` probes exactly these date-style names (options.dkim_date_selectors), so
+    a key published under the suggestion is found with default options."""
+    return suggested_dkim_selector(today, ed25519=key_type is DkimKeyType.ED25519)
 
 
 class DkimKeyError(MailauthAuditError, ValueError):
@@ -80,9 +89,7 @@ class DkimPrivateKey:
             if self.key_type is DkimKeyType.RSA
             else serialization.PrivateFormat.PKCS8
         )
-        return self.key.private_bytes(
-            serialization.Encoding.PEM, fmt, serialization.NoEncryption()
-        )
+        return self.key.private_bytes(serialization.Encoding.PEM, fmt, serialization.NoEncryption())
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from dataclasses import dataclass, replace
+from datetime import date
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -19,10 +20,11 @@ from mailauth_audit.checks.dkim import (
     DkimSelectorStatus,
     judge_txt,
 )
+from mailauth_audit.checks.dkim_selectors import plan_selectors
 from mailauth_audit.checks.mx import MxHost, MxResult
 from mailauth_audit.errors import DnsTimeout
 from mailauth_audit.model import CheckId, CheckOutcome, CheckStatus, Severity
-from mailauth_audit.options import DEFAULT_DKIM_SELECTORS, AuditOptions
+from mailauth_audit.options import AuditOptions
 from mailauth_audit.resolver.static import StaticResolver
 
 
@@ -77,7 +79,13 @@ _domainkey.parked IN TXT "placeholder"
 """
 
 
+TODAY = date(2031, 3, 1)  # the audit's date: the date-style selectors are s2031, s2030...
+# what is probed with default options on a domain whose MX and SPF name no known provider
+PLAN = plan_selectors((), today=TODAY).selectors
+
+
 def run_collect(domain: str, resolver: StaticResolver, **opts: object) -> DkimResult:
+    opts.setdefault("today", TODAY)
     ctx = CheckContext(domain=domain, resolver=resolver, options=AuditOptions(**opts))  # type: ignore[arg-type]
     return asyncio.run(DkimCheck().collect(ctx))
 
@@ -87,7 +95,8 @@ def codes(findings: list) -> set[str]:  # type: ignore[type-arg]
 
 
 def evaluate(facts: DkimResult, outcomes: dict | None = None) -> list:  # type: ignore[type-arg]
-    ctx = EvaluationContext(domain="example.com", outcomes=outcomes or {})
+    options = AuditOptions(today=TODAY)
+    ctx = EvaluationContext(domain="example.com", options=options, outcomes=outcomes or {})
     return DkimCheck().evaluate(facts, ctx)
 
 
@@ -103,7 +112,7 @@ def test_domainkey_nxdomain_stops_probing_after_one_query() -> None:
     assert r.queries == 1
     assert facts.domainkey_nxdomain
     assert facts.selectors == ()
-    assert facts.selectors_probed == DEFAULT_DKIM_SELECTORS
+    assert facts.selectors_probed == PLAN
     assert codes(evaluate(facts)) == {"dkim.no_selector_found"}
 
 
@@ -111,7 +120,10 @@ def test_existing_domainkey_node_probes_every_selector() -> None:
     r = StaticResolver(ZONE)
     facts = run_collect("parked.example", r)
     assert not facts.domainkey_nxdomain
-    assert r.queries == 1 + len(DEFAULT_DKIM_SELECTORS)
+    # _domainkey, then MX and TXT of the domain (to recognise a provider; in a full audit the
+    # MX and SPF checks ask the same questions and the shared cache answers), then each name
+    assert r.queries == 1 + 2 + len(PLAN)
+    assert facts.selectors_probed == PLAN and facts.providers == ()
 
 
 def test_cname_delegated_selector_loop_and_dangling_alias() -> None:
@@ -354,7 +366,7 @@ def test_no_selector_found_explains_the_nxdomain_shortcut() -> None:
     [finding] = evaluate(facts)
     assert finding.code == "dkim.no_selector_found" and finding.severity is Severity.MEDIUM
     assert "_domainkey.example.com" in finding.detail and "a, b" in finding.detail
-    assert "s2026._domainkey.example.com. 3600 IN TXT" in finding.remediation
+    assert "s2031._domainkey.example.com. 3600 IN TXT" in finding.remediation
 
 
 def test_results_are_frozen() -> None:

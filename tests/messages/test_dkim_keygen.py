@@ -6,6 +6,7 @@ import asyncio
 import os
 import stat
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from mailauth_audit.messages.keys import (
     key_record,
     load_private_key,
     read_private_key,
+    suggested_selector,
     txt_zone_line,
     validate_key_parameters,
     write_private_key,
@@ -244,3 +246,37 @@ def test_zone_line_strings_are_at_most_255(length: int) -> None:
     assert answer.txt()[0].text == text
     quoted = line.split(" IN TXT ", 1)[1]
     assert all(len(part) <= 255 for part in quoted.strip('"').split('" "'))
+
+
+@pytest.mark.parametrize("key_type", list(DkimKeyType))
+def test_keygen_without_selector_uses_a_name_check_finds_with_default_options(
+    key_dir: Path, key_type: DkimKeyType
+) -> None:
+    # Given: keygen with no --selector (it suggests one), its record pasted into a zone
+    code, out, err = keygen(
+        ["--domain", "example.com", "--type", key_type.value, "--out", str(key_dir)]
+    )
+    assert code == 0, err
+    suggested = suggested_selector(key_type)
+    assert out.startswith(f"{suggested}._domainkey.example.com. 3600 IN TXT ")
+    assert (key_dir / f"{suggested}.key").exists()
+    # When: check runs with its default selector lists (no --selector)
+    resolver = StaticResolver(ZONE_HEAD + out)
+    options = AuditOptions()
+    facts = asyncio.run(DkimCheck().collect(CheckContext("example.com", resolver, options)))
+    # Then: the key is found, not "no selector found"
+    assert [s.selector for s in facts.selectors] == [suggested]
+    assert facts.selectors[0].status is DkimSelectorStatus.KEY
+    findings = DkimCheck().evaluate(facts, EvaluationContext("example.com", options))
+    assert "dkim.no_selector_found" not in {f.code for f in findings}
+
+
+def test_remediations_suggest_the_selector_keygen_uses() -> None:
+    # a domain with no key: the advice names s<year>, which keygen defaults to for RSA
+    resolver = StaticResolver(ZONE_HEAD + '_domainkey.example.com. IN TXT "x"\n')
+    options = AuditOptions(today=date(2029, 2, 3))
+    facts = asyncio.run(DkimCheck().collect(CheckContext("example.com", resolver, options)))
+    [finding] = DkimCheck().evaluate(facts, EvaluationContext("example.com", options))
+    suggested = suggested_selector(DkimKeyType.RSA, date(2029, 2, 3))
+    assert suggested == "s2029" and suggested in facts.selectors_probed
+    assert f"`{suggested}._domainkey.example.com. 3600 IN TXT" in finding.remediation

@@ -1,0 +1,153 @@
+"""The DKIM check's judgement of one selector's key record (RFC 6376 §3.6.1, RFC 8301,
+RFC 8463): pure functions of the collected facts."""
+
+from __future__ import annotations
+
+from ..findings import dkim as F
+from ..findings.clip import records_count
+from ..model import Finding, Severity
+from ..records.dkim import LIBRARY_MAX_RSA_BITS
+from .dkim_model import DkimSelectorResult, DkimSelectorStatus
+
+RFC_MAX_VERIFIED_BITS = 4096  # RFC 8301 §3.2: verifiers must handle 1024 to 4096 bits
+
+
+def _unusual_exponent(text: str | None) -> tuple[Severity | None, str] | None:
+    """(severity, why) when an RSA exponent is not a small odd number, else None."""
+    if text is None:
+        return None
+    if not text.isdigit():
+        return None, "one this large makes every verification slow, and verifiers may refuse it."
+    e = int(text)
+    if e == 1 or e % 2 == 0:
+        return Severity.HIGH, "this one cannot make a working RSA key, or makes an insecure one."
+    if e > 2**32:
+        return None, "one this large makes every verification slow, and verifiers may refuse it."
+    return None
+
+
+def usable(s: DkimSelectorResult) -> bool:
+    """A key a verifier could check a signature with."""
+    return (
+        s.status is DkimSelectorStatus.KEY
+        and not s.revoked
+        and s.error is None
+        and s.key_type in ("rsa", "ed25519")
+        and _hash_ok(s.hash_algorithms)
+        and _service_ok(s.service_types)
+    )
+
+
+def _hash_ok(hashes: tuple[str, ...]) -> bool:
+    return not hashes or "sha256" in hashes
+
+
+def _service_ok(services: tuple[str, ...]) -> bool:
+    return not services or "*" in services or "email" in services
+
+
+def _txt_line(name: str, text: str) -> str:
+    """A zone-file line for a TXT value, split into character-strings of at most 255."""
+    chunks = [text[i : i + 255] for i in range(0, len(text), 255)] or [""]
+    quoted = " ".join('"' + c.replace("\\", "\\\\").replace('"', '\\"') + '"' for c in chunks)
+    return f"{name}. 3600 IN TXT {quoted}"
+
+
+def _fixed_record(
+    s: DkimSelectorResult,
+    *,
+    drop_testing: bool = False,
+    drop_hashes: bool = False,
+    drop_services: bool = False,
+) -> str:
+    """The selector's record rebuilt with one problem removed, as a zone-file line."""
+    tags = ["v=DKIM1", f"k={s.key_type or 'rsa'}"]
+    if s.hash_algorithms and not drop_hashes:
+        tags.append("h=" + ":".join(s.hash_algorithms))
+    if s.service_types and not drop_services:
+        tags.append("s=" + ":".join(s.service_types))
+    flags = [
+        f for f, on in (("y", s.testing and not drop_testing), ("s", s.strict_subdomains)) if on
+    ]
+    if flags:
+        tags.append("t=" + ":".join(flags))
+    tags.append(f"p={s.public_key or ''}")
+    return _txt_line(s.name, "; ".join(tags))
+
+
+def selector_findings(
+    s: DkimSelectorResult,
+    domain: str,
+    usable_keys: list[DkimSelectorResult],
+    no_mail: bool,
+    new_selector: str,
+) -> list[Finding]:
+    """One selector's findings. `new_selector` is the name suggested for a replacement key."""
+    ev = tuple(t for t in (s.record, *s.other_records) if t is not None)
+    base = {
+        "domain": domain,
+        "selector": s.selector,
+        "name": s.name,
+        "evidence": ev,
+        "new_selector": new_selector,
+    }
+    out: list[Finding] = []
+    if s.other_records:
+        out.append(F.MULTIPLE_RECORDS(count=1 + records_count(s.other_records), **base))
+    if s.status is DkimSelectorStatus.CNAME_LOOP:
+        out.append(F.CNAME_LOOP(chain=s.error or "", **base))
+        return out
+    if s.status is DkimSelectorStatus.DANGLING_CNAME:
+        out.append(F.DANGLING_CNAME(target=s.cname_target, **base))
+        return out
+    if s.status is DkimSelectorStatus.INVALID:
+        note = f" (at character {s.error_position})" if s.error_position is not None else ""
+        out.append(F.INVALID_RECORD(error=s.error, position_note=note, **base))
+        return out
+    if s.status is not DkimSelectorStatus.KEY:
+        return out
+
+    if s.revoked:
+        alone = not usable_keys
+        only = (
+            f" No usable key was found at the other selectors probed, so mail from {domain} "
+            "cannot be verified with any key found."
+            if alone and not no_mail
+            else ""
+        )
+        severity = Severity.MEDIUM if alone and not no_mail else None
+        out.append(F.REVOKED_KEY(only_note=only, severity=severity, **base))
+        return out
+    if s.key_type not in ("rsa", "ed25519"):
+        out.append(F.UNKNOWN_KEY_TYPE(key_type=s.key_type, **base))
+        return out
+    if s.error is not None:
+        out.append(F.INVALID_RECORD(error=s.error, position_note="", **base))
+        return out
+
+    if s.key_type == "rsa" and s.key_bits is not None:
+        if s.key_bits < 1024:
+            out.append(F.KEY_TOO_SHORT(bits=s.key_bits, **base))
+        elif s.key_bits < 2048:
+            out.append(F.KEY_1024(bits=s.key_bits, **base))
+        elif s.key_bits > RFC_MAX_VERIFIED_BITS:
+            severity = Severity.HIGH if s.key_bits > LIBRARY_MAX_RSA_BITS else None
+            out.append(F.KEY_TOO_LONG(bits=s.key_bits, severity=severity, **base))
+    unusual = _unusual_exponent(s.key_exponent)
+    if unusual is not None:
+        severity, why = unusual
+        out.append(F.UNUSUAL_EXPONENT(exponent=s.key_exponent, why=why, severity=severity, **base))
+    if s.hash_algorithms and "sha256" not in s.hash_algorithms:
+        spec = F.SHA1_ONLY if "sha1" in s.hash_algorithms else F.NO_SUPPORTED_HASH
+        fixed = _fixed_record(s, drop_hashes=True)
+        out.append(spec(hashes=":".join(s.hash_algorithms), fixed_record=fixed, **base))
+    if not _service_ok(s.service_types):
+        fixed = _fixed_record(s, drop_services=True)
+        out.append(
+            F.SERVICE_TYPE_EXCLUDES_EMAIL(
+                services=":".join(s.service_types), fixed_record=fixed, **base
+            )
+        )
+    if s.testing:
+        out.append(F.TESTING_MODE(fixed_record=_fixed_record(s, drop_testing=True), **base))
+    return out

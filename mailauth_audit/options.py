@@ -58,10 +58,13 @@ class Limits:
     max_spf_tree_chars: int = 65536  # text (as JSON bytes) drawn into one tree before it stops
     max_findings_per_code: int = 20  # findings of one code about tree nodes, per domain
     max_dkim_text_chars: int = 4096  # longest DKIM record or key text kept in a result
+    # MX hosts of `mx` terms whose addresses one domain's SPF tree looks up (void lookups,
+    # RFC 7208 §4.6.4): ten `mx` terms of ten hosts, the most a receiver asks within 10 lookups
+    max_spf_mx_hosts: int = 100
 
     def __post_init__(self) -> None:
         check_domain_timeout(self.domain_timeout)
-        for name in ("max_report_authorizations", "max_mx_hosts"):
+        for name in ("max_report_authorizations", "max_mx_hosts", "max_spf_mx_hosts"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
 

@@ -112,6 +112,10 @@ def dkim_findings(sigs: tuple[DkimSignatureResult, ...]) -> list[MessageFinding]
                         severity=downgrade, evidence=[(s.key_record or "")[:200]], **values
                     )
                 )
+            elif reason.startswith("inappropriate key algorithm"):
+                out.append(
+                    F.DKIM_KEY_ALGORITHM_MISMATCH(severity=downgrade, evidence=evidence, **values)
+                )
             elif reason.startswith("key revoked"):
                 out.append(F.DKIM_KEY_REVOKED(severity=downgrade, evidence=evidence, **values))
             else:

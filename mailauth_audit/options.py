@@ -127,6 +127,9 @@ class MessageLimits:
     # lines of a message walked by the MIME-structure check; a longer message is reported as
     # "MIME structure not checked" (the parser costs a few microseconds per line)
     max_mime_scan_lines: int = 250_000
+    # From domains DMARC is evaluated for when one From header names several (RFC 7489
+    # §6.6.1: each is evaluated, the strictest applies); the rest are reported as not evaluated
+    max_from_domains: int = 10
 
 
 @dataclass(frozen=True)

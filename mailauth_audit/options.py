@@ -95,9 +95,19 @@ class Limits:
     max_dkim_selectors: int = 40
     max_selectors_file_bytes: int = 64 * 1024  # a larger --selectors-file is refused unread
 
+    # MX hosts of `mx` terms whose addresses one domain's SPF tree looks up (void lookups,
+    # RFC 7208 §4.6.4): ten `mx` terms of ten hosts, the most a receiver asks within 10 lookups
+    max_spf_mx_hosts: int = 100
+
+
     def __post_init__(self) -> None:
         check_domain_timeout(self.domain_timeout)
-        for name in ("max_report_authorizations", "max_mx_hosts", "max_authoritative_servers"):
+        for name in (
+            "max_report_authorizations",
+            "max_mx_hosts",
+            "max_authoritative_servers",
+            "max_spf_mx_hosts",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
         for name in ("max_dkim_selectors", "max_selectors_file_bytes"):
@@ -193,6 +203,9 @@ class MessageLimits:
     # lines of a message walked by the MIME-structure check; a longer message is reported as
     # "MIME structure not checked" (the parser costs a few microseconds per line)
     max_mime_scan_lines: int = 250_000
+    # From domains DMARC is evaluated for when one From header names several (RFC 7489
+    # §6.6.1: each is evaluated, the strictest applies); the rest are reported as not evaluated
+    max_from_domains: int = 10
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,10 @@ Lookups are counted as RFC 7208 §4.6.4 counts them: `include`, `a`, `mx`, `ptr`
 `redirect` one each; `ip4`, `ip6`, `all` and `exp` none. Terms after the first `all` are never
 evaluated (§5.1) and `redirect` is ignored when `all` is present (§6.1), so neither is
 counted. The count is the worst case (no mechanism matches) and keeps going past 10 so the
-report says by how much the limit is exceeded.
+report says by how much the limit is exceeded. Void lookups (§4.6.4, limit 2) are counted as
+receivers count them, including the address lookup of each MX host an `mx` term finds; a host
+with only IPv6 (or only IPv4) addresses is not void here, though it is for a receiver asking
+only for the client's address family, so the count is what every sender meets at least.
 """
 
 from __future__ import annotations
@@ -44,7 +47,8 @@ class SpfResult:
     syntax_error: str | None  # set when `record` does not parse
     syntax_error_position: int | None  # 0-based offset in `record`, with `syntax_error`
     dns_lookups: int  # §4.6.4 lookups over the whole tree (can exceed 10)
-    void_lookups: int  # lookups in the tree that returned NXDOMAIN or nothing
+    # lookups in the tree that returned NXDOMAIN or nothing, MX hosts' address lookups included
+    void_lookups: int
     tree: SpfNode | None  # set when `record` is set
     complete: bool  # False when a cap stopped the tree: counts are then lower bounds
     txt_records: int  # TXT records at the domain
@@ -102,7 +106,7 @@ class SpfCheck(Check[SpfResult]):
         complete = True
         if len(root.spf_texts) == 1:
             fetched, probes = await fetch_tree(
-                ctx, root, limits.max_spf_depth, limits.max_spf_nodes
+                ctx, root, limits.max_spf_depth, limits.max_spf_nodes, limits.max_spf_mx_hosts
             )
             builder = TreeBuilder(fetched, probes, limits)
             tree = builder.record_node(SpfNodeKind.ROOT, domain, None, None, ())
@@ -117,7 +121,7 @@ class SpfCheck(Check[SpfResult]):
             syntax_error=root.error.message if root.error else None,
             syntax_error_position=root.error.position if root.error else None,
             dns_lookups=tree.total_lookups if tree else 0,
-            void_lookups=sum(1 for n in nodes if n.void),
+            void_lookups=sum(n.void_lookups for n in nodes),
             tree=tree,
             complete=complete,
             txt_records=len(root.txt),

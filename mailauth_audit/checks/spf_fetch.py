@@ -1,7 +1,11 @@
 """Fetching what an SPF tree names (RFC 7208 §4.6.4 lookups), breadth-first, once per name.
 
 Every name is asked at most once per run (through the run memo) and at most
-`Limits.max_spf_nodes` records and as many a/mx/exists probes are asked per domain.
+`Limits.max_spf_nodes` records and as many a/mx/exists probes are asked per domain. An `mx`
+term also looks up the addresses of its MX hosts (at most 10 of them, §4.6.4), and each host
+without one is a void lookup as receivers count them; those hosts are looked up after the tree,
+at most `Limits.max_spf_mx_hosts` distinct names per domain (ten `mx` terms of ten hosts,
+what a receiver evaluating within the 10-lookup limit may ask at most).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from ..records.spf import SpfRecord, expand_domain_macros, is_spf_record, parse_
 from ..resolver.base import Answer, RRType, TxtRecord
 from .base import CheckContext
 from .spf_nodes import SpfNodeKind
+
+MX_NAMES_LIMIT = 10  # §4.6.4: an `mx` term with more MX names is a permerror
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,9 @@ class Probe:
     void: bool
     nxdomain: bool
     mx_names: int | None = None
+    # mx: the MX host names receivers look up, by preference (RFC 7208 §5.4); () when the
+    # MX answer holds more than 10 names, where receivers stop with permerror instead
+    mx_hosts: tuple[str, ...] = ()
 
 
 def lower_name(name: str) -> str:
@@ -89,7 +98,9 @@ async def fetch_txt(ctx: CheckContext, name: str) -> TxtFetch:
 async def probe(ctx: CheckContext, kind: SpfNodeKind, name: str) -> Probe:
     if kind is SpfNodeKind.MX:
         answer = await ctx.resolver.resolve(name, RRType.MX)
-        return Probe(answer.empty, answer.nxdomain, len(answer.mx()))
+        mx = sorted((r.preference, r.exchange) for r in answer.mx())
+        hosts = tuple(host for _pref, host in mx) if len(mx) <= MX_NAMES_LIMIT else ()
+        return Probe(answer.empty, answer.nxdomain, len(mx), hosts)
     a: Answer = await ctx.resolver.resolve(name, RRType.A)
     if a.records or a.nxdomain or kind is SpfNodeKind.EXISTS:
         return Probe(a.empty, a.nxdomain)
@@ -99,9 +110,11 @@ async def probe(ctx: CheckContext, kind: SpfNodeKind, name: str) -> Probe:
 
 
 async def fetch_tree(
-    ctx: CheckContext, root: TxtFetch, max_depth: int, max_records: int
+    ctx: CheckContext, root: TxtFetch, max_depth: int, max_records: int, max_hosts: int
 ) -> tuple[dict[str, TxtFetch], dict[tuple[SpfNodeKind, str], Probe]]:
-    """Breadth-first, one concurrent batch per level, every name at most once."""
+    """Breadth-first, one concurrent batch per level, every name at most once; then the
+    addresses of the MX hosts the `mx` terms found, as `a` probes of those hosts (the same
+    A-then-AAAA lookup, shared with any `a:` term naming the host)."""
     fetched = {root.name: root}
     probes: dict[tuple[SpfNodeKind, str], Probe] = {}
     level = [root]
@@ -134,4 +147,22 @@ async def fetch_tree(
         fetched.update(zip(want_records, records, strict=True))
         probes.update(zip(want_probes, probed, strict=True))
         level = list(records)
+    await _probe_mx_hosts(ctx, probes, max_hosts)
     return fetched, probes
+
+
+async def _probe_mx_hosts(
+    ctx: CheckContext, probes: dict[tuple[SpfNodeKind, str], Probe], max_hosts: int
+) -> None:
+    """Look up the addresses of up to `max_hosts` distinct MX hosts, into `probes`."""
+    hosts: dict[str, None] = {}
+    for (kind, _name), found in list(probes.items()):
+        if kind is SpfNodeKind.MX:
+            hosts.update((h, None) for h in found.mx_hosts if h)  # "" is the null MX: no lookup
+    want = [h for h in hosts if (SpfNodeKind.A, h) not in probes][:max_hosts]
+    if not want:
+        return
+    values = await ctx.memo.get_many(
+        [("spf.a", h, lambda h=h: probe(ctx, SpfNodeKind.A, h)) for h in want]
+    )
+    probes.update(((SpfNodeKind.A, h), v) for h, v in zip(want, values, strict=True))

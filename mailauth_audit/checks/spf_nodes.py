@@ -45,9 +45,18 @@ class SpfNode:
     void: bool  # this term's DNS answer was NXDOMAIN or empty (a void lookup, §4.6.4)
     nxdomain: bool  # set with `void` when the answer was NXDOMAIN
     mx_names: int | None  # mx nodes: how many MX names the target has, when queried
+    # mx nodes: the MX hosts (at most 10, by preference) whose address lookup found neither A
+    # nor AAAA; each is one more void lookup (§4.6.4)
+    void_hosts: tuple[str, ...]
+    hosts_not_checked: int  # mx nodes: MX hosts not looked up (Limits.max_spf_mx_hosts)
     syntax_error: str | None  # status syntax_error: the parser's message
     syntax_error_position: int | None  # status syntax_error: 0-based offset in `record`
     children: tuple[SpfNode, ...]
+
+    @property
+    def void_lookups(self) -> int:
+        """Void lookups this node's own term made: the term's lookup and its MX hosts'."""
+        return int(self.void) + len(self.void_hosts)
 
     def walk(self) -> Iterator[SpfNode]:
         yield self

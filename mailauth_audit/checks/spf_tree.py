@@ -192,6 +192,7 @@ class TreeBuilder:
             self.complete = False
             return self.leaf(kind, target, mech.text, mech.position, SpfNodeStatus.TRUNCATED)
         status = SpfNodeStatus.VOID if probe.void else SpfNodeStatus.OK
+        void_hosts, not_checked = self._void_hosts(probe)
         return self._make(
             kind,
             target,
@@ -202,7 +203,26 @@ class TreeBuilder:
             void=probe.void,
             nxdomain=probe.nxdomain,
             mx_names=probe.mx_names,
+            void_hosts=void_hosts,
+            hosts_not_checked=not_checked,
         )
+
+    def _void_hosts(self, probe: Probe) -> tuple[tuple[str, ...], int]:
+        """An mx probe's hosts without any address (each a void lookup, §4.6.4), and how many
+        were not looked up (`Limits.max_spf_mx_hosts`): the count is then a lower bound."""
+        void: list[str] = []
+        not_checked = 0
+        for host in probe.mx_hosts:
+            if not host:  # null MX (RFC 7505): receivers look nothing up for it
+                continue
+            found = self.probes.get((SpfNodeKind.A, host))
+            if found is None:
+                not_checked += 1
+            elif found.void:
+                void.append(self._text(host))
+        if not_checked:
+            self.complete = False
+        return tuple(void), not_checked
 
 
 def clip_record(text: str, record: SpfRecord | None, limit: int) -> str:
@@ -234,6 +254,8 @@ def _node(
     void: bool = False,
     nxdomain: bool = False,
     mx_names: int | None = None,
+    void_hosts: tuple[str, ...] = (),
+    hosts_not_checked: int = 0,
     syntax_error: str | None = None,
     syntax_error_position: int | None = None,
     children: tuple[SpfNode, ...] = (),
@@ -253,6 +275,8 @@ def _node(
         void=void,
         nxdomain=nxdomain,
         mx_names=mx_names,
+        void_hosts=void_hosts,
+        hosts_not_checked=hosts_not_checked,
         syntax_error=syntax_error,
         syntax_error_position=syntax_error_position,
         children=children,

@@ -15,6 +15,7 @@ from ..findings.clip import is_clipped, listed, records_count
 from ..model import Finding
 from ..options import Limits
 from ..records.spf import SpfMechanismKind, SpfQualifier, SpfRecord
+from .spf_fetch import MX_NAMES_LIMIT
 from .spf_nodes import SpfNode, SpfNodeKind, SpfNodeStatus
 from .spf_remedy import parsed, replace_term, valid, with_all, zone_txt_line
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 RFC_LOOKUP_LIMIT = 10  # §4.6.4
 RFC_VOID_LIMIT = 2  # §4.6.4
-RFC_MX_NAMES_LIMIT = 10  # §4.6.4
+RFC_MX_NAMES_LIMIT = MX_NAMES_LIMIT  # §4.6.4
 
 
 class _TreeIndex:
@@ -175,19 +176,24 @@ def tree_findings(facts: SpfResult, record: SpfRecord, limits: Limits) -> list[F
                 evidence=tuple(dict.fromkeys(n.record for n in nodes if n.record)),
             )
         )
-    voids = [n for n in nodes if n.void]
+    voids = [n for n in nodes if n.void_lookups]
     if voids:
-        terms = listed(_distinct(f"`{n.term}` in {index.owner(n, domain)}" for n in voids))
+        count = sum(n.void_lookups for n in voids)
+        terms = listed(_distinct(_void_term(n, index.owner(n, domain)) for n in voids))
         leaf_voids = [n for n in voids if n.kind not in (SpfNodeKind.INCLUDE, SpfNodeKind.REDIRECT)]
-        if len(voids) > RFC_VOID_LIMIT:
+        if count > RFC_VOID_LIMIT:
             out.append(
                 F.VOID_LOOKUP_LIMIT_EXCEEDED(
-                    domain=domain, count=len(voids), terms=terms, evidence=(record.text,)
+                    domain=domain,
+                    count=count,
+                    bound="" if facts.complete else " at least",
+                    terms=terms,
+                    evidence=(record.text,),
                 )
             )
         elif leaf_voids:
             leaf_terms = listed(
-                _distinct(f"`{n.term}` in {index.owner(n, domain)}" for n in leaf_voids)
+                _distinct(_void_term(n, index.owner(n, domain)) for n in leaf_voids)
             )
             out.append(F.VOID_LOOKUP(domain=domain, terms=leaf_terms, evidence=(record.text,)))
 
@@ -247,6 +253,7 @@ def tree_findings(facts: SpfResult, record: SpfRecord, limits: Limits) -> list[F
         records = sum(1 for n in nodes if n.record)
         capped = sum(1 for n in nodes if n.status is SpfNodeStatus.TRUNCATED)
         undrawn = sum(n.lookups - len(n.children) for n in nodes if n.lookups > len(n.children))
+        hosts = sum(n.hosts_not_checked for n in nodes)
         out.append(
             F.TREE_TRUNCATED(
                 domain=domain,
@@ -255,9 +262,19 @@ def tree_findings(facts: SpfResult, record: SpfRecord, limits: Limits) -> list[F
                 terms=len(nodes),
                 not_followed=capped,
                 not_drawn=undrawn,
+                hosts=f", and {hosts} MX hosts' addresses not looked up" if hosts else "",
             )
         )
     return out
+
+
+def _void_term(node: SpfNode, owner: str) -> str:
+    """A void term as the findings name it, with the MX hosts that had no address."""
+    text = f"`{node.term}` in {owner}"
+    if node.void_hosts:
+        hosts = ", ".join(node.void_hosts)
+        text += f" (MX host{'s' if len(node.void_hosts) > 1 else ''} without an address: {hosts})"
+    return text
 
 
 def _distinct(items: Iterable[str]) -> list[str]:

@@ -87,12 +87,15 @@ LOOKUP_LIMIT_EXCEEDED = FindingSpec(
 
 VOID_LOOKUP_LIMIT_EXCEEDED = FindingSpec(
     code="spf.void_lookup_limit_exceeded",
-    severity=Severity.MEDIUM,
+    severity=Severity.HIGH,
     check=_SPF,
     title="More than 2 SPF lookups return no answer",
-    detail="{count} of the DNS lookups in the SPF tree of {domain} return NXDOMAIN or no "
-    "records (limit 2): {terms}. Receivers that apply the limit answer permerror.",
-    remediation="Remove the terms that point at names that do not exist: {terms}.",
+    detail="{count}{bound} of the DNS lookups in the SPF tree of {domain} return NXDOMAIN or "
+    "no records (limit 2; the address lookup of each MX host an `mx` term finds counts too): "
+    "{terms}. Receivers stop at the third and answer permerror, so SPF fails for every "
+    "message that is not matched before that point.",
+    remediation="Remove the terms that point at names that do not exist, or publish the "
+    "records they are meant to find (A/AAAA records for MX hosts): {terms}.",
     references=("RFC 7208 §4.6.4",),
 )
 
@@ -298,7 +301,7 @@ TREE_TRUNCATED = FindingSpec(
     title="The SPF tree is too large to follow completely",
     detail="The include/redirect tree of {domain} goes deeper or wider than the audit follows: "
     "it stops at depth {depth} after {nodes} records and {terms} terms, with {not_followed} "
-    "terms not followed and {not_drawn} not drawn at all. The tree in this report is "
+    "terms not followed and {not_drawn} not drawn at all{hosts}. The tree in this report is "
     "truncated there and its lookup counts are lower bounds.",
     remediation="Flatten the tree: remove includes that include further includes, or replace "
     "them by `ip4:`/`ip6:` ranges.",

@@ -8,10 +8,12 @@ Domain (RFC 9989) is reported next to it in the DMARC facts.
 
 from __future__ import annotations
 
-from ..records.orgdomain import psl_organizational_domain
-from .model import AuthResult, DmarcDisposition
+from dataclasses import replace
 
-__all__ = ["aligned", "disposition", "dmarc_result"]
+from ..records.orgdomain import psl_organizational_domain
+from .model import AuthResult, DmarcDisposition, DmarcEvaluation
+
+__all__ = ["aligned", "disposition", "dmarc_result", "strictest"]
 
 
 def _norm(domain: str) -> str:
@@ -46,3 +48,51 @@ def disposition(result: AuthResult, policy: str | None, testing: bool) -> DmarcD
     if policy == "quarantine":
         return DmarcDisposition.NONE if testing else DmarcDisposition.QUARANTINE
     return DmarcDisposition.NONE
+
+
+# how much a result of one From domain weighs in the message's result: a failure decides (the
+# strictest policy among failures applies), then what could not be checked, then no policy;
+# only when every domain passes does the message pass
+_RESULT_WEIGHT = {
+    AuthResult.FAIL: 4,
+    AuthResult.TEMPERROR: 3,
+    AuthResult.PERMERROR: 2,
+    AuthResult.NONE: 1,
+}
+_DISPOSITION_WEIGHT = {DmarcDisposition.REJECT: 2, DmarcDisposition.QUARANTINE: 1}
+_POLICY_WEIGHT = {"reject": 3, "quarantine": 2, "none": 1}
+
+
+def strictest(evaluations: list[DmarcEvaluation], total: int) -> DmarcEvaluation:
+    """RFC 7489 §6.6.1: with several From domains, each is evaluated and the strictest policy
+    among the checks that fail is applied. `evaluations` are the first of `total` domains
+    (a per-message bound); when some were not evaluated the message cannot pass or have no
+    policy, since one of them might fail: its result is then permerror, a fail found among
+    the evaluated ones still stands. The result carries every domain's own evaluation."""
+    chosen = max(
+        evaluations,
+        key=lambda e: (
+            _RESULT_WEIGHT.get(e.result, 0),
+            _DISPOSITION_WEIGHT.get(e.disposition, 0),
+            _POLICY_WEIGHT.get(e.policy or "", 0),
+        ),
+    )
+    result, reason = chosen.result, chosen.reason
+    if result is not AuthResult.PASS:
+        reason = f"{reason or result.value} (the strictest of {total} From domains)"
+    missing = total - len(evaluations)
+    if missing:
+        note = (
+            f"{missing} of {total} From domains were not evaluated "
+            f"(a limit of {len(evaluations)} per message)"
+        )
+        reason = f"{reason}; {note}" if reason else note
+        if result not in (AuthResult.FAIL, AuthResult.TEMPERROR):
+            result = AuthResult.PERMERROR
+    return replace(
+        chosen,
+        result=result,
+        reason=reason,
+        per_domain=tuple(evaluations),
+        domains_not_evaluated=missing,
+    )

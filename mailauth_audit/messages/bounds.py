@@ -20,7 +20,7 @@ from dkim import DKIMException, evaluate_pk
 
 from ..options import MessageLimits
 
-__all__ = ["Deadline", "unacceptable_key"]
+__all__ = ["Deadline", "inappropriate_hash", "inappropriate_key_type", "unacceptable_key"]
 
 _PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, UnicodeError, binascii.Error)
 
@@ -63,3 +63,37 @@ def unacceptable_key(record: bytes, limits: MessageLimits) -> str | None:
             "(65537 in practice)"
         )
     return None
+
+
+def _algorithm_parts(algorithm: str | None) -> tuple[str, str]:
+    """("rsa", "sha256") from a= "rsa-sha256"; lower case, empty parts when absent."""
+    key, _, digest = (algorithm or "").strip().lower().partition("-")
+    return key, digest
+
+
+def inappropriate_hash(algorithm: str | None, hash_algorithms: tuple[str, ...]) -> str | None:
+    """RFC 6376 §6.1.2 step 6: a key record with h= may only verify signatures made with one
+    of the hashes it lists; otherwise it is ignored (PERMFAIL "inappropriate hash
+    algorithm"). dkimpy does not look at h=, so without this such a key would verify."""
+    _key, digest = _algorithm_parts(algorithm)
+    allowed = [h.strip().lower() for h in hash_algorithms if h.strip()]
+    if not allowed or not digest or digest in allowed:
+        return None
+    return (
+        f"inappropriate hash algorithm: the signature uses {digest} (a={algorithm}), the key "
+        f"record allows only h={':'.join(allowed)} (RFC 6376 §6.1.2)"
+    )
+
+
+def inappropriate_key_type(algorithm: str | None, key_type: str) -> str | None:
+    """RFC 6376 §6.1.2 step 8: a key whose k= is not the algorithm of the signature's a= is
+    ignored (PERMFAIL "inappropriate key algorithm"). Checked before the key bytes are read,
+    so the answer is this, not a parse error of the bytes under the wrong type, and never the
+    "signature did not verify" dkimpy gives for an ed25519 signature against an RSA key."""
+    sig_key, _digest = _algorithm_parts(algorithm)
+    if not sig_key or sig_key == key_type.strip().lower():
+        return None
+    return (
+        f"inappropriate key algorithm: the signature is {sig_key} (a={algorithm}) but the key "
+        f"record says k={key_type} (RFC 6376 §6.1.2)"
+    )

@@ -227,6 +227,14 @@ DKIM_KEY_NOT_ACCEPTABLE = MessageFindingSpec(
     "ed25519 key, under a new selector.",
     ("RFC 8301 §3.2", "RFC 6376 §3.3.3"),
 )
+DKIM_KEY_ALGORITHM_MISMATCH = MessageFindingSpec(
+    "dkim_sig.key_algorithm_mismatch", S.HIGH, M.DKIM_SIG,
+    "DKIM key record is for another algorithm than the signature (inappropriate key algorithm)",
+    "Signature {index} (d={domain}, s={selector}) uses the key at {key_name}: {reason}.",
+    "Publish the key under the selector the signer uses with the k= of its algorithm (k=rsa "
+    "for rsa-sha256, k=ed25519 for ed25519-sha256), or sign with the selector of that key.",
+    ("RFC 6376 §6.1.2", "RFC 8463 §4"),
+)
 DKIM_NOT_VERIFIED = MessageFindingSpec(
     "dkim_sig.not_verified", S.LOW, M.DKIM_SIG,
     "Some DKIM signatures were not verified (a per-message limit)",

@@ -31,7 +31,7 @@ from ..errors import ResolverError
 from ..options import MessageLimits
 from ..records.dkim import looks_like_dkim_key, parse_dkim_key
 from ..records.errors import RecordSyntaxError
-from .bounds import Deadline, unacceptable_key
+from .bounds import Deadline, inappropriate_hash, inappropriate_key_type, unacceptable_key
 from .dnsbridge import SyncDns
 from .headers import ParsedMessage
 from .model import AuthResult, BodyHashResult, DkimSignatureResult
@@ -202,8 +202,15 @@ def _verify_one(
         return b.result(AuthResult.PERMERROR, f"key record syntax error: {exc.message}")
     b.key_type = key.key_type
     b.key_bits = key.key_bits
+    algorithm = _text(b.tags.get(b"a"))
+    wrong_hash = inappropriate_hash(algorithm, key.hash_algorithms)
+    if wrong_hash is not None:
+        return b.result(AuthResult.PERMERROR, wrong_hash)
     if key.revoked:
         return b.result(AuthResult.PERMERROR, "key revoked (empty p=)")
+    wrong_type = inappropriate_key_type(algorithm, key.key_type)
+    if wrong_type is not None:
+        return b.result(AuthResult.PERMERROR, wrong_type)
     if key.key_error is not None:
         return b.result(AuthResult.PERMERROR, f"unusable key: {key.key_error}")
     if key.key_type == "rsa" and key.key_bits is not None and key.key_bits < min_key_bits:

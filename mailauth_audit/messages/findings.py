@@ -112,6 +112,10 @@ def dkim_findings(sigs: tuple[DkimSignatureResult, ...]) -> list[MessageFinding]
                         severity=downgrade, evidence=[(s.key_record or "")[:200]], **values
                     )
                 )
+            elif reason.startswith("inappropriate key algorithm"):
+                out.append(
+                    F.DKIM_KEY_ALGORITHM_MISMATCH(severity=downgrade, evidence=evidence, **values)
+                )
             elif reason.startswith("key revoked"):
                 out.append(F.DKIM_KEY_REVOKED(severity=downgrade, evidence=evidence, **values))
             else:
@@ -162,6 +166,17 @@ def spf_findings(spf_eval: SpfEvaluation) -> list[MessageFinding]:
 
 
 def dmarc_findings(d: DmarcEvaluation, h: HygieneResult) -> list[MessageFinding]:
+    """With several From domains (RFC 7489 §6.6.1), each domain's own findings, and one
+    saying which domains were not evaluated."""
+    if not d.per_domain:
+        return _dmarc_domain_findings(d)
+    out = [f for e in d.per_domain for f in _dmarc_domain_findings(e)]
+    if d.domains_not_evaluated:
+        out.append(F.DMARC_NOT_CHECKED(reason=d.reason or ""))
+    return out
+
+
+def _dmarc_domain_findings(d: DmarcEvaluation) -> list[MessageFinding]:
     out: list[MessageFinding] = []
     domain = d.from_domain or "?"
     if d.result is AuthResult.PERMERROR:

@@ -54,6 +54,13 @@ def from_addresses(values: Iterable[str]) -> list[str]:
     return out
 
 
+def _domain(address: str) -> str | None:
+    """The domain of an address, lower case without a trailing dot; None when it has none."""
+    if "@" not in address:
+        return None
+    return address.rsplit("@", 1)[1].strip().rstrip(".").lower() or None
+
+
 def _date_valid(value: str) -> bool:
     try:
         parsed = email.utils.parsedate_to_datetime(value)
@@ -86,9 +93,11 @@ def check_hygiene(
     counts = Counter(names)
     froms = _values(headers, "from")
     addresses = from_addresses(froms)
-    from_domain = None
-    if len(froms) == 1 and len(addresses) == 1 and "@" in addresses[0]:
-        from_domain = addresses[0].rsplit("@", 1)[1].strip().rstrip(".").lower() or None
+    domains = [_domain(a) for a in addresses]
+    from_domain = domains[0] if len(froms) == 1 and len(addresses) == 1 else None
+    from_domains: tuple[str, ...] = ()
+    if len(froms) == 1 and domains and all(domains):
+        from_domains = tuple(dict.fromkeys(d for d in domains if d))
     dates = _values(headers, "date")
     ids = _values(headers, "message-id")
     message_id = ids[0] if ids else None
@@ -116,6 +125,7 @@ def check_hygiene(
         duplicate_headers=tuple(h for h in SINGLE_INSTANCE_HEADERS if counts[h] > 1),
         mime_defects=() if too_long else tuple(_mime_defects(raw)),
         mime_not_checked_lines=lines if too_long else None,
+        from_domains=from_domains,
         non_ascii_headers=tuple(dict.fromkeys(non_ascii)),
         list_unsubscribe=unsub[0] if unsub else None,
         list_unsubscribe_post=unsub_post[0] if unsub_post else None,

@@ -169,6 +169,10 @@ class DmarcEvaluation:
     dkim_aligned: bool
     dkim_aligned_strict: bool
     dkim_aligned_domain: str | None  # the first passing d= aligned in the record's mode
+    # set when the From header names several domains (RFC 7489 §6.6.1): each domain's own
+    # evaluation, in From order; the fields above are then those of the strictest one
+    per_domain: tuple[DmarcEvaluation, ...] = ()
+    domains_not_evaluated: int = 0  # From domains past MessageLimits.max_from_domains
 
 
 @dataclass(frozen=True)
@@ -212,6 +216,9 @@ class HygieneResult:
     # the line count when the message was too long to walk its MIME structure
     # (MessageLimits.max_mime_scan_lines); None when the structure was checked
     mime_not_checked_lines: int | None = None
+    # the distinct domains of the addresses of the one From header, in order; () when there
+    # is not exactly one From header or one of its addresses has no domain
+    from_domains: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from ..model import CheckStatus, Severity
 from ..options import MAX_MESSAGE_BYTES, MessageLimits
 from ..resolver.base import Resolver
 from . import catalogue as F
-from .alignment import aligned, disposition, dmarc_result
+from .alignment import aligned, disposition, dmarc_result, strictest
 from .arc import verify_arc
 from .authresults import DEFAULT_AUTHSERV_ID, authentication_results
 from .bounds import Deadline
@@ -172,7 +172,7 @@ async def verify_message(
     if isinstance(stage, MessageReport):
         return stage
     signatures, arc, spf_eval, hygiene = stage.signatures, stage.arc, stage.spf, stage.hygiene
-    dmarc = await _evaluate_dmarc(resolver, hygiene, signatures, spf_eval)
+    dmarc = await _evaluate_dmarc(resolver, hygiene, signatures, spf_eval, limits.max_from_domains)
 
     findings = [
         *hygiene_findings(hygiene, signatures, opts.limits.max_mime_scan_lines),
@@ -265,16 +265,35 @@ async def _evaluate_dmarc(
     hygiene: HygieneResult,
     signatures: tuple[DkimSignatureResult, ...],
     spf_eval: SpfEvaluation,
+    max_domains: int,
 ) -> DmarcEvaluation:
-    """RFC 7489 §6.6: discover the policy of the From domain, then check alignment."""
-    if hygiene.from_domain is None:
-        return _no_dmarc(None, AuthResult.PERMERROR, "the message has no single From domain")
-    try:
-        from_domain = normalize_domain(hygiene.from_domain)
-    except InvalidDomainError:
-        return _no_dmarc(
-            hygiene.from_domain, AuthResult.PERMERROR, "the From domain is not a domain name"
+    """RFC 7489 §6.6: discover the policy of the From domain, then check alignment. A From
+    header naming several domains has each evaluated (at most `max_domains`, concurrently)
+    and the strictest applied (§6.6.1)."""
+    domains = hygiene.from_domains
+    if hygiene.from_domain is not None or len(domains) == 1:
+        return await _evaluate_domain(
+            resolver, hygiene.from_domain or domains[0], signatures, spf_eval
         )
+    if not domains:
+        return _no_dmarc(None, AuthResult.PERMERROR, "the message has no single From domain")
+    evaluated = await asyncio.gather(
+        *(_evaluate_domain(resolver, d, signatures, spf_eval) for d in domains[:max_domains])
+    )
+    return strictest(list(evaluated), len(domains))
+
+
+async def _evaluate_domain(
+    resolver: Resolver,
+    domain: str,
+    signatures: tuple[DkimSignatureResult, ...],
+    spf_eval: SpfEvaluation,
+) -> DmarcEvaluation:
+    """DMARC for one From domain."""
+    try:
+        from_domain = normalize_domain(domain)
+    except InvalidDomainError:
+        return _no_dmarc(domain, AuthResult.PERMERROR, "the From domain is not a domain name")
     spf_domain = None
     if spf_eval.mail_from is not None and spf_eval.mail_from.result is AuthResult.PASS:
         spf_domain = spf_eval.mail_from.domain

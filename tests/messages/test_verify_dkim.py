@@ -19,6 +19,7 @@ from verify_helpers import (
 )
 
 from mailauth_audit.errors import DnsServfail, DnsTimeout
+from mailauth_audit.messages.keys import DkimPrivateKey, txt_zone_line
 from mailauth_audit.messages.model import AuthResult, BodyHashResult, MessageReport
 from mailauth_audit.messages.verify import verify_message_sync
 from mailauth_audit.resolver.static import StaticResolver
@@ -203,3 +204,45 @@ def test_weak_key_is_a_finding_but_passes() -> None:
     report = verify(raw, zone(key_zone_line(rsa_key(1024))))
     assert report.dkim[0].result is AuthResult.PASS
     assert "dkim_sig.weak_key" in codes(report)
+
+
+def _key_line(public: DkimPrivateKey, k: str | None, extra: str = "") -> str:
+    """The key record of `public` with k= set to `k` (omitted when None)."""
+    tag = f"k={k}; " if k is not None else ""
+    return txt_zone_line(KEY_NAME, f"v=DKIM1; {tag}{extra}p={public.public_key_b64()}")
+
+
+@pytest.mark.parametrize(
+    ("signer", "public", "k"),
+    [
+        ("ed25519", "rsa", "rsa"),  # a valid RSA key, but the signature is ed25519
+        ("ed25519", "rsa", None),  # k= defaults to rsa
+        ("ed25519", "ed25519", "rsa"),  # the right key bytes under the wrong k=
+        ("rsa", "ed25519", "ed25519"),
+        ("rsa", "rsa", "ed25519"),
+    ],
+)
+def test_key_type_not_matching_the_signature_algorithm_is_permerror(
+    signer: str, public: str, k: str | None
+) -> None:
+    # RFC 6376 §6.1.2: a key record whose k= is not the algorithm of the signature's a= is
+    # ignored, with PERMFAIL "inappropriate key algorithm"; never "fail (wrong key)".
+    keys = {"rsa": rsa_key(), "ed25519": ed_key()}
+    raw = sign(message(), keys[signer])
+    report = verify(raw, zone(_key_line(keys[public], k)))
+    sig = report.dkim[0]
+    assert sig.result is AuthResult.PERMERROR, sig.reason
+    assert (sig.reason or "").startswith("inappropriate key algorithm"), sig.reason
+    assert "dkim_sig.key_algorithm_mismatch" in codes(report)
+    assert "dkim_sig.fail" not in codes(report)
+
+
+def test_key_hash_list_without_the_signature_hash_is_permerror() -> None:
+    # RFC 6376 §6.1.2 step 6: h= in the key record lists the hashes the key may be used with
+    raw = sign(message(), rsa_key())
+    report = verify(raw, zone(_key_line(rsa_key(), "rsa", "h=sha1; ")))
+    sig = report.dkim[0]
+    assert sig.result is AuthResult.PERMERROR
+    assert (sig.reason or "").startswith("inappropriate hash algorithm"), sig.reason
+    ok = verify(raw, zone(_key_line(rsa_key(), "rsa", "h=sha1:sha256; ")))
+    assert ok.dkim[0].result is AuthResult.PASS, ok.dkim[0].reason

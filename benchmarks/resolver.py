@@ -2,7 +2,7 @@
 """How many queries/s, and how much CPU per query, each DNS client costs us.
 
     python benchmarks/resolver.py [--domains 2000] [--queries 20000] [--concurrency 200]
-                                  [--runs 3] [--port 5300] [--bench-dir /work/shared/bench]
+                                  [--runs 3] [--port 5300] [--bench-dir DIR]
 
 Generates a realistic zone with the shared bench's gen_zone.py into a temporary folder,
 serves it with its serve.sh (nsd on 127.0.0.1:PORT, its own pid file; stopped at the end),
@@ -15,6 +15,7 @@ then replays the zone's queries.txt (the questions an ideal auditor asks) throug
 
 each with CONCURRENCY queries in flight, and prints queries/s and CPU microseconds per query
 (process CPU time, user + system; the server runs in another process). Only loopback.
+The bench folder defaults to $BENCH_DIR, else ../shared/bench beside the repository.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ from mailauth_audit.options import Limits
 from mailauth_audit.resolver.base import RRType
 from mailauth_audit.resolver.caching import CachingResolver
 from mailauth_audit.resolver.wire import WireResolver
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = Path(os.environ.get("BENCH_DIR", ROOT.parent / "shared" / "bench"))
 
 Query = tuple[str, str]
 
@@ -148,7 +152,7 @@ def main() -> int:
     ap.add_argument("--concurrency", type=int, default=200)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--port", type=int, default=5300)
-    ap.add_argument("--bench-dir", default="/work/shared/bench")
+    ap.add_argument("--bench-dir", default=str(BENCH))
     ap.add_argument("--clients", default=",".join(CLIENTS))
     a = ap.parse_args()
     bench = Path(a.bench_dir)

@@ -99,7 +99,6 @@ class Limits:
     # RFC 7208 §4.6.4): ten `mx` terms of ten hosts, the most a receiver asks within 10 lookups
     max_spf_mx_hosts: int = 100
 
-
     def __post_init__(self) -> None:
         check_domain_timeout(self.domain_timeout)
         for name in (

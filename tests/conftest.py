@@ -24,6 +24,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import shared_data
 from dnsservers import NSD, FaultServer, NsdServer, free_port
 
 NsdFactory = Callable[[Mapping[str, str]], tuple[str, int]]
@@ -90,3 +91,25 @@ def fault_server() -> Iterator[Callable[..., FaultServer]]:
 @pytest.fixture
 def closed_port() -> int:
     return free_port()
+
+
+# --- shared data beside the repository (tests/shared_data.py) --------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{shared_data.MISSING_MARK}(path): placeholder for absent shared data"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    marker = item.get_closest_marker(shared_data.MISSING_MARK)
+    if marker is not None:
+        shared_data.missing(Path(marker.args[0]))
+
+
+@pytest.fixture
+def conformance() -> Path:
+    """The conformance folder (../shared/conformance): skip outside CI, fail under CI=true."""
+    return shared_data.require_conformance()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
-from pathlib import Path
 
 import dns.message
 import dns.name
@@ -13,6 +12,7 @@ import dns.rrset
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_data import conformance_path, require_conformance
 
 from mailauth_audit.checks.base import CheckContext, EvaluationContext, RunMemo
 from mailauth_audit.checks.spf import (
@@ -650,7 +650,7 @@ def test_proposed_records_parse_and_raise_no_high_finding(domain: str) -> None:
 
 # --- the mail-auth conformance data: counting and permerror ---------------------------------
 
-SUITE = Path("/work/shared/conformance/mail-auth/resources/spf")
+SUITE = conformance_path("mail-auth", "resources", "spf")
 _ENTRY = re.compile(r"^\s*(spf|exp|a|aaaa|mx|ptr):\s*(\S+)\s+(.*?)\s*$")
 PERMERROR_CODES = {
     "spf.syntax_error",
@@ -665,8 +665,7 @@ PERMERROR_CODES = {
 
 
 def _suite_docs() -> list[dict]:
-    if not SUITE.is_dir():
-        pytest.skip("conformance suite not present")
+    require_conformance("mail-auth", "resources", "spf")
     docs = []
     for path in sorted(SUITE.glob("*.yml")):
         for chunk in re.split(r"^---\s*$", path.read_text(encoding="utf-8"), flags=re.M):

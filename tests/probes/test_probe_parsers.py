@@ -159,8 +159,8 @@ def test_probe_errors_say_could_not_test() -> None:
     err = ProbeTemporarilyUnavailable("mx", "192.0.2.1", 25, stage="banner", code=421, text="busy")
     assert "421 busy" in str(err) and "mx [192.0.2.1]:25" in str(err)
     assert err.failure is ProbeFailure.TEMPORARILY_UNAVAILABLE
-    # until ErrorReason grows the probe values, the nearest existing reason stands in
-    assert isinstance(err.reason, ErrorReason)
-    assert ProbeConnectionRefused("mx", "192.0.2.1", 25).reason is ErrorReason.NETWORK_UNREACHABLE
+    # every probe failure is an error reason of its own: "could not test", never "missing"
+    assert err.reason is ErrorReason.TEMPORARILY_UNAVAILABLE
+    assert ProbeConnectionRefused("mx", "192.0.2.1", 25).reason is ErrorReason.CONNECTION_REFUSED
     assert isinstance(ProbeTimeout("mx", "192.0.2.1", 25), ProbeError)
     assert len({e.value for e in ProbeFailure}) == len(ProbeFailure)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_data import conformance_path, require_conformance
 
 from mailauth_audit.records.errors import RecordSyntaxError
 from mailauth_audit.records.spf import (
@@ -300,7 +300,7 @@ def test_spf_shaped_text_gives_a_record_or_a_syntax_error(parts: list[str]) -> N
 
 # --- the mail-auth conformance data ----------------------------------------------------------
 
-SUITE = Path("/work/shared/conformance/mail-auth/resources/spf")
+SUITE = conformance_path("mail-auth", "resources", "spf")
 _LINE = re.compile(r"^\s*-?\s*(spf|exp):\s*(\S+)\s+(.*?)\s*$")
 
 # Records of the suite that must not parse, with the position of the error.
@@ -315,8 +315,7 @@ EXPECTED_EXPLANATION_ERRORS = {"%{w} is an invalid macro %{d"}
 
 
 def _suite_lines() -> list[tuple[str, str, str, str]]:
-    if not SUITE.is_dir():
-        pytest.skip("conformance suite not present")
+    require_conformance("mail-auth", "resources", "spf")
     out = []
     for path in sorted(SUITE.glob("*.yml")):
         for line in path.read_text(encoding="utf-8").splitlines():

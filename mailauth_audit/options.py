@@ -58,12 +58,26 @@ class Limits:
     max_spf_tree_chars: int = 65536  # text (as JSON bytes) drawn into one tree before it stops
     max_findings_per_code: int = 20  # findings of one code about tree nodes, per domain
     max_dkim_text_chars: int = 4096  # longest DKIM record or key text kept in a result
+    # MTA-STS policy text (RFC 8461 §3.2) read by the pure parser; a longer text, more lines
+    # or more mx patterns are refused as MtaStsPolicyTooLarge (reported, never truncated).
+    # RFC 8461 §3.3 suggests 64 KiB for the body; a real policy has a handful of lines.
+    max_mta_sts_policy_chars: int = 64 * 1024
+    max_mta_sts_policy_lines: int = 10_000
+    max_mta_sts_mx_patterns: int = 1000
 
     def __post_init__(self) -> None:
         check_domain_timeout(self.domain_timeout)
         for name in ("max_report_authorizations", "max_mx_hosts"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
+        for name in (
+            "max_mta_sts_policy_chars",
+            "max_mta_sts_policy_lines",
+            "max_mta_sts_mx_patterns",
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1: {value!r}")
 
 
 @dataclass(frozen=True)

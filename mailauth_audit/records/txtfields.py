@@ -19,6 +19,8 @@ __all__ = ["EXT_NAME", "TxtField", "show", "split_txt_fields"]
 _WSP = " \t"
 EXT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}")
 _EXT_VALUE_BAD = re.compile(r"[^\x21-\x3a\x3c\x3e-\x7e]")
+_LIST_VALUE_BAD = re.compile(r"[^\x21-\x7e \t]")
+_NAME_STOP = frozenset(";= \t")
 
 
 def show(text: str, limit: int = 40) -> str:
@@ -33,11 +35,16 @@ class TxtField:
     position: int  # offset of the name in the record text
 
 
-def split_txt_fields(text: str, version: str) -> tuple[list[TxtField], bool]:
+def split_txt_fields(
+    text: str, version: str, list_fields: frozenset[str] = frozenset()
+) -> tuple[list[TxtField], bool]:
     """The fields after `version` in an RFC 8461 / RFC 8460 style TXT record, and whether
     whitespace trails the last field without a closing `;` (outside the grammar, harmless).
 
     Grammar: version 1*(*WSP ";" *WSP field) [*WSP ";" *WSP], field = name "=" value.
+    Fields named in `list_fields` hold comma lists with optional WSP around the commas
+    (RFC 8460 `rua`): their value runs to the next `;` and may hold any printable ASCII
+    and WSP; the caller parses the list.
     """
     if not text.startswith(version):
         raise RecordSyntaxError(f"record must begin with {version!r}", 0)
@@ -63,23 +70,35 @@ def split_txt_fields(text: str, version: str) -> tuple[list[TxtField], bool]:
         if text[pos] == ";":
             raise RecordSyntaxError("empty field (two ';' in a row)", pos)
         end = pos
-        while end < n and text[end] != ";" and text[end] not in _WSP:
+        while end < n and text[end] not in _NAME_STOP:
             end += 1
-        token = text[pos:end]
-        eq = token.find("=")
-        if eq < 0:
-            raise RecordSyntaxError(f"field {show(token)} has no '=' (expected name=value)", pos)
-        name, value = token[:eq], token[eq + 1 :]
+        name = text[pos:end]
+        if end == n or text[end] != "=":
+            shown = text[pos : max(end, pos + 1)]
+            raise RecordSyntaxError(f"field {show(shown)} has no '=' (expected name=value)", pos)
         if not EXT_NAME.fullmatch(name):
             raise RecordSyntaxError(f"invalid field name {show(name or '(empty)')}", pos)
+        start = end + 1
+        if name in list_fields:
+            # a URI list: WSP is allowed around its commas, so it runs to the next ';'
+            end = text.find(";", start)
+            end = n if end < 0 else end
+            value = text[start:end].rstrip(_WSP)
+            bad = _LIST_VALUE_BAD.search(value)
+        else:
+            end = start
+            while end < n and text[end] != ";" and text[end] not in _WSP:
+                end += 1
+            value = text[start:end]
+            bad = _EXT_VALUE_BAD.search(value)
         if not value:
-            raise RecordSyntaxError(f"field {name!r} has an empty value", pos + eq + 1)
-        bad = _EXT_VALUE_BAD.search(value)
+            raise RecordSyntaxError(f"field {name!r} has an empty value", start)
         if bad is not None:
             raise RecordSyntaxError(
                 f"character {bad.group()!r} is not allowed in the value of {name!r}",
-                pos + eq + 1 + bad.start(),
+                start + bad.start(),
             )
+        end = start + len(value)
         fields.append(TxtField(name, value, pos))
         pos = end
     if not fields:

@@ -182,7 +182,10 @@ def _parse_generic(tokens: list[tuple[str, int]], end: int) -> TlsaRecord:
     data = _hex(tokens[2:]) if len(tokens) > 2 else b""
     if len(data) != length:
         raise RecordSyntaxError(f"'\\#' says {length} bytes, the hex has {len(data)}", tokens[1][1])
-    return tlsa_from_rdata(data)
+    try:
+        return tlsa_from_rdata(data)
+    except RecordSyntaxError as exc:
+        raise RecordSyntaxError(exc.message, tokens[2][1] if len(tokens) > 2 else end) from None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,11 @@ Reading of the RFC, where it leaves room:
   paragraph). Whitespace after the last field without a closing `;` is outside the grammar
   but is only whitespace: it is accepted and noted, not fatal.
 * Selecting among TXT records (§3.1): records that do not begin with `v=STSv1` are
-  discarded; none left means "no MTA-STS" (None, not an error); more than one is an error.
+  discarded; none left means "no MTA-STS" (None, not an error); more than one raises
+  `MultipleRecordsError` (a RecordSyntaxError).
+* Bounds: the caller caps the fetched body (`ProbeLimits.max_body_bytes`); the parser is
+  linear and refuses, as `MtaStsPolicyTooLarge`, text past `Limits.max_mta_sts_policy_chars`,
+  `max_mta_sts_policy_lines` or `max_mta_sts_mx_patterns`: never a silent truncation.
 * Policy (§3.2): LF or CRLF lines of `key:` `*WSP` value. Field names and the values of
   `version`, `mode` are case-sensitive (RFC 7405 `%s`). The first copy of `version`,
   `mode`, `max_age` wins and later copies are ignored (noted); `mx` repeats. A known field
@@ -33,7 +37,7 @@ from enum import StrEnum
 from ..options import Limits
 from .errors import RecordSyntaxError
 from .mx_pattern import mx_pattern_matches, mx_pattern_problem
-from .txtfields import EXT_NAME, TxtField, show, split_txt_fields
+from .txtfields import EXT_NAME, MultipleRecordsError, TxtField, show, split_txt_fields
 
 __all__ = [
     "MTA_STS_MAX_AGE_LIMIT",
@@ -43,6 +47,7 @@ __all__ = [
     "MtaStsPolicy",
     "MtaStsPolicyTooLarge",
     "MtaStsTxtRecord",
+    "MultipleRecordsError",
     "TxtField",
     "looks_like_mta_sts",
     "matching_mx_pattern",
@@ -180,10 +185,11 @@ def select_mta_sts_record(texts: Iterable[str]) -> MtaStsTxtRecord | None:
     if not candidates:
         return None
     if len(candidates) > 1:
-        raise RecordSyntaxError(
+        raise MultipleRecordsError(
             f"{len(candidates)} TXT records begin with v=STSv1; RFC 8461 §3.1 requires exactly "
             "one (senders then ignore MTA-STS)",
             0,
+            len(candidates),
         )
     return parse_mta_sts_txt(candidates[0])
 

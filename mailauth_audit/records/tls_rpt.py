@@ -11,7 +11,7 @@ Reading of the RFC, where it leaves room:
   `http`) does not spoil the record: it is kept with `supported=False` and noted, and a
   record without one supported URI is for the check to judge.
 * Selection: records not beginning with `v=TLSRPTv1` are discarded; none left is absence
-  (None), more than one is an error (senders then assume no TLSRPT).
+  (None), more than one raises `MultipleRecordsError` (senders then assume no TLSRPT).
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from enum import StrEnum
 from urllib.parse import unquote
 
 from .errors import RecordSyntaxError
-from .txtfields import TxtField, show, split_txt_fields
+from .txtfields import MultipleRecordsError, TxtField, show, split_txt_fields
 
 __all__ = [
+    "MultipleRecordsError",
     "TlsRptNote",
     "TlsRptNoteKind",
     "TlsRptRecord",
@@ -110,10 +111,11 @@ def select_tls_rpt_record(texts: Iterable[str]) -> TlsRptRecord | None:
     if not candidates:
         return None
     if len(candidates) > 1:
-        raise RecordSyntaxError(
+        raise MultipleRecordsError(
             f"{len(candidates)} TXT records begin with v=TLSRPTv1; RFC 8460 §3 requires "
             "exactly one (senders then assume no TLS reporting)",
             0,
+            len(candidates),
         )
     return parse_tls_rpt(candidates[0])
 

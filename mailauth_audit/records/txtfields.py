@@ -14,13 +14,26 @@ from dataclasses import dataclass
 
 from .errors import RecordSyntaxError
 
-__all__ = ["EXT_NAME", "TxtField", "show", "split_txt_fields"]
+__all__ = ["EXT_NAME", "MultipleRecordsError", "TxtField", "show", "split_txt_fields"]
 
 _WSP = " \t"
 EXT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}")
 _EXT_VALUE_BAD = re.compile(r"[^\x21-\x3a\x3c\x3e-\x7e]")
 _LIST_VALUE_BAD = re.compile(r"[^\x21-\x7e \t]")
 _NAME_STOP = frozenset(";= \t")
+
+
+class MultipleRecordsError(RecordSyntaxError):
+    """More than one TXT record of the kind where exactly one is required (RFC 8461 §3.1,
+    RFC 8460 §3): senders then ignore them all. A subclass so a check can say "N records"
+    rather than "invalid record"; `count` is how many."""
+
+    def __init__(self, message: str, position: int = 0, count: int = 2) -> None:
+        super().__init__(message, position)
+        self.count = count
+
+    def __reduce__(self) -> tuple[type[MultipleRecordsError], tuple[str, int, int]]:  # type: ignore[override]
+        return (type(self), (self.message, self.position, self.count))
 
 
 def show(text: str, limit: int = 40) -> str:

@@ -20,6 +20,7 @@ from mailauth_audit.records.mta_sts import (
     MtaStsNoteKind,
     MtaStsPolicy,
     MtaStsPolicyTooLarge,
+    MultipleRecordsError,
     looks_like_mta_sts,
     matching_mx_pattern,
     mx_pattern_matches,
@@ -133,8 +134,13 @@ def test_select(texts: list[str], expected: str | None) -> None:
     ],
 )
 def test_select_errors(texts: list[str]) -> None:
-    with pytest.raises(RecordSyntaxError):
+    with pytest.raises(RecordSyntaxError) as caught:
         select_mta_sts_record(texts)
+    # two records and one bad record are different findings: the subclass tells them apart
+    assert isinstance(caught.value, MultipleRecordsError) is (len(texts) == 2)
+    if isinstance(caught.value, MultipleRecordsError):
+        again = pickle.loads(pickle.dumps(caught.value))
+        assert (again.count, again.message) == (2, caught.value.message)
 
 
 def test_looks_like() -> None:

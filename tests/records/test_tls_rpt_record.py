@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from mailauth_audit.records.errors import RecordSyntaxError
 from mailauth_audit.records.tls_rpt import (
+    MultipleRecordsError,
     TlsRptNoteKind,
     looks_like_tls_rpt,
     parse_tls_rpt,
@@ -139,7 +140,7 @@ def test_select(texts: list[str], expected: str | None) -> None:
 
 
 def test_select_two_records_is_an_error() -> None:
-    with pytest.raises(RecordSyntaxError, match="exactly one"):
+    with pytest.raises(MultipleRecordsError, match="exactly one"):
         select_tls_rpt_record(
             ["v=TLSRPTv1; rua=mailto:a@b.example", "v=TLSRPTv1;rua=mailto:c@d.example"]
         )

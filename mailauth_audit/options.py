@@ -98,6 +98,12 @@ class Limits:
     # MX hosts of `mx` terms whose addresses one domain's SPF tree looks up (void lookups,
     # RFC 7208 §4.6.4): ten `mx` terms of ten hosts, the most a receiver asks within 10 lookups
     max_spf_mx_hosts: int = 100
+    # MTA-STS policy text (RFC 8461 §3.2) read by the pure parser; a longer text, more lines
+    # or more mx patterns are refused as MtaStsPolicyTooLarge (reported, never truncated).
+    # RFC 8461 §3.3 suggests 64 KiB for the body; a real policy has a handful of lines.
+    max_mta_sts_policy_chars: int = 64 * 1024
+    max_mta_sts_policy_lines: int = 10_000
+    max_mta_sts_mx_patterns: int = 1000
 
     def __post_init__(self) -> None:
         check_domain_timeout(self.domain_timeout)
@@ -112,6 +118,15 @@ class Limits:
         for name in ("max_dkim_selectors", "max_selectors_file_bytes"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
+
+        for name in (
+            "max_mta_sts_policy_chars",
+            "max_mta_sts_policy_lines",
+            "max_mta_sts_mx_patterns",
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1: {value!r}")
 
 
 def _string_tuple(name: str, value: object) -> tuple[str, ...]:

@@ -51,12 +51,19 @@ class Limits:
     max_report_authorizations: int = 10
     max_mx_hosts: int = 20  # distinct MX host names resolved per domain; the rest reported
     max_zone_file_bytes: int = 64 * 1024 * 1024  # a larger --zone-file is refused unread
+    # Extended DNS Errors (RFC 8914) kept from one answer, and the characters kept of each
+    # one's text (a longer one is cut and ends in "…"); the rest are counted in WireStats
+    max_extended_errors: int = 4
+    max_extended_error_text: int = 200
 
     def __post_init__(self) -> None:
         check_domain_timeout(self.domain_timeout)
         for name in ("max_report_authorizations", "max_mx_hosts"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
+        for name in ("max_extended_errors", "max_extended_error_text"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")
 
 
 @dataclass(frozen=True)

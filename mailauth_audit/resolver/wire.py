@@ -34,6 +34,8 @@ from ..options import Limits
 from .base import Answer, Rcode, RecordValue, RRType, normalize_qname
 from .codec import (
     EDNS_PAYLOAD,
+    FLAG_AD,
+    FLAG_CD,
     QUESTION_TAIL,
     RCODE_NAMES,
     WireFormatError,
@@ -67,6 +69,10 @@ __all__ = [
 _ID_POOL_SIZE = 4096  # query ids drawn from os.urandom this many at a time
 _FLAG_TC_OCTET = 0x02  # TC in the third octet of the header
 _FORMERR = 1
+_TYPE_RRSIG = 46
+
+# how a query differs from the default one: (DO bit, CD bit); None for neither, the usual case
+_QueryBits = tuple[bool, bool] | None
 
 
 class WireResolver:
@@ -85,6 +91,12 @@ class WireResolver:
     or malformed answers -> `DnsProtocolError`; a loop or too many hops -> `DnsCnameLoop`.
     FORMERR to a query with EDNS is asked once more without it (RFC 6891 §7), and a server
     that then answers is asked without EDNS from then on. `stats` counts packets (WireStats).
+
+    DNSSEC: `dnssec_ok` and `checking_disabled` set the DO and CD bits of every query for the
+    question. The `Answer` carries the AD bit (set only when every response of the chain had
+    it), the CD bit, the Extended DNS Errors and the address of the server of the last
+    response; with DO, the RRSIGs over the records. A SERVFAIL's Extended DNS Errors are the
+    `extended_errors` attribute of the DnsServfail (e.g. 6, "DNSSEC Bogus").
 
     Time bound: each exchange (a UDP wait, a whole TCP exchange) ends within `dns_timeout`;
     an attempt is a UDP exchange, a TCP one after truncation, and after FORMERR to EDNS the
@@ -113,6 +125,7 @@ class WireResolver:
         self.max_cname_hops = limits.max_cname_hops
         self.max_in_flight = max(1, min(limits.max_dns_in_flight, 60_000))
         self.edns_payload = edns_payload
+        self.limits = limits
         self.stats = WireStats()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._channels: dict[int, UdpChannel] = {}
@@ -122,27 +135,55 @@ class WireResolver:
         self._ids: set[int] = set()
         self._id_pool = array("H")
         self._opt = opt_record(edns_payload)
+        self._opt_do = opt_record(edns_payload, dnssec_ok=True)
+        self._server_names = tuple(format_server(s) for s in self.nameservers)
         self._no_edns: set[int] = set()  # servers that answer FORMERR to EDNS but not without
 
     # --- the Resolver protocol -------------------------------------------------------------
 
-    async def resolve(self, name: str, rdtype: RRType) -> Answer:
+    async def resolve(
+        self,
+        name: str,
+        rdtype: RRType,
+        *,
+        dnssec_ok: bool = False,
+        checking_disabled: bool = False,
+    ) -> Answer:
         qname = normalize_qname(name)
         if type(rdtype) is not RRType:
             rdtype = RRType(rdtype)
+        bits: _QueryBits = (
+            (dnssec_ok, checking_disabled) if dnssec_ok or checking_disabled else None
+        )
         chain: list[str] = []
         seen = {qname}
         current = qname
         ttl: int | None = None
+        authenticated = FLAG_AD
         while True:
-            message = await self._ask(current, rdtype, qname)
+            message, index = await self._ask(current, rdtype, qname, bits)
             records, hops, hop_ttl = self._follow(message, current, rdtype, seen, chain, qname)
             chain.extend(hops)
             ttl = hop_ttl if ttl is None else min(ttl, hop_ttl)
+            authenticated &= message.flags
             end = chain[-1] if chain else qname
             rcode = Rcode.NXDOMAIN if message.rcode == 3 else Rcode.NOERROR
             if records or not hops or rcode is Rcode.NXDOMAIN or _negative_for(message, end):
-                return Answer(qname, rdtype, rcode, records, tuple(chain), ttl)
+                if message.extended_errors_dropped:
+                    self.stats.extended_errors_dropped += message.extended_errors_dropped
+                return Answer(
+                    qname,
+                    rdtype,
+                    rcode,
+                    records,
+                    tuple(chain),
+                    ttl,
+                    authenticated != 0,
+                    message.flags & FLAG_CD != 0,
+                    message.extended_errors,
+                    self._server_names[index],
+                    _signatures(message, end, rdtype) if dnssec_ok and records else (),
+                )
             # the chain leaves what this server answered for (e.g. an out-of-zone target):
             # ask again for its last name
             self.stats.cname_requeries += 1
@@ -210,7 +251,10 @@ class WireResolver:
 
     # --- one question, with retries ----------------------------------------------------------
 
-    async def _ask(self, name: str, rdtype: RRType, qname: str) -> WireMessage:
+    async def _ask(
+        self, name: str, rdtype: RRType, qname: str, bits: _QueryBits = None
+    ) -> tuple[WireMessage, int]:
+        """The response to one question and the index of the server that gave it."""
         try:
             question = encode_name(name) + QUESTION_TAIL[rdtype]
         except (WireFormatError, UnicodeError) as exc:
@@ -237,7 +281,7 @@ class WireResolver:
                 qid = self._new_id()
                 try:
                     edns = index not in self._no_edns
-                    ch, fut = self._send_udp(index, qid, question, edns)
+                    ch, fut = self._send_udp(index, qid, question, edns, bits)
                     try:
                         data = await fut
                     finally:
@@ -245,11 +289,15 @@ class WireResolver:
                     if data[2] & _FLAG_TC_OCTET:
                         # truncated: the records may stop anywhere, so nothing after the
                         # header is read; the whole answer comes over TCP
-                        message = await self._over_tcp(index, qid, question, edns, qname, rdtype)
+                        message = await self._over_tcp(
+                            index, qid, question, edns, qname, rdtype, bits
+                        )
                     else:
                         message = self._decode(data, qname, rdtype, asked)
                     if message.rcode == _FORMERR and edns:
-                        message = await self._without_edns(index, question, qname, rdtype, asked)
+                        message = await self._without_edns(
+                            index, question, qname, rdtype, asked, bits
+                        )
                 except TimeoutError:
                     self.stats.timeouts += 1
                     timed_out.add(index)
@@ -270,7 +318,7 @@ class WireResolver:
                 self._semaphore.release()
             unreachable.pop(index, None)
             try:
-                return self._check_rcode(message, qname, rdtype)
+                return self._check_rcode(message, qname, rdtype), index
             except (DnsServfail, DnsRefused) as exc:
                 refusals[index] = exc
                 if len(unreachable) + len(refusals) == len(servers):
@@ -285,11 +333,25 @@ class WireResolver:
         raise DnsTimeout(qname, rdtype.name, detail)
 
     async def _over_tcp(
-        self, index: int, qid: int, question: bytes, edns: bool, qname: str, rdtype: RRType
+        self,
+        index: int,
+        qid: int,
+        question: bytes,
+        edns: bool,
+        qname: str,
+        rdtype: RRType,
+        bits: _QueryBits = None,
     ) -> WireMessage:
         """The answer over TCP after a truncated UDP one. TimeoutError if none comes in time."""
         self.stats.truncated += 1
-        query = encode_query(qid, question, self.edns_payload if edns else None)
+        dnssec_ok, checking_disabled = bits or (False, False)
+        query = encode_query(
+            qid,
+            question,
+            self.edns_payload if edns else None,
+            dnssec_ok=dnssec_ok,
+            checking_disabled=checking_disabled,
+        )
         data = await exchange_tcp(
             self.nameservers[index], query, question, self.timeout, self.stats
         )
@@ -304,7 +366,13 @@ class WireResolver:
         return message
 
     async def _without_edns(
-        self, index: int, question: bytes, qname: str, rdtype: RRType, asked: tuple[str, bytes]
+        self,
+        index: int,
+        question: bytes,
+        qname: str,
+        rdtype: RRType,
+        asked: tuple[str, bytes],
+        bits: _QueryBits = None,
     ) -> WireMessage:
         """FORMERR to a query with EDNS: the same question once more without the OPT record
         (RFC 6891 §7). When the server then answers with anything but FORMERR it is asked
@@ -313,13 +381,13 @@ class WireResolver:
         self.stats.edns_fallbacks += 1
         qid = self._new_id()
         try:
-            ch, fut = self._send_udp(index, qid, question, edns=False)
+            ch, fut = self._send_udp(index, qid, question, False, bits)
             try:
                 data = await fut
             finally:
                 ch.forget(qid, fut)
             if data[2] & _FLAG_TC_OCTET:
-                message = await self._over_tcp(index, qid, question, False, qname, rdtype)
+                message = await self._over_tcp(index, qid, question, False, qname, rdtype, bits)
             else:
                 message = self._decode(data, qname, rdtype, asked)
         finally:
@@ -332,7 +400,7 @@ class WireResolver:
         self, data: bytes, qname: str, rdtype: RRType, asked: tuple[str, bytes] | None = None
     ) -> WireMessage:
         try:
-            return parse_message(data, asked)
+            return parse_message(data, asked, self.limits)
         except WireFormatError as exc:
             raise DnsProtocolError(qname, rdtype.name, str(exc)) from None
 
@@ -346,7 +414,10 @@ class WireResolver:
                 raise DnsProtocolError(qname, rdtype.name, "answer without a question section")
             return message
         if rcode == 2:
-            raise DnsServfail(qname, rdtype.name)
+            servfail = DnsServfail(qname, rdtype.name)
+            # why the server failed, when it says (RFC 8914): "DNSSEC Bogus" and the like
+            servfail.extended_errors = message.extended_errors  # type: ignore[attr-defined]
+            raise servfail
         if rcode == 5:
             raise DnsRefused(qname, rdtype.name)
         raise DnsProtocolError(
@@ -394,7 +465,7 @@ class WireResolver:
         return ch
 
     def _send_udp(
-        self, index: int, qid: int, question: bytes, edns: bool = True
+        self, index: int, qid: int, question: bytes, edns: bool = True, bits: _QueryBits = None
     ) -> tuple[UdpChannel, asyncio.Future[bytes]]:
         """Send one query; the future gets the answer's bytes, or TimeoutError when its
         deadline passes. Not a coroutine: the caller awaits the future itself (one frame
@@ -404,7 +475,11 @@ class WireResolver:
         fut: asyncio.Future[bytes] = self._loop.create_future()
         ch.expect(qid, fut, question)
         try:
-            ch.send(query_packet(qid.to_bytes(2, "big"), question, self._opt if edns else b""))
+            if bits is None:
+                ch.send(query_packet(qid.to_bytes(2, "big"), question, self._opt if edns else b""))
+            else:
+                opt = (self._opt_do if bits[0] else self._opt) if edns else b""
+                ch.send(query_packet(qid.to_bytes(2, "big"), question, opt, bits[1]))
         except BaseException:
             ch.forget(qid, fut)
             raise
@@ -436,6 +511,15 @@ class WireResolver:
             # wake no more often than every 1/20 of the timeout: expiries may be that late
             when = max(deadlines[0][0], now + self.timeout / 20)
             self._timer = self._loop.call_at(when, self._expire_due)
+
+
+def _signatures(message: WireMessage, owner: str, rdtype: RRType) -> tuple[RecordValue, ...]:
+    """The RRSIGs (RFC 4034 §3) in the response that cover the RRset at `owner`."""
+    return tuple(
+        value
+        for name, rtype, _ttl, value in message.answers
+        if rtype == _TYPE_RRSIG and name == owner and value.type_covered == rdtype  # type: ignore[union-attr]
+    )
 
 
 def _negative_for(message: WireMessage, name: str) -> bool:

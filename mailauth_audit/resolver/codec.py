@@ -10,7 +10,8 @@ octets, and any inconsistency raises `WireFormatError`, which the resolver repor
 
 Records of the types `Answer` has its own values for (A, AAAA, CNAME, NS, PTR, MX, TXT) are
 decoded here; a record of any other type is decoded with dnspython's rdata classes (module
-`rdata`, loaded on first use) when it is of the type asked or an RRSIG, and skipped otherwise.
+`rdata`, loaded on first use) when it is of the type asked, or an RRSIG when they are asked
+for, and skipped otherwise, as before.
 """
 
 from __future__ import annotations
@@ -233,15 +234,19 @@ def _other_rdata(buf: bytes, rtype: int, off: int, stop: int) -> RecordValue:
 
 
 def parse_message(
-    buf: bytes, asked: tuple[str, bytes] | None = None, limits: Limits = _DEFAULT_LIMITS
+    buf: bytes,
+    asked: tuple[str, bytes] | None = None,
+    limits: Limits = _DEFAULT_LIMITS,
+    signatures: bool = False,
 ) -> WireMessage:
     """Decode a response. Raises `WireFormatError` and nothing else, whatever the bytes.
 
     `asked`: (name, its lowercase wire form) of the question we sent. When the response's
     question is those very octets (any case), the name is not decoded again. `limits`: how
-    many Extended DNS Errors are kept, and how much of each one's text."""
+    many Extended DNS Errors are kept, and how much of each one's text. `signatures`: read
+    the RRSIGs of the answer section too (the query had DO); otherwise they are skipped."""
     try:
-        return _parse(buf, asked, limits)
+        return _parse(buf, asked, limits, signatures)
     except WireFormatError:
         raise
     except (IndexError, struct.error, ValueError, OSError) as exc:  # belt and braces
@@ -249,7 +254,10 @@ def parse_message(
 
 
 def _parse(
-    buf: bytes, asked: tuple[str, bytes] | None = None, limits: Limits = _DEFAULT_LIMITS
+    buf: bytes,
+    asked: tuple[str, bytes] | None = None,
+    limits: Limits = _DEFAULT_LIMITS,
+    signatures: bool = False,
 ) -> WireMessage:
     n = len(buf)
     if n < 12:
@@ -284,7 +292,7 @@ def _parse(
             raise WireFormatError("RDATA runs past the end of the message")
         if rclass == _CLASS_IN:
             value = _read_rdata(buf, rtype, off, stop, memo)
-            if value is None and rtype in (qtype, _TYPE_RRSIG):
+            if value is None and (rtype == qtype or (signatures and rtype == _TYPE_RRSIG)):
                 value = _other_rdata(buf, rtype, off, stop)
             answers.append((owner, rtype, ttl if ttl <= _TTL_MAX else 0, value))
         off = stop

@@ -293,7 +293,7 @@ class WireResolver:
                             index, qid, question, edns, qname, rdtype, bits
                         )
                     else:
-                        message = self._decode(data, qname, rdtype, asked)
+                        message = self._decode(data, qname, rdtype, asked, bits)
                     if message.rcode == _FORMERR and edns:
                         message = await self._without_edns(
                             index, question, qname, rdtype, asked, bits
@@ -355,7 +355,7 @@ class WireResolver:
         data = await exchange_tcp(
             self.nameservers[index], query, question, self.timeout, self.stats
         )
-        message = self._decode(data, qname, rdtype)
+        message = self._decode(data, qname, rdtype, None, bits)
         if message.truncated:
             # TCP carries up to 64 KiB: a truncated answer there is a broken server, and its
             # (empty or partial) records must not read as the whole RRset
@@ -389,7 +389,7 @@ class WireResolver:
             if data[2] & _FLAG_TC_OCTET:
                 message = await self._over_tcp(index, qid, question, False, qname, rdtype, bits)
             else:
-                message = self._decode(data, qname, rdtype, asked)
+                message = self._decode(data, qname, rdtype, asked, bits)
         finally:
             self._ids.discard(qid)
         if message.rcode != _FORMERR:
@@ -397,10 +397,17 @@ class WireResolver:
         return message
 
     def _decode(
-        self, data: bytes, qname: str, rdtype: RRType, asked: tuple[str, bytes] | None = None
+        self,
+        data: bytes,
+        qname: str,
+        rdtype: RRType,
+        asked: tuple[str, bytes] | None = None,
+        bits: _QueryBits = None,
     ) -> WireMessage:
         try:
-            return parse_message(data, asked, self.limits)
+            if bits is None:
+                return parse_message(data, asked, self.limits)
+            return parse_message(data, asked, self.limits, bits[0])
         except WireFormatError as exc:
             raise DnsProtocolError(qname, rdtype.name, str(exc)) from None
 

@@ -113,9 +113,18 @@ def test_records_of_a_type_not_asked_are_skipped_even_malformed() -> None:
 
 def test_rrsigs_are_read_with_the_records_they_cover() -> None:
     sig = dns.rrset.from_text("example.test.", 300, "IN", "RRSIG", RECORDS[RRType.RRSIG])
-    message = parse_message(response(RRType.A, ["192.0.2.1"], extra=[sig]))
-    value = message.answers[1][3]
+    wire = response(RRType.A, ["192.0.2.1"], extra=[sig])
+    value = parse_message(wire, signatures=True).answers[1][3]
     assert value.type_covered == dns.rdatatype.A  # type: ignore[union-attr]
+    # not asked for (no DO): skipped unread, as every record of a type not asked for
+    assert parse_message(wire).answers[1][3] is None
+    # an RRSIG cut inside its fixed fields
+    plain = response(RRType.A, ["192.0.2.1"])
+    bad = b"\xc0\x0c" + struct.pack("!HHIH", 46, 1, 60, 3) + b"\x00\x01\x0d"
+    broken = plain[:6] + struct.pack("!H", 2) + plain[8:] + bad
+    assert parse_message(broken).answers[1][3] is None
+    with pytest.raises(WireFormatError, match="RRSIG"):
+        parse_message(broken, signatures=True)
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import Answer, MxRecord, Rcode, RecordValue, Resolver, RRType, TxtRecord
+from .base import (
+    Answer,
+    ExtendedError,
+    MxRecord,
+    Rcode,
+    RecordValue,
+    Resolver,
+    RRType,
+    TxtRecord,
+)
 from .stats import QueryCounter, count_queries
 
 if TYPE_CHECKING:
@@ -33,6 +42,7 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "Answer",
     "CachingResolver",
+    "ExtendedError",
     "MxRecord",
     "QueryCounter",
     "RRType",

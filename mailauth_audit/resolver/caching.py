@@ -99,7 +99,8 @@ class CachingResolver:
         checking_disabled: bool = False,
     ) -> Answer:
         key: _Key = (normalize_qname(name), rdtype if type(rdtype) is RRType else RRType(rdtype))
-        if dnssec_ok or checking_disabled:
+        usual = not (dnssec_ok or checking_disabled)
+        if not usual:
             key = (*key, dnssec_ok, checking_disabled)
         entry = self._cache.get(key)
         if entry is not None:
@@ -119,7 +120,7 @@ class CachingResolver:
         self.stats.upstream_queries += 1
         note_upstream_query()
         try:
-            answer = await self._upstream(key)
+            answer = await (self.inner.resolve(*key) if usual else self._upstream(key))
         except asyncio.CancelledError:
             if flight.waiters:  # others still want it: let the query finish for them
                 task = asyncio.get_running_loop().create_task(self._upstream(key))

@@ -25,7 +25,16 @@ import dns.zonefile
 
 from ..errors import ConfigurationError, DnsCnameLoop, ResolverError
 from ..options import Limits
-from .base import Answer, MxRecord, Rcode, RecordValue, RRType, TxtRecord, normalize_qname
+from .base import (
+    Answer,
+    MxRecord,
+    Provenance,
+    Rcode,
+    RecordValue,
+    RRType,
+    TxtRecord,
+    normalize_qname,
+)
 
 
 def _size(n: int) -> str:
@@ -136,7 +145,7 @@ class StaticResolver:
         chain: list[str] = []
         current = qname
         # no validation here: AD stays False; CD is echoed as a server echoes it
-        flags = {"checking_disabled": checking_disabled, "server": self.source}
+        provenance = Provenance(self.source, False, checking_disabled)
         while True:
             fault = self._faults.get(current)
             if fault is not None:
@@ -144,31 +153,30 @@ class StaticResolver:
             node = self._node(current)
             if node is None:
                 rcode = Rcode.NOERROR if self._exists(current) else Rcode.NXDOMAIN
-                return Answer(qname, rdtype, rcode, (), tuple(chain), self._negative_ttl, **flags)
+                return Answer(
+                    qname, rdtype, rcode, (), tuple(chain), self._negative_ttl, provenance
+                )
             if rdtype is RRType.RRSIG:
                 sigs = [rrset for key, rrset in node.items() if key > _MAX_TYPE]
                 if sigs:
                     records = tuple(rd for rrset in sigs for rd in rrset)
                     ttl = min(rrset.ttl for rrset in sigs)
-                    return Answer(qname, rdtype, Rcode.NOERROR, records, tuple(chain), ttl, **flags)
+                    return Answer(
+                        qname, rdtype, Rcode.NOERROR, records, tuple(chain), ttl, provenance
+                    )
             rdataset = node.get(int(rdtype))
             if rdataset is not None:
                 records = tuple(_value(rdtype, rd) for rd in rdataset)
                 signed = node.get(_rrsig_key(int(rdtype))) if dnssec_ok else None
+                if signed is not None:
+                    provenance = provenance._replace(signatures=tuple(signed))
                 return Answer(
-                    qname,
-                    rdtype,
-                    Rcode.NOERROR,
-                    records,
-                    tuple(chain),
-                    rdataset.ttl,
-                    signatures=tuple(signed) if signed is not None else (),
-                    **flags,
+                    qname, rdtype, Rcode.NOERROR, records, tuple(chain), rdataset.ttl, provenance
                 )
             cname = node.get(dns.rdatatype.CNAME)
             if cname is None or rdtype is RRType.CNAME or rdtype is RRType.RRSIG:
                 return Answer(
-                    qname, rdtype, Rcode.NOERROR, (), tuple(chain), self._negative_ttl, **flags
+                    qname, rdtype, Rcode.NOERROR, (), tuple(chain), self._negative_ttl, provenance
                 )
             target = _plain(cname[0].target)
             if target in chain or target == qname or len(chain) >= self._max_hops:

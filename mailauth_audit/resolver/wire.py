@@ -19,6 +19,7 @@ import os
 from array import array
 from collections import deque
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..errors import (
     ConfigurationError,
@@ -31,7 +32,7 @@ from ..errors import (
     ResolverError,
 )
 from ..options import Limits
-from .base import Answer, Rcode, RecordValue, RRType, normalize_qname
+from .base import Answer, Provenance, Rcode, RecordValue, RRType, normalize_qname
 from .codec import (
     EDNS_PAYLOAD,
     FLAG_AD,
@@ -54,6 +55,9 @@ from .transport import (
     exchange_tcp,
     format_server,
 )
+
+if TYPE_CHECKING:
+    from dns.rdata import Rdata
 
 __all__ = [
     "EDNS_PAYLOAD",
@@ -136,7 +140,7 @@ class WireResolver:
         self._id_pool = array("H")
         self._opt = opt_record(edns_payload)
         self._opt_do = opt_record(edns_payload, dnssec_ok=True)
-        self._server_names = tuple(format_server(s) for s in self.nameservers)
+        self._plain = tuple(Provenance(format_server(s)) for s in self.nameservers)
         self._no_edns: set[int] = set()  # servers that answer FORMERR to EDNS but not without
 
     # --- the Resolver protocol -------------------------------------------------------------
@@ -169,21 +173,11 @@ class WireResolver:
             end = chain[-1] if chain else qname
             rcode = Rcode.NXDOMAIN if message.rcode == 3 else Rcode.NOERROR
             if records or not hops or rcode is Rcode.NXDOMAIN or _negative_for(message, end):
-                if message.extended_errors_dropped:
-                    self.stats.extended_errors_dropped += message.extended_errors_dropped
-                return Answer(
-                    qname,
-                    rdtype,
-                    rcode,
-                    records,
-                    tuple(chain),
-                    ttl,
-                    authenticated != 0,
-                    message.flags & FLAG_CD != 0,
-                    message.extended_errors,
-                    self._server_names[index],
-                    _signatures(message, end, rdtype) if dnssec_ok and records else (),
-                )
+                if authenticated or bits is not None or message.extended_errors:
+                    provenance = self._provenance(message, index, authenticated, end, bits)
+                else:  # the usual answer: one shared Provenance per server
+                    provenance = self._plain[index]
+                return Answer(qname, rdtype, rcode, records, tuple(chain), ttl, provenance)
             # the chain leaves what this server answered for (e.g. an out-of-zone target):
             # ask again for its last name
             self.stats.cname_requeries += 1
@@ -196,6 +190,20 @@ class WireResolver:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+    def _provenance(
+        self, message: WireMessage, index: int, authenticated: int, end: str, bits: _QueryBits
+    ) -> Provenance:
+        if message.extended_errors_dropped:
+            self.stats.extended_errors_dropped += message.extended_errors_dropped
+        signatures = _signatures(message, end, message.qtype) if bits and bits[0] else ()
+        return Provenance(
+            self._plain[index].server,
+            authenticated != 0,
+            message.flags & FLAG_CD != 0,
+            message.extended_errors,
+            signatures,
+        )
 
     # --- CNAME chains ----------------------------------------------------------------------
 
@@ -520,7 +528,7 @@ class WireResolver:
             self._timer = self._loop.call_at(when, self._expire_due)
 
 
-def _signatures(message: WireMessage, owner: str, rdtype: RRType) -> tuple[RecordValue, ...]:
+def _signatures(message: WireMessage, owner: str, rdtype: int) -> tuple[Rdata, ...]:
     """The RRSIGs (RFC 4034 §3) in the response that cover the RRset at `owner`."""
     return tuple(
         value

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from mailauth_audit.resolver.base import Answer, ExtendedError, Rcode, RRType
+from mailauth_audit.resolver.base import Answer, ExtendedError, Provenance, Rcode, RRType
 from mailauth_audit.resolver.caching import CachingResolver
 from mailauth_audit.resolver.ratelimit import RateLimitedResolver
 
@@ -32,10 +32,12 @@ class FlagResolver:
             Rcode.NOERROR,
             ("192.0.2.1",),
             ttl=60,
-            authenticated_data=dnssec_ok and not checking_disabled,
-            checking_disabled=checking_disabled,
-            extended_errors=(ExtendedError(3, "stale"),),
-            server="192.0.2.53:53",
+            provenance=Provenance(
+                "192.0.2.53:53",
+                authenticated_data=dnssec_ok and not checking_disabled,
+                checking_disabled=checking_disabled,
+                extended_errors=(ExtendedError(3, "stale"),),
+            ),
         )
 
     async def aclose(self) -> None:

@@ -104,6 +104,10 @@ class Limits:
     max_mta_sts_policy_chars: int = 64 * 1024
     max_mta_sts_policy_lines: int = 10_000
     max_mta_sts_mx_patterns: int = 1000
+    # Extended DNS Errors (RFC 8914) kept from one answer, and the characters kept of each
+    # one's text (a longer one is cut and ends in "…"); the rest are counted in WireStats
+    max_extended_errors: int = 4
+    max_extended_error_text: int = 200
 
     def __post_init__(self) -> None:
         check_domain_timeout(self.domain_timeout)
@@ -127,6 +131,10 @@ class Limits:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a whole number of at least 1: {value!r}")
+
+        for name in ("max_extended_errors", "max_extended_error_text"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")
 
 
 def _string_tuple(name: str, value: object) -> tuple[str, ...]:

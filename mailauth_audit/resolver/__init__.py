@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import Answer, MxRecord, Rcode, RecordValue, Resolver, RRType, TxtRecord
+from .base import (
+    Answer,
+    ExtendedError,
+    MxRecord,
+    Provenance,
+    Rcode,
+    RecordValue,
+    Resolver,
+    RRType,
+    TxtRecord,
+)
 from .stats import QueryCounter, count_queries
 
 if TYPE_CHECKING:
@@ -33,7 +43,9 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "Answer",
     "CachingResolver",
+    "ExtendedError",
     "MxRecord",
+    "Provenance",
     "QueryCounter",
     "RRType",
     "Rcode",

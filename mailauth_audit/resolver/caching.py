@@ -9,6 +9,10 @@ hosts) is asked once.
 - At most `max_entries` answers are kept, least recently used evicted first, so a long run's
   memory stays flat.
 - Each upstream question is counted into the current `count_queries()` block (see stats.py).
+- A question with the DO or CD bit is a different question (its answer carries RRSIGs, or
+  was not validated): it has its own entry, and the bits are passed on to the inner resolver.
+  An answer is handed out as the inner resolver returned it: its flags, extended errors and
+  answering server are those of the query that filled the entry.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from .base import Answer, Resolver, RRType, normalize_qname
 from .stats import note_upstream_query
@@ -27,7 +32,9 @@ __all__ = ["DEFAULT_MAX_ENTRIES", "DEFAULT_MAX_TTL", "CacheStats", "CachingResol
 DEFAULT_MAX_ENTRIES = 250_000  # ~15 questions x 100,000 domains, minus what is shared
 DEFAULT_MAX_TTL = 86_400
 
-_Key = tuple[str, RRType]
+# (name, type) for the usual question; (name, type, dnssec_ok, checking_disabled) otherwise,
+# so the usual key, and the inner resolver's usual call, stay as they were
+_Key = tuple[str, RRType] | tuple[str, RRType, bool, bool]
 
 
 @dataclass
@@ -83,8 +90,18 @@ class CachingResolver:
     def clear(self) -> None:
         self._cache.clear()
 
-    async def resolve(self, name: str, rdtype: RRType) -> Answer:
-        key = (normalize_qname(name), rdtype if type(rdtype) is RRType else RRType(rdtype))
+    async def resolve(
+        self,
+        name: str,
+        rdtype: RRType,
+        *,
+        dnssec_ok: bool = False,
+        checking_disabled: bool = False,
+    ) -> Answer:
+        key: _Key = (normalize_qname(name), rdtype if type(rdtype) is RRType else RRType(rdtype))
+        usual = not (dnssec_ok or checking_disabled)
+        if not usual:
+            key = (*key, dnssec_ok, checking_disabled)
         entry = self._cache.get(key)
         if entry is not None:
             if entry[0] > self._clock():
@@ -103,10 +120,10 @@ class CachingResolver:
         self.stats.upstream_queries += 1
         note_upstream_query()
         try:
-            answer = await self.inner.resolve(*key)
+            answer = await (self.inner.resolve(*key) if usual else self._upstream(key))
         except asyncio.CancelledError:
             if flight.waiters:  # others still want it: let the query finish for them
-                task = asyncio.get_running_loop().create_task(self.inner.resolve(*key))
+                task = asyncio.get_running_loop().create_task(self._upstream(key))
                 task.add_done_callback(lambda t: self._land(key, flight, t))
             else:
                 self._inflight.pop(key, None)
@@ -118,6 +135,14 @@ class CachingResolver:
             raise
         self._succeed(key, flight, answer)
         return answer
+
+    def _upstream(self, key: _Key) -> Coroutine[Any, Any, Answer]:
+        if len(key) == 2:
+            return self.inner.resolve(*key)
+        name, rdtype, dnssec_ok, checking_disabled = key
+        return self.inner.resolve(
+            name, rdtype, dnssec_ok=dnssec_ok, checking_disabled=checking_disabled
+        )
 
     def _land(self, key: _Key, flight: _Flight, task: asyncio.Task[Answer]) -> None:
         if task.cancelled():

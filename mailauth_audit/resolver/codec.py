@@ -1,11 +1,17 @@
 """DNS messages on the wire: encode a query, decode a response. Pure: no I/O.
 
 The parser reads the header, the question, the answer section, the SOA of the authority
-section and the OPT record of the additional section (for the extended RCODE), and treats
+section and the OPT record of the additional section (the extended RCODE and the Extended
+DNS Errors of RFC 8914), and treats
 everything a stranger's server sends as hostile: every length is bounds-checked, compression
 pointers must point strictly backwards (so loops cannot exist), names are capped at 255
 octets, and any inconsistency raises `WireFormatError`, which the resolver reports as
 `DnsProtocolError`.
+
+Records of the types `Answer` has its own values for (A, AAAA, CNAME, NS, PTR, MX, TXT) are
+decoded here; a record of any other type is decoded with dnspython's rdata classes (module
+`rdata`, loaded on first use) when it is of the type asked, or an RRSIG when they are asked
+for, and skipped otherwise, as before.
 """
 
 from __future__ import annotations
@@ -14,10 +20,14 @@ import socket
 import struct
 from typing import NamedTuple
 
-from .base import MxRecord, RecordValue, RRType, TxtRecord
+from ..options import Limits
+from .base import ExtendedError, MxRecord, RecordValue, RRType, TxtRecord
+from .edns import extended_errors, opt_record
 
 __all__ = [
     "EDNS_PAYLOAD",
+    "FLAG_AD",
+    "FLAG_CD",
     "QUESTION_TAIL",
     "RCODE_NAMES",
     "WireFormatError",
@@ -41,6 +51,10 @@ _TTL_MAX = 0x7FFFFFFF  # RFC 2181 §8: a TTL with the top bit set is read as 0
 _FLAG_QR = 0x8000
 _FLAG_TC = 0x0200
 _FLAG_RD = 0x0100
+FLAG_AD = 0x0020  # authentic data (RFC 4035 §3.2.3)
+FLAG_CD = 0x0010  # checking disabled (RFC 4035 §3.2.2)
+_TYPE_RRSIG = 46
+_DEFAULT_LIMITS = Limits()
 _CLASS_IN = 1
 _TYPE_OPT = 41
 _OPT_HEAD = b"\x00\x00\x29"  # the root name and type OPT
@@ -72,6 +86,16 @@ class WireMessage(NamedTuple):
     answers: tuple[tuple[str, int, int, RecordValue | None], ...]  # owner, type, ttl, value
     soa_owner: str | None  # owner of the first SOA in the authority section
     negative_ttl: int  # min(SOA TTL, SOA minimum) of that SOA; 0 without one
+    extended_errors: tuple[ExtendedError, ...] = ()  # the OPT record's EDE options, bounded
+    extended_errors_dropped: int = 0  # EDE options past the bound, not kept
+
+    @property
+    def authenticated_data(self) -> bool:
+        return bool(self.flags & FLAG_AD)
+
+    @property
+    def checking_disabled(self) -> bool:
+        return bool(self.flags & FLAG_CD)
 
     @property
     def truncated(self) -> bool:
@@ -199,20 +223,42 @@ def _read_rdata(buf: bytes, rtype: int, off: int, stop: int, memo: _Memo) -> Rec
     return None
 
 
-def parse_message(buf: bytes, asked: tuple[str, bytes] | None = None) -> WireMessage:
+def _other_rdata(buf: bytes, rtype: int, off: int, stop: int) -> RecordValue:
+    """A record of a type without a decoder above, as a dnspython rdata object."""
+    from .rdata import decode_rdata
+
+    try:
+        return decode_rdata(buf, rtype, off, stop)
+    except ValueError as exc:  # RdataError
+        raise WireFormatError(str(exc)) from None
+
+
+def parse_message(
+    buf: bytes,
+    asked: tuple[str, bytes] | None = None,
+    limits: Limits = _DEFAULT_LIMITS,
+    signatures: bool = False,
+) -> WireMessage:
     """Decode a response. Raises `WireFormatError` and nothing else, whatever the bytes.
 
     `asked`: (name, its lowercase wire form) of the question we sent. When the response's
-    question is those very octets (any case), the name is not decoded again."""
+    question is those very octets (any case), the name is not decoded again. `limits`: how
+    many Extended DNS Errors are kept, and how much of each one's text. `signatures`: read
+    the RRSIGs of the answer section too (the query had DO); otherwise they are skipped."""
     try:
-        return _parse(buf, asked)
+        return _parse(buf, asked, limits, signatures)
     except WireFormatError:
         raise
     except (IndexError, struct.error, ValueError, OSError) as exc:  # belt and braces
         raise WireFormatError(f"malformed message ({type(exc).__name__})") from None
 
 
-def _parse(buf: bytes, asked: tuple[str, bytes] | None = None) -> WireMessage:
+def _parse(
+    buf: bytes,
+    asked: tuple[str, bytes] | None = None,
+    limits: Limits = _DEFAULT_LIMITS,
+    signatures: bool = False,
+) -> WireMessage:
     n = len(buf)
     if n < 12:
         raise WireFormatError("message shorter than the 12-octet header")
@@ -246,6 +292,8 @@ def _parse(buf: bytes, asked: tuple[str, bytes] | None = None) -> WireMessage:
             raise WireFormatError("RDATA runs past the end of the message")
         if rclass == _CLASS_IN:
             value = _read_rdata(buf, rtype, off, stop, memo)
+            if value is None and (rtype == qtype or (signatures and rtype == _TYPE_RRSIG)):
+                value = _other_rdata(buf, rtype, off, stop)
             answers.append((owner, rtype, ttl if ttl <= _TTL_MAX else 0, value))
         off = stop
     soa_owner: str | None = None
@@ -278,19 +326,30 @@ def _parse(buf: bytes, asked: tuple[str, bytes] | None = None) -> WireMessage:
         # the usual additional section, read without a loop: one OPT record, no options
         rcode |= buf[off + 5] << 4
     elif arcount:
-        rcode |= _extended_rcode(buf, off, arcount, memo) << 4
+        high, options = _read_opt(buf, off, arcount, memo)
+        rcode |= high << 4
+        if options is not None:
+            ede = extended_errors(buf, options, limits)
+            answers_ = tuple(answers)
+            return WireMessage(
+                qid, flags, rcode, qname, qtype, qclass, answers_, soa_owner, negative_ttl, *ede
+            )
     return WireMessage(
         qid, flags, rcode, qname, qtype, qclass, tuple(answers), soa_owner, negative_ttl
     )
 
 
-def _extended_rcode(buf: bytes, off: int, arcount: int, memo: _Memo) -> int:
-    """The upper 8 bits of the RCODE, from the OPT record (RFC 6891 §6.1.3); 0 without one.
+def _read_opt(
+    buf: bytes, off: int, arcount: int, memo: _Memo
+) -> tuple[int, tuple[int, int] | None]:
+    """The upper 8 bits of the RCODE, from the OPT record (RFC 6891 §6.1.3), 0 without one;
+    and the bounds of the OPT record's options, None without any.
 
     Without this a NOERROR header over an OPT record saying BADVERS reads as an empty answer,
     which is "no such record" to every check."""
     n = len(buf)
     found = -1
+    options = None
     for _ in range(arcount):
         if off < n and buf[off] == 0:  # the root name: every OPT record, without a memo entry
             owner, off = "", off + 1
@@ -308,7 +367,9 @@ def _extended_rcode(buf: bytes, off: int, arcount: int, memo: _Memo) -> int:
             if owner:
                 raise WireFormatError("OPT record not owned by the root")
             found = ttl >> 24
-    return max(found, 0)
+            if rdlen:
+                options = (off - rdlen, off)
+    return max(found, 0), options
 
 
 def encode_name(name: str) -> bytes:
@@ -341,23 +402,28 @@ def encode_name(name: str) -> bytes:
 _LENGTH_OCTET = tuple(bytes((n,)) for n in range(64))
 
 
-def opt_record(payload: int) -> bytes:
-    # root owner, type OPT, class = UDP payload size, TTL = ext-rcode/version/flags 0, no data
-    return b"\x00" + struct.pack("!HHIH", _TYPE_OPT, payload, 0, 0)
-
-
-def encode_query(qid: int, question: bytes, payload: int | None = EDNS_PAYLOAD) -> bytes:
+def encode_query(
+    qid: int,
+    question: bytes,
+    payload: int | None = EDNS_PAYLOAD,
+    *,
+    dnssec_ok: bool = False,
+    checking_disabled: bool = False,
+) -> bytes:
     """A recursion-desired query; `question` is encode_name(...) + type + class.
-    `payload` None: no OPT record (for servers that answer FORMERR to EDNS)."""
+    `payload` None: no OPT record (for servers that answer FORMERR to EDNS), and so no DO."""
+    flags = _FLAG_RD | FLAG_CD if checking_disabled else _FLAG_RD
     if payload is None:
-        return _HEADER.pack(qid, _FLAG_RD, 1, 0, 0, 0) + question
-    return _HEADER.pack(qid, _FLAG_RD, 1, 0, 0, 1) + question + opt_record(payload)
+        return _HEADER.pack(qid, flags, 1, 0, 0, 0) + question
+    return _HEADER.pack(qid, flags, 1, 0, 0, 1) + question + opt_record(payload, dnssec_ok)
 
 
 # the header after the id (flags RD, one question, one additional record or none): fixed, so
 # a query is id + this + question + OPT record, joined without packing anything per query
 _QUERY_FLAGS_COUNTS = _HEADER.pack(0, _FLAG_RD, 1, 0, 0, 1)[2:]
 _QUERY_FLAGS_COUNTS_PLAIN = _HEADER.pack(0, _FLAG_RD, 1, 0, 0, 0)[2:]
+_QUERY_CD_COUNTS = _HEADER.pack(0, _FLAG_RD | FLAG_CD, 1, 0, 0, 1)[2:]
+_QUERY_CD_COUNTS_PLAIN = _HEADER.pack(0, _FLAG_RD | FLAG_CD, 1, 0, 0, 0)[2:]
 QUESTION_TAIL = {t: struct.pack("!HH", int(t), _CLASS_IN) for t in RRType}
 
 RCODE_NAMES = {
@@ -375,8 +441,13 @@ RCODE_NAMES = {
 }
 
 
-def query_packet(qid_octets: bytes, question: bytes, opt: bytes) -> bytes:
+def query_packet(
+    qid_octets: bytes, question: bytes, opt: bytes, checking_disabled: bool = False
+) -> bytes:
     """The query for a 2-octet id; `opt` is an OPT record (EDNS) or b"" (none)."""
+    if checking_disabled:
+        counts = _QUERY_CD_COUNTS if opt else _QUERY_CD_COUNTS_PLAIN
+        return qid_octets + counts + question + opt
     if opt:
         return qid_octets + _QUERY_FLAGS_COUNTS + question + opt
     return qid_octets + _QUERY_FLAGS_COUNTS_PLAIN + question

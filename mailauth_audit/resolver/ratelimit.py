@@ -25,12 +25,23 @@ class RateLimitedResolver:
         self._interval = 1.0 / queries_per_second
         self._next = 0.0
 
-    async def resolve(self, name: str, rdtype: RRType) -> Answer:
+    async def resolve(
+        self,
+        name: str,
+        rdtype: RRType,
+        *,
+        dnssec_ok: bool = False,
+        checking_disabled: bool = False,
+    ) -> Answer:
         now = asyncio.get_running_loop().time()
         slot = max(self._next, now)
         self._next = slot + self._interval
         if slot > now:
             await asyncio.sleep(slot - now)
+        if dnssec_ok or checking_disabled:
+            return await self.inner.resolve(
+                name, rdtype, dnssec_ok=dnssec_ok, checking_disabled=checking_disabled
+            )
         return await self.inner.resolve(name, rdtype)
 
     async def aclose(self) -> None:

@@ -3,6 +3,10 @@
 Behaves like an authoritative server that holds every name in the text: NXDOMAIN for names
 that do not exist (and have nothing below them), NODATA for empty non-terminals, CNAME chains
 followed with loop detection, `*` wildcards expanded. Sends nothing over the network.
+
+Any type the text holds is answered (TLSA, DS, DNSKEY, RRSIG, SOA...), as dnspython rdata for
+the types without a value of their own in `Answer`. Nothing is validated: the AD bit is never
+set, whatever RRSIGs the text holds; with `dnssec_ok` the RRSIGs over the RRset come along.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from pathlib import Path
 
 import dns.exception
 import dns.name
+import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
@@ -20,7 +25,16 @@ import dns.zonefile
 
 from ..errors import ConfigurationError, DnsCnameLoop, ResolverError
 from ..options import Limits
-from .base import Answer, MxRecord, Rcode, RecordValue, RRType, TxtRecord, normalize_qname
+from .base import (
+    Answer,
+    MxRecord,
+    Provenance,
+    Rcode,
+    RecordValue,
+    RRType,
+    TxtRecord,
+    normalize_qname,
+)
 
 
 def _size(n: int) -> str:
@@ -31,7 +45,7 @@ def _plain(name: dns.name.Name) -> str:
     return name.to_text(omit_final_dot=True).lower() if name != dns.name.root else ""
 
 
-def _key(name: dns.name.Name) -> str:
+def _name_key(name: dns.name.Name) -> str:
     """The name as a question spells it: labels as they are, unescaped (`a\\032b` in a
     zone file is asked as "a b", as WireResolver sends it)."""
     return ".".join(label.decode("latin-1") for label in name.labels[:-1]).lower()
@@ -48,6 +62,7 @@ class StaticResolver:
         faults: Mapping[str, type[ResolverError]] | None = None,
         max_cname_hops: int = 8,
         rrsets: Iterable[dns.rrset.RRset] | None = None,  # already read (zonefiles.py)
+        source: str = "static",
     ) -> None:
         if rrsets is None:
             try:
@@ -56,12 +71,15 @@ class StaticResolver:
                 raise ConfigurationError(f"cannot parse zone text: {exc}") from None
         # a zone file may hold several zones ($ORIGIN changes); merge RRsets by owner and type
         self._nodes: dict[str, dict[int, dns.rrset.RRset]] = {}
+        # (RRSIGs are kept by the type they cover, see _key: RRSIGs over different types
+        # cannot share one RRset)
         for rrset in rrsets:
-            by_type = self._nodes.setdefault(_key(rrset.name), {})
-            if rrset.rdtype in by_type:
-                by_type[rrset.rdtype].union_update(rrset)
+            by_type = self._nodes.setdefault(_name_key(rrset.name), {})
+            key = _key(rrset)
+            if key in by_type:
+                by_type[key].union_update(rrset)
             else:
-                by_type[rrset.rdtype] = rrset
+                by_type[key] = rrset
         # every name that exists, including empty non-terminals (ancestors of owner names)
         self._existing: set[str] = set()
         for owner in self._nodes:
@@ -69,6 +87,7 @@ class StaticResolver:
             self._existing.update(".".join(labels[i:]) for i in range(len(labels)))
         self._faults = {normalize_qname(k): v for k, v in (faults or {}).items()}
         self._max_hops = max_cname_hops
+        self.source = source  # Answer.server: "static", or "zone-file:PATH" from from_file
         self._negative_ttl = self._soa_minimum()
         self.queries = 0  # questions answered, for tests that count work
 
@@ -94,6 +113,7 @@ class StaticResolver:
         except UnicodeDecodeError:
             raise ConfigurationError(f"zone file {path} is not UTF-8 text") from None
         del raw
+        kwargs.setdefault("source", f"zone-file:{path}")
         return cls(text, **kwargs)  # type: ignore[arg-type]
 
     def _soa_minimum(self) -> int:
@@ -120,30 +140,53 @@ class StaticResolver:
                 return None
         return None
 
-    async def resolve(self, name: str, rdtype: RRType) -> Answer:
+    async def resolve(
+        self,
+        name: str,
+        rdtype: RRType,
+        *,
+        dnssec_ok: bool = False,
+        checking_disabled: bool = False,
+    ) -> Answer:
         self.queries += 1
         qname = normalize_qname(name)
         chain: list[str] = []
         current = qname
+        # no validation here: AD stays False; CD is echoed as a server echoes it
+        provenance = Provenance(self.source, False, checking_disabled)
         while True:
             fault = self._faults.get(current)
             if fault is not None:
                 raise fault(current, rdtype.name)
             node = self._node(current)
             if node is None:
-                if self._exists(current):
+                rcode = Rcode.NOERROR if self._exists(current) else Rcode.NXDOMAIN
+                return Answer(
+                    qname, rdtype, rcode, (), tuple(chain), self._negative_ttl, provenance
+                )
+            if rdtype is RRType.RRSIG:
+                sigs = [rrset for key, rrset in node.items() if key > _MAX_TYPE]
+                if sigs:
+                    records = tuple(rd for rrset in sigs for rd in rrset)
+                    ttl = min(rrset.ttl for rrset in sigs)
                     return Answer(
-                        qname, rdtype, Rcode.NOERROR, (), tuple(chain), self._negative_ttl
+                        qname, rdtype, Rcode.NOERROR, records, tuple(chain), ttl, provenance
                     )
-                return Answer(qname, rdtype, Rcode.NXDOMAIN, (), tuple(chain), self._negative_ttl)
             rdataset = node.get(int(rdtype))
             if rdataset is not None:
                 records = tuple(_value(rdtype, rd) for rd in rdataset)
-                return Answer(qname, rdtype, Rcode.NOERROR, records, tuple(chain), rdataset.ttl)
+                signed = node.get(_rrsig_key(int(rdtype))) if dnssec_ok else None
+                if signed is not None:
+                    provenance = provenance._replace(signatures=tuple(signed))
+                return Answer(
+                    qname, rdtype, Rcode.NOERROR, records, tuple(chain), rdataset.ttl, provenance
+                )
             cname = node.get(dns.rdatatype.CNAME)
-            if cname is None or rdtype is RRType.CNAME:
-                return Answer(qname, rdtype, Rcode.NOERROR, (), tuple(chain), self._negative_ttl)
-            target = _key(cname[0].target)
+            if cname is None or rdtype is RRType.CNAME or rdtype is RRType.RRSIG:
+                return Answer(
+                    qname, rdtype, Rcode.NOERROR, (), tuple(chain), self._negative_ttl, provenance
+                )
+            target = _name_key(cname[0].target)
             if target in chain or target == qname or len(chain) >= self._max_hops:
                 raise DnsCnameLoop(qname, rdtype.name, " -> ".join([qname, *chain, target]))
             chain.append(target)
@@ -183,11 +226,28 @@ def _read_rrsets(text: str, origin: str) -> list[dns.rrset.RRset]:
     return manager.rrsets
 
 
-def _value(rdtype: RRType, rd: object) -> RecordValue:
+_MAX_TYPE = 0xFFFF
+
+
+def _rrsig_key(covered: int) -> int:
+    """Where a node keeps the RRSIGs over type `covered`: above every real type number."""
+    return (_MAX_TYPE + 1) | covered
+
+
+def _key(rrset: dns.rrset.RRset) -> int:
+    if rrset.rdtype == dns.rdatatype.RRSIG:
+        return _rrsig_key(rrset.covers)
+    return int(rrset.rdtype)
+
+
+def _value(rdtype: RRType, rd: dns.rdata.Rdata) -> RecordValue:
+    """The value the wire resolver gives for the same record, so both read alike."""
     if rdtype is RRType.TXT:
         return TxtRecord(tuple(rd.strings))  # type: ignore[attr-defined]
     if rdtype is RRType.MX:
         return MxRecord(rd.preference, _plain(rd.exchange))  # type: ignore[attr-defined]
     if rdtype in (RRType.CNAME, RRType.NS, RRType.PTR):
         return _plain(rd.target)  # type: ignore[attr-defined]
-    return rd.to_text().lower()  # type: ignore[attr-defined]
+    if rdtype in (RRType.A, RRType.AAAA):
+        return rd.to_text().lower()
+    return rd

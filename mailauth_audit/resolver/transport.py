@@ -40,6 +40,7 @@ class WireStats:
     ignored: int = 0  # datagrams whose id or question matched no query in flight
     cname_requeries: int = 0
     edns_fallbacks: int = 0  # queries asked again without EDNS after FORMERR
+    extended_errors_dropped: int = 0  # EDE options past Limits.max_extended_errors, not kept
 
 
 class Slots:

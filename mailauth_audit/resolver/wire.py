@@ -19,6 +19,7 @@ import os
 from array import array
 from collections import deque
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..errors import (
     ConfigurationError,
@@ -31,9 +32,11 @@ from ..errors import (
     ResolverError,
 )
 from ..options import Limits
-from .base import Answer, Rcode, RecordValue, RRType, normalize_qname
+from .base import Answer, Provenance, Rcode, RecordValue, RRType, normalize_qname
 from .codec import (
     EDNS_PAYLOAD,
+    FLAG_AD,
+    FLAG_CD,
     QUESTION_TAIL,
     RCODE_NAMES,
     WireFormatError,
@@ -53,6 +56,9 @@ from .transport import (
     format_server,
 )
 
+if TYPE_CHECKING:
+    from dns.rdata import Rdata
+
 __all__ = [
     "EDNS_PAYLOAD",
     "WireFormatError",
@@ -67,6 +73,10 @@ __all__ = [
 _ID_POOL_SIZE = 4096  # query ids drawn from os.urandom this many at a time
 _FLAG_TC_OCTET = 0x02  # TC in the third octet of the header
 _FORMERR = 1
+_TYPE_RRSIG = 46
+
+# how a query differs from the default one: (DO bit, CD bit); None for neither, the usual case
+_QueryBits = tuple[bool, bool] | None
 
 
 class WireResolver:
@@ -85,6 +95,12 @@ class WireResolver:
     or malformed answers -> `DnsProtocolError`; a loop or too many hops -> `DnsCnameLoop`.
     FORMERR to a query with EDNS is asked once more without it (RFC 6891 §7), and a server
     that then answers is asked without EDNS from then on. `stats` counts packets (WireStats).
+
+    DNSSEC: `dnssec_ok` and `checking_disabled` set the DO and CD bits of every query for the
+    question. The `Answer` carries the AD bit (set only when every response of the chain had
+    it), the CD bit, the Extended DNS Errors and the address of the server of the last
+    response; with DO, the RRSIGs over the records. A SERVFAIL's Extended DNS Errors are the
+    `extended_errors` attribute of the DnsServfail (e.g. 6, "DNSSEC Bogus").
 
     Time bound: each exchange (a UDP wait, a whole TCP exchange) ends within `dns_timeout`;
     an attempt is a UDP exchange, a TCP one after truncation, and after FORMERR to EDNS the
@@ -113,6 +129,7 @@ class WireResolver:
         self.max_cname_hops = limits.max_cname_hops
         self.max_in_flight = max(1, min(limits.max_dns_in_flight, 60_000))
         self.edns_payload = edns_payload
+        self.limits = limits
         self.stats = WireStats()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._channels: dict[int, UdpChannel] = {}
@@ -122,27 +139,45 @@ class WireResolver:
         self._ids: set[int] = set()
         self._id_pool = array("H")
         self._opt = opt_record(edns_payload)
+        self._opt_do = opt_record(edns_payload, dnssec_ok=True)
+        self._plain = tuple(Provenance(format_server(s)) for s in self.nameservers)
         self._no_edns: set[int] = set()  # servers that answer FORMERR to EDNS but not without
 
     # --- the Resolver protocol -------------------------------------------------------------
 
-    async def resolve(self, name: str, rdtype: RRType) -> Answer:
+    async def resolve(
+        self,
+        name: str,
+        rdtype: RRType,
+        *,
+        dnssec_ok: bool = False,
+        checking_disabled: bool = False,
+    ) -> Answer:
         qname = normalize_qname(name)
         if type(rdtype) is not RRType:
             rdtype = RRType(rdtype)
+        bits: _QueryBits = (
+            (dnssec_ok, checking_disabled) if dnssec_ok or checking_disabled else None
+        )
         chain: list[str] = []
         seen = {qname}
         current = qname
         ttl: int | None = None
+        authenticated = FLAG_AD
         while True:
-            message = await self._ask(current, rdtype, qname)
+            message, index = await self._ask(current, rdtype, qname, bits)
             records, hops, hop_ttl = self._follow(message, current, rdtype, seen, chain, qname)
             chain.extend(hops)
             ttl = hop_ttl if ttl is None else min(ttl, hop_ttl)
+            authenticated &= message.flags
             end = chain[-1] if chain else qname
             rcode = Rcode.NXDOMAIN if message.rcode == 3 else Rcode.NOERROR
             if records or not hops or rcode is Rcode.NXDOMAIN or _negative_for(message, end):
-                return Answer(qname, rdtype, rcode, records, tuple(chain), ttl)
+                if authenticated or bits is not None or message.extended_errors:
+                    provenance = self._provenance(message, index, authenticated, end, bits)
+                else:  # the usual answer: one shared Provenance per server
+                    provenance = self._plain[index]
+                return Answer(qname, rdtype, rcode, records, tuple(chain), ttl, provenance)
             # the chain leaves what this server answered for (e.g. an out-of-zone target):
             # ask again for its last name
             self.stats.cname_requeries += 1
@@ -155,6 +190,20 @@ class WireResolver:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+    def _provenance(
+        self, message: WireMessage, index: int, authenticated: int, end: str, bits: _QueryBits
+    ) -> Provenance:
+        if message.extended_errors_dropped:
+            self.stats.extended_errors_dropped += message.extended_errors_dropped
+        signatures = _signatures(message, end, message.qtype) if bits and bits[0] else ()
+        return Provenance(
+            self._plain[index].server,
+            authenticated != 0,
+            message.flags & FLAG_CD != 0,
+            message.extended_errors,
+            signatures,
+        )
 
     # --- CNAME chains ----------------------------------------------------------------------
 
@@ -210,7 +259,10 @@ class WireResolver:
 
     # --- one question, with retries ----------------------------------------------------------
 
-    async def _ask(self, name: str, rdtype: RRType, qname: str) -> WireMessage:
+    async def _ask(
+        self, name: str, rdtype: RRType, qname: str, bits: _QueryBits = None
+    ) -> tuple[WireMessage, int]:
+        """The response to one question and the index of the server that gave it."""
         try:
             question = encode_name(name) + QUESTION_TAIL[rdtype]
         except (WireFormatError, UnicodeError) as exc:
@@ -237,7 +289,7 @@ class WireResolver:
                 qid = self._new_id()
                 try:
                     edns = index not in self._no_edns
-                    ch, fut = self._send_udp(index, qid, question, edns)
+                    ch, fut = self._send_udp(index, qid, question, edns, bits)
                     try:
                         data = await fut
                     finally:
@@ -245,11 +297,15 @@ class WireResolver:
                     if data[2] & _FLAG_TC_OCTET:
                         # truncated: the records may stop anywhere, so nothing after the
                         # header is read; the whole answer comes over TCP
-                        message = await self._over_tcp(index, qid, question, edns, qname, rdtype)
+                        message = await self._over_tcp(
+                            index, qid, question, edns, qname, rdtype, bits
+                        )
                     else:
-                        message = self._decode(data, qname, rdtype, asked)
+                        message = self._decode(data, qname, rdtype, asked, bits)
                     if message.rcode == _FORMERR and edns:
-                        message = await self._without_edns(index, question, qname, rdtype, asked)
+                        message = await self._without_edns(
+                            index, question, qname, rdtype, asked, bits
+                        )
                 except TimeoutError:
                     self.stats.timeouts += 1
                     timed_out.add(index)
@@ -270,7 +326,7 @@ class WireResolver:
                 self._semaphore.release()
             unreachable.pop(index, None)
             try:
-                return self._check_rcode(message, qname, rdtype)
+                return self._check_rcode(message, qname, rdtype), index
             except (DnsServfail, DnsRefused) as exc:
                 refusals[index] = exc
                 if len(unreachable) + len(refusals) == len(servers):
@@ -285,15 +341,29 @@ class WireResolver:
         raise DnsTimeout(qname, rdtype.name, detail)
 
     async def _over_tcp(
-        self, index: int, qid: int, question: bytes, edns: bool, qname: str, rdtype: RRType
+        self,
+        index: int,
+        qid: int,
+        question: bytes,
+        edns: bool,
+        qname: str,
+        rdtype: RRType,
+        bits: _QueryBits = None,
     ) -> WireMessage:
         """The answer over TCP after a truncated UDP one. TimeoutError if none comes in time."""
         self.stats.truncated += 1
-        query = encode_query(qid, question, self.edns_payload if edns else None)
+        dnssec_ok, checking_disabled = bits or (False, False)
+        query = encode_query(
+            qid,
+            question,
+            self.edns_payload if edns else None,
+            dnssec_ok=dnssec_ok,
+            checking_disabled=checking_disabled,
+        )
         data = await exchange_tcp(
             self.nameservers[index], query, question, self.timeout, self.stats
         )
-        message = self._decode(data, qname, rdtype)
+        message = self._decode(data, qname, rdtype, None, bits)
         if message.truncated:
             # TCP carries up to 64 KiB: a truncated answer there is a broken server, and its
             # (empty or partial) records must not read as the whole RRset
@@ -304,7 +374,13 @@ class WireResolver:
         return message
 
     async def _without_edns(
-        self, index: int, question: bytes, qname: str, rdtype: RRType, asked: tuple[str, bytes]
+        self,
+        index: int,
+        question: bytes,
+        qname: str,
+        rdtype: RRType,
+        asked: tuple[str, bytes],
+        bits: _QueryBits = None,
     ) -> WireMessage:
         """FORMERR to a query with EDNS: the same question once more without the OPT record
         (RFC 6891 §7). When the server then answers with anything but FORMERR it is asked
@@ -313,15 +389,15 @@ class WireResolver:
         self.stats.edns_fallbacks += 1
         qid = self._new_id()
         try:
-            ch, fut = self._send_udp(index, qid, question, edns=False)
+            ch, fut = self._send_udp(index, qid, question, False, bits)
             try:
                 data = await fut
             finally:
                 ch.forget(qid, fut)
             if data[2] & _FLAG_TC_OCTET:
-                message = await self._over_tcp(index, qid, question, False, qname, rdtype)
+                message = await self._over_tcp(index, qid, question, False, qname, rdtype, bits)
             else:
-                message = self._decode(data, qname, rdtype, asked)
+                message = self._decode(data, qname, rdtype, asked, bits)
         finally:
             self._ids.discard(qid)
         if message.rcode != _FORMERR:
@@ -329,10 +405,17 @@ class WireResolver:
         return message
 
     def _decode(
-        self, data: bytes, qname: str, rdtype: RRType, asked: tuple[str, bytes] | None = None
+        self,
+        data: bytes,
+        qname: str,
+        rdtype: RRType,
+        asked: tuple[str, bytes] | None = None,
+        bits: _QueryBits = None,
     ) -> WireMessage:
         try:
-            return parse_message(data, asked)
+            if bits is None:
+                return parse_message(data, asked, self.limits)
+            return parse_message(data, asked, self.limits, bits[0])
         except WireFormatError as exc:
             raise DnsProtocolError(qname, rdtype.name, str(exc)) from None
 
@@ -346,7 +429,10 @@ class WireResolver:
                 raise DnsProtocolError(qname, rdtype.name, "answer without a question section")
             return message
         if rcode == 2:
-            raise DnsServfail(qname, rdtype.name)
+            servfail = DnsServfail(qname, rdtype.name)
+            # why the server failed, when it says (RFC 8914): "DNSSEC Bogus" and the like
+            servfail.extended_errors = message.extended_errors  # type: ignore[attr-defined]
+            raise servfail
         if rcode == 5:
             raise DnsRefused(qname, rdtype.name)
         raise DnsProtocolError(
@@ -394,7 +480,7 @@ class WireResolver:
         return ch
 
     def _send_udp(
-        self, index: int, qid: int, question: bytes, edns: bool = True
+        self, index: int, qid: int, question: bytes, edns: bool = True, bits: _QueryBits = None
     ) -> tuple[UdpChannel, asyncio.Future[bytes]]:
         """Send one query; the future gets the answer's bytes, or TimeoutError when its
         deadline passes. Not a coroutine: the caller awaits the future itself (one frame
@@ -404,7 +490,11 @@ class WireResolver:
         fut: asyncio.Future[bytes] = self._loop.create_future()
         ch.expect(qid, fut, question)
         try:
-            ch.send(query_packet(qid.to_bytes(2, "big"), question, self._opt if edns else b""))
+            if bits is None:
+                ch.send(query_packet(qid.to_bytes(2, "big"), question, self._opt if edns else b""))
+            else:
+                opt = (self._opt_do if bits[0] else self._opt) if edns else b""
+                ch.send(query_packet(qid.to_bytes(2, "big"), question, opt, bits[1]))
         except BaseException:
             ch.forget(qid, fut)
             raise
@@ -436,6 +526,15 @@ class WireResolver:
             # wake no more often than every 1/20 of the timeout: expiries may be that late
             when = max(deadlines[0][0], now + self.timeout / 20)
             self._timer = self._loop.call_at(when, self._expire_due)
+
+
+def _signatures(message: WireMessage, owner: str, rdtype: int) -> tuple[Rdata, ...]:
+    """The RRSIGs (RFC 4034 §3) in the response that cover the RRset at `owner`."""
+    return tuple(
+        value
+        for name, rtype, _ttl, value in message.answers
+        if rtype == _TYPE_RRSIG and name == owner and value.type_covered == rdtype  # type: ignore[union-attr]
+    )
 
 
 def _negative_for(message: WireMessage, name: str) -> bool:

@@ -319,7 +319,7 @@ def _include_problem(
     common = {"term": node.term, "owner": owner, "target": node.domain}
     if node.status is SpfNodeStatus.LOOP:
         path = " → ".join(n.domain for n in index.path(node))
-        return F.INCLUDE_LOOP(path=path, evidence=evidence, **common)
+        return F.INCLUDE_LOOP(common, path=path, evidence=evidence)
     if node.status is SpfNodeStatus.NO_RECORD:
         why = (
             "does not exist (NXDOMAIN)"
@@ -333,14 +333,11 @@ def _include_problem(
             without = replace_term(record.text, node.term_position or 0, node.term or "", "")
             if valid(without):
                 corrected = f" Without it: `{zone_txt_line(domain, without)}`"
-        return F.INCLUDE_MISSING_RECORD(why=why, corrected=corrected, evidence=evidence, **common)
+        return F.INCLUDE_MISSING_RECORD(common, why=why, corrected=corrected, evidence=evidence)
     if node.status is SpfNodeStatus.MULTIPLE_RECORDS:
         return F.INCLUDE_MULTIPLE_RECORDS(
-            count=records_count(node.records_found), evidence=evidence, **common
+            common, count=records_count(node.records_found), evidence=evidence
         )
     return F.INCLUDE_SYNTAX_ERROR(
-        position=node.syntax_error_position,
-        message=node.syntax_error,
-        evidence=evidence,
-        **common,
+        common, position=node.syntax_error_position, message=node.syntax_error, evidence=evidence
     )

@@ -185,7 +185,7 @@ class DmarcDuplicateTagError(RecordSyntaxError):
         super().__init__(message, position)
         self.tag = tag
 
-    def __reduce__(self) -> tuple[type[DmarcDuplicateTagError], tuple[str, int, str]]:  # type: ignore[override]
+    def __reduce__(self) -> tuple[type[DmarcDuplicateTagError], tuple[str, int, str]]:
         return (type(self), (self.message, self.position, self.tag))
 
 

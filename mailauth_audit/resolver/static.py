@@ -12,8 +12,12 @@ from pathlib import Path
 
 import dns.exception
 import dns.name
+import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.rdtypes.mxbase
+import dns.rdtypes.nsbase
+import dns.rdtypes.txtbase
 import dns.rrset
 import dns.tokenizer
 import dns.zonefile
@@ -74,7 +78,13 @@ class StaticResolver:
 
     @classmethod
     def from_file(
-        cls, path: str | Path, *, max_bytes: int | None = None, **kwargs: object
+        cls,
+        path: str | Path,
+        *,
+        max_bytes: int | None = None,
+        origin: str | None = None,
+        faults: Mapping[str, type[ResolverError]] | None = None,
+        max_cname_hops: int = 8,
     ) -> StaticResolver:
         """Read at most `max_bytes` (default `Limits.max_zone_file_bytes`): a device such as
         /dev/zero, or a runaway file, is refused instead of filling the memory."""
@@ -94,7 +104,7 @@ class StaticResolver:
         except UnicodeDecodeError:
             raise ConfigurationError(f"zone file {path} is not UTF-8 text") from None
         del raw
-        return cls(text, **kwargs)  # type: ignore[arg-type]
+        return cls(text, origin=origin, faults=faults, max_cname_hops=max_cname_hops)
 
     def _soa_minimum(self) -> int:
         for by_type in self._nodes.values():
@@ -183,11 +193,14 @@ def _read_rrsets(text: str, origin: str) -> list[dns.rrset.RRset]:
     return manager.rrsets
 
 
-def _value(rdtype: RRType, rd: object) -> RecordValue:
-    if rdtype is RRType.TXT:
-        return TxtRecord(tuple(rd.strings))  # type: ignore[attr-defined]
-    if rdtype is RRType.MX:
-        return MxRecord(rd.preference, _plain(rd.exchange))  # type: ignore[attr-defined]
-    if rdtype in (RRType.CNAME, RRType.NS, RRType.PTR):
-        return _plain(rd.target)  # type: ignore[attr-defined]
-    return rd.to_text().lower()  # type: ignore[attr-defined]
+def _value(rdtype: RRType, rd: dns.rdata.Rdata) -> RecordValue:
+    # dnspython builds TXT, MX and CNAME/NS/PTR rdata from these bases for those types
+    if rdtype is RRType.TXT and isinstance(rd, dns.rdtypes.txtbase.TXTBase):
+        return TxtRecord(tuple(rd.strings))
+    if rdtype is RRType.MX and isinstance(rd, dns.rdtypes.mxbase.MXBase):
+        return MxRecord(rd.preference, _plain(rd.exchange))
+    if rdtype in (RRType.CNAME, RRType.NS, RRType.PTR) and isinstance(
+        rd, dns.rdtypes.nsbase.NSBase
+    ):
+        return _plain(rd.target)
+    return rd.to_text().lower()

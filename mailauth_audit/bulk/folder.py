@@ -99,10 +99,10 @@ def recover_state(out: Path, summary: BulkSummary, keys: set[str]) -> tuple[set[
     fd, tmp = tempfile.mkstemp(prefix=f"{CSV_ROWS_NAME}.", dir=out)  # O_EXCL: no link
     try:
         with os.fdopen(fd, "wb") as dst:
-            for doc in rows:
-                if doc[0] in done and doc[0] not in kept:
-                    kept.add(doc[0])
-                    dst.write(json.dumps(doc).encode() + b"\n")
+            for row in rows:
+                if row[0] in done and row[0] not in kept:
+                    kept.add(row[0])
+                    dst.write(json.dumps(row).encode() + b"\n")
             dst.flush()
             os.fsync(dst.fileno())
         os.chmod(tmp, 0o644)

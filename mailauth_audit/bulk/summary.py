@@ -150,8 +150,9 @@ def digest_report(report: DomainReport, score: DomainScore | None = None) -> Dig
         policy = _text(effective) or NO_RECORD
     spf = report.checks.get(CheckId.SPF)
     spf_ran = spf is not None and spf.status.value not in ("error", "skipped")
-    if spf_ran and spf is not None and getattr(spf.result, "record", None):
-        lookups = int(spf.result.dns_lookups or 0)
+    spf_result = spf.result if spf_ran and spf is not None else None
+    if spf_result is not None and getattr(spf_result, "record", None):
+        lookups = int(spf_result.dns_lookups or 0)
     dkim = report.checks.get(CheckId.DKIM)
     if dkim is not None and dkim.status.value != "error" and dkim.result is not None:
         keys = _dkim_keys_typed(dkim.result.selectors or ())
@@ -254,7 +255,7 @@ class BulkSummary:
             heapq.heapreplace(self._worst, item)  # type: ignore[misc]
 
     def worst(self) -> list[Digest]:
-        ordered = sorted(self._worst, key=lambda t: t[:2], reverse=True)  # type: ignore[arg-type]
+        ordered = sorted(self._worst, key=lambda t: t[:2], reverse=True)
         return [d for _, _, d in ordered if any(d.findings[:4])]
 
     def to_json(self) -> dict[str, Any]:

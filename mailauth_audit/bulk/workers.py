@@ -227,8 +227,11 @@ def run_in_pool(
     # the CLI: ~0.8 s of CPU per worker). Safe here: this process has no other thread and no
     # running event loop yet (the queues' feeder threads start with the first put, after the
     # fork). Elsewhere spawn, the platform default.
-    method = "fork" if sys.platform == "linux" else "spawn"
-    ctx = multiprocessing.get_context(method)
+    ctx = (
+        multiprocessing.get_context("fork")
+        if sys.platform == "linux"
+        else multiprocessing.get_context("spawn")
+    )
     tasks: multiprocessing.queues.Queue[list[str] | None] = ctx.Queue(maxsize=2 * n)
     results: multiprocessing.queues.Queue[tuple[str, Any]] = ctx.Queue()
     workers = [

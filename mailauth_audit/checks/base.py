@@ -59,7 +59,7 @@ class RunMemo:
             if fut is None:
                 fut = self._pending[k] = asyncio.get_running_loop().create_future()
             try:
-                return await asyncio.shield(fut)  # type: ignore[no-any-return]
+                return await asyncio.shield(fut)
             except _Abandoned:
                 continue  # the asker computing it was cancelled (its domain's deadline): retry
         self._pending[k] = None

@@ -84,25 +84,26 @@ def selector_findings(
 ) -> list[Finding]:
     """One selector's findings. `new_selector` is the name suggested for a replacement key."""
     ev = tuple(t for t in (s.record, *s.other_records) if t is not None)
-    base = {
+    values = {
         "domain": domain,
         "selector": s.selector,
         "name": s.name,
-        "evidence": ev,
         "new_selector": new_selector,
     }
     out: list[Finding] = []
     if s.other_records:
-        out.append(F.MULTIPLE_RECORDS(count=1 + records_count(s.other_records), **base))
+        out.append(
+            F.MULTIPLE_RECORDS(values, count=1 + records_count(s.other_records), evidence=ev)
+        )
     if s.status is DkimSelectorStatus.CNAME_LOOP:
-        out.append(F.CNAME_LOOP(chain=s.error or "", **base))
+        out.append(F.CNAME_LOOP(values, chain=s.error or "", evidence=ev))
         return out
     if s.status is DkimSelectorStatus.DANGLING_CNAME:
-        out.append(F.DANGLING_CNAME(target=s.cname_target, **base))
+        out.append(F.DANGLING_CNAME(values, target=s.cname_target, evidence=ev))
         return out
     if s.status is DkimSelectorStatus.INVALID:
         note = f" (at character {s.error_position})" if s.error_position is not None else ""
-        out.append(F.INVALID_RECORD(error=s.error, position_note=note, **base))
+        out.append(F.INVALID_RECORD(values, error=s.error, position_note=note, evidence=ev))
         return out
     if s.status is not DkimSelectorStatus.KEY:
         return out
@@ -116,38 +117,46 @@ def selector_findings(
             else ""
         )
         severity = Severity.MEDIUM if alone and not no_mail else None
-        out.append(F.REVOKED_KEY(only_note=only, severity=severity, **base))
+        out.append(F.REVOKED_KEY(values, only_note=only, severity=severity, evidence=ev))
         return out
     if s.key_type not in ("rsa", "ed25519"):
-        out.append(F.UNKNOWN_KEY_TYPE(key_type=s.key_type, **base))
+        out.append(F.UNKNOWN_KEY_TYPE(values, key_type=s.key_type, evidence=ev))
         return out
     if s.error is not None:
-        out.append(F.INVALID_RECORD(error=s.error, position_note="", **base))
+        out.append(F.INVALID_RECORD(values, error=s.error, position_note="", evidence=ev))
         return out
 
     if s.key_type == "rsa" and s.key_bits is not None:
         if s.key_bits < 1024:
-            out.append(F.KEY_TOO_SHORT(bits=s.key_bits, **base))
+            out.append(F.KEY_TOO_SHORT(values, bits=s.key_bits, evidence=ev))
         elif s.key_bits < 2048:
-            out.append(F.KEY_1024(bits=s.key_bits, **base))
+            out.append(F.KEY_1024(values, bits=s.key_bits, evidence=ev))
         elif s.key_bits > RFC_MAX_VERIFIED_BITS:
             severity = Severity.HIGH if s.key_bits > LIBRARY_MAX_RSA_BITS else None
-            out.append(F.KEY_TOO_LONG(bits=s.key_bits, severity=severity, **base))
+            out.append(F.KEY_TOO_LONG(values, bits=s.key_bits, severity=severity, evidence=ev))
     unusual = _unusual_exponent(s.key_exponent)
     if unusual is not None:
         severity, why = unusual
-        out.append(F.UNUSUAL_EXPONENT(exponent=s.key_exponent, why=why, severity=severity, **base))
+        out.append(
+            F.UNUSUAL_EXPONENT(
+                values, exponent=s.key_exponent, why=why, severity=severity, evidence=ev
+            )
+        )
     if s.hash_algorithms and "sha256" not in s.hash_algorithms:
         spec = F.SHA1_ONLY if "sha1" in s.hash_algorithms else F.NO_SUPPORTED_HASH
         fixed = _fixed_record(s, drop_hashes=True)
-        out.append(spec(hashes=":".join(s.hash_algorithms), fixed_record=fixed, **base))
+        out.append(
+            spec(values, hashes=":".join(s.hash_algorithms), fixed_record=fixed, evidence=ev)
+        )
     if not _service_ok(s.service_types):
         fixed = _fixed_record(s, drop_services=True)
         out.append(
             F.SERVICE_TYPE_EXCLUDES_EMAIL(
-                services=":".join(s.service_types), fixed_record=fixed, **base
+                values, services=":".join(s.service_types), fixed_record=fixed, evidence=ev
             )
         )
     if s.testing:
-        out.append(F.TESTING_MODE(fixed_record=_fixed_record(s, drop_testing=True), **base))
+        out.append(
+            F.TESTING_MODE(values, fixed_record=_fixed_record(s, drop_testing=True), evidence=ev)
+        )
     return out

@@ -105,7 +105,7 @@ class MxCheck(Check[MxResult]):
             real = [r for r in real if r.exchange not in skip]
 
         addresses = await ctx.memo.get_many(
-            [("mx.host_addresses", n, lambda n=n: _addresses(ctx, n)) for n in names]
+            [("mx.host_addresses", n, functools.partial(_addresses, ctx, n)) for n in names]
         )
         found: dict[str, _HostAddresses] = dict(zip(names, addresses, strict=True))
         hosts = []
@@ -139,7 +139,7 @@ class MxCheck(Check[MxResult]):
         if facts.implicit_mx:
             if not facts.implicit_addresses:
                 return [F.MISSING(domain=domain)]
-            findings = [
+            findings: list[Finding] = [
                 F.IMPLICIT(
                     domain=domain,
                     addresses=", ".join(facts.implicit_addresses),
@@ -153,7 +153,7 @@ class MxCheck(Check[MxResult]):
             )
             return findings
 
-        findings: list[Finding] = []
+        findings = []
         if facts.null_mx:
             if facts.hosts or facts.unchecked_hosts:
                 findings.append(

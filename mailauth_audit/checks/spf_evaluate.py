@@ -138,8 +138,10 @@ def _evaluate(facts: SpfResult, limits: Limits) -> list[Finding]:
         )
     if facts.syntax_error is not None:
         pos = facts.syntax_error_position or 0
-        fixed = typo_fix(text, pos, facts.syntax_error)
-        suggestion = f" Corrected record: `{zone_txt_line(domain, fixed)}`" if fixed else ""
+        typo_fixed = typo_fix(text, pos, facts.syntax_error)
+        suggestion = (
+            f" Corrected record: `{zone_txt_line(domain, typo_fixed)}`" if typo_fixed else ""
+        )
         out.append(
             F.SYNTAX_ERROR(
                 domain=domain,

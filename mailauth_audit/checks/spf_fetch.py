@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from ..records.errors import RecordSyntaxError
 from ..records.spf import SpfRecord, expand_domain_macros, is_spf_record, parse_spf
@@ -139,8 +140,8 @@ async def fetch_tree(
         if not want_records and not want_probes:
             break
         values = await ctx.memo.get_many(
-            [("spf", n, lambda n=n: fetch_txt(ctx, n)) for n in want_records]
-            + [(f"spf.{k.value}", n, lambda k=k, n=n: probe(ctx, k, n)) for k, n in want_probes]
+            [("spf", n, partial(fetch_txt, ctx, n)) for n in want_records]
+            + [(f"spf.{k.value}", n, partial(probe, ctx, k, n)) for k, n in want_probes]
         )
         records = values[: len(want_records)]
         probed = values[len(want_records) :]
@@ -163,6 +164,6 @@ async def _probe_mx_hosts(
     if not want:
         return
     values = await ctx.memo.get_many(
-        [("spf.a", h, lambda h=h: probe(ctx, SpfNodeKind.A, h)) for h in want]
+        [("spf.a", h, partial(probe, ctx, SpfNodeKind.A, h)) for h in want]
     )
     probes.update(((SpfNodeKind.A, h), v) for h, v in zip(want, values, strict=True))

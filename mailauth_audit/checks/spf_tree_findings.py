@@ -8,6 +8,7 @@ code (`Limits.max_findings_per_code`, with `spf.findings_limited` saying what wa
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from ..findings import spf as F
@@ -158,7 +159,7 @@ def tree_findings(facts: SpfResult, record: SpfRecord, limits: Limits) -> list[F
             continue  # `-include:` of a +all record fails everything instead; not a pass-all
         per_node.add(
             (node.domain, top.term),
-            lambda node=node, top=top, inc=inc: _included_plus_all(domain, record, node, top, inc),
+            partial(_included_plus_all, domain, record, node, top, inc),
             F.PLUS_ALL.code,
         )
 
@@ -202,13 +203,7 @@ def tree_findings(facts: SpfResult, record: SpfRecord, limits: Limits) -> list[F
             owner = index.owner(node, domain)
             per_node.add(
                 (owner, node.term),
-                lambda node=node, owner=owner: F.MX_TOO_MANY_NAMES(
-                    term=node.term,
-                    owner=owner,
-                    count=node.mx_names,
-                    target=node.domain,
-                    evidence=_node_evidence(index, node, owner),
-                ),
+                partial(_mx_too_many_names, index, node, owner),
                 F.MX_TOO_MANY_NAMES.code,
             )
         if node.kind in (SpfNodeKind.INCLUDE, SpfNodeKind.REDIRECT):
@@ -217,9 +212,7 @@ def tree_findings(facts: SpfResult, record: SpfRecord, limits: Limits) -> list[F
                 owner = index.owner(node, domain)
                 per_node.add(
                     (owner, node.term),
-                    lambda node=node, owner=owner: _include_problem(
-                        domain, record, index, node, owner
-                    ),
+                    partial(_include_problem, domain, record, index, node, owner),
                     spec.code,
                 )
 
@@ -311,6 +304,16 @@ _INCLUDE_SPECS = {
 }
 
 
+def _mx_too_many_names(index: _TreeIndex, node: SpfNode, owner: str) -> Finding:
+    return F.MX_TOO_MANY_NAMES(
+        term=node.term,
+        owner=owner,
+        count=node.mx_names,
+        target=node.domain,
+        evidence=_node_evidence(index, node, owner),
+    )
+
+
 def _include_problem(
     domain: str, record: SpfRecord, index: _TreeIndex, node: SpfNode, owner: str
 ) -> Finding:
@@ -319,7 +322,7 @@ def _include_problem(
     common = {"term": node.term, "owner": owner, "target": node.domain}
     if node.status is SpfNodeStatus.LOOP:
         path = " → ".join(n.domain for n in index.path(node))
-        return F.INCLUDE_LOOP(path=path, evidence=evidence, **common)
+        return F.INCLUDE_LOOP(common, path=path, evidence=evidence)
     if node.status is SpfNodeStatus.NO_RECORD:
         why = (
             "does not exist (NXDOMAIN)"
@@ -333,14 +336,11 @@ def _include_problem(
             without = replace_term(record.text, node.term_position or 0, node.term or "", "")
             if valid(without):
                 corrected = f" Without it: `{zone_txt_line(domain, without)}`"
-        return F.INCLUDE_MISSING_RECORD(why=why, corrected=corrected, evidence=evidence, **common)
+        return F.INCLUDE_MISSING_RECORD(common, why=why, corrected=corrected, evidence=evidence)
     if node.status is SpfNodeStatus.MULTIPLE_RECORDS:
         return F.INCLUDE_MULTIPLE_RECORDS(
-            count=records_count(node.records_found), evidence=evidence, **common
+            common, count=records_count(node.records_found), evidence=evidence
         )
     return F.INCLUDE_SYNTAX_ERROR(
-        position=node.syntax_error_position,
-        message=node.syntax_error,
-        evidence=evidence,
-        **common,
+        common, position=node.syntax_error_position, message=node.syntax_error, evidence=evidence
     )

@@ -213,7 +213,7 @@ def check(
     to_folder = output is not None and is_folder_target(output)
     if to_folder and OutputFormat(fmt) is not OutputFormat.HTML:
         _fail_usage(f"-o {output} is a folder; only --format html writes a folder of pages")
-    domains = _domains(domains, domains_files)
+    domains = tuple(_domains(domains, domains_files))
     for ns in nameservers:
         try:
             parse_nameserver(ns)

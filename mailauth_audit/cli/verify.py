@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -32,9 +34,10 @@ from .common import (
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 _M = MessageLimits()
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def message_limit_options(f):  # type: ignore[no-untyped-def]
+def message_limit_options(f: _F) -> _F:
     """The per-message bounds `verify` and `receive` share (defaults from MessageLimits)."""
     options = [
         click.option("--max-header-fields", type=click.IntRange(min=1),

@@ -6,6 +6,7 @@ tests can assert codes instead of sentences.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..model import CheckId, Finding, Severity
@@ -16,7 +17,7 @@ class _SafeDict(dict[str, object]):
         return "{" + key + "}"
 
 
-def fill_template(template: str, values: dict[str, object]) -> str:
+def fill_template(template: str, values: Mapping[str, object]) -> str:
     """str.format with this finding's values; a missing name stays visible as {name}.
 
     Values are inserted, never re-parsed, so braces in hostile DNS or message text are inert.
@@ -36,19 +37,26 @@ class FindingSpec:
 
     def __call__(
         self,
+        values: Mapping[str, object] | None = None,
+        /,
         *,
         evidence: tuple[str, ...] | list[str] = (),
         severity: Severity | None = None,
-        **values: object,
+        **params: object,
     ) -> Finding:
-        """Fill the templates. Values are inserted, never re-parsed, so hostile text is inert."""
+        """Fill the templates. Values are inserted, never re-parsed, so hostile text is inert.
+
+        Values shared by several findings come as one mapping (positional), so unpacking a
+        dict of them cannot silently land in `evidence` or `severity`; `params` win over it.
+        """
+        filled = {**(values or {}), **params}
         return Finding(
             code=self.code,
             severity=severity or self.severity,
             check=self.check,
             title=self.title,
-            detail=fill_template(self.detail, values),
-            remediation=fill_template(self.remediation, values),
+            detail=fill_template(self.detail, filled),
+            remediation=fill_template(self.remediation, filled),
             evidence=tuple(evidence),
             references=self.references,
         )

@@ -13,6 +13,8 @@ next key lookup and reported as not validated, never as a pass.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import dkim
 
 from ..errors import ResolverError
@@ -37,7 +39,9 @@ def has_arc_headers(headers: list[tuple[bytes, bytes]]) -> bool:
     return any(name.lower() in _ARC_NAMES for name, _ in headers)
 
 
-def _dnsfunc(dns: SyncDns, limits: MessageLimits, deadline: Deadline, refused: list[str]):  # type: ignore[no-untyped-def]
+def _dnsfunc(
+    dns: SyncDns, limits: MessageLimits, deadline: Deadline, refused: list[str]
+) -> Callable[..., bytes | None]:
     def lookup(name: bytes, timeout: int = 5) -> bytes | None:
         if deadline.expired():
             raise _BudgetSpent

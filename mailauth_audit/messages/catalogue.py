@@ -6,6 +6,7 @@ Mirrors `findings.base.FindingSpec`, but builds `MessageFinding`s, whose `check`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..findings.base import fill_template
@@ -28,19 +29,26 @@ class MessageFindingSpec:
 
     def __call__(
         self,
+        values: Mapping[str, object] | None = None,
+        /,
         *,
         evidence: tuple[str, ...] | list[str] = (),
         severity: Severity | None = None,
-        **values: object,
+        **params: object,
     ) -> MessageFinding:
-        """Fill the templates. Values are inserted, never re-parsed, so hostile text is inert."""
+        """Fill the templates. Values are inserted, never re-parsed, so hostile text is inert.
+
+        Values shared by several findings come as one mapping (positional), so unpacking a
+        dict of them cannot silently land in `evidence` or `severity`; `params` win over it.
+        """
+        filled = {**(values or {}), **params}
         return MessageFinding(
             code=self.code,
             severity=severity or self.severity,
             check=self.check,
             title=self.title,
-            detail=fill_template(self.detail, values),
-            remediation=fill_template(self.remediation, values),
+            detail=fill_template(self.detail, filled),
+            remediation=fill_template(self.remediation, filled),
             evidence=tuple(evidence),
             references=self.references,
         )

@@ -98,40 +98,40 @@ def dkim_findings(sigs: tuple[DkimSignatureResult, ...]) -> list[MessageFinding]
         reason = s.reason or ""
         if s.result is AuthResult.FAIL:
             if reason == "signature expired":
-                out.append(F.DKIM_EXPIRED(severity=downgrade, **values))
+                out.append(F.DKIM_EXPIRED(values, severity=downgrade))
             elif s.body_hash is BodyHashResult.FAIL:
-                out.append(F.DKIM_BODY_HASH(severity=downgrade, **values))
+                out.append(F.DKIM_BODY_HASH(values, severity=downgrade))
             else:
-                out.append(F.DKIM_FAIL(severity=downgrade, evidence=evidence, **values))
+                out.append(F.DKIM_FAIL(values, severity=downgrade, evidence=evidence))
         elif s.result is AuthResult.PERMERROR:
             if reason.startswith("no key"):
-                out.append(F.DKIM_KEY_MISSING(severity=downgrade, **values))
+                out.append(F.DKIM_KEY_MISSING(values, severity=downgrade))
             elif reason.startswith("key not acceptable"):
                 out.append(
                     F.DKIM_KEY_NOT_ACCEPTABLE(
-                        severity=downgrade, evidence=[(s.key_record or "")[:200]], **values
+                        values, severity=downgrade, evidence=[(s.key_record or "")[:200]]
                     )
                 )
             elif reason.startswith("inappropriate key algorithm"):
                 out.append(
-                    F.DKIM_KEY_ALGORITHM_MISMATCH(severity=downgrade, evidence=evidence, **values)
+                    F.DKIM_KEY_ALGORITHM_MISMATCH(values, severity=downgrade, evidence=evidence)
                 )
             elif reason.startswith("key revoked"):
-                out.append(F.DKIM_KEY_REVOKED(severity=downgrade, evidence=evidence, **values))
+                out.append(F.DKIM_KEY_REVOKED(values, severity=downgrade, evidence=evidence))
             else:
-                out.append(F.DKIM_PERMERROR(severity=downgrade, evidence=evidence, **values))
+                out.append(F.DKIM_PERMERROR(values, severity=downgrade, evidence=evidence))
         elif s.result is AuthResult.TEMPERROR:
-            out.append(F.DKIM_TEMPERROR(**values))
+            out.append(F.DKIM_TEMPERROR(values))
         if s.domain is None:
             continue
         if s.key_type == "rsa" and s.key_bits and s.key_bits < RECOMMENDED_RSA_BITS:
-            out.append(F.DKIM_WEAK_KEY(evidence=evidence, **values))
+            out.append(F.DKIM_WEAK_KEY(values, evidence=evidence))
         if s.algorithm == "rsa-sha1":
-            out.append(F.DKIM_SHA1(**values))
+            out.append(F.DKIM_SHA1(values))
         if s.body_length is not None:
-            out.append(F.DKIM_BODY_LENGTH(**values))
+            out.append(F.DKIM_BODY_LENGTH(values))
         if s.signed_headers and not s.covers_from:
-            out.append(F.DKIM_FROM_UNSIGNED(**values))
+            out.append(F.DKIM_FROM_UNSIGNED(values))
     return out
 
 

@@ -72,7 +72,7 @@ def _date_valid(value: str) -> bool:
 def _mime_defects(raw: bytes) -> list[str]:
     try:
         msg = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(raw)
-        defects = []
+        defects: list[str] = []
         for part in msg.walk():
             defects.extend(type(d).__name__ for d in part.defects)
     except Exception as exc:

@@ -173,7 +173,7 @@ async def start_server(
     limits = options.limits
     counter = SessionCounter(session_cap(limits), limits.max_sessions_per_ip)
 
-    def factory() -> SMTP:
+    def factory() -> LimitedSMTP:
         return LimitedSMTP(
             handler,
             counter=counter,

@@ -22,7 +22,7 @@ import socket
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from aiosmtpd.smtp import SMTP
 
@@ -121,7 +121,8 @@ class LimitedSMTP(SMTP):
         if self._dropped:
             return
         self._dropped = True
-        transport = self.transport
+        # aiosmtpd types it as the BaseTransport it was given; a stream's is a WriteTransport
+        transport = cast("asyncio.WriteTransport | None", self.transport)
         if transport is not None and not transport.is_closing():
             transport.write(reply.encode("ascii") + b"\r\n")
             transport.close()

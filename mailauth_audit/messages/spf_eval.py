@@ -41,7 +41,7 @@ _QTYPES = {"A": RRType.A, "AAAA": RRType.AAAA, "MX": RRType.MX, "TXT": RRType.TX
 def _dispatch(name: str, qtype: str, *args: Any, **kwargs: Any) -> list[Any]:
     lookup = _LOOKUP.get()
     if lookup is None:
-        return _ORIGINAL_LOOKUP(name, qtype, *args, **kwargs)  # type: ignore[no-any-return]
+        return _ORIGINAL_LOOKUP(name, qtype, *args, **kwargs)
     return lookup(name, qtype)
 
 

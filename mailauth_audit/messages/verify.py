@@ -248,7 +248,7 @@ def _unverified(
 
 
 def _no_dmarc(
-    from_domain: str | None, result: AuthResult, reason: str, **facts: object
+    from_domain: str | None, result: AuthResult, reason: str | None, **facts: object
 ) -> DmarcEvaluation:
     base = DmarcEvaluation(
         from_domain=from_domain, result=result, reason=reason,

@@ -185,7 +185,7 @@ class DmarcDuplicateTagError(RecordSyntaxError):
         super().__init__(message, position)
         self.tag = tag
 
-    def __reduce__(self) -> tuple[type[DmarcDuplicateTagError], tuple[str, int, str]]:  # type: ignore[override]
+    def __reduce__(self) -> tuple[type[DmarcDuplicateTagError], tuple[str, int, str]]:
         return (type(self), (self.message, self.position, self.tag))
 
 
@@ -222,7 +222,7 @@ def parse_dmarc_lenient(text: str) -> tuple[DmarcRecord, tuple[DmarcSyntaxIssue,
     issues: list[DmarcSyntaxIssue] = []
     tags: list[DmarcTag] = []
     unknown: list[DmarcTag] = []
-    values: dict[str, object] = {}
+    values = _TagValues()
     seen: dict[str, int] = {"v": segments[0][1] + _lead(segments[0][0])}
     last = len(segments) - 1
     for index, (segment, start) in enumerate(segments[1:], start=1):
@@ -289,27 +289,30 @@ def parse_dmarc_lenient(text: str) -> tuple[DmarcRecord, tuple[DmarcSyntaxIssue,
             continue
         if name in ("rua", "ruf"):
             uris, uri_issues = _uri_list(name, value, value_start)
-            values[name] = uris
+            if name == "rua":
+                values.rua = uris
+            else:
+                values.ruf = uris
             issues.extend(uri_issues)
             continue
         try:
-            values[name] = _VALIDATORS[name](value)
+            values.store(name, value)
         except _Issue as exc:
             issues.append(DmarcSyntaxIssue(exc.message, value_start + exc.offset, name))
     record = DmarcRecord(
         text=text,
-        policy=values.get("p"),  # type: ignore[arg-type]
-        subdomain_policy=values.get("sp"),  # type: ignore[arg-type]
-        nonexistent_subdomain_policy=values.get("np"),  # type: ignore[arg-type]
-        adkim=values.get("adkim"),  # type: ignore[arg-type]
-        aspf=values.get("aspf"),  # type: ignore[arg-type]
-        failure_options=values.get("fo", ()),  # type: ignore[arg-type]
-        testing=values.get("t"),  # type: ignore[arg-type]
-        psd=values.get("psd"),  # type: ignore[arg-type]
-        report_uris=(*values.get("rua", ()), *values.get("ruf", ())),  # type: ignore[misc]
-        percentage=values.get("pct"),  # type: ignore[arg-type]
-        report_format=values.get("rf", ()),  # type: ignore[arg-type]
-        report_interval=values.get("ri"),  # type: ignore[arg-type]
+        policy=values.p,
+        subdomain_policy=values.sp,
+        nonexistent_subdomain_policy=values.np,
+        adkim=values.adkim,
+        aspf=values.aspf,
+        failure_options=values.fo,
+        testing=values.t,
+        psd=values.psd,
+        report_uris=(*values.rua, *values.ruf),
+        percentage=values.pct,
+        report_format=values.rf,
+        report_interval=values.ri,
         tags=tuple(tags),
         unknown_tags=tuple(unknown),
         removed_tags=tuple(t.name for t in tags if t.name in DMARC_REMOVED_TAGS),
@@ -460,19 +463,52 @@ def _report_format(value: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-_VALIDATORS = {
-    "p": _policy,
-    "sp": _policy,
-    "np": _policy,
-    "adkim": _alignment,
-    "aspf": _alignment,
-    "t": _yes_no,
-    "psd": _psd,
-    "pct": _percentage,
-    "ri": _interval,
-    "fo": _failure_options,
-    "rf": _report_format,
-}
+@dataclass(slots=True)
+class _TagValues:
+    """The valid values found so far, one typed field per tag (named as in the record)."""
+
+    p: DmarcPolicy | None = None
+    sp: DmarcPolicy | None = None
+    np: DmarcPolicy | None = None
+    adkim: DmarcAlignment | None = None
+    aspf: DmarcAlignment | None = None
+    fo: tuple[str, ...] = ()
+    t: bool | None = None
+    psd: DmarcPsd | None = None
+    rua: tuple[DmarcReportUri, ...] = ()
+    ruf: tuple[DmarcReportUri, ...] = ()
+    pct: int | None = None
+    rf: tuple[str, ...] = ()
+    ri: int | None = None
+
+    def store(self, name: str, value: str) -> None:
+        """Validate `value` for tag `name` (raises _Issue) and keep it. rua/ruf are not
+        stored here: their list keeps its valid URIs beside the issues of the others."""
+        match name:
+            case "p":
+                self.p = _policy(value)
+            case "sp":
+                self.sp = _policy(value)
+            case "np":
+                self.np = _policy(value)
+            case "adkim":
+                self.adkim = _alignment(value)
+            case "aspf":
+                self.aspf = _alignment(value)
+            case "t":
+                self.t = _yes_no(value)
+            case "psd":
+                self.psd = _psd(value)
+            case "pct":
+                self.pct = _percentage(value)
+            case "ri":
+                self.ri = _interval(value)
+            case "fo":
+                self.fo = _failure_options(value)
+            case "rf":
+                self.rf = _report_format(value)
+            case _:
+                raise KeyError(name)
 
 
 # --- report URIs ----------------------------------------------------------------------------

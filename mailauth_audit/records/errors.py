@@ -19,5 +19,5 @@ class RecordSyntaxError(ValueError):
     def __repr__(self) -> str:
         return f"RecordSyntaxError({self.message!r}, position={self.position})"
 
-    def __reduce__(self) -> tuple[type[RecordSyntaxError], tuple[str, int]]:
+    def __reduce__(self) -> tuple[type[RecordSyntaxError], tuple[object, ...]]:
         return (type(self), (self.message, self.position))

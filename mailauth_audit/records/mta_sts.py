@@ -133,7 +133,7 @@ class MtaStsPolicyTooLarge(RecordSyntaxError):
         super().__init__(message, position)
         self.limit = limit
 
-    def __reduce__(self) -> tuple[type[MtaStsPolicyTooLarge], tuple[str, int, str]]:  # type: ignore[override]
+    def __reduce__(self) -> tuple[type[MtaStsPolicyTooLarge], tuple[str, int, str]]:
         return (type(self), (self.message, self.position, self.limit))
 
 

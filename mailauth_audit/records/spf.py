@@ -406,9 +406,9 @@ def _parse_mechanism(token: str, pos: int) -> SpfMechanism:
             raise RecordSyntaxError(
                 f"'{name}' requires ':' and a domain, e.g. '{name}:example.com'", rest_pos
             )
-        spec = rest[1:]
-        _validate_domain_spec(spec, rest_pos + 1, name)
-        return make(spec)
+        target = rest[1:]
+        _validate_domain_spec(target, rest_pos + 1, name)
+        return make(target)
 
     if kind is SpfMechanismKind.PTR:
         if not rest:

@@ -32,7 +32,7 @@ class MultipleRecordsError(RecordSyntaxError):
         super().__init__(message, position)
         self.count = count
 
-    def __reduce__(self) -> tuple[type[MultipleRecordsError], tuple[str, int, int]]:  # type: ignore[override]
+    def __reduce__(self) -> tuple[type[MultipleRecordsError], tuple[str, int, int]]:
         return (type(self), (self.message, self.position, self.count))
 
 

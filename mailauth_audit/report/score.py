@@ -24,7 +24,7 @@ Skipped checks count for nothing. An invalid domain name has no score and no gra
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from ..model import CheckId, CheckOutcome, CheckStatus, DomainReport, DomainStatus, Severity
@@ -96,32 +96,37 @@ def score_domain(report: DomainReport) -> DomainScore:
     for f in findings:
         counts[f.severity] += 1
     penalty = sum(PENALTY[f.severity] for f in findings)
-    by_severity = (counts[s] for s in Severity)
+    counted = DomainScore(
+        score=None,
+        grade=None,
+        complete=False,
+        penalty=penalty,
+        critical=counts[Severity.CRITICAL],
+        high=counts[Severity.HIGH],
+        medium=counts[Severity.MEDIUM],
+        low=counts[Severity.LOW],
+        info=counts[Severity.INFO],
+    )
     if report.status is DomainStatus.INVALID:
-        return DomainScore(
-            None,
-            None,
-            False,
-            0,
-            *by_severity,
+        return replace(
+            counted,
+            penalty=0,
             grade_status=GradeStatus.INVALID,
             not_graded_reason="invalid domain name: nothing was audited",
         )
     score = max(0, 100 - penalty)
     errors = [o for o in report.checks.values() if o.status is CheckStatus.ERROR]
     if errors:
-        return DomainScore(
-            None,
-            None,
-            False,
-            penalty,
-            *by_severity,
+        return replace(
+            counted,
             grade_status=GradeStatus.NOT_GRADED,
             not_graded_reason=_not_graded_reason(errors),
             provisional_score=score,
             checks_in_error=tuple(o.check for o in errors),
         )
-    return DomainScore(score, grade_for(score, report.worst_severity), True, penalty, *by_severity)
+    return replace(
+        counted, score=score, grade=grade_for(score, report.worst_severity), complete=True
+    )
 
 
 def _not_graded_reason(errors: list[CheckOutcome]) -> str:

@@ -84,7 +84,7 @@ def to_jsonable(value: Any) -> Any:
 
 
 def finding_to_json(finding: Finding) -> dict[str, Any]:
-    return to_jsonable(finding)  # type: ignore[no-any-return]
+    return to_jsonable(finding)
 
 
 def outcome_to_json(outcome: CheckOutcome) -> dict[str, Any]:

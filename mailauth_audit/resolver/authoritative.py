@@ -53,13 +53,23 @@ class AuthoritativeResolver:
         self._apex_of: dict[str, str] = {}  # name -> its zone's apex
         self._zones: dict[str, _Zone] = {}
 
-    async def resolve(self, name: str, rdtype: RRType, _hops: int = 0) -> Answer:
+    async def resolve(
+        self,
+        name: str,
+        rdtype: RRType,
+        _hops: int = 0,
+        *,
+        dnssec_ok: bool = False,
+        checking_disabled: bool = False,
+    ) -> Answer:
         qname = normalize_qname(name)
         zone = await self._zone(qname, rdtype)
         first: ResolverError | None = None
         for server in zone.servers:
             try:
-                answer = await server.wire.resolve(qname, rdtype)
+                answer = await server.wire.resolve(
+                    qname, rdtype, dnssec_ok=dnssec_ok, checking_disabled=checking_disabled
+                )
             except DnsCnameLoop:
                 raise
             except DnsRefused as exc:

@@ -41,8 +41,10 @@ def decode_rdata(buf: bytes, rtype: int, off: int, stop: int) -> dns.rdata.Rdata
     """The record at buf[off:stop] as a typed, immutable dnspython rdata object; an rdtype
     dnspython does not know comes back as its GenericRdata (RFC 3597). Raises RdataError."""
     try:
-        return dns.rdata.from_wire(dns.rdataclass.IN, rtype, buf, off, stop - off)
+        return dns.rdata.from_wire(
+            dns.rdataclass.IN, dns.rdatatype.RdataType.make(rtype), buf, off, stop - off
+        )
     except _UNREADABLE as exc:
-        name = dns.rdatatype.to_text(rtype)
+        name = dns.rdatatype.to_text(dns.rdatatype.RdataType.make(rtype))
         detail = str(exc) or type(exc).__name__
         raise RdataError(f"{name} record RDATA is malformed ({detail[:120]})") from None

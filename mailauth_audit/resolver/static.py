@@ -19,6 +19,9 @@ import dns.name
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.rdtypes.mxbase
+import dns.rdtypes.nsbase
+import dns.rdtypes.txtbase
 import dns.rrset
 import dns.tokenizer
 import dns.zonefile
@@ -93,7 +96,13 @@ class StaticResolver:
 
     @classmethod
     def from_file(
-        cls, path: str | Path, *, max_bytes: int | None = None, **kwargs: object
+        cls,
+        path: str | Path,
+        *,
+        max_bytes: int | None = None,
+        origin: str | None = None,
+        faults: Mapping[str, type[ResolverError]] | None = None,
+        max_cname_hops: int = 8,
     ) -> StaticResolver:
         """Read at most `max_bytes` (default `Limits.max_zone_file_bytes`): a device such as
         /dev/zero, or a runaway file, is refused instead of filling the memory."""
@@ -113,8 +122,13 @@ class StaticResolver:
         except UnicodeDecodeError:
             raise ConfigurationError(f"zone file {path} is not UTF-8 text") from None
         del raw
-        kwargs.setdefault("source", f"zone-file:{path}")
-        return cls(text, **kwargs)  # type: ignore[arg-type]
+        return cls(
+            text,
+            origin=origin,
+            faults=faults,
+            max_cname_hops=max_cname_hops,
+            source=f"zone-file:{path}",
+        )
 
     def _soa_minimum(self) -> int:
         for by_type in self._nodes.values():
@@ -241,13 +255,17 @@ def _key(rrset: dns.rrset.RRset) -> int:
 
 
 def _value(rdtype: RRType, rd: dns.rdata.Rdata) -> RecordValue:
-    """The value the wire resolver gives for the same record, so both read alike."""
-    if rdtype is RRType.TXT:
-        return TxtRecord(tuple(rd.strings))  # type: ignore[attr-defined]
-    if rdtype is RRType.MX:
-        return MxRecord(rd.preference, _plain(rd.exchange))  # type: ignore[attr-defined]
-    if rdtype in (RRType.CNAME, RRType.NS, RRType.PTR):
-        return _plain(rd.target)  # type: ignore[attr-defined]
+    """The value the wire resolver gives for the same record, so both read alike; types the
+    fast path has no decoder for stay dnspython rdata."""
+    # dnspython builds TXT, MX and CNAME/NS/PTR rdata from these bases for those types
+    if rdtype is RRType.TXT and isinstance(rd, dns.rdtypes.txtbase.TXTBase):
+        return TxtRecord(tuple(rd.strings))
+    if rdtype is RRType.MX and isinstance(rd, dns.rdtypes.mxbase.MXBase):
+        return MxRecord(rd.preference, _plain(rd.exchange))
+    if rdtype in (RRType.CNAME, RRType.NS, RRType.PTR) and isinstance(
+        rd, dns.rdtypes.nsbase.NSBase
+    ):
+        return _plain(rd.target)
     if rdtype in (RRType.A, RRType.AAAA):
         return rd.to_text().lower()
     return rd

@@ -21,6 +21,8 @@ from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import dns.rdtypes.ANY.RRSIG
+
 from ..errors import (
     ConfigurationError,
     DnsCnameLoop,
@@ -533,7 +535,10 @@ def _signatures(message: WireMessage, owner: str, rdtype: int) -> tuple[Rdata, .
     return tuple(
         value
         for name, rtype, _ttl, value in message.answers
-        if rtype == _TYPE_RRSIG and name == owner and value.type_covered == rdtype  # type: ignore[union-attr]
+        if rtype == _TYPE_RRSIG
+        and name == owner
+        and isinstance(value, dns.rdtypes.ANY.RRSIG.RRSIG)
+        and value.type_covered == rdtype
     )
 
 

@@ -298,14 +298,22 @@ class ZoneFileResolver:
         self.outside = outside
         self.queries = 0  # questions answered from the files
 
-    async def resolve(self, name: str, rdtype: RRType) -> Answer:
+    async def resolve(
+        self,
+        name: str,
+        rdtype: RRType,
+        *,
+        dnssec_ok: bool = False,
+        checking_disabled: bool = False,
+    ) -> Answer:
+        flags = {"dnssec_ok": dnssec_ok, "checking_disabled": checking_disabled}
         if self.zones.contains(name):
             self.queries += 1
-            answer = await self.static.resolve(name, rdtype)
+            answer = await self.static.resolve(name, rdtype, **flags)
             end = answer.canonical_name
             if answer.empty and answer.cname_chain and not self.zones.contains(end):
                 # a CNAME out of the files: the rest of the chain is someone else's
-                rest = await self.resolve(end, rdtype)
+                rest = await self.resolve(end, rdtype, **flags)
                 return Answer(
                     answer.qname,
                     rdtype,
@@ -317,7 +325,7 @@ class ZoneFileResolver:
             return answer
         if self.outside is None:
             raise OutsideZoneFile(normalize_qname(name), rdtype.name)
-        return await self.outside.resolve(name, rdtype)
+        return await self.outside.resolve(name, rdtype, **flags)
 
     def dns_sources(self) -> tuple[DnsSource, ...]:
         from .sources import dns_sources

@@ -1,0 +1,238 @@
+"""The package's layers, read from the source with `ast` (nothing is imported).
+
+- records/ is pure: text in, typed record out. It imports nothing that does I/O, so it can
+  be fuzzed, re-run on saved facts, and reused without a network.
+- report/ renders what the checks produced through their public faces (`checks.registry`,
+  `checks.base`), so a check can change its internals without breaking a renderer.
+- cli/ is a client of the facade (`asyncapi`, `api`, `options`, `model`, `errors`). Today it
+  reaches into many internals; `CLI_INTERNALS_TODAY` freezes that set so it can only shrink:
+  a new edge fails, and an edge that no longer exists must be deleted from the list.
+
+Imports inside functions and under `TYPE_CHECKING` count: they couple the layers all the same.
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import cache
+from pathlib import Path
+
+PACKAGE = "mailauth_audit"
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = ROOT / PACKAGE
+
+# records/ must not reach the network, the disk-writing layers or an event loop.
+RECORDS_FORBIDDEN_INTERNAL = (
+    "resolver",
+    "probes",
+    "engine",
+    "cli",
+    "bulk",
+    "messages.smtp",  # prefix: messages.smtp_send, smtp_session, smtp_limits, ...
+    "messages.receive",
+)
+RECORDS_FORBIDDEN_EXTERNAL = (
+    "socket",
+    "ssl",
+    "asyncio",
+    "selectors",
+    "smtplib",
+    "http",
+    "urllib.request",
+    "subprocess",
+    "httpx",
+    "aiosmtpd",
+    "uvloop",
+    "dns.query",
+    "dns.asyncquery",
+    "dns.resolver",
+    "dns.asyncresolver",
+)
+
+REPORT_MAY_IMPORT_FROM_CHECKS = {"checks", "checks.registry", "checks.base"}
+# Existing exceptions, each with why it is there and how it goes away.
+REPORT_CHECKS_EXCEPTIONS = {
+    # The provider checklist is a per-domain verdict that reads the DKIM, DMARC and SPF
+    # result types; it goes once the result types are public (checks/<id>/result.py re-exported
+    # by checks.base or the registry) or the checklist moves to verdicts/.
+    ("report.checklist", "checks.dkim"),
+    ("report.checklist", "checks.dmarc"),
+    ("report.checklist", "checks.spf"),
+}
+
+CLI_FACADE = {"", "asyncapi", "api", "options", "model", "errors"}  # "" is the package itself
+# What cli/ imports beyond the facade today, per module. Only ever delete from this list.
+CLI_INTERNALS_TODAY = {
+    ("cli.bulk", "bulk.inputs"),
+    ("cli.bulk", "bulk.jsonl"),
+    ("cli.bulk", "bulk.manifest"),
+    ("cli.bulk", "bulk.runner"),
+    ("cli.bulk", "outputs"),
+    ("cli.bulk", "resolver.factory"),
+    ("cli.bulk", "resolver.selection"),
+    ("cli.bulk", "resolver.sources"),
+    ("cli.bulk", "resolver.wire"),
+    ("cli.bulk", "resolver.zonefiles"),
+    ("cli.common", "checks.dkim_selector_inputs"),
+    ("cli.demo", "demo.sample"),
+    ("cli.demo", "report.score"),
+    ("cli.dkim", "checks.dkim_selector_inputs"),
+    ("cli.dkim", "domain"),
+    ("cli.dkim", "messages.keys"),
+    ("cli.inputs", "bulk.inputs"),
+    ("cli.inputs", "domain"),
+    ("cli.main", "outputs"),
+    ("cli.main", "report.html"),
+    ("cli.main", "report.renderers"),
+    ("cli.main", "report.schema"),
+    ("cli.main", "resolver.base"),
+    ("cli.main", "resolver.factory"),
+    ("cli.main", "resolver.selection"),
+    ("cli.main", "version"),
+    ("cli.receive", "messages.receive"),
+    ("cli.receive", "messages.verify"),
+    ("cli.send", "atomic_write"),
+    ("cli.send", "messages.compose"),
+    ("cli.send", "messages.keys"),
+    ("cli.send", "messages.sign"),
+    ("cli.send", "messages.smtp_send"),
+    ("cli.send", "report.renderers"),
+    ("cli.send", "report.serialize"),
+    ("cli.send", "version"),
+    ("cli.verify", "messages.model"),
+    ("cli.verify", "messages.render"),
+    ("cli.verify", "messages.verify"),
+    ("cli.verify", "outputs"),
+    ("cli.verify", "resolver.base"),
+    ("cli.verify", "resolver.factory"),
+    ("cli.verify", "resolver.static"),
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _is_module(dotted: str) -> bool:
+    path = ROOT.joinpath(*dotted.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def _imports(path: Path) -> set[str]:
+    """Absolute names of the modules `path` imports (`from x import y` adds x.y when y is a
+    module of this package)."""
+    name = _module_name(path)
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base_parts = package[: len(package) - (node.level - 1)]
+                base = ".".join([*base_parts, *([node.module] if node.module else [])])
+            else:
+                base = node.module or ""
+            found.add(base)
+            found.update(
+                f"{base}.{alias.name}" for alias in node.names if _is_module(f"{base}.{alias.name}")
+            )
+    return found
+
+
+@cache
+def _graph() -> dict[str, frozenset[str]]:
+    """Every module of the package -> what it imports."""
+    return {
+        _module_name(path): frozenset(_imports(path))
+        for path in sorted(PACKAGE_DIR.rglob("*.py"))
+        if "templates" not in path.relative_to(PACKAGE_DIR).parts
+    }
+
+
+def _internal(dotted: str) -> str | None:
+    """`mailauth_audit.checks.spf` -> `checks.spf`; None outside the package."""
+    if dotted == PACKAGE:
+        return ""
+    if dotted.startswith(PACKAGE + "."):
+        return dotted[len(PACKAGE) + 1 :]
+    return None
+
+
+def _under(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def _edges(layer: str) -> set[tuple[str, str]]:
+    """(importer, imported) for the modules of `layer`, both without the package prefix."""
+    out: set[tuple[str, str]] = set()
+    for module, deps in _graph().items():
+        short = _internal(module)
+        if short is None or not _under(short, layer):
+            continue
+        out.update((short, dep) for dep in deps)
+    return out
+
+
+def test_the_scan_sees_the_package() -> None:
+    graph = _graph()
+    assert f"{PACKAGE}.records.spf" in graph
+    assert f"{PACKAGE}.records.errors" in graph[f"{PACKAGE}.records.spf"]
+    assert f"{PACKAGE}.asyncapi" in graph[f"{PACKAGE}.cli.main"]
+
+
+def test_records_import_nothing_with_io() -> None:
+    bad = []
+    for module, dep in sorted(_edges("records")):
+        internal = _internal(dep)
+        if internal is not None:
+            if any(
+                internal.startswith(p) if p.endswith("smtp") else _under(internal, p)
+                for p in RECORDS_FORBIDDEN_INTERNAL
+            ):
+                bad.append(f"{module} imports {dep}")
+        elif any(dep == p or dep.startswith(p + ".") for p in RECORDS_FORBIDDEN_EXTERNAL):
+            bad.append(f"{module} imports {dep}")
+    assert not bad, "records/ must stay pure (no I/O):\n" + "\n".join(bad)
+
+
+def test_report_uses_only_the_public_faces_of_checks() -> None:
+    used = set()
+    for module, dep in _edges("report"):
+        internal = _internal(dep)
+        if internal is None or not _under(internal, "checks"):
+            continue
+        if internal in REPORT_MAY_IMPORT_FROM_CHECKS:
+            continue
+        used.add((module, internal))
+    new = sorted(used - REPORT_CHECKS_EXCEPTIONS)
+    assert not new, (
+        "report/ imports checks' internals; use checks.registry / checks.base:\n"
+        + "\n".join(f"{m} imports {d}" for m, d in new)
+    )
+    gone = sorted(REPORT_CHECKS_EXCEPTIONS - used)
+    assert not gone, "delete these from REPORT_CHECKS_EXCEPTIONS, they are gone:\n" + "\n".join(
+        f"{m} -> {d}" for m, d in gone
+    )
+
+
+def test_cli_imports_only_the_facade_or_todays_internals() -> None:
+    used = set()
+    for module, dep in _edges("cli"):
+        internal = _internal(dep)
+        if internal is None or _under(internal, "cli") or internal in CLI_FACADE:
+            continue
+        used.add((module, internal))
+    new = sorted(used - CLI_INTERNALS_TODAY)
+    assert not new, (
+        "cli/ is a client of the facade (asyncapi, api, options, model, errors); "
+        "export what it needs there instead of importing:\n"
+        + "\n".join(f"{m} imports {d}" for m, d in new)
+    )
+    gone = sorted(CLI_INTERNALS_TODAY - used)
+    assert not gone, "delete these from CLI_INTERNALS_TODAY, they are gone:\n" + "\n".join(
+        f"{m} -> {d}" for m, d in gone
+    )

@@ -78,6 +78,9 @@ class ErrorReason(StrEnum):
     OUTSIDE_ZONE_FILE = "outside_zone_file"
     # --authoritative: no zone cut or no address for any of the zone's servers was found
     NO_AUTHORITATIVE_SERVER = "no_authoritative_server"
+    # a check this one depends on (Check.depends_on) could not be completed: nothing to
+    # build on, so this one was not run; the message names the dependency and its reason
+    DEPENDENCY_FAILED = "dependency_failed"
 
 
 class DomainStatus(StrEnum):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..model import CheckId
 from .base import Check
+from .dependencies import validate_registry
 from .dkim import DkimCheck
 from .dmarc import DmarcCheck
 from .mx import MxCheck
@@ -15,3 +16,5 @@ CHECKS: dict[CheckId, type[Check]] = {
     CheckId.DKIM: DkimCheck,
     CheckId.DMARC: DmarcCheck,
 }
+
+validate_registry(CHECKS)  # a dependency cycle fails here, at import, not mid-run

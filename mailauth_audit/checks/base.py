@@ -11,9 +11,10 @@ from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
+from types import MappingProxyType, ModuleType
 from typing import Any, ClassVar, Generic, TypeVar
 
+from ..findings.base import FindingSpec
 from ..model import CheckId, CheckOutcome, Finding
 from ..options import AuditOptions
 from ..resolver.base import Resolver
@@ -150,9 +151,26 @@ class EvaluationContext:
     outcomes: Mapping[CheckId, CheckOutcome] = field(default_factory=dict)
 
 
+def record_summary(record: str | None, records_found: tuple[str, ...]) -> str:
+    """The one-line summary of a one-record mechanism (SPF, DMARC): the record itself."""
+    if isinstance(record, str):
+        return record if len(record) <= 90 else record[:87] + "..."
+    return f"{len(records_found)} records published, one allowed" if records_found else "no record"
+
+
+def catalogue_of(module: ModuleType) -> tuple[FindingSpec, ...]:
+    """Every FindingSpec a catalogue module defines, in definition order."""
+    return tuple(v for v in vars(module).values() if isinstance(v, FindingSpec))
+
+
 class Check(ABC, Generic[ResultT]):
+    """One mechanism, and everything presentation needs to know about it: renderers read
+    these attributes from the registry and hold no per-check branches."""
+
     id: ClassVar[CheckId]
+    title: ClassVar[str]  # heading in reports: "SPF (who may send as the domain)"
     result_type: ClassVar[type]  # the frozen dataclass `collect` returns (for the JSON schema)
+    catalogue: ClassVar[tuple[FindingSpec, ...]]  # every finding `evaluate` may emit
     evaluate_after: ClassVar[tuple[CheckId, ...]] = ()  # outcomes `evaluate` wants to see
     # checks whose outcomes `collect` reads (ctx.outcome): run first, pulled in when not
     # requested, and a failed one ends this check in error (see checks/dependencies.py)
@@ -166,3 +184,9 @@ class Check(ABC, Generic[ResultT]):
     @abstractmethod
     def evaluate(self, facts: ResultT, ctx: EvaluationContext) -> list[Finding]:
         """Judge the facts. Pure: same facts in, same findings out."""
+
+    @classmethod
+    @abstractmethod
+    def summary(cls, result: ResultT | None) -> str:
+        """One line for the report's row of this check: the record itself where there is
+        one, else what was found. `result` is None only for outcomes built by hand."""

@@ -15,7 +15,7 @@ A cycle through either kind could never be run, so the registry is rejected when
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError
 from ..model import CheckId
@@ -23,7 +23,7 @@ from ..model import CheckId
 if TYPE_CHECKING:
     from .base import Check
 
-Registry = Mapping[CheckId, "type[Check]"]
+Registry = Mapping[CheckId, "type[Check[Any]]"]
 
 
 class DependencyCycle(ConfigurationError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..model import CheckId
 from .base import Check
 from .dependencies import validate_registry
@@ -10,7 +12,7 @@ from .dmarc import DmarcCheck
 from .mx import MxCheck
 from .spf import SpfCheck
 
-CHECKS: dict[CheckId, type[Check]] = {
+CHECKS: dict[CheckId, type[Check[Any]]] = {
     CheckId.MX: MxCheck,
     CheckId.SPF: SpfCheck,
     CheckId.DKIM: DkimCheck,

@@ -17,6 +17,7 @@ import string
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fixture_zone import FIXTURE_DOMAINS, ZONE
@@ -41,7 +42,7 @@ def fixture_run() -> AuditRun:
     return asyncio.run(audit_domains(FIXTURE_DOMAINS, resolver=StaticResolver(ZONE)))
 
 
-def _name(cls: type[Check]) -> str:
+def _name(cls: type[Check[Any]]) -> str:
     return f"{cls.__name__} ({cls.id.value})"
 
 
@@ -52,7 +53,7 @@ def test_every_check_id_is_registered() -> None:
 
 
 @pytest.mark.parametrize(("cid", "cls"), REGISTERED, ids=[c.value for c, _ in REGISTERED])
-def test_check_describes_itself(cid: CheckId, cls: type[Check]) -> None:
+def test_check_describes_itself(cid: CheckId, cls: type[Check[Any]]) -> None:
     missing = [
         attr
         for attr in ("title", "result_type", "catalogue", "standard")
@@ -82,7 +83,7 @@ def test_every_finding_spec_belongs_to_one_check_catalogue() -> None:
 
 
 @pytest.mark.parametrize(("cid", "cls"), REGISTERED, ids=[c.value for c, _ in REGISTERED])
-def test_check_result_is_in_the_committed_schema(cid: CheckId, cls: type[Check]) -> None:
+def test_check_result_is_in_the_committed_schema(cid: CheckId, cls: type[Check[Any]]) -> None:
     schema = committed_schema()
     checks = schema["$defs"]["DomainReport"]["properties"]["checks"]["properties"]
     hint = "regenerate it: python -m mailauth_audit.report.schema"
@@ -99,7 +100,7 @@ def _domain_template() -> str:
 
 
 @pytest.mark.parametrize(("cid", "cls"), REGISTERED, ids=[c.value for c, _ in REGISTERED])
-def test_renderers_cover_the_check(cid: CheckId, cls: type[Check]) -> None:
+def test_renderers_cover_the_check(cid: CheckId, cls: type[Check[Any]]) -> None:
     run = fixture_run()
     text = TextRenderer().render(run)
     page = render_run_page(run)

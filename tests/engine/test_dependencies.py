@@ -116,8 +116,6 @@ def test_reading_an_undeclared_outcome_is_a_bug_not_a_verdict(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     class Sneaky(DkimCheck):
-        evaluate_after = ()
-
         async def collect(self, ctx: CheckContext) -> DkimResult:
             ctx.outcome(CheckId.MX)
             raise AssertionError("not reached")

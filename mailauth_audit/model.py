@@ -10,7 +10,7 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
     from .report.score import DomainScore
@@ -78,6 +78,9 @@ class ErrorReason(StrEnum):
     OUTSIDE_ZONE_FILE = "outside_zone_file"
     # --authoritative: no zone cut or no address for any of the zone's servers was found
     NO_AUTHORITATIVE_SERVER = "no_authoritative_server"
+    # a check this one depends on (Check.depends_on) could not be completed: nothing to
+    # build on, so this one was not run; the message names the dependency and its reason
+    DEPENDENCY_FAILED = "dependency_failed"
 
 
 class DomainStatus(StrEnum):
@@ -104,11 +107,24 @@ class CheckError:
     trace: str | None = None  # set only in debug mode, for reason=bug
 
 
+if TYPE_CHECKING:
+    # PEP 696 default: a bare `CheckOutcome` means any check's outcome, as before it was
+    # generic (typing_extensions is read by type checkers only; nothing imports it at run time)
+    from typing_extensions import TypeVar as DefaultTypeVar
+
+    ResultT = DefaultTypeVar("ResultT", default=Any)
+else:
+    ResultT = TypeVar("ResultT")
+
+
 @dataclass(frozen=True)
-class CheckOutcome:
+class CheckOutcome(Generic[ResultT]):
+    """What one check concluded. Generic in the check's result type, so a caller holding an
+    `CheckOutcome[MxResult]` reads typed facts (a bare `CheckOutcome` is any check's)."""
+
     check: CheckId
     status: CheckStatus
-    result: Any | None = None  # the check's typed facts; None when status is error or skipped
+    result: ResultT | None = None  # the check's typed facts; None when status is error or skipped
     findings: tuple[Finding, ...] = ()
     error: CheckError | None = None  # set when status is error
     skip_reason: str | None = None  # set when status is skipped

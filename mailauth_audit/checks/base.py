@@ -11,8 +11,10 @@ from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType, ModuleType
 from typing import Any, ClassVar, Generic, TypeVar
 
+from ..findings.base import FindingSpec
 from ..model import CheckId, CheckOutcome, Finding
 from ..options import AuditOptions
 from ..resolver.base import Resolver
@@ -105,6 +107,9 @@ class RunMemo:
         return out
 
 
+_NO_OUTCOMES: Mapping[CheckId, CheckOutcome] = MappingProxyType({})
+
+
 @dataclass
 class CheckContext:
     """Everything `collect` may use. Passed instead of threading nameservers and timeouts."""
@@ -113,6 +118,26 @@ class CheckContext:
     resolver: Resolver
     options: AuditOptions = field(default_factory=AuditOptions)
     memo: RunMemo = field(default_factory=RunMemo)
+    # outcomes of the checks named in the check's `depends_on`; the engine collects a check
+    # only when each of them completed (pass, warn or fail), so each has its result
+    outcomes: Mapping[CheckId, CheckOutcome] = field(default_factory=lambda: _NO_OUTCOMES)
+
+    def outcome(self, check: CheckId) -> CheckOutcome:
+        """A dependency's outcome. Asking for a check not declared in `depends_on` is a bug
+        in the asking check (its answer would depend on what else happened to run)."""
+        try:
+            return self.outcomes[check]
+        except KeyError:
+            raise LookupError(
+                f"the outcome of {check.value} was asked for, but it is not in depends_on"
+            ) from None
+
+    def result(self, check: CheckId, kind: type[T]) -> T:
+        """A dependency's typed result (see `outcome`)."""
+        value = self.outcome(check).result
+        if not isinstance(value, kind):
+            raise TypeError(f"{check.value} result is {type(value).__name__}, not {kind.__name__}")
+        return value
 
 
 @dataclass(frozen=True)
@@ -121,14 +146,35 @@ class EvaluationContext:
 
     domain: str
     options: AuditOptions = field(default_factory=AuditOptions)
-    # outcomes of the checks named in the check's `evaluate_after`, when they ran
+    # outcomes of the checks named in the check's `evaluate_after` (when they ran) and
+    # `depends_on` (always there)
     outcomes: Mapping[CheckId, CheckOutcome] = field(default_factory=dict)
 
 
+def record_summary(record: str | None, records_found: tuple[str, ...]) -> str:
+    """The one-line summary of a one-record mechanism (SPF, DMARC): the record itself."""
+    if isinstance(record, str):
+        return record if len(record) <= 90 else record[:87] + "..."
+    return f"{len(records_found)} records published, one allowed" if records_found else "no record"
+
+
+def catalogue_of(module: ModuleType) -> tuple[FindingSpec, ...]:
+    """Every FindingSpec a catalogue module defines, in definition order."""
+    return tuple(v for v in vars(module).values() if isinstance(v, FindingSpec))
+
+
 class Check(ABC, Generic[ResultT]):
+    """One mechanism, and everything presentation needs to know about it: renderers read
+    these attributes from the registry and hold no per-check branches."""
+
     id: ClassVar[CheckId]
+    title: ClassVar[str]  # heading in reports: "SPF (who may send as the domain)"
     result_type: ClassVar[type]  # the frozen dataclass `collect` returns (for the JSON schema)
+    catalogue: ClassVar[tuple[FindingSpec, ...]]  # every finding `evaluate` may emit
     evaluate_after: ClassVar[tuple[CheckId, ...]] = ()  # outcomes `evaluate` wants to see
+    # checks whose outcomes `collect` reads (ctx.outcome): run first, pulled in when not
+    # requested, and a failed one ends this check in error (see checks/dependencies.py)
+    depends_on: ClassVar[tuple[CheckId, ...]] = ()
     standard: ClassVar[str] = ""  # e.g. "RFC 7208"
 
     @abstractmethod
@@ -138,3 +184,9 @@ class Check(ABC, Generic[ResultT]):
     @abstractmethod
     def evaluate(self, facts: ResultT, ctx: EvaluationContext) -> list[Finding]:
         """Judge the facts. Pure: same facts in, same findings out."""
+
+    @classmethod
+    @abstractmethod
+    def summary(cls, result: ResultT | None) -> str:
+        """One line for the report's row of this check: the record itself where there is
+        one, else what was found. `result` is None only for outcomes built by hand."""

@@ -24,7 +24,7 @@ from ..options import Limits, suggested_dkim_selector
 from ..records.dkim import looks_like_dkim_key, parse_dkim_key
 from ..records.errors import RecordSyntaxError
 from ..resolver.base import Answer, RRType
-from .base import Check, CheckContext, EvaluationContext
+from .base import Check, CheckContext, EvaluationContext, catalogue_of
 from .concurrent import gather, settle
 from .crosscheck import sends_no_mail
 from .dkim_judge import selector_findings, usable
@@ -133,9 +133,17 @@ class DkimCheck(Check[DkimResult]):
     """DKIM key records at guessed selectors, per RFC 6376, RFC 8301 and RFC 8463."""
 
     id = CheckId.DKIM
+    title = "DKIM (signing keys)"
     result_type = DkimResult
+    catalogue = catalogue_of(F)
     standard = "RFC 6376, RFC 8301, RFC 8463"
     evaluate_after = (CheckId.MX, CheckId.SPF, CheckId.DMARC)
+
+    @classmethod
+    def summary(cls, result: DkimResult | None) -> str:
+        sels = result.selectors if result is not None else ()
+        found = [f"{s.selector} ({s.key_type or '?'} {s.key_bits or '?'} bits)" for s in sels]
+        return ", ".join(found) or "no selector found"
 
     async def collect(self, ctx: CheckContext) -> DkimResult:
         opts = ctx.options

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ..findings import mx as F
 from ..model import CheckId, Finding, Severity
 from ..resolver.base import RRType
-from .base import Check, CheckContext, EvaluationContext
+from .base import Check, CheckContext, EvaluationContext, catalogue_of
 from .concurrent import gather
 
 
@@ -81,8 +81,17 @@ class MxCheck(Check[MxResult]):
     """Mail exchangers of the domain, per RFC 5321 §5.1 and RFC 7505."""
 
     id = CheckId.MX
+    title = "MX (where mail for the domain goes)"
     result_type = MxResult
+    catalogue = catalogue_of(F)
     standard = "RFC 5321, RFC 7505"
+
+    @classmethod
+    def summary(cls, result: MxResult | None) -> str:
+        if result is not None and result.null_mx:
+            return "null MX (accepts no mail)"
+        hosts = result.hosts if result is not None else ()
+        return ", ".join(f"{h.preference} {h.host}" for h in hosts) or "no MX"
 
     async def collect(self, ctx: CheckContext) -> MxResult:
         answer = await ctx.resolver.resolve(ctx.domain, RRType.MX)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..model import CheckId
 from .base import Check
+from .dependencies import validate_registry
 from .dkim import DkimCheck
 from .dmarc import DmarcCheck
 from .mx import MxCheck
 from .spf import SpfCheck
 
-CHECKS: dict[CheckId, type[Check]] = {
+CHECKS: dict[CheckId, type[Check[Any]]] = {
     CheckId.MX: MxCheck,
     CheckId.SPF: SpfCheck,
     CheckId.DKIM: DkimCheck,
     CheckId.DMARC: DmarcCheck,
 }
+
+validate_registry(CHECKS)  # a dependency cycle fails here, at import, not mid-run

@@ -23,10 +23,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..findings import spf as F
 from ..model import CheckId, Finding
 from ..records.spf import is_spf_record
 from ..resolver.base import TxtRecord
-from .base import Check, CheckContext, EvaluationContext
+from .base import Check, CheckContext, EvaluationContext, catalogue_of, record_summary
 from .spf_evaluate import UDP_ANSWER_LIMIT, evaluate_spf
 from .spf_fetch import fetch_tree, fetch_txt, lower_name
 from .spf_nodes import SpfNode, SpfNodeKind, SpfNodeStatus
@@ -87,8 +88,14 @@ class SpfCheck(Check[SpfResult]):
     restrictive `all`."""
 
     id = CheckId.SPF
+    title = "SPF (who may send as the domain)"
     result_type = SpfResult
+    catalogue = catalogue_of(F)
     standard = "RFC 7208"
+
+    @classmethod
+    def summary(cls, result: SpfResult | None) -> str:
+        return "" if result is None else record_summary(result.record, result.records_found)
 
     async def collect(self, ctx: CheckContext) -> SpfResult:
         domain = lower_name(ctx.domain)

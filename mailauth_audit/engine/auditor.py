@@ -1,20 +1,24 @@
 """Runs the checks for one domain or many, with bounded concurrency and one shared resolver.
 
-For each domain every requested check collects its facts concurrently; then the checks are
-judged in dependency order (DKIM's verdict depends on whether MX, SPF and DMARC say the
-domain sends mail at all). Many domains flow through a bounded queue into a fixed number of
-workers, so memory does not grow with the length of the list.
+For each domain the checks run in dependency waves (engine/plan.py): the checks of a wave
+collect their facts concurrently, then are judged in dependency order (DKIM's verdict depends
+on whether MX, SPF and DMARC say the domain sends mail at all); a check whose `collect` needs
+another's outcome runs in a later wave, and is not run when that dependency failed.
+Many domains flow through a bounded queue into a fixed number of workers, so memory does not
+grow with the length of the list.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from ..checks.base import Check, CheckContext, EvaluationContext, RunMemo
 from ..checks.concurrent import gather, settle
+from ..checks.dependencies import dependency_order, edges
 from ..checks.registry import CHECKS
 from ..domain import normalize_domain
 from ..errors import InvalidDomainError
@@ -36,30 +40,14 @@ from ..resolver.sources import run_provenance
 from ..resolver.stats import count_queries
 from ..version import __version__
 from .outcome import DomainDeadlineExceeded, outcome_from_exception, resolver_notes
+from .plan import blocked_outcome, dependency_outcomes, plan_checks
 
 _NO_OUTCOMES: dict[CheckId, CheckOutcome] = {}
 
 
 def evaluation_order(ids: Iterable[CheckId]) -> list[CheckId]:
-    """Checks sorted so that each comes after the checks its `evaluate` looks at."""
-    wanted = list(ids)
-    ordered: list[CheckId] = []
-    visiting: set[CheckId] = set()
-
-    def visit(cid: CheckId) -> None:
-        if cid in ordered or cid not in wanted:
-            return
-        if cid in visiting:
-            raise RuntimeError(f"check dependency cycle at {cid}")
-        visiting.add(cid)
-        for dep in CHECKS[cid].evaluate_after:
-            visit(dep)
-        visiting.discard(cid)
-        ordered.append(cid)
-
-    for cid in CheckId:
-        visit(cid)
-    return ordered
+    """Checks sorted so that each comes after the checks it depends on or looks at."""
+    return dependency_order(ids, CHECKS)
 
 
 class Auditor:
@@ -76,10 +64,22 @@ class Auditor:
         self.resolver: Resolver = resolver
         self.memo = RunMemo()
         # what does not change from one domain to the next is worked out once per run
-        # (checks are stateless; outcomes are frozen, so one "skipped" serves every domain)
-        requested = [cid for cid in CheckId if cid in self.options.checks]
-        self._checks: dict[CheckId, Check[Any]] = {cid: CHECKS[cid]() for cid in requested}
-        self._order = evaluation_order(requested)
+        # (checks are stateless; outcomes are frozen, so one "skipped" serves every domain).
+        # Requested checks pull in the checks they depend on, which are reported too.
+        plan = plan_checks(self.options.checks, CHECKS)
+        self._checks: dict[CheckId, Check[Any]] = {
+            cid: CHECKS[cid]() for cid in CheckId if cid in plan.checks
+        }
+        self._order = plan.order
+        self._waves = tuple(
+            (
+                tuple((cid, self._checks[cid], CHECKS[cid].depends_on) for cid in w.collect),
+                w.evaluate,
+            )
+            for w in plan.waves
+        )
+        self._depends_on = {cid: CHECKS[cid].depends_on for cid in self._checks}
+        self._looks_at = {cid: edges(CHECKS, cid) for cid in self._checks}
         self._skipped = {
             cid: CheckOutcome(check=cid, status=CheckStatus.SKIPPED, skip_reason="not requested")
             for cid in CheckId
@@ -117,58 +117,79 @@ class Auditor:
         )
 
     async def _run_checks(self, domain: str) -> dict[CheckId, CheckOutcome]:
-        opts = self.options
-        instances = self._checks
-        ctx = CheckContext(domain=domain, resolver=self.resolver, options=opts, memo=self.memo)
-        facts = await self._collect_within_budget(ctx)
-
+        ctx = CheckContext(
+            domain=domain, resolver=self.resolver, options=self.options, memo=self.memo
+        )
         outcomes: dict[CheckId, CheckOutcome] = {}
-        for cid in self._order:
-            value = facts[cid]
-            if isinstance(value, Exception):
-                outcomes[cid] = outcome_from_exception(cid, value, debug=opts.debug)
-                continue
-            inst = instances[cid]
-            ectx = EvaluationContext(
-                domain=domain,
-                options=opts,
-                outcomes={d: outcomes[d] for d in inst.evaluate_after if d in outcomes}
-                if inst.evaluate_after
-                else _NO_OUTCOMES,
-            )
-            try:
-                findings = sort_findings(inst.evaluate(value, ectx))
-            except Exception as exc:
-                outcomes[cid] = outcome_from_exception(cid, exc, debug=opts.debug)
-                continue
-            outcomes[cid] = CheckOutcome(
-                check=cid, status=status_from_findings(findings), result=value, findings=findings
-            )
-        skipped = self._skipped
-        return {cid: outcomes[cid] if cid in outcomes else skipped[cid] for cid in self._all_ids}
-
-    async def _collect_within_budget(self, ctx: CheckContext) -> dict[CheckId, Any]:
-        """Every check's facts (or the exception it raised), collected concurrently within
-        the domain's wall-clock budget. When the budget runs out the checks still running are
-        cancelled and stand as DomainDeadlineExceeded; the finished ones keep their facts."""
-        instances = self._checks
         facts: dict[CheckId, Any] = {}
-
-        async def collect(cid: CheckId, inst: Check[Any]) -> None:
-            facts[cid] = await settle(inst.collect(ctx))
-
         budget = self.options.limits.domain_timeout
         try:
             async with asyncio.timeout(budget):
-                await gather([collect(cid, inst) for cid, inst in instances.items()])
+                for collect, evaluate in self._waves:
+                    await self._collect(ctx, collect, facts, outcomes)
+                    for cid in evaluate:
+                        if cid not in outcomes:
+                            outcomes[cid] = self._judge(cid, facts[cid], domain, outcomes)
         except TimeoutError:
-            # a check that catches the cancellation and finishes later must not change this
-            # domain's report: take what is there now
+            # the checks still running were cancelled and stand as DomainDeadlineExceeded;
+            # the finished ones keep their facts. A check that catches the cancellation and
+            # finishes later must not change this domain's report: take what is there now
             facts = dict(facts)
             late = DomainDeadlineExceeded(budget)
-            for cid in instances:
-                facts.setdefault(cid, late)
-        return facts
+            for cid in self._order:
+                if cid in outcomes:
+                    continue
+                deps = self._depends_on[cid]
+                blocked = blocked_outcome(cid, deps, outcomes) if deps else None
+                outcomes[cid] = blocked or self._judge(cid, facts.get(cid, late), domain, outcomes)
+        skipped = self._skipped
+        return {cid: outcomes[cid] if cid in outcomes else skipped[cid] for cid in self._all_ids}
+
+    async def _collect(
+        self,
+        ctx: CheckContext,
+        wave: tuple[tuple[CheckId, Check[Any], tuple[CheckId, ...]], ...],
+        facts: dict[CheckId, Any],
+        outcomes: dict[CheckId, CheckOutcome],
+    ) -> None:
+        """One wave's facts (or the exception each raised), collected concurrently. A check
+        whose dependency did not complete is not run: its outcome says which and why."""
+
+        async def collect(cid: CheckId, inst: Check[Any], c: CheckContext) -> None:
+            facts[cid] = await settle(inst.collect(c))
+
+        runs = []
+        for cid, inst, deps in wave:
+            if not deps:
+                runs.append(collect(cid, inst, ctx))
+            elif (blocked := blocked_outcome(cid, deps, outcomes)) is not None:
+                outcomes[cid] = blocked
+            else:
+                mine = replace(ctx, outcomes=dependency_outcomes(deps, outcomes))
+                runs.append(collect(cid, inst, mine))
+        await gather(runs)
+
+    def _judge(
+        self, cid: CheckId, value: Any, domain: str, outcomes: dict[CheckId, CheckOutcome]
+    ) -> CheckOutcome:
+        opts = self.options
+        if isinstance(value, Exception):
+            return outcome_from_exception(cid, value, debug=opts.debug)
+        looks_at = self._looks_at[cid]
+        ectx = EvaluationContext(
+            domain=domain,
+            options=opts,
+            outcomes={d: outcomes[d] for d in looks_at if d in outcomes}
+            if looks_at
+            else _NO_OUTCOMES,
+        )
+        try:
+            findings = sort_findings(self._checks[cid].evaluate(value, ectx))
+        except Exception as exc:
+            return outcome_from_exception(cid, exc, debug=opts.debug)
+        return CheckOutcome(
+            check=cid, status=status_from_findings(findings), result=value, findings=findings
+        )
 
     async def audit_stream(
         self, domains: Iterable[str] | AsyncIterable[str]

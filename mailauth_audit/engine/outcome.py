@@ -74,7 +74,14 @@ def resolver_notes(
     The wire resolver raises DnsRefused only when every configured server refused the
     question, so the servers named are the ones that refused. An authoritative-only server
     refuses every name outside its zones: N "could not check" lines would hide the one fix."""
-    errors = [o for o in outcomes.values() if o.status is CheckStatus.ERROR and o.error]
+    # a check not run because its dependency was refused has the same cause
+    errors = [
+        o
+        for o in outcomes.values()
+        if o.status is CheckStatus.ERROR
+        and o.error
+        and o.error.reason is not ErrorReason.DEPENDENCY_FAILED
+    ]
     if not errors or any(o.error.reason is not ErrorReason.DNS_REFUSED for o in errors if o.error):
         return ()
     who = " and ".join(servers) if servers else "The DNS server"

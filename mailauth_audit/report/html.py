@@ -20,6 +20,7 @@ from pathlib import Path
 import jinja2
 import markupsafe
 
+from ..checks.registry import CHECKS
 from ..model import (
     AuditRun,
     CheckId,
@@ -45,12 +46,8 @@ from .score import (
 )
 
 TEMPLATE_PACKAGE = "mailauth_audit.templates"
-CHECK_TITLES = {
-    CheckId.MX: "MX (where mail for the domain goes)",
-    CheckId.SPF: "SPF (who may send as the domain)",
-    CheckId.DKIM: "DKIM (signing keys)",
-    CheckId.DMARC: "DMARC (policy for failing mail)",
-}
+# each check's heading, as the check declares it (kept for callers of the old name)
+CHECK_TITLES = {cid: cls.title for cid, cls in CHECKS.items()}
 TOP_FIXES = 3
 
 
@@ -221,11 +218,7 @@ def domain_views(reports: Iterable[DomainReport]) -> tuple[DomainView, ...]:
                 anchors[id(f)] = anchor
                 fs.append((anchor, f))
             fs.sort(key=lambda af: (-af[1].severity.rank, af[1].code))
-            checks.append(
-                CheckView(
-                    cid, CHECK_TITLES.get(cid, cid.value), outcome, _summary(outcome), tuple(fs)
-                )
-            )
+            checks.append(CheckView(cid, CHECKS[cid].title, outcome, _summary(outcome), tuple(fs)))
         ranked = [f for f in report.findings if f.severity is not Severity.INFO]
         top = tuple((anchors.get(id(f), ""), f) for f in ranked[:TOP_FIXES])
         s = report.verdict

@@ -9,9 +9,9 @@ from typing import ClassVar
 
 import click
 
+from ..checks.registry import CHECKS
 from ..model import (
     AuditRun,
-    CheckId,
     CheckOutcome,
     CheckStatus,
     DomainReport,
@@ -133,23 +133,7 @@ class TextRenderer(Renderer):
             return outcome.error.message
         if outcome.status is CheckStatus.SKIPPED:
             return outcome.skip_reason or ""
-        result = outcome.result
-        record = getattr(result, "record", None)
-        if isinstance(record, str):
-            return record if len(record) <= 90 else record[:87] + "..."
-        found = getattr(result, "records_found", None)
-        if isinstance(found, tuple) and outcome.check in (CheckId.SPF, CheckId.DMARC):
-            return f"{len(found)} records published, one allowed" if found else "no record"
-        if outcome.check is CheckId.MX:
-            hosts = getattr(result, "hosts", ())
-            if getattr(result, "null_mx", False):
-                return "null MX (accepts no mail)"
-            return ", ".join(f"{h.preference} {h.host}" for h in hosts) or "no MX"
-        if outcome.check is CheckId.DKIM:
-            sels = getattr(result, "selectors", ())
-            found = [f"{s.selector} ({s.key_type or '?'} {s.key_bits or '?'} bits)" for s in sels]
-            return ", ".join(found) or "no selector found"
-        return ""
+        return CHECKS[outcome.check].summary(outcome.result)
 
 
 def _provenance_footer(run: AuditRun) -> str:

@@ -32,6 +32,7 @@ can be re-judged; the records it proposes are rebuilt, not copied (remediation.p
 from __future__ import annotations
 
 from ...errors import ResolverError
+from ...findings import dmarc as F
 from ...model import CheckId, Finding
 from ...records.dmarc import (
     DmarcDuplicateTagError,
@@ -43,7 +44,7 @@ from ...records.dmarc import (
 from ...records.errors import RecordSyntaxError
 from ...records.orgdomain import dmarc_name, psl_organizational_domain, tree_walk_names
 from ...resolver.base import RRType
-from ..base import Check, CheckContext, EvaluationContext
+from ..base import Check, CheckContext, EvaluationContext, catalogue_of, record_summary
 from .evaluate import Judge
 from .parsing import parse_cached, valid_records, value
 from .reports import report_destinations
@@ -92,8 +93,14 @@ class DmarcCheck(Check[DmarcResult]):
     receivers): tree walk, effective policy, record syntax, report destinations."""
 
     id = CheckId.DMARC
+    title = "DMARC (policy for failing mail)"
     result_type = DmarcResult
+    catalogue = catalogue_of(F)
     standard = "RFC 9989 (RFC 7489)"
+
+    @classmethod
+    def summary(cls, result: DmarcResult | None) -> str:
+        return "" if result is None else record_summary(result.record, result.records_found)
 
     async def _lookup(self, ctx: CheckContext, name: str) -> DmarcLookup | ResolverError:
         async def ask() -> DmarcLookup | ResolverError:

@@ -161,7 +161,8 @@ def test_finding_titles_are_not_templates() -> None:
 def missing_values(source: str, where: str, package: str) -> list[str]:
     """Calls `F.SPEC(name=...)` of a catalogue module (`from ..findings import spf as F`)
     whose keywords leave a placeholder of the spec's detail or remediation unfilled. Calls
-    passing `**values` cannot be read here; the fixture zone covers those it emits."""
+    passing `**values` or a shared-values mapping held in a variable cannot be read here; the
+    fixture zone covers those it emits."""
     tree = ast.parse(source)
     modules = {}
     for node in ast.walk(tree):
@@ -185,6 +186,17 @@ def missing_values(source: str, where: str, package: str) -> list[str]:
         if not isinstance(spec, FindingSpec) or any(k.arg is None for k in node.keywords):
             continue
         given = {k.arg for k in node.keywords}
+        if node.args:  # the shared-values mapping: readable only when written as a literal
+            shared = node.args[0]
+            if not (
+                len(node.args) == 1
+                and isinstance(shared, ast.Dict)
+                and all(
+                    isinstance(k, ast.Constant) and isinstance(k.value, str) for k in shared.keys
+                )
+            ):
+                continue
+            given |= {k.value for k in shared.keys if isinstance(k, ast.Constant)}
         lacking = sorted((_placeholders(spec.detail) | _placeholders(spec.remediation)) - given)
         if lacking:
             problems.append(f"{where}:{node.lineno} {spec.code} lacks {lacking}")

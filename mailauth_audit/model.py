@@ -172,7 +172,7 @@ class DomainReport:
     @functools.cached_property
     def findings(self) -> tuple[Finding, ...]:
         # cached: the JSON, the score, the checklist and the bulk summary each read it, and
-        # sorting is not free at a thousand domains a second (the report is frozen)
+        # sorting is not free in a bulk run (the report is frozen)
         return sort_findings([f for o in self.checks.values() for f in o.findings])
 
     @property

@@ -108,8 +108,8 @@ def make_auditor(
 # ---- the event loop -----------------------------------------------------------------------
 #
 # uvloop (libuv, in C) where installed: the bulk run schedules tens of callbacks per domain and
-# uvloop's loop does that bookkeeping for ~5% fewer instructions per domain (callgrind, bench
-# zone). Results do not depend on the loop; MAILAUTH_AUDIT_LOOP=asyncio rules it out.
+# uvloop's loop does that bookkeeping in fewer instructions (figures: docs/BENCHMARKS.md).
+# Results do not depend on the loop; MAILAUTH_AUDIT_LOOP=asyncio rules it out.
 
 LOOP_ENV = "MAILAUTH_AUDIT_LOOP"
 
@@ -133,8 +133,8 @@ def run_loop(coro: Coroutine[Any, Any, None]) -> None:
 # dataclasses) and almost never makes a reference cycle, yet the collector's default
 # thresholds trigger a young-generation pass every 700 allocations and, now and then, a full
 # pass over everything the run keeps (imported modules, the run cache). Freezing what exists
-# at the start and collecting less often saved ~5% of the CPU per domain (callgrind, bench
-# zone); memory stays flat (reference counting frees nearly everything at once).
+# at the start and collecting less often saves CPU per domain (figures: docs/BENCHMARKS.md);
+# memory stays flat (reference counting frees nearly everything at once).
 
 GC_THRESHOLDS = (20_000, 20, 20)
 

@@ -127,7 +127,7 @@ def digest_report(report: DomainReport, score: DomainScore | None = None) -> Dig
     """`digest(json.loads(domain_json_line(report)))`, read off the typed report instead.
 
     Why a second reading: a worker would otherwise decode every line it has just encoded
-    (~12 KB a domain) only to count a few fields. The tests hold the two to the same result
+    (the whole report) only to count a few fields. The tests hold the two to the same result
     on every fixture domain, including invalid names and checks in error.
     """
     if score is None:

@@ -224,7 +224,7 @@ def run_in_pool(
     qps = queries_per_second / n if queries_per_second else None
     options = per_worker_options(options, n)
     # fork on Linux: the workers start at once with everything imported (spawn re-imports
-    # the CLI: ~0.8 s of CPU per worker). Safe here: this process has no other thread and no
+    # the whole CLI in every worker). Safe here: this process has no other thread and no
     # running event loop yet (the queues' feeder threads start with the first put, after the
     # fork). Elsewhere spawn, the platform default.
     ctx = (

@@ -1,7 +1,7 @@
 """Running a few awaitables at once for one domain, with as few asyncio tasks as possible.
 
 Why not plain asyncio.gather: it wraps every coroutine in a task (created, scheduled, stepped,
-its done-callback scheduled again). A bulk run audits ~1,000 domains a second, each with a
+its done-callback scheduled again). A bulk run audits thousands of domains, each with a
 handful of small fan-outs (A and AAAA of an MX host, one level of an SPF include tree), and
 profiles showed that bookkeeping as a large share of the CPU. Here the last awaitable runs in
 the caller's own task, a single one needs no task at all, and memo hits need none either.

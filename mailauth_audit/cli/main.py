@@ -80,7 +80,7 @@ class _LazyGroup(click.Group):
     """Commands defined in this module, plus the others, imported only when asked for.
 
     Why: `send`, `verify` and `receive` pull in dkimpy, dnspython's resolver, aiosmtpd and
-    cryptography (~0.3 s of imports); `check` and `bulk` need none of it, and a scheduled
+    cryptography, slow to import; `check` and `bulk` need none of it, and a scheduled
     bulk run should not pay for it.
     """
 

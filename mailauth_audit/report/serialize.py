@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
-try:  # optional speed-up: the same bytes, ~3x cheaper (see domain_json_line)
+try:  # optional speed-up: the same bytes, cheaper to make (see domain_json_line)
     import orjson
 except ImportError:  # pragma: no cover - orjson is a declared dependency
     orjson = None  # type: ignore[assignment]
@@ -34,7 +34,7 @@ TOOL_NAME = "mailauth-audit"
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 # dataclass -> its field names (None: not a dataclass). A cache of class structure, not of
-# values: bulk runs serialise ~1,000 reports a second and dataclasses.fields() is slow.
+# values: bulk runs serialise a report per domain and dataclasses.fields() is slow.
 _FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
 
 
@@ -117,10 +117,11 @@ def domain_json_line(report: DomainReport, score: DomainScore | None = None) -> 
     `json.dumps(domain_to_json(report), ensure_ascii=False, separators=(",", ":")).encode()`.
 
     Why: a bulk run writes one such line per domain, and building the dict tree and encoding
-    it with the json module cost ~0.4 ms a domain; orjson encodes the frozen dataclasses, the
-    StrEnums and the tuples directly (fields in definition order, as `to_jsonable` does) in a
-    third of that. Anything orjson refuses (a lone surrogate, an integer beyond 64 bits) goes
-    the json module's way, so the result or the error is the same as before.
+    it with the json module is a large share of a domain's CPU; orjson encodes the frozen
+    dataclasses, the StrEnums and the tuples directly (fields in definition order, as
+    `to_jsonable` does), without that tree (figures: docs/BENCHMARKS.md). Anything orjson
+    refuses (a lone surrogate, an integer beyond 64 bits) goes the json module's way, so the
+    result or the error is the same.
     """
     if orjson is not None:
         try:

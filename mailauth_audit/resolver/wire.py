@@ -1,10 +1,9 @@
 """A lean DNS stub client over asyncio UDP (TCP on truncation): the network Resolver.
 
-Why not dnspython or c-ares: a bulk audit sends ~15 queries per domain and must reach 1,000
-domains/s on two cores. Measured on this machine (benchmarks/resolver.py), dnspython costs
-~0.6 ms CPU per query (`dns.message.from_wire` alone ~0.4 ms) and aiodns/c-ares ~0.19 ms,
-while encoding the query by hand and decoding only what `Answer` needs costs a few tens of
-microseconds.
+Why not dnspython or c-ares: a bulk audit sends a dozen or so queries per domain for
+thousands of domains, and both spend several times more CPU per query than encoding the query
+by hand and decoding only what `Answer` needs (figures: docs/BENCHMARKS.md, from
+benchmarks/resolver.py).
 
 Three layers: `codec` (bytes <-> WireMessage, pure), `transport` (UDP channels, TCP, slots
 in flight) and this module (retries, fallbacks, rcodes, CNAME chains). The codec's and the

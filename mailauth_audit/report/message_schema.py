@@ -14,7 +14,7 @@ from typing import Any
 from ..messages.model import MessageReport
 from .schema import SchemaBuilder
 
-MESSAGE_SCHEMA_VERSION = "1.0"
+MESSAGE_SCHEMA_VERSION = "1.1"
 SCHEMA_FILE = "message_schema.json"
 
 

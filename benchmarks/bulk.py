@@ -125,9 +125,18 @@ def run_ours(
         "server_queries_per_domain": round((q1 - q0) / n, 2) if q0 is not None and q1 else None,
         "peak_rss_mb": round(peak / 1024, 1),
         "domains_with_errors": summary["domains_with_errors"],
+        "results_bytes_per_domain": round(results_bytes(out) / n, 1),
         "out": str(out),
     }
     return result
+
+
+def results_bytes(out: Path) -> int:
+    """Size of the results file as written (compressed when --compress was given)."""
+    for name in ("results.jsonl", "results.jsonl.gz", "results.jsonl.zst"):
+        if (out / name).exists():
+            return (out / name).stat().st_size
+    return 0
 
 
 def check_truth(out: Path, data: Path, sample: int) -> dict[str, Any]:
@@ -265,6 +274,7 @@ def main() -> None:
             "server_queries_per_domain",
             "peak_rss_mb",
             "wall_s",
+            "results_bytes_per_domain",
         )
     }
     print()
@@ -279,6 +289,9 @@ def main() -> None:
         f"{ours['server_queries_per_domain']}; target <= 15)"
     )
     print(f"  peak RSS (all procs)    {ours['peak_rss_mb']:>10.1f} MB")
+    print(
+        f"  results bytes/domain    {ours['results_bytes_per_domain']:>10,.0f}   (target <= 4,096)"
+    )
     if cd is not None:
         print(f"checkdmarc {cd['checkdmarc']}, {cd['count']} domains, one process:")
         print(f"  domains/s               {cd['domains_per_s_median']:>10,.1f}")

@@ -21,6 +21,7 @@ medians.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import re
@@ -149,7 +150,9 @@ def check_truth(out: Path, data: Path, sample: int) -> dict[str, Any]:
     selectors = set(json.loads((data / "manifest.json").read_text())["selectors"])
     agree = {"dmarc_policy": [0, 0], "dkim_keys": [0, 0], "spf_over_limit": [0, 0]}
     mismatches: list[str] = []
-    with (out / "results.jsonl").open() as fh:
+    plain = out / "results.jsonl"
+    opener = open if plain.exists() else gzip.open
+    with opener(plain if plain.exists() else out / "results.jsonl.gz", "rt") as fh:
         for k, line in enumerate(fh):
             if k >= sample:
                 break

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from codec_cases import CASES, DOMAINS, audit
+from codec_cases import CASES, DOMAINS, audit, hand_built
 from fixture_zone import FIXTURE_DOMAINS, ZONE
 
 from mailauth_audit.bulk.inputs import read_entries
@@ -114,3 +114,12 @@ def test_resume_of_a_finished_compressed_run_is_refused_clearly(tmp_path: Path) 
     with pytest.raises(ResumeMismatch, match=r"results\.jsonl\.gz holds a finished"):
         run_bulk(entries, BulkConfig(**{**vars(cfg), "resume": True}))
     assert (tmp_path / "results.jsonl.gz").exists()  # untouched
+
+
+def test_the_json_module_fallback_gives_the_same_line() -> None:
+    # an integer beyond 64 bits makes orjson refuse; the json module's line must be the same
+    report = hand_built()
+    line = bulk_line(report)
+    assert json.loads(line)["dns_queries"] == 2**40
+    big = from_json({**json.loads(line), "dns_queries": 2**70})
+    assert json.loads(bulk_line(big)) == {**json.loads(line), "dns_queries": 2**70}

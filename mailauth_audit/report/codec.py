@@ -287,21 +287,26 @@ def _enum(tp: type[Enum]) -> Callable[[Any], Any]:
 
 
 def _dataclass(cls: type) -> Callable[[Any], Any]:
-    hints = typing.get_type_hints(cls)
-    fields = [(f.name, _deferred(hints[f.name]), _has_default(f)) for f in dataclasses.fields(cls)]
-    known = frozenset(name for name, _, _ in fields)
+    hints = _hints(cls)
+    spec = [(f.name, hints[f.name], _has_default(f)) for f in dataclasses.fields(cls)]
+    known = frozenset(name for name, _, _ in spec)
+    # the field decoders, looked up on first use: a recursive type (an SPF node holding
+    # nodes) would otherwise build its own decoder while building it
+    fields: list[tuple[str, Callable[[Any], Any], bool]] = []
 
     def decode(data: Any) -> Any:
         if type(data) is not dict:
             raise _fail(cls, data)
-        extra = data.keys() - known
-        if extra:
-            raise CodecError(f"{cls.__name__}: unknown keys {sorted(extra)}")
+        if not fields:
+            fields.extend((name, _decoder(tp), optional) for name, tp, optional in spec)
+        if len(data) > len(known) or not data.keys() <= known:
+            extra = sorted(data.keys() - known)
+            raise CodecError(f"{cls.__name__}: unknown keys {extra}")
         kwargs = {}
         for name, field_decoder, optional in fields:
             if name in data:
                 try:
-                    kwargs[name] = field_decoder()(data[name])
+                    kwargs[name] = field_decoder(data[name])
                 except CodecError as exc:
                     raise CodecError(f"{cls.__name__}.{name}: {exc}") from None
             elif not optional:
@@ -311,10 +316,9 @@ def _dataclass(cls: type) -> Callable[[Any], Any]:
     return decode
 
 
-def _deferred(tp: Any) -> Callable[[], Callable[[Any], Any]]:
-    """The decoder of a field's type, looked up on first use: recursive types (an SPF node
-    holding nodes) would otherwise build their own decoder while building it."""
-    return functools.partial(_decoder, tp)
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)  # slow (it evaluates the annotations): once per class
 
 
 def _has_default(f: dataclasses.Field[Any]) -> bool:
@@ -337,7 +341,7 @@ def _decode_outcome(cid: CheckId, doc: Any) -> CheckOutcome:
     extra = doc.keys() - set(_OUTCOME_KEYS)
     if extra:
         raise CodecError(f"checks.{cid.value}: unknown keys {sorted(extra)}")
-    hints = typing.get_type_hints(CheckOutcome)
+    hints = _hints(CheckOutcome)
     try:
         result = doc.get("result")
         return CheckOutcome(
@@ -361,7 +365,7 @@ def from_json(doc: Any) -> DomainReport:
     version whose shape differs, or a damaged one)."""
     if type(doc) is not dict:
         raise _fail(DomainReport, doc)
-    hints = typing.get_type_hints(DomainReport)
+    hints = _hints(DomainReport)
     extra = doc.keys() - _REPORT_KEYS
     if extra:
         raise CodecError(f"DomainReport: unknown keys {sorted(extra)}")

@@ -21,6 +21,7 @@ medians.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import re
@@ -125,9 +126,18 @@ def run_ours(
         "server_queries_per_domain": round((q1 - q0) / n, 2) if q0 is not None and q1 else None,
         "peak_rss_mb": round(peak / 1024, 1),
         "domains_with_errors": summary["domains_with_errors"],
+        "results_bytes_per_domain": round(results_bytes(out) / n, 1),
         "out": str(out),
     }
     return result
+
+
+def results_bytes(out: Path) -> int:
+    """Size of the results file as written (compressed when --compress was given)."""
+    for name in ("results.jsonl", "results.jsonl.gz", "results.jsonl.zst"):
+        if (out / name).exists():
+            return (out / name).stat().st_size
+    return 0
 
 
 def check_truth(out: Path, data: Path, sample: int) -> dict[str, Any]:
@@ -140,7 +150,9 @@ def check_truth(out: Path, data: Path, sample: int) -> dict[str, Any]:
     selectors = set(json.loads((data / "manifest.json").read_text())["selectors"])
     agree = {"dmarc_policy": [0, 0], "dkim_keys": [0, 0], "spf_over_limit": [0, 0]}
     mismatches: list[str] = []
-    with (out / "results.jsonl").open() as fh:
+    plain = out / "results.jsonl"
+    opener = open if plain.exists() else gzip.open
+    with opener(plain if plain.exists() else out / "results.jsonl.gz", "rt") as fh:
         for k, line in enumerate(fh):
             if k >= sample:
                 break
@@ -265,6 +277,7 @@ def main() -> None:
             "server_queries_per_domain",
             "peak_rss_mb",
             "wall_s",
+            "results_bytes_per_domain",
         )
     }
     print()
@@ -279,6 +292,9 @@ def main() -> None:
         f"{ours['server_queries_per_domain']}; target <= 15)"
     )
     print(f"  peak RSS (all procs)    {ours['peak_rss_mb']:>10.1f} MB")
+    print(
+        f"  results bytes/domain    {ours['results_bytes_per_domain']:>10,.0f}   (target <= 4,096)"
+    )
     if cd is not None:
         print(f"checkdmarc {cd['checkdmarc']}, {cd['count']} domains, one process:")
         print(f"  domains/s               {cd['domains_per_s_median']:>10,.1f}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import gzip
 import io
 import json
 import os
@@ -27,12 +28,15 @@ from .manifest import MANIFEST_NAME
 from .summary import BulkSummary, digest
 
 __all__ = [
+    "COMPRESSED_NAMES",
     "CSV_NAME",
     "CSV_ROWS_NAME",
     "INDEX_NAME",
     "PAGES_DIR",
     "RESULTS_NAME",
     "SUMMARY_NAME",
+    "compress_results",
+    "compressed_results",
     "preflight",
     "read_rows",
     "recover_state",
@@ -40,6 +44,10 @@ __all__ = [
 ]
 
 RESULTS_NAME = "results.jsonl"
+# --compress: the results file as the finished run leaves it (streamed uncompressed first,
+# so that an interrupted run stays resumable; compressed once every domain is reported)
+COMPRESSED_NAMES = {"gzip": RESULTS_NAME + ".gz"}
+COMPRESS_CHUNK = 1 << 20  # bytes read at a time when compressing results.jsonl
 CSV_ROWS_NAME = ".results.csv.jsonl"  # CSV rows as JSON lines, kept in step with results
 SUMMARY_NAME = "summary.json"
 CSV_NAME = "results.csv"
@@ -47,7 +55,7 @@ INDEX_NAME = "index.html"
 PAGES_DIR = "domains"
 
 STREAMED = (RESULTS_NAME, CSV_ROWS_NAME)
-FINAL = (SUMMARY_NAME, CSV_NAME, INDEX_NAME, MANIFEST_NAME)
+FINAL = (SUMMARY_NAME, CSV_NAME, INDEX_NAME, MANIFEST_NAME, *COMPRESSED_NAMES.values())
 
 
 def preflight(out: Path, *, pages: bool) -> None:
@@ -111,6 +119,30 @@ def recover_state(out: Path, summary: BulkSummary, keys: set[str]) -> tuple[set[
         Path(tmp).unlink(missing_ok=True)
         raise
     return done, foreign
+
+
+def compressed_results(out: Path) -> Path | None:
+    """The compressed results file of a finished --compress run in `out`, if there is one."""
+    for name in COMPRESSED_NAMES.values():
+        if (out / name).exists():
+            return out / name
+    return None
+
+
+def compress_results(out: Path, method: str) -> Path:
+    """Replace results.jsonl by its compressed copy (written atomically, then the original
+    removed): only once the run is complete, since --resume appends to results.jsonl."""
+    source = out / RESULTS_NAME
+    target = out / COMPRESSED_NAMES[method]
+    with (
+        os.fdopen(open_regular(source, os.O_RDONLY), "rb") as src,
+        open_output(target) as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as dst,
+    ):
+        while chunk := src.read(COMPRESS_CHUNK):
+            dst.write(chunk)
+    source.unlink()
+    return target
 
 
 def read_rows(path: Path) -> Iterator[list[Any]]:

@@ -16,6 +16,15 @@ Crash safety, and why it is enough:
   survives to break a parser, and every domain whose line survives is not audited again.
 - A failed write (disk full, file-size limit) truncates the file back to its last complete
   line before the error is raised, so what was written stays valid JSON lines.
+
+The line (LINE_FORMAT, the first key of every line since format 2):
+
+- format 1 (no "line_format" key): `check --format json`'s domain object as it is.
+- format 2: the same object without what repeats itself: no domain-level "findings" (the
+  per-check findings are the one copy; the domain's list is their union, sorted), and the
+  checklist as {item id: state} (the items' requirement, providers and references are in
+  summary.json "checklist_items"; the evidence sentences follow from the facts in the line).
+  `report.codec.from_json` reads both formats back to the same typed report.
 """
 
 from __future__ import annotations
@@ -29,11 +38,66 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..model import DomainReport
 from ..outputs import open_regular
+from ..report.checklist import ProviderChecklist, provider_checklist
+from ..report.codec import FORMAT_KEY, report_document
+from ..report.score import DomainScore
 
-__all__ = ["ResultsFile", "ResultsWriteError", "recover"]
+try:
+    import orjson
+except ImportError:  # pragma: no cover - orjson is a declared dependency
+    orjson = None  # type: ignore[assignment]
+
+__all__ = [
+    "LINE_FORMAT",
+    "ResultsFile",
+    "ResultsWriteError",
+    "bulk_line",
+    "checklist_items",
+    "recover",
+]
+
+LINE_FORMAT = 2  # see the module docstring; a change here is a change for every reader
 
 DEFAULT_SYNC_INTERVAL = 1.0  # seconds between fsyncs of the results file during a run
+
+
+def bulk_line(report: DomainReport, score: DomainScore | None = None) -> bytes:
+    """One results line (without its newline): compact UTF-8 JSON, format LINE_FORMAT."""
+    if orjson is not None:
+        doc = report_document(report, score, native=True)
+        states = {item.id: item.state.value for item in doc["checklist"].items}
+        try:
+            return orjson.dumps(_slim(doc, states))
+        except orjson.JSONEncodeError:  # a lone surrogate, an integer beyond 64 bits
+            pass
+    doc = report_document(report, score)
+    states = {item["id"]: item["state"] for item in doc["checklist"]["items"]}
+    return json.dumps(_slim(doc, states), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _slim(doc: dict[str, Any], states: dict[str, str]) -> dict[str, Any]:
+    del doc["findings"]
+    doc["checklist"] = states
+    return {FORMAT_KEY: LINE_FORMAT, **doc}
+
+
+def checklist_items(checklist: ProviderChecklist | None = None) -> dict[str, dict[str, Any]]:
+    """What every results line's checklist ids stand for, said once (for summary.json)."""
+    if checklist is None:
+        from ..model import DomainStatus
+
+        checklist = provider_checklist(DomainReport("example.invalid", DomainStatus.COMPLETED))
+    return {
+        item.id: {
+            "requirement": item.requirement,
+            "providers": list(item.providers),
+            "source": item.source.value,
+            "references": list(item.references),
+        }
+        for item in checklist.items
+    }
 
 
 class ResultsWriteError(OSError):

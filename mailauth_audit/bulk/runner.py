@@ -50,18 +50,21 @@ from ..report.serialize import TOOL_NAME, to_jsonable
 from ..resolver.base import Resolver
 from ..version import __version__
 from .folder import (
+    COMPRESSED_NAMES,
     CSV_ROWS_NAME,
     INDEX_NAME,
     PAGES_DIR,
     RESULTS_NAME,
     SUMMARY_NAME,
+    compress_results,
+    compressed_results,
     preflight,
     recover_state,
     write_csv,
 )
 from .inputs import DomainEntry, InputStats
-from .jsonl import ResultsFile, ResultsWriteError
-from .manifest import RunManifest, check_resume, write_manifest
+from .jsonl import LINE_FORMAT, ResultsFile, ResultsWriteError, checklist_items
+from .manifest import ResumeMismatch, RunManifest, check_resume, write_manifest
 from .progress import Progress
 from .runtime import (
     BULK_CACHE_ENTRIES,
@@ -104,7 +107,7 @@ __all__ = [
 # the names benchmarks/instructions.py drives a worker's loop with
 _make_auditor, _tune_gc, _run_loop = make_auditor, tune_gc, run_loop
 
-SUMMARY_VERSION = "1.0"
+SUMMARY_VERSION = "1.1"  # 1.1: results_file, results_line_format, checklist_items
 BATCH_SIZE = 100  # domains per message to a worker process
 FLUSH_ITEMS = 256  # results buffered before one write (single process)
 
@@ -124,6 +127,8 @@ class BulkConfig:
     resume_hint: str = ""  # the command that resumes this run, for the interruption message
     # where the answers come from (resolvers or zone files), as summary.json states it
     provenance: Provenance | None = None
+    # "gzip": results.jsonl is compressed to results.jsonl.gz once the run is complete
+    compress: str | None = None
 
 
 @dataclass
@@ -236,6 +241,12 @@ def run_bulk(
     manifest = RunManifest.of(keys, config.options, html_pages=config.html_pages)
     if config.resume:
         check_resume(out, manifest)
+        finished = compressed_results(out)
+        if finished is not None:
+            raise ResumeMismatch(
+                f"{finished} holds a finished, compressed run: --resume appends to an "
+                f"uncompressed {RESULTS_NAME} (decompress it there to continue that run)"
+            )
     write_manifest(out, manifest)
     started_at = _now()
     t0 = time.monotonic()
@@ -296,6 +307,8 @@ def run_bulk(
         output_dir=out,
         foreign=foreign,
     )
+    if outcome.complete and config.compress:
+        compress_results(out, config.compress)
     write_reports(outcome, config, input_stats, started_at)
     return outcome
 
@@ -328,9 +341,19 @@ def summary_document(
             "queries_per_second": config.queries_per_second,
         },
         "pages": PAGES_DIR if config.html_pages else None,
+        # results.jsonl lines name checklist items by id; what each id stands for, said once
+        "results_file": _results_name(outcome, config),
+        "results_line_format": LINE_FORMAT,
+        "checklist_items": checklist_items(),
         "provenance": to_jsonable(config.provenance),
         **outcome.summary.to_json(),
     }
+
+
+def _results_name(outcome: BulkOutcome, config: BulkConfig) -> str:
+    if outcome.complete and config.compress:
+        return COMPRESSED_NAMES[config.compress]
+    return RESULTS_NAME
 
 
 def write_reports(

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import click
 
+from ..bulk.folder import COMPRESSED_NAMES, compressed_results
 from ..bulk.inputs import InputStats, read_entries
 from ..bulk.jsonl import ResultsWriteError
 from ..bulk.manifest import ResumeMismatch
@@ -160,6 +161,13 @@ def _default_output() -> Path:
 )
 @quiet_option
 @click.option("--debug", is_flag=True, help="Keep tracebacks of internal errors in results.")
+@click.option(
+    "--compress",
+    type=click.Choice(sorted(COMPRESSED_NAMES)),
+    default=None,
+    help="Compress results.jsonl to results.jsonl.gz once every domain is reported (an "
+    "interrupted run keeps results.jsonl, so --resume still works until the run completes).",
+)
 def bulk(
     domain_list: str,
     output: Path | None,
@@ -184,6 +192,7 @@ def bulk(
     progress: bool,
     quiet: bool,
     debug: bool,
+    compress: str | None,
 ) -> None:
     """Audit every domain in DOMAINS.txt (one per line; "-" reads stdin).
 
@@ -216,6 +225,9 @@ def bulk(
             f"{out / RESULTS_NAME} already has results: add --resume to continue that run, "
             "or choose another --output folder"
         )
+    finished = compressed_results(out)
+    if finished is not None and not resume:
+        _fail(f"{finished} already has the results of a run: choose another --output folder")
     stats = InputStats()
     try:
         if domain_list == "-":
@@ -269,6 +281,7 @@ def bulk(
         resume_hint=_resume_hint(),
         resolver_factory=factory,
         provenance=_provenance(options, zones),
+        compress=compress,
     )
     if hasattr(signal, "SIGXFSZ"):
         # past a file-size limit, fail the write (EFBIG) instead of being killed by SIGXFSZ
@@ -286,7 +299,8 @@ def bulk(
     s = result.summary
     if not quiet:
         click.echo(
-            f"{s.domains} of {result.total} domains reported in {out / RESULTS_NAME} "
+            f"{s.domains} of {result.total} domains reported in "
+            f"{compressed_results(out) or out / RESULTS_NAME} "
             f"({result.reported_now} this run, {result.elapsed:.1f} s); "
             f"summary: {out / 'index.html'}",
             err=True,

@@ -6,10 +6,7 @@ The shape is fixed by `schema.json` next to this module; `SCHEMA_VERSION` change
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from collections.abc import Mapping
-from enum import Enum
 from typing import Any
 
 try:  # optional speed-up: the same bytes, cheaper to make (see domain_json_line)
@@ -19,7 +16,8 @@ except ImportError:  # pragma: no cover - orjson is a declared dependency
 
 from ..model import AuditRun, CheckOutcome, DomainReport, Finding
 from ..version import __version__
-from .checklist import provider_checklist
+from .codec import encode_value as to_jsonable  # re-exported: renderers serialise with it
+from .codec import report_document, to_json
 from .score import DomainScore
 
 # 1.1: per-domain score and provider checklist
@@ -32,84 +30,17 @@ SCHEMA_VERSION = "1.3"
 TOOL_NAME = "mailauth-audit"
 
 
-_PLAIN = frozenset({str, int, float, bool, type(None)})
-# dataclass -> its field names (None: not a dataclass). A cache of class structure, not of
-# values: bulk runs serialise a report per domain and dataclasses.fields() is slow.
-_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
-
-
-def _field_names(cls: type) -> tuple[str, ...] | None:
-    try:
-        return _FIELD_NAMES[cls]
-    except KeyError:
-        names = None
-        if dataclasses.is_dataclass(cls):
-            names = tuple(f.name for f in dataclasses.fields(cls))
-        _FIELD_NAMES[cls] = names
-        return names
-
-
-def to_jsonable(value: Any) -> Any:
-    """Frozen dataclasses, enums and tuples to dicts, strings and lists, recursively."""
-    cls = type(value)
-    if cls in _PLAIN:
-        return value
-    if cls is tuple or cls is list:
-        return [v if type(v) in _PLAIN else to_jsonable(v) for v in value]
-    if cls is not DomainReport and cls is not CheckOutcome and not isinstance(value, Enum):
-        names = _field_names(cls)
-        if names is not None:
-            out = {}
-            for name in names:
-                v = getattr(value, name)
-                out[name] = v if type(v) in _PLAIN else to_jsonable(v)
-            return out
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value.value if isinstance(value, Enum) else value
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, DomainReport):
-        return domain_to_json(value)
-    if isinstance(value, CheckOutcome):
-        return outcome_to_json(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Mapping):
-        return {str(to_jsonable(k)): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    raise TypeError(f"cannot serialise {type(value).__name__}")
-
-
 def finding_to_json(finding: Finding) -> dict[str, Any]:
     return to_jsonable(finding)
 
 
 def outcome_to_json(outcome: CheckOutcome) -> dict[str, Any]:
-    return {
-        "status": outcome.status.value,
-        "result": to_jsonable(outcome.result),
-        "findings": [finding_to_json(f) for f in outcome.findings],
-        "error": to_jsonable(outcome.error),
-        "skip_reason": outcome.skip_reason,
-    }
+    return to_jsonable(outcome)
 
 
 def domain_to_json(report: DomainReport) -> dict[str, Any]:
-    return {
-        "domain": report.domain,
-        "input": report.input,
-        "status": report.status.value,
-        "error": report.error,
-        "dns_queries": report.dns_queries,
-        "checks": {cid.value: outcome_to_json(o) for cid, o in report.checks.items()},
-        "findings": [finding_to_json(f) for f in report.findings],
-        "score": to_jsonable(report.verdict),
-        "checklist": to_jsonable(provider_checklist(report)),
-        "resolver_notes": to_jsonable(report.resolver_notes),
-    }
+    """The report's JSON object: `codec.to_json` (kept under this name for its callers)."""
+    return to_json(report)
 
 
 def domain_json_line(report: DomainReport, score: DomainScore | None = None) -> bytes:
@@ -125,38 +56,11 @@ def domain_json_line(report: DomainReport, score: DomainScore | None = None) -> 
     """
     if orjson is not None:
         try:
-            return orjson.dumps(_native_doc(report, score))
+            return orjson.dumps(report_document(report, score, native=True))
         except orjson.JSONEncodeError:
             pass
-    doc = domain_to_json(report)
-    if score is not None:
-        doc["score"] = to_jsonable(score)
+    doc = report_document(report, score)
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def _native_doc(report: DomainReport, score: DomainScore | None) -> dict[str, Any]:
-    """The `domain_to_json` shape with the dataclasses left in, for orjson to encode."""
-    return {
-        "domain": report.domain,
-        "input": report.input,
-        "status": report.status.value,
-        "error": report.error,
-        "dns_queries": report.dns_queries,
-        "checks": {
-            cid.value: {
-                "status": o.status.value,
-                "result": o.result,
-                "findings": o.findings,
-                "error": o.error,
-                "skip_reason": o.skip_reason,
-            }
-            for cid, o in report.checks.items()
-        },
-        "findings": report.findings,
-        "score": score if score is not None else report.verdict,
-        "checklist": provider_checklist(report),
-        "resolver_notes": report.resolver_notes,
-    }
 
 
 def run_to_json(run: AuditRun) -> dict[str, Any]:

@@ -1,0 +1,125 @@
+"""The results line (bulk/jsonl.py LINE_FORMAT 2) says each thing once, --resume reads lines
+of both formats into the same summary, and --compress leaves results.jsonl.gz."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import orjson
+import pytest
+from codec_cases import CASES, DOMAINS, audit, hand_built
+from fixture_zone import FIXTURE_DOMAINS, ZONE
+
+from mailauth_audit.bulk.inputs import read_entries
+from mailauth_audit.bulk.jsonl import LINE_FORMAT, bulk_line, checklist_items
+from mailauth_audit.bulk.manifest import ResumeMismatch
+from mailauth_audit.bulk.runner import BulkConfig, run_bulk
+from mailauth_audit.report.checklist import provider_checklist
+from mailauth_audit.report.codec import from_json, to_json
+from mailauth_audit.report.serialize import domain_json_line
+from mailauth_audit.resolver.caching import CachingResolver
+from mailauth_audit.resolver.static import StaticResolver
+
+REPORTS = [r for _, resolver, options in CASES for r in audit(resolver(), DOMAINS, options)]
+
+
+def _static() -> CachingResolver:
+    return CachingResolver(StaticResolver(ZONE, origin="example"))
+
+
+def test_the_line_keeps_one_copy_of_each_finding_and_checklist_ids() -> None:
+    for report in REPORTS:
+        doc = orjson.loads(bulk_line(report))
+        assert next(iter(doc)) == "line_format" and doc["line_format"] == LINE_FORMAT
+        assert "findings" not in doc
+        per_check = [f for o in doc["checks"].values() for f in o["findings"]]
+        assert len(per_check) == len(report.findings)
+        items = provider_checklist(report).items
+        assert doc["checklist"] == {i.id: i.state.value for i in items}
+        assert set(doc["checklist"]) <= set(checklist_items())
+        # and nothing is lost: the full object follows from the line
+        assert to_json(from_json(doc)) == to_json(report)
+
+
+def test_the_line_is_much_smaller_than_the_check_object() -> None:
+    before = sum(len(domain_json_line(r)) for r in REPORTS)
+    after = sum(len(bulk_line(r)) for r in REPORTS)
+    assert after < 0.75 * before, (before, after)
+
+
+def _lines(path: Path) -> list[bytes]:
+    return path.read_bytes().splitlines(keepends=True)
+
+
+def test_resume_over_old_and_new_lines_gives_the_summary_of_a_straight_run(
+    tmp_path: Path,
+) -> None:
+    # Given a straight run, and the same run whose first half of lines was written by the
+    # previous format (the domain's findings and full checklist repeated)
+    entries, _ = read_entries(FIXTURE_DOMAINS)
+    straight = tmp_path / "straight"
+    run_bulk(entries, BulkConfig(output_dir=straight, progress=False, resolver_factory=_static))
+    want = json.loads((straight / "summary.json").read_text())
+    lines = _lines(straight / "results.jsonl")
+    half = len(lines) // 2
+    old = [domain_json_line(from_json(json.loads(x))) + b"\n" for x in lines[:half]]  # format 1
+    mixed = tmp_path / "mixed"
+    run_bulk(entries[:1], BulkConfig(output_dir=mixed, progress=False, resolver_factory=_static))
+    (mixed / "run.json").write_bytes((straight / "run.json").read_bytes())
+    (mixed / "results.jsonl").write_bytes(b"".join(old))
+    (mixed / ".results.csv.jsonl").write_bytes((straight / ".results.csv.jsonl").read_bytes())
+    # When --resume finishes it
+    again = run_bulk(
+        entries,
+        BulkConfig(output_dir=mixed, progress=False, resume=True, resolver_factory=_static),
+    )
+    # Then only the missing half is audited, and the counts are those of the straight run
+    assert again.reported_before == half and again.reported_now == len(lines) - half
+    got = json.loads((mixed / "summary.json").read_text())
+    volatile = {"started_at", "finished_at", "elapsed_seconds", "complete"}
+    volatile |= {"domains_reported_before_resume", "domains_reported_this_run"}
+    assert {k: v for k, v in got.items() if k not in volatile} == {
+        k: v for k, v in want.items() if k not in volatile
+    }
+
+
+def test_compress_leaves_a_gzip_file_with_the_same_lines(tmp_path: Path) -> None:
+    entries, _ = read_entries(FIXTURE_DOMAINS)
+    plain, packed = tmp_path / "plain", tmp_path / "packed"
+    run_bulk(entries, BulkConfig(output_dir=plain, progress=False, resolver_factory=_static))
+    run_bulk(
+        entries,
+        BulkConfig(output_dir=packed, progress=False, resolver_factory=_static, compress="gzip"),
+    )
+    assert not (packed / "results.jsonl").exists()
+    unpacked = gzip.decompress((packed / "results.jsonl.gz").read_bytes())
+    assert sorted(unpacked.splitlines()) == sorted(
+        (plain / "results.jsonl").read_bytes().splitlines()
+    )
+    assert (packed / "results.jsonl.gz").stat().st_size < (
+        plain / "results.jsonl"
+    ).stat().st_size / 4
+    summary = json.loads((packed / "summary.json").read_text())
+    assert summary["results_file"] == "results.jsonl.gz"
+    assert summary["results_line_format"] == LINE_FORMAT
+    assert set(summary["checklist_items"]) == set(checklist_items())
+
+
+def test_resume_of_a_finished_compressed_run_is_refused_clearly(tmp_path: Path) -> None:
+    entries, _ = read_entries(["good.example", "weak.example"])
+    cfg = BulkConfig(output_dir=tmp_path, progress=False, resolver_factory=_static)
+    run_bulk(entries, BulkConfig(**{**vars(cfg), "compress": "gzip"}))
+    with pytest.raises(ResumeMismatch, match=r"results\.jsonl\.gz holds a finished"):
+        run_bulk(entries, BulkConfig(**{**vars(cfg), "resume": True}))
+    assert (tmp_path / "results.jsonl.gz").exists()  # untouched
+
+
+def test_the_json_module_fallback_gives_the_same_line() -> None:
+    # an integer beyond 64 bits makes orjson refuse; the json module's line must be the same
+    report = hand_built()
+    line = bulk_line(report)
+    assert json.loads(line)["dns_queries"] == 2**40
+    big = from_json({**json.loads(line), "dns_queries": 2**70})
+    assert json.loads(bulk_line(big)) == {**json.loads(line), "dns_queries": 2**70}

@@ -45,3 +45,24 @@ def normalize_domain(text: str) -> str:
     if len(ascii_name) > 253:
         raise InvalidDomainError(f"invalid domain name {raw!r}: longer than 253 characters")
     return ascii_name
+
+
+def unicode_name(name: str) -> str | None:
+    """The U-label spelling of an A-label name, for showing beside it; None when the same.
+
+    Reports query and key everything by the A-label; a person who typed `bücher.example`
+    should still recognise `xn--bcher-kva.example`. A label that does not decode (a bogus
+    `xn--`) is kept as written: the display never fails on DNS text.
+    """
+    if "xn--" not in name.lower():
+        return None
+    labels = []
+    for label in name.rstrip(".").split("."):
+        if label.lower().startswith("xn--"):
+            try:
+                label = idna.decode(label)
+            except (idna.IDNAError, UnicodeError, ValueError):
+                pass
+        labels.append(label)
+    shown = ".".join(labels)
+    return shown if shown != name.rstrip(".") else None

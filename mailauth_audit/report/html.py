@@ -20,6 +20,7 @@ from pathlib import Path
 import jinja2
 import markupsafe
 
+from ..domain import unicode_name
 from ..model import (
     AuditRun,
     CheckId,
@@ -153,18 +154,80 @@ def remediation_blocks(text: str) -> tuple[RemediationBlock, ...]:
             blocks.append(RemediationBlock(segments=tuple(prose)))
         prose.clear()
 
+    after_record = False
     for seg in remediation_segments(text):
         if seg.record is not None:
             flush()
             blocks.append(RemediationBlock(record=seg.record))
-        else:
+            after_record = True
+            continue
+        if after_record and seg.kind == "text" and seg.text.strip():
+            seg = Segment("text", _sentence_after_record(seg.text))
+            after_record = False
+        elif after_record and seg.kind == "code":
+            after_record = False
+        if seg.text:
             prose.append(seg)
     flush()
     return tuple(blocks)
 
 
+def _sentence_after_record(text: str) -> str:
+    """The prose that followed a record set apart as a block, as a sentence of its own.
+
+    "e.g. `rec`; keep internal addresses…" becomes "e.g." / block / "Keep internal
+    addresses…", and the "." closing "…: `rec`." is dropped instead of standing alone.
+    """
+    rest = text.lstrip().lstrip(".,;:").lstrip()
+    return rest[:1].upper() + rest[1:]
+
+
 def remediation_records(text: str) -> tuple[ZoneLine, ...]:
     return tuple(s.record for s in remediation_segments(text) if s.record is not None)
+
+
+# --- links, errors and names as shown ---------------------------------------------------
+
+_URL = re.compile(r"https?://[^\s<>\"']+")
+_REF = re.compile(r"^RFC (?P<num>\d{3,5})(?: §(?P<sec>[\d.]+)| Appendix (?P<app>[A-Z][\d.]*))?$")
+_COULD_NOT_CHECK = "could not check:"
+
+
+def linkify(text: str) -> markupsafe.Markup:
+    """Our own source text with its http(s) URLs as links; everything else escaped.
+
+    Only for text the tool ships (provider sources); text read from DNS is never linked.
+    """
+    out: list[str] = []
+    pos = 0
+    for m in _URL.finditer(text):
+        url = m.group(0).rstrip(".,;:)")
+        out.append(str(markupsafe.escape(printable(text[pos : m.start()]))))
+        href = markupsafe.escape(url)
+        out.append(f'<a href="{href}" rel="noopener noreferrer">{href}</a>')
+        pos = m.start() + len(url)
+    out.append(str(markupsafe.escape(printable(text[pos:]))))
+    return markupsafe.Markup("".join(out))
+
+
+def reference_link(ref: str) -> markupsafe.Markup:
+    """"RFC 7208 §4.6.4" as a link to that section on rfc-editor.org; other text as is."""
+    m = _REF.match(ref)
+    if m is None:
+        return markupsafe.Markup(markupsafe.escape(printable(ref)))
+    url = f"https://www.rfc-editor.org/rfc/rfc{m['num']}"
+    if m["sec"]:
+        url += f"#section-{m['sec'].rstrip('.')}"
+    elif m["app"]:
+        url += f"#appendix-{m['app'].rstrip('.')}"
+    return markupsafe.Markup('<a href="{}" rel="noopener noreferrer">{}</a>').format(url, ref)
+
+
+def error_text(message: str) -> str:
+    """An error message without the engine's "could not check:" (the page says it once)."""
+    if message.lower().startswith(_COULD_NOT_CHECK):
+        return message[len(_COULD_NOT_CHECK) :].lstrip()
+    return message
 
 
 # --- what the templates get ---------------------------------------------------------------
@@ -250,6 +313,16 @@ def ranked(views: Iterable[DomainView]) -> list[DomainView]:
     return sorted(views, key=lambda v: (*sort_key(v.score), v.report.domain))
 
 
+def one_line(view: CheckView) -> str:
+    """The summary-table line: the whole record where there is one (the cell wraps), else
+    the shared one-line summary, which cuts records for an 80-column terminal."""
+    o = view.outcome
+    record = getattr(o.result, "record", None)
+    if o.status not in (CheckStatus.ERROR, CheckStatus.SKIPPED) and isinstance(record, str):
+        return record
+    return view.summary
+
+
 # --- jinja2 ---------------------------------------------------------------------------------
 
 
@@ -288,6 +361,11 @@ def environment() -> jinja2.Environment:
     )
     env.filters["remediation_blocks"] = remediation_blocks
     env.filters["remediation_segments"] = remediation_segments
+    env.filters["linkify"] = linkify
+    env.filters["one_line"] = one_line
+    env.filters["reference_link"] = reference_link
+    env.filters["error_text"] = error_text
+    env.filters["unicode_name"] = unicode_name
     env.globals.update(
         CheckStatus=CheckStatus,
         DomainStatus=DomainStatus,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import click
 
@@ -147,9 +147,18 @@ class TextRenderer(Renderer):
             return ", ".join(f"{h.preference} {h.host}" for h in hosts) or "no MX"
         if outcome.check is CheckId.DKIM:
             sels = getattr(result, "selectors", ())
-            found = [f"{s.selector} ({s.key_type or '?'} {s.key_bits or '?'} bits)" for s in sels]
+            found = [f"{s.selector} ({_dkim_key_phrase(s)})" for s in sels]
             return ", ".join(found) or "no selector found"
         return ""
+
+
+def _dkim_key_phrase(sel: Any) -> str:
+    """A selector in one phrase: never "rsa ? bits" when the key could not be measured."""
+    if sel.revoked:
+        return "revoked"
+    if sel.key_bits and not sel.error:
+        return f"{sel.key_type or 'rsa'} {sel.key_bits} bits"
+    return f"unusable: {sel.error or str(sel.status.value).replace('_', ' ')}"
 
 
 def _provenance_footer(run: AuditRun) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import idna
@@ -59,10 +60,8 @@ def unicode_name(name: str) -> str | None:
     labels = []
     for label in name.rstrip(".").split("."):
         if label.lower().startswith("xn--"):
-            try:
+            with contextlib.suppress(idna.IDNAError, UnicodeError, ValueError):
                 label = idna.decode(label)
-            except (idna.IDNAError, UnicodeError, ValueError):
-                pass
         labels.append(label)
     shown = ".".join(labels)
     return shown if shown != name.rstrip(".") else None

@@ -211,7 +211,7 @@ def linkify(text: str) -> markupsafe.Markup:
 
 
 def reference_link(ref: str) -> markupsafe.Markup:
-    """"RFC 7208 §4.6.4" as a link to that section on rfc-editor.org; other text as is."""
+    """Link "RFC 7208 §4.6.4" to that section on rfc-editor.org; other text as is."""
     m = _REF.match(ref)
     if m is None:
         return markupsafe.Markup(markupsafe.escape(printable(ref)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import idna
@@ -45,3 +46,22 @@ def normalize_domain(text: str) -> str:
     if len(ascii_name) > 253:
         raise InvalidDomainError(f"invalid domain name {raw!r}: longer than 253 characters")
     return ascii_name
+
+
+def unicode_name(name: str) -> str | None:
+    """The U-label spelling of an A-label name, for showing beside it; None when the same.
+
+    Reports query and key everything by the A-label; a person who typed `bücher.example`
+    should still recognise `xn--bcher-kva.example`. A label that does not decode (a bogus
+    `xn--`) is kept as written: the display never fails on DNS text.
+    """
+    if "xn--" not in name.lower():
+        return None
+    labels = []
+    for label in name.rstrip(".").split("."):
+        if label.lower().startswith("xn--"):
+            with contextlib.suppress(idna.IDNAError, UnicodeError, ValueError):
+                label = idna.decode(label)
+        labels.append(label)
+    shown = ".".join(labels)
+    return shown if shown != name.rstrip(".") else None

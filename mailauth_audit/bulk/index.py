@@ -4,22 +4,34 @@ Everything is computed here (bar lengths, colours) so the template only lays it 
 page has no scripts and loads nothing (a Content-Security-Policy says so), because reports
 are mailed around and opened from disk. Autoescaping is on: domain names and finding codes
 in the summary come from the input list and from DNS.
+
+Every domain of the run is listed, worst grade first, INDEX_PAGE_SIZE to a page (index.html,
+index-2.html, …). The rows are read back from the CSV-rows file, one pass per grade, so a
+run of millions of domains is listed without holding it in memory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
-import jinja2
+from ..model import CheckId, Severity
+from ..outputs import write_output
+from ..report.csvout import CSV_COLUMNS, NOT_GRADED
+from ..report.html import environment
+from .folder import CSV_ROWS_NAME, INDEX_NAME, read_rows
 
-__all__ = ["Bar", "Chart", "charts", "render_index"]
+__all__ = ["Bar", "Chart", "charts", "index_page_name", "render_index", "write_index"]
+
+INDEX_PAGE_SIZE = 200  # domains listed on each index page
+# the order of the listing: not graded first (no evidence either way), then worst grade
+GRADE_ORDER = (NOT_GRADED, "F", "D", "C", "B", "A", "")
+_PAGE_SAFE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 TEMPLATE = "bulk_index.html.j2"
-TEMPLATE_PACKAGE = "mailauth_audit.templates"
 
 STATUS_COLOURS = {
     "pass": "#2e7d32",
@@ -136,7 +148,7 @@ def charts(summary: dict[str, Any]) -> list[Chart]:
 def status_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """One stacked bar per check: the share of each status."""
     rows = []
-    for cid, counts in summary["checks"].items():
+    for cid, counts in sorted(summary["checks"].items(), key=lambda kv: _check_rank(kv[0])):
         total = sum(counts.values()) or 1
         x = 0.0
         parts = []
@@ -159,26 +171,89 @@ def status_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-@cache
-def _environment() -> jinja2.Environment:
-    def load(name: str) -> str:
-        node = resources.files(TEMPLATE_PACKAGE).joinpath(name)
-        if not node.is_file():
-            raise jinja2.TemplateNotFound(name)
-        return node.read_text(encoding="utf-8")
-
-    return jinja2.Environment(
-        loader=jinja2.FunctionLoader(load),
-        autoescape=True,  # always: the input list and DNS are written by strangers
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+def _check_rank(name: str) -> int:
+    """MX, SPF, DKIM, DMARC: the order of every report, not the alphabet's."""
+    order = [c.value for c in CheckId]
+    return order.index(name) if name in order else len(order)
 
 
-def render_index(summary: dict[str, Any]) -> str:
+@dataclass(frozen=True)
+class LegendItem:
+    label: str
+    colour: str
+    x: int  # of the swatch; the label starts 14 px to its right
+
+
+def legend(start: int = 60) -> tuple[tuple[LegendItem, ...], int]:
+    """Legend items spaced by their label's length (7 px a character at 12 px), and its end."""
+    items = []
+    x = start
+    for status, colour in STATUS_COLOURS.items():
+        items.append(LegendItem(status, colour, x))
+        x += 14 + 7 * len(status) + 16
+    return tuple(items), x
+
+
+@dataclass(frozen=True)
+class DomainRow:
+    """One line of the listing, read from a CSV row."""
+
+    domain: str
+    status: str
+    grade: str
+    score: str
+    provisional_score: str
+    checks: tuple[str, ...]  # statuses in CheckId order ("" when not run)
+    counts: tuple[tuple[str, int], ...]  # severity, findings (info left out)
+    page: str | None  # href of the domain's page, when it has one
+
+
+def _rows(out: Path, pages: str | None) -> Iterator[DomainRow]:
+    col = {name: i for i, name in enumerate(CSV_COLUMNS)}
+    path = out / CSV_ROWS_NAME
+    if not path.exists():
+        return
+    for grade in GRADE_ORDER:
+        for _key, cells in read_rows(path):
+            if len(cells) != len(CSV_COLUMNS):
+                continue
+            g = cells[col["grade"]]
+            if (g if g in GRADE_ORDER else "") != grade:
+                continue
+            domain, status = cells[col["domain"]], cells[col["status"]]
+            linked = pages and status == "completed" and _PAGE_SAFE.match(domain)
+            yield DomainRow(
+                domain=domain,
+                status=status,
+                grade=g,
+                score=cells[col["score"]],
+                provisional_score=cells[col["provisional_score"]],
+                checks=tuple(cells[col[f"{c.value}_status"]] for c in CheckId),
+                counts=tuple(
+                    (s.value, int(cells[col[f"findings_{s.value}"]] or 0))
+                    for s in Severity
+                    if s is not Severity.INFO
+                ),
+                page=f"{pages}/{domain}.html" if linked else None,
+            )
+
+
+def index_page_name(number: int) -> str:
+    return INDEX_NAME if number == 1 else f"index-{number}.html"
+
+
+def render_index(
+    summary: dict[str, Any],
+    rows: tuple[DomainRow, ...] = (),
+    *,
+    page: int = 1,
+    pages: int = 1,
+    listed: int | None = None,
+) -> str:
+    items, legend_end = legend()
+    first = (page - 1) * INDEX_PAGE_SIZE + 1
     return (
-        _environment()
+        environment()
         .get_template(TEMPLATE)
         .render(
             s=summary,
@@ -186,6 +261,34 @@ def render_index(summary: dict[str, Any]) -> str:
             status_rows=status_rows(summary),
             chart_width=CHART_WIDTH,
             status_colours=STATUS_COLOURS,
+            legend=items,
+            legend_width=max(CHART_WIDTH + 90, legend_end),
             top_codes=list(summary["findings_by_code"].items())[:25],
+            check_names=[c.value for c in CheckId],
+            rows=rows,
+            page=page,
+            pages=pages,
+            page_names=[index_page_name(n) for n in range(1, pages + 1)],
+            first=first,
+            listed=summary["domains"] if listed is None else listed,
+            tool_version=summary["tool"]["version"],
+            generated=summary["finished_at"],
         )
     )
+
+
+def write_index(out: Path, summary: dict[str, Any]) -> int:
+    """index.html and its further pages, every domain of the run listed; returns the pages."""
+    total = sum(1 for _ in read_rows(out / CSV_ROWS_NAME)) if (out / CSV_ROWS_NAME).exists() else 0
+    pages = max(1, -(-total // INDEX_PAGE_SIZE))
+    number, chunk = 1, []
+    for row in _rows(out, summary.get("pages")):
+        chunk.append(row)
+        if len(chunk) == INDEX_PAGE_SIZE:
+            html = render_index(summary, tuple(chunk), page=number, pages=pages, listed=total)
+            write_output(out / index_page_name(number), html)
+            number, chunk = number + 1, []
+    if chunk or number == 1:
+        html = render_index(summary, tuple(chunk), page=number, pages=pages, listed=total)
+        write_output(out / index_page_name(number), html)
+    return pages

@@ -52,7 +52,6 @@ from ..version import __version__
 from .folder import (
     COMPRESSED_NAMES,
     CSV_ROWS_NAME,
-    INDEX_NAME,
     PAGES_DIR,
     RESULTS_NAME,
     SUMMARY_NAME,
@@ -363,9 +362,9 @@ def write_reports(
     doc = summary_document(outcome, config, input_stats, started_at)
     write_output(out / SUMMARY_NAME, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     write_csv(out)
-    from .index import render_index  # jinja2 only at the end
+    from .index import write_index  # jinja2 only at the end
 
-    write_output(out / INDEX_NAME, render_index(doc))
+    write_index(out, doc)  # index.html and index-2.html…: every domain of the run, listed
 
 
 def _now() -> str:

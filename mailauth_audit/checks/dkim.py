@@ -142,7 +142,7 @@ class DkimCheck(Check[DkimResult]):
     @classmethod
     def summary(cls, result: DkimResult | None) -> str:
         sels = result.selectors if result is not None else ()
-        found = [f"{s.selector} ({s.key_type or '?'} {s.key_bits or '?'} bits)" for s in sels]
+        found = [f"{s.selector} ({_key_phrase(s)})" for s in sels]
         return ", ".join(found) or "no selector found"
 
     async def collect(self, ctx: CheckContext) -> DkimResult:
@@ -295,3 +295,12 @@ def _no_selector_found(facts: DkimResult, domain: str, probed: str, new_selector
         nxdomain_note="".join(" " + n for n in notes),
         new_selector=new_selector,
     )
+
+
+def _key_phrase(sel: DkimSelectorResult) -> str:
+    """A selector in one phrase: never "rsa ? bits" when the key could not be measured."""
+    if sel.revoked:
+        return "revoked"
+    if sel.key_bits and not sel.error:
+        return f"{sel.key_type or 'rsa'} {sel.key_bits} bits"
+    return f"unusable: {sel.error or str(sel.status.value).replace('_', ' ')}"

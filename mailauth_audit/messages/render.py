@@ -149,7 +149,8 @@ def _environment() -> jinja2.Environment:
         return env
     except (ImportError, jinja2.TemplateNotFound, ModuleNotFoundError):
         pass
-    from ..report.html import printable, remediation_blocks
+    from ..report.html import remediation_blocks
+    from ..report.html_text import printable
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(_REPO_TEMPLATES)),

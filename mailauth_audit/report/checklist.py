@@ -86,7 +86,12 @@ def _result(report: DomainReport, cid: CheckId) -> tuple[CheckOutcome | None, ob
 def _unknown(outcome: CheckOutcome | None) -> str:
     if outcome is None or outcome.status is CheckStatus.SKIPPED:
         return "not checked in this run"
-    return f"could not check: {outcome.error.message if outcome.error else 'error'}"
+    message = outcome.error.message if outcome.error else "error"
+    # engine messages already say "could not check: ..."; say it once
+    prefix = "could not check:"
+    if message.lower().startswith(prefix):
+        message = message[len(prefix) :].lstrip()
+    return f"{prefix} {message}"
 
 
 def _usable_keys(dkim: DkimResult) -> list[DkimSelectorResult]:

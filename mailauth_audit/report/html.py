@@ -21,6 +21,7 @@ import jinja2
 import markupsafe
 
 from ..checks.registry import CHECKS
+from ..domain import unicode_name
 from ..model import (
     AuditRun,
     CheckId,
@@ -34,6 +35,7 @@ from ..model import (
 from ..outputs import write_output
 from ..version import __version__
 from .checklist import PROVIDER_SOURCES, ProviderChecklist, provider_checklist
+from .html_text import error_text, linkify, printable, reference_link
 from .score import (
     GRADE_CAP,
     GRADE_THRESHOLDS,
@@ -49,18 +51,6 @@ TEMPLATE_PACKAGE = "mailauth_audit.templates"
 # each check's heading, as the check declares it (kept for callers of the old name)
 CHECK_TITLES = {cid: cls.title for cid, cls in CHECKS.items()}
 TOP_FIXES = 3
-
-
-def printable(text: str) -> str:
-    """Show control, format and separator characters as escapes; keep newlines and tabs."""
-    return "".join(
-        ch
-        if ch.isprintable() or ch in " \n\t"
-        else f"\\x{ord(ch):02x}"
-        if ord(ch) < 0x100
-        else f"\\u{ord(ch):04x}"
-        for ch in text
-    )
 
 
 # --- remediation text: prose, `code`, and zone-file lines to paste -------------------------
@@ -150,14 +140,32 @@ def remediation_blocks(text: str) -> tuple[RemediationBlock, ...]:
             blocks.append(RemediationBlock(segments=tuple(prose)))
         prose.clear()
 
+    after_record = False
     for seg in remediation_segments(text):
         if seg.record is not None:
             flush()
             blocks.append(RemediationBlock(record=seg.record))
-        else:
+            after_record = True
+            continue
+        if after_record and seg.kind == "text" and seg.text.strip():
+            seg = Segment("text", _sentence_after_record(seg.text))
+            after_record = False
+        elif after_record and seg.kind == "code":
+            after_record = False
+        if seg.text:
             prose.append(seg)
     flush()
     return tuple(blocks)
+
+
+def _sentence_after_record(text: str) -> str:
+    """The prose that followed a record set apart as a block, as a sentence of its own.
+
+    "e.g. `rec`; keep internal addresses…" becomes "e.g." / block / "Keep internal
+    addresses…", and the "." closing "…: `rec`." is dropped instead of standing alone.
+    """
+    rest = text.lstrip().lstrip(".,;:").lstrip()
+    return rest[:1].upper() + rest[1:]
 
 
 def remediation_records(text: str) -> tuple[ZoneLine, ...]:
@@ -243,6 +251,16 @@ def ranked(views: Iterable[DomainView]) -> list[DomainView]:
     return sorted(views, key=lambda v: (*sort_key(v.score), v.report.domain))
 
 
+def one_line(view: CheckView) -> str:
+    """The summary-table line: the whole record where there is one (the cell wraps), else
+    the shared one-line summary, which cuts records for an 80-column terminal."""
+    o = view.outcome
+    record = getattr(o.result, "record", None)
+    if o.status not in (CheckStatus.ERROR, CheckStatus.SKIPPED) and isinstance(record, str):
+        return record
+    return view.summary
+
+
 # --- jinja2 ---------------------------------------------------------------------------------
 
 
@@ -281,6 +299,11 @@ def environment() -> jinja2.Environment:
     )
     env.filters["remediation_blocks"] = remediation_blocks
     env.filters["remediation_segments"] = remediation_segments
+    env.filters["linkify"] = linkify
+    env.filters["one_line"] = one_line
+    env.filters["reference_link"] = reference_link
+    env.filters["error_text"] = error_text
+    env.filters["unicode_name"] = unicode_name
     env.globals.update(
         CheckStatus=CheckStatus,
         DomainStatus=DomainStatus,

@@ -16,8 +16,7 @@ except ImportError:  # pragma: no cover - orjson is a declared dependency
 
 from ..model import AuditRun, CheckOutcome, DomainReport, Finding
 from ..version import __version__
-from .codec import encode_value as to_jsonable  # re-exported: renderers serialise with it
-from .codec import report_document, to_json
+from .codec import encode_value, report_document, to_json
 from .score import DomainScore
 
 # 1.1: per-domain score and provider checklist
@@ -28,6 +27,8 @@ from .score import DomainScore
 #      SHA-256, the time, the tool version); error reason outside_zone_file
 SCHEMA_VERSION = "1.3"
 TOOL_NAME = "mailauth-audit"
+
+to_jsonable = encode_value  # the name renderers and the bulk runner serialise with
 
 
 def finding_to_json(finding: Finding) -> dict[str, Any]:

@@ -243,3 +243,88 @@ def test_a_domain_with_a_check_in_error_is_not_graded_in_the_rendered_page(
     index = Dom(dump_dom(folder / "index.html", tmp_path / "p2"))
     assert "1 domain not graded" in index.text and "100 (provisional)" in index.text
     screenshot(folder / "good.example.html", "report-not-graded.png", tmp_path / "p3")
+
+
+# --- phones and the dark scheme ---------------------------------------------------------------
+
+FRAME = """<!DOCTYPE html><html><head><title>probe</title></head><body style="margin:0">
+<iframe id="f" src="{src}" width="{width}" height="900" style="border:0"></iframe>
+<script>window.onload = function () {{
+  var w = document.getElementById("f").contentWindow, d = w.document, right = 0;
+  d.querySelectorAll("table *, pre, svg").forEach(function (e) {{
+    right = Math.max(right, Math.ceil(e.getBoundingClientRect().right));
+  }});
+  document.title = [d.documentElement.scrollWidth, right, w.innerWidth,
+                    w.getComputedStyle(d.body).backgroundColor].join("|");
+}};</script></body></html>"""
+
+
+def measure(page: Path, width: int, profile: Path, *extra: str) -> tuple[int, int, int, str]:
+    """The page laid out `width` px wide: its scroll width, the right edge of its widest
+    table cell, record or chart, the viewport's width and the body's background colour.
+
+    Headless Chromium will not make a window narrower than 500 px, so the page is loaded
+    unchanged (its CSP and all) into an iframe that wide, and the frame around it measures.
+    """
+    frame = page.with_name(f"probe-{width}-{page.name}")
+    frame.write_text(FRAME.format(src=page.name, width=width))
+    args = ["--allow-file-access-from-files", "--window-size=1280,900", *extra]
+    dom = Dom(chromium([*args, "--dump-dom", frame.as_uri()], profile).stdout)
+    frame.unlink()
+    scroll, right, inner, background = dom.title.split("|")
+    return int(scroll), int(right), int(inner), background
+
+
+def bulk_folder(tmp: Path) -> Path:
+    from mailauth_audit.bulk.inputs import read_entries
+    from mailauth_audit.bulk.runner import BulkConfig, run_bulk
+    from mailauth_audit.resolver.caching import CachingResolver
+
+    zone = (ROOT / "tests" / "zones" / "example.zone").read_text()
+    names = ["good.example", "weak.example", "broken.example", "hostile.example",
+             "toomany.example", "loopy.example", "nomail.example", "not a domain"]  # fmt: skip
+    entries, stats = read_entries(names)
+    out = tmp / "bulk"
+    run_bulk(
+        entries,
+        BulkConfig(
+            output_dir=out,
+            progress=False,
+            resolver_factory=lambda: CachingResolver(StaticResolver(zone)),
+            html_pages=True,
+        ),
+        input_stats=stats,
+    )
+    return out
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_pages_fit_the_window_without_sideways_scrolling(
+    demo_folder: Path, width: int, tmp_path: Path
+) -> None:
+    # Given the demo's pages and a bulk run's index, When Chromium lays them out in a
+    # 390-px (phone) or 1280-px window, Then nothing is wider than the window
+    pages = [demo_folder / "index.html", demo_folder / "broken.example.html",
+             demo_folder / "sprawling.example.html"]  # fmt: skip
+    bulk = bulk_folder(tmp_path)
+    pages += [bulk / "index.html", bulk / "domains" / "hostile.example.html"]
+    for n, page in enumerate(pages):
+        scroll, right, inner, _ = measure(page, width, tmp_path / f"profile{n}")
+        assert inner == width
+        assert scroll <= width and right <= width, (page.name, scroll, right)
+    shot_page = bulk / "index.html"
+    ARTIFACTS.mkdir(exist_ok=True)
+    target = ARTIFACTS / f"bulk-index-{width}.png"
+    chromium([f"--screenshot={target}", f"--window-size={width},2400", shot_page.as_uri()],
+             tmp_path / "shot")  # fmt: skip
+
+
+def test_dark_scheme_follows_the_reader_preference(demo_folder: Path, tmp_path: Path) -> None:
+    page = demo_folder / "broken.example.html"
+    *_, light = measure(page, 390, tmp_path / "light")
+    *_, dark = measure(page, 390, tmp_path / "dark", "--force-dark-mode")
+    assert light == "rgb(244, 246, 249)"
+    assert dark == "rgb(18, 22, 31)", "prefers-color-scheme: dark applies the dark palette"
+    ARTIFACTS.mkdir(exist_ok=True)
+    chromium([f"--screenshot={ARTIFACTS / 'report-dark-390.png'}", "--window-size=390,2000",
+              "--force-dark-mode", page.as_uri()], tmp_path / "shot")  # fmt: skip

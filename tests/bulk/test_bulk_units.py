@@ -368,3 +368,69 @@ def test_resumed_lines_from_before_the_not_graded_rule_lose_their_grade() -> Non
     summary = s.to_json()
     assert summary["grades"] == {"invalid": 1, "not_graded": 1}
     assert summary["domains_not_graded"] == 1
+
+
+# --- the index lists every domain, page by page ---------------------------------------------
+
+
+def _many_zone(n: int) -> str:
+    lines = [
+        "$ORIGIN many.",
+        "$TTL 300",
+        "@ IN SOA ns1.many. hostmaster.many. 1 3600 600 86400 300",
+        "@ IN NS ns1.many.",
+        "ns1 IN A 192.0.2.1",
+        "mx IN A 192.0.2.25",
+    ]
+    for i in range(n):
+        lines.append(f"d{i} IN MX 10 mx.many.")
+        if i % 3:
+            lines.append(f'd{i} IN TXT "v=spf1 mx -all"')
+    return "\n".join(lines) + "\n"
+
+
+def test_index_lists_every_domain_on_pages_of_200_and_resume_keeps_the_links(
+    tmp_path: Path,
+) -> None:
+    # Given 450 domains audited with --html-pages, When the run ends, Then index.html,
+    # index-2.html and index-3.html list 200, 200 and 50 domains, each linked to its page,
+    # and a --resume that audits nothing more rewrites the same pages and headline
+    import re
+
+    from mailauth_audit.bulk.index import INDEX_PAGE_SIZE
+
+    n = 450
+    zone = _many_zone(n)
+    names = [f"d{i}.many" for i in range(n)]
+    entries, stats = read_entries(names)
+    out = tmp_path / "run"
+
+    def static() -> CachingResolver:
+        return CachingResolver(StaticResolver(zone, origin="many"))
+
+    def run(resume: bool) -> None:
+        config = BulkConfig(
+            output_dir=out, progress=False, resolver_factory=static, html_pages=True, resume=resume
+        )
+        assert run_bulk(entries, config, input_stats=stats).complete
+
+    def listed() -> list[list[str]]:
+        pages = []
+        for name in ("index.html", "index-2.html", "index-3.html"):
+            text = (out / name).read_text()
+            assert f"{n} domains audited" in text and "The whole run" in text
+            for other in ("index.html", "index-2.html", "index-3.html"):
+                if other != name:
+                    assert f'href="{other}"' in text, (name, other)
+            pages.append(re.findall(r'href="domains/(d\d+\.many)\.html"', text))
+        assert not (out / "index-4.html").exists()
+        return pages
+
+    run(resume=False)
+    first = listed()
+    assert INDEX_PAGE_SIZE == 200 and [len(p) for p in first] == [200, 200, 50]
+    assert sorted(d for p in first for d in p) == sorted(names)
+    for d in names[:5]:
+        assert (out / "domains" / f"{d}.html").exists()
+    run(resume=True)
+    assert listed() == first

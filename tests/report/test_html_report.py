@@ -4,6 +4,7 @@ hostile text, remediation records, the report folder and the CLI's -o FOLDER/.""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from html.parser import HTMLParser
 from pathlib import Path
@@ -72,6 +73,14 @@ def parse(page: str) -> PageParser:
     return p
 
 
+# the only pages outside the report it links to: the standards and the providers' rules
+OWN_LINKS = (
+    "https://www.rfc-editor.org/rfc/rfc",
+    "https://support.google.com/a/answer/81126",
+    "https://senders.yahooinc.com/best-practices/",
+)
+
+
 def assert_self_contained_and_inert(page: str) -> PageParser:
     p = parse(page)
     tags = {t for t, _ in p.tags}
@@ -81,7 +90,9 @@ def assert_self_contained_and_inert(page: str) -> PageParser:
             assert not name.startswith("on"), (tag, name)
             assert name not in ("src", "srcset", "action", "formaction"), (tag, name)
             if name == "href":
-                assert value and (value.startswith("#") or value.endswith(".html")), value
+                assert value and (value.startswith(("#", *OWN_LINKS)) or value.endswith(".html")), (
+                    value
+                )
     assert len(p.ids) == len(set(p.ids)), "duplicate ids break the in-page links"
     for _, attrs in p.tags:
         href = attrs.get("href") or ""
@@ -171,7 +182,7 @@ def test_summary_has_grade_one_line_per_check_and_three_urgent_fixes_worst_first
         < fixes.index("medium title 4")
     )
     assert "low title 5" not in fixes and "info title 1" not in fixes
-    rows = page.split('class="checks-summary"')[1].split("</table>")[0]
+    rows = page.split('class="checks-summary')[1].split("</table>")[0]
     assert rows.count("<tr>") == 1 + len(CheckId)
 
 
@@ -398,3 +409,103 @@ def test_templates_ship_as_package_data_from_the_top_level_folder() -> None:
     shipped = resources.files("mailauth_audit.templates")
     for name in ("base.html", "domain.html", "index.html", "run.html", "report.css"):
         assert shipped.joinpath(name).is_file(), name
+
+
+# --- what a reader saw wrong on the pages -----------------------------------------------------
+
+
+def test_a_record_inside_a_sentence_leaves_no_stray_fragment() -> None:
+    # Given remediation prose with a record between backticks mid-sentence and at its end,
+    # Then the prose around the record reads as sentences: no lone "." and no "; keep …"
+    text = (
+        "Publish the public address instead, e.g. "
+        "`mx.example. 3600 IN A <public IPv4 address>`; keep internal addresses in internal "
+        "DNS only.\nOr publish a null MX: `example. 3600 IN MX 0 .`."
+    )
+    blocks = remediation_blocks(text)
+    prose = ["".join(s.text for s in b.segments) for b in blocks if b.record is None]
+    assert [b.record.rtype for b in blocks if b.record] == ["A", "MX"]
+    assert prose == [
+        "Publish the public address instead, e.g. ",
+        "Keep internal addresses in internal DNS only.\nOr publish a null MX: ",
+    ]
+    for fragment in prose:
+        assert fragment.strip(" .;,:\n"), fragment
+
+
+def test_fixture_pages_have_no_stray_fragments_or_unknown_key_sizes(fixture_run: AuditRun) -> None:
+    pages = render_pages(fixture_run)
+    for name, page in pages.items():
+        assert '<p class="remediation">.</p>' not in page, name
+        assert '<p class="remediation">; ' not in page, name
+        assert "? bits" not in page, name
+        assert "could not check: could not check" not in page.lower(), name
+
+
+def test_could_not_check_is_said_once_in_checklist_and_check_section() -> None:
+    page = render_run_page(run_of(every_status_report()))
+    text = " ".join(parse(page).text)
+    assert "could not check: could not check" not in text.lower()
+    assert "Could not check: DNS timeout for TXT" in " ".join(text.split())
+
+
+def test_a_zero_count_is_not_an_alarm() -> None:
+    ok = DomainReport(
+        "example.com",
+        DomainStatus.COMPLETED,
+        {CheckId.MX: CheckOutcome(CheckId.MX, CheckStatus.PASS, None, ())},
+    )
+    page = render_run_page(run_of(ok))
+    assert '<li class="zero"><span class="sev sev-critical">critical</span>' in page
+    assert ".counts li.zero .sev" in page  # drawn muted, whatever the severity's colour
+
+
+def test_the_summary_table_shows_a_long_spf_record_whole() -> None:
+    record = "v=spf1 " + " ".join(f"ip4:192.0.2.{i}" for i in range(1, 12)) + " -all"
+    assert len(record) > 90
+    zone = ZONE + f'long IN TXT "{record}"\nlong IN MX 10 mx1.provider.example.\n'
+    run = asyncio.run(audit_domains(["long.example"], resolver=StaticResolver(zone)))
+    page = render_run_page(run)
+    summary = page[page.index('class="checks-summary') : page.index("Most urgent fixes")]
+    assert record in summary and "..." not in summary
+
+
+def test_references_and_provider_sources_are_links_and_dns_text_is_not() -> None:
+    page = render_run_page(run_of(every_status_report()))
+    assert '<a href="https://www.rfc-editor.org/rfc/rfc7208#section-4.6.4"' in page
+    assert '<a href="https://support.google.com/a/answer/81126"' in page
+    assert 'rel="noopener noreferrer"' in page
+    zone = ZONE + 'linky IN TXT "v=spf1 include:x.example -all https://evil.example/"\n'
+    run = asyncio.run(audit_domains(["linky.example"], resolver=StaticResolver(zone)))
+    assert 'href="https://evil.example' not in render_run_page(run)
+
+
+def test_reference_links_point_at_the_section_or_appendix() -> None:
+    from mailauth_audit.report.html import reference_link
+
+    assert 'href="https://www.rfc-editor.org/rfc/rfc7505"' in reference_link("RFC 7505")
+    assert "rfc9989#appendix-A.6" in reference_link("RFC 9989 Appendix A.6")
+    assert reference_link("Gmail <b>") == "Gmail &lt;b&gt;"
+
+
+def test_pages_stack_tables_on_phones_and_have_a_dark_scheme(fixture_run: AuditRun) -> None:
+    pages = render_pages(fixture_run)
+    for name, page in pages.items():
+        assert "@media (prefers-color-scheme: dark)" in page, name
+        assert "table.stack td[data-label]::before" in page, name
+        classes = re.findall(r"<table( class=\"[^\"]*\")?", page)
+        assert all("stack" in c for c in classes), (name, classes)
+
+
+def test_an_idn_domain_shows_the_u_label_beside_the_a_label() -> None:
+    from mailauth_audit.domain import unicode_name
+
+    assert unicode_name("xn--bcher-kva.example") == "bücher.example"
+    assert unicode_name("example.com") is None and unicode_name("xn--zz.example") is None
+    zone = ZONE + "xn--bcher-kva IN MX 10 mx1.provider.example.\n"
+    run = asyncio.run(audit_domains(["bücher.example"], resolver=StaticResolver(zone)))
+    pages = render_pages(run)
+    page = pages["xn--bcher-kva.example.html"]
+    head = page[page.index("<h1") : page.index("</h1>")]
+    assert "bücher.example" in head and "xn--bcher-kva.example" in head
+    assert "bücher.example" in pages["index.html"]

@@ -80,6 +80,9 @@ def test_resume_over_old_and_new_lines_gives_the_summary_of_a_straight_run(
     got = json.loads((mixed / "summary.json").read_text())
     volatile = {"started_at", "finished_at", "elapsed_seconds", "complete"}
     volatile |= {"domains_reported_before_resume", "domains_reported_this_run"}
+    # the run's DNS query total depends on what the run-wide cache already held when each
+    # domain was audited (a resumed run starts cold), not on the lines: not a summary of them
+    volatile |= {"dns_queries"}
     assert {k: v for k, v in got.items() if k not in volatile} == {
         k: v for k, v in want.items() if k not in volatile
     }

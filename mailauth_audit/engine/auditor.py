@@ -15,6 +15,7 @@ from typing import Any
 
 from ..checks.base import Check, CheckContext, EvaluationContext, RunMemo
 from ..checks.concurrent import gather, settle
+from ..checks.crosscheck import apply_root_causes
 from ..checks.registry import CHECKS
 from ..domain import normalize_domain
 from ..errors import InvalidDomainError
@@ -107,6 +108,7 @@ class Auditor:
             )
         with count_queries() as counter:
             checks = await self._run_checks(domain)
+        checks = apply_root_causes(checks)
         return DomainReport(
             domain=domain,
             status=DomainStatus.COMPLETED,

@@ -275,6 +275,12 @@ class BulkSummary:
         elif item[:2] > self._worst[0][:2]:  # type: ignore[operator]
             heapq.heapreplace(self._worst, item)  # type: ignore[misc]
 
+    def findings_at_or_above(self, severity: str) -> int:
+        """Findings of `severity` or worse over every domain counted (--resume included):
+        bulk --fail-on exits 1 when this is not 0."""
+        ranked = SEVERITIES[: SEVERITIES.index(severity) + 1]
+        return sum(self.findings[s] for s in ranked)
+
     def worst(self) -> list[Digest]:
         ordered = sorted(self._worst, key=lambda t: t[:2], reverse=True)
         return [d for _, _, d in ordered if any(d.findings[:4])]

@@ -1,10 +1,13 @@
 """`mailauth-audit bulk`: audit a list of thousands of domains into a report folder.
 
-Exit codes: 0 done; 2 usage error (or results already there without --resume, a --resume
-of a folder whose run had another list or options, a symlink or special file where the
-folder's files go); 3 done, but some check could not be completed for some domain; 4 the
-results could not be written (disk full...; what was written stays valid, continue with
---resume); 130 interrupted (continue with --resume).
+Exit codes: 0 done; 1 some domain has a finding at or above --fail-on (counted over the whole
+run, lines kept by --resume included); 2 usage error (or results already there without
+--resume, a --resume of a folder whose run had another list or options, a symlink or special
+file where the folder's files go); 3 done, but some check could not be completed for some
+domain; 4 the results could not be written (disk full...; what was written stays valid,
+continue with --resume); 130 interrupted (continue with --resume). As in `check`, 1 wins over
+3: a failing finding is a verdict, whereas 3 only says the verdict is incomplete. 130 wins
+over both: an interrupted run has not judged every domain yet.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from ..bulk.inputs import InputStats, read_entries
 from ..bulk.jsonl import ResultsWriteError
 from ..bulk.manifest import ResumeMismatch
 from ..bulk.runner import RESULTS_NAME, BulkConfig, run_bulk
+from ..bulk.summary import BulkSummary
 from ..errors import ConfigurationError
 from ..model import CheckId, Provenance
 from ..options import AuditOptions, Limits, audit_date
@@ -37,6 +41,7 @@ from ..resolver.zonefiles import ZoneSet
 from .common import (
     checks_option,
     domain_timeout_option,
+    fail_on_option,
     gather_selectors,
     max_selectors_option,
     nameserver_option,
@@ -52,6 +57,7 @@ from .common import (
 )
 
 EXIT_OK, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
+EXIT_FINDINGS = 1  # as in cli.main
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> None:
@@ -145,6 +151,7 @@ def _default_output() -> Path:
 @selectors_file_option
 @selectors_from_option
 @max_selectors_option
+@fail_on_option
 @click.option(
     "--resume",
     is_flag=True,
@@ -187,6 +194,7 @@ def bulk(
     selectors_files: tuple[Path, ...],
     selectors_messages: tuple[Path, ...],
     max_selectors: int,
+    fail_on: str | None,
     resume: bool,
     html_pages: bool,
     progress: bool,
@@ -207,10 +215,12 @@ def bulk(
       mailauth-audit bulk domains.txt -o reports/bulk-2026-11/ --resume
       mailauth-audit bulk - -o out/ -n 127.0.0.1#5300 --qps 500 < list.txt
       mailauth-audit bulk customers.txt -o out/ --zone-file a.zone --zone-file b.zone
+      mailauth-audit bulk domains.txt -o out/ --fail-on high   # exit 1 on any high finding
 
     \b
-    Exit codes: 0 done; 2 usage error; 3 some checks could not be completed;
-    4 results could not be written (continue with --resume); 130 interrupted.
+    Exit codes: 0 done; 1 a domain has a finding at or above --fail-on; 2 usage error;
+    3 some checks could not be completed; 4 results could not be written (continue
+    with --resume); 130 interrupted.
     """
     try:
         for ns in nameservers:
@@ -317,4 +327,11 @@ def bulk(
             hint += "   (feed it the same list on stdin)"
         click.echo(f"interrupted. To continue where this run stopped:\n  {hint}", err=True)
         sys.exit(EXIT_INTERRUPTED)
-    sys.exit(EXIT_INCOMPLETE if s.domains_with_errors else EXIT_OK)
+    sys.exit(bulk_exit_code(s, fail_on))
+
+
+def bulk_exit_code(summary: BulkSummary, fail_on: str | None) -> int:
+    """The exit code of a finished (not interrupted) run, by the precedence of `check`."""
+    if fail_on is not None and summary.findings_at_or_above(fail_on):
+        return EXIT_FINDINGS
+    return EXIT_INCOMPLETE if summary.domains_with_errors else EXIT_OK

@@ -12,6 +12,7 @@ from typing import Any, TextIO, TypeVar
 
 import click
 
+from ..model import Severity
 from ..options import DEFAULT_DKIM_SELECTORS, Limits
 
 
@@ -289,3 +290,11 @@ def gather_selectors(
     for path in messages:
         out += read_message_selectors(path)
     return tuple(dict.fromkeys(s.strip().lower().rstrip(".") for s in out))
+
+
+fail_on_option = click.option(
+    "--fail-on",
+    type=click.Choice([s.value for s in Severity]),
+    default=None,
+    help="Exit 1 when any domain has a finding of this severity or worse.",
+)

@@ -37,6 +37,7 @@ from .common import (
     color_enabled,
     color_option,
     domain_timeout_option,
+    fail_on_option,
     format_option,
     gather_selectors,
     max_selectors_option,
@@ -159,12 +160,7 @@ def main() -> None:
 @selectors_from_option
 @max_selectors_option
 @checks_option
-@click.option(
-    "--fail-on",
-    type=click.Choice([s.value for s in Severity]),
-    default=None,
-    help="Exit 1 when a finding of this severity or worse is present.",
-)
+@fail_on_option
 @color_option
 @quiet_option
 @click.option("--debug", is_flag=True, help="Keep tracebacks of internal errors in the report.")

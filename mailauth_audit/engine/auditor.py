@@ -18,6 +18,7 @@ from typing import Any
 
 from ..checks.base import Check, CheckContext, EvaluationContext, RunMemo
 from ..checks.concurrent import gather, settle
+from ..checks.crosscheck import apply_root_causes
 from ..checks.dependencies import dependency_order, edges
 from ..checks.registry import CHECKS
 from ..domain import normalize_domain
@@ -107,6 +108,7 @@ class Auditor:
             )
         with count_queries() as counter:
             checks = await self._run_checks(domain)
+        checks = apply_root_causes(checks)
         return DomainReport(
             domain=domain,
             status=DomainStatus.COMPLETED,

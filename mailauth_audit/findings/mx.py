@@ -9,11 +9,14 @@ _MX = CheckId.MX
 
 DOMAIN_NXDOMAIN = FindingSpec(
     code="mx.domain_nxdomain",
-    severity=Severity.HIGH,
+    # critical: the root cause that stands alone for the SPF, DKIM and DMARC records that
+    # cannot exist under the name (checks/crosscheck.py), so the grade stays an F
+    severity=Severity.CRITICAL,
     check=_MX,
     title="The domain does not exist in DNS",
     detail="{domain} does not exist (NXDOMAIN): no mail can be delivered to it, and receivers "
-    "reject mail that claims to come from it.",
+    "reject mail that claims to come from it. No SPF, DKIM or DMARC record can exist under a "
+    "name that does not exist, so those checks are skipped rather than reported missing.",
     remediation="Check the spelling. If the domain is yours, make sure it is registered and "
     "delegated to your DNS servers, then publish its MX records.",
     references=("RFC 5321 §5.1", "RFC 8020"),

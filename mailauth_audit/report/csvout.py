@@ -8,6 +8,13 @@ severity there are.
 A domain that is not graded (a check could not complete) has `-` as its grade and score, the
 reason in `not_graded_reason` and the score of what did complete in `provisional_score`; the
 two columns were appended at the end so that existing column positions do not move.
+
+`FILTER_COLUMNS`, appended last for the same reason (in `check --format csv` after the
+provenance columns), are what a person filters a portfolio on: the DMARC policy published and
+the one receivers apply, the SPF lookup count and what receivers conclude from the record,
+the DKIM selectors with a key and their sizes, the MX hosts. A cell is empty when its check
+did not run or could not complete; a check that completed and found nothing says so
+(`no_record`, SPF `none`).
 """
 
 from __future__ import annotations
@@ -15,11 +22,13 @@ from __future__ import annotations
 import csv
 import io
 
-from ..model import CheckId, DomainReport, Provenance, Severity
+from ..model import CheckId, CheckOutcome, CheckStatus, DomainReport, Provenance, Severity
+from ..records.errors import RecordSyntaxError
+from ..records.spf import SpfQualifier, parse_spf
 from .provenance import source_text
 from .score import DomainScore, GradeStatus
 
-CSV_COLUMNS: tuple[str, ...] = (
+_BASE_COLUMNS: tuple[str, ...] = (
     "domain",
     "status",
     "grade",
@@ -32,6 +41,17 @@ CSV_COLUMNS: tuple[str, ...] = (
     "provisional_score",
     "not_graded_reason",
 )
+FILTER_COLUMNS: tuple[str, ...] = (
+    "dmarc_policy",  # p= of the record that applies (own or inherited), or no_record
+    "dmarc_effective_policy",  # what receivers apply to this domain (sp=/np= included)
+    "spf_lookups",  # DNS lookups of the whole tree; "N+" when a cap stopped the count at N
+    "spf_verdict",  # none, permerror, or the result for an unlisted host (fail, softfail...)
+    "dkim_selectors",  # selectors holding a key record, space-separated, in probing order
+    "dkim_key_sizes",  # one per selector: rsa2048, ed25519, revoked, unusable
+    "dkim_min_rsa_bits",  # the smallest usable RSA key, for "below 2048" filters
+    "mx_hosts",  # in preference order, space-separated; "." for a null MX
+)
+CSV_COLUMNS: tuple[str, ...] = _BASE_COLUMNS + FILTER_COLUMNS
 NOT_GRADED = "-"  # the grade and score cells of a domain that is not graded
 
 
@@ -63,7 +83,113 @@ def domain_csv_row(report: DomainReport, score: DomainScore | None = None) -> di
         row[f"{cid.value}_status"] = outcome.status.value if outcome else ""
     for sev in Severity:
         row[f"findings_{sev.value}"] = str(getattr(s, sev.value))
+    row.update(filter_cells(report))
     return row
+
+
+NO_RECORD = "no_record"
+RFC_LOOKUP_LIMIT, RFC_VOID_LIMIT = 10, 2  # RFC 7208 §4.6.4: past these, permerror
+_SPF_RESULT = {
+    SpfQualifier.FAIL: "fail",
+    SpfQualifier.SOFTFAIL: "softfail",
+    SpfQualifier.NEUTRAL: "neutral",
+    SpfQualifier.PASS: "pass",
+}
+
+
+def _completed(report: DomainReport, cid: CheckId) -> CheckOutcome | None:
+    """The check's outcome when it ran to the end with facts; None otherwise (empty cells)."""
+    outcome = report.checks.get(cid)
+    if outcome is None or outcome.result is None:
+        return None
+    if outcome.status in (CheckStatus.ERROR, CheckStatus.SKIPPED):
+        return None
+    return outcome
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(getattr(value, "value", value))
+
+
+def spf_verdict(result: object) -> str:
+    """What receivers conclude from the record alone (RFC 7208): `none` without a record,
+    `permerror` for every message when the record is broken, several, or past the lookup
+    limits, otherwise the result for a host the record does not list (its `all`; `redirect`
+    when another domain's record decides; `neutral` by default, §4.7)."""
+    found = getattr(result, "records_found", ()) or ()
+    record = getattr(result, "record", None)
+    if not found:
+        return "none"
+    if len(found) > 1 or not isinstance(record, str) or getattr(result, "syntax_error", None):
+        return "permerror"
+    lookups = int(getattr(result, "dns_lookups", 0) or 0)
+    voids = int(getattr(result, "void_lookups", 0) or 0)
+    if lookups > RFC_LOOKUP_LIMIT or voids > RFC_VOID_LIMIT:
+        return "permerror"
+    try:
+        parsed = parse_spf(record)
+    except RecordSyntaxError:
+        return "permerror"
+    if parsed.all is not None:
+        return _SPF_RESULT.get(parsed.all.qualifier, "neutral")
+    return "redirect" if parsed.redirect is not None else "neutral"
+
+
+def _key_size(sel: object) -> str | None:
+    """The summary's label for a selector holding a key record; None for other selectors."""
+    if _text(getattr(sel, "status", None)) != "key":
+        return None
+    if getattr(sel, "revoked", False):
+        return "revoked"
+    key_type = getattr(sel, "key_type", None) or "rsa"
+    if key_type == "ed25519":
+        return "ed25519"
+    bits = getattr(sel, "key_bits", None)
+    return f"{key_type}{bits}" if bits else "unusable"
+
+
+def filter_cells(report: DomainReport) -> dict[str, str]:
+    """The `FILTER_COLUMNS` of one domain (every value a string, "" when not known)."""
+    cells = dict.fromkeys(FILTER_COLUMNS, "")
+    dmarc = _completed(report, CheckId.DMARC)
+    if dmarc is not None:
+        has_record = getattr(dmarc.result, "record", None) is not None
+        # a record whose p= is missing or not valid: receivers apply no policy from it
+        cells["dmarc_policy"] = _text(getattr(dmarc.result, "policy", None)) or (
+            "invalid" if has_record else NO_RECORD
+        )
+        effective = _text(getattr(dmarc.result, "effective_policy", None))
+        cells["dmarc_effective_policy"] = effective or NO_RECORD
+    spf = _completed(report, CheckId.SPF)
+    if spf is not None:
+        cells["spf_verdict"] = spf_verdict(spf.result)
+        if getattr(spf.result, "record", None):
+            lookups = str(int(getattr(spf.result, "dns_lookups", 0) or 0))
+            complete = getattr(spf.result, "complete", True)
+            cells["spf_lookups"] = lookups if complete else f"{lookups}+"
+    dkim = _completed(report, CheckId.DKIM)
+    if dkim is not None:
+        keyed = [
+            (_text(getattr(sel, "selector", "")), size, sel)
+            for sel in getattr(dkim.result, "selectors", ()) or ()
+            if (size := _key_size(sel)) is not None
+        ]
+        cells["dkim_selectors"] = _cell(" ".join(name for name, _, _ in keyed))
+        cells["dkim_key_sizes"] = " ".join(size for _, size, _ in keyed)
+        rsa = [
+            int(getattr(sel, "key_bits", 0))
+            for _, size, sel in keyed
+            if size.startswith("rsa") and getattr(sel, "key_bits", None)
+        ]
+        cells["dkim_min_rsa_bits"] = str(min(rsa)) if rsa else ""
+    mx = _completed(report, CheckId.MX)
+    if mx is not None:
+        hosts = [_text(getattr(h, "host", "")) for h in getattr(mx.result, "hosts", ()) or ()]
+        hosts += list(getattr(mx.result, "unchecked_hosts", ()) or ())
+        if getattr(mx.result, "null_mx", False):
+            hosts.insert(0, ".")
+        cells["mx_hosts"] = _cell(" ".join(dict.fromkeys(hosts)))
+    return cells
 
 
 # `check --format csv` only: where the answers came from, the same on every row (a bulk
@@ -82,11 +208,15 @@ def provenance_cells(p: Provenance | None) -> dict[str, str]:
     }
 
 
+# `check --format csv`: the provenance columns keep their place, the filter columns follow
+CHECK_CSV_COLUMNS: tuple[str, ...] = _BASE_COLUMNS + PROVENANCE_COLUMNS + FILTER_COLUMNS
+
+
 def csv_text(
     reports: list[DomainReport] | tuple[DomainReport, ...], provenance: Provenance | None = None
 ) -> str:
     buf = io.StringIO()
-    columns = CSV_COLUMNS + PROVENANCE_COLUMNS
+    columns = CHECK_CSV_COLUMNS
     writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
     cells = provenance_cells(provenance)

@@ -113,8 +113,10 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     base, big = totals[10], totals[a.domains + 10]
     per_domain = (big - base) / a.domains
-    print(f"instructions per domain: {per_domain / 1e6:.2f} M  ({a.domains} domains; "
-          f"start-up and 10 domains: {base / 1e6:.0f} M)")
+    print(
+        f"instructions per domain: {per_domain / 1e6:.2f} M  ({a.domains} domains; "
+        f"start-up and 10 domains: {base / 1e6:.0f} M)"
+    )
 
 
 if __name__ == "__main__":

@@ -34,33 +34,81 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 
 @click.command()
-@click.option("--listen", default="127.0.0.1:2525", show_default=True, metavar="HOST:PORT",
-              help="Address to accept SMTP on.")
-@output_option(dest="reports_dir", hidden_aliases=("--reports-dir",),
-               type=click.Path(file_okay=False, path_type=Path),
-               default=Path("reports/inbox"), show_default=True, metavar="FOLDER",
-               help="One JSON and one HTML report per message are written in this folder.")
-@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Certificate (PEM) to offer STARTTLS with.")
-@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Private key (PEM) of --tls-cert.")
-@click.option("--max-size", type=click.IntRange(min=1), default=DEFAULT_MAX_SIZE,
-              show_default=True, help="Largest message accepted, in bytes (552 above).")
-@click.option("--hostname", default="mailauth-audit.invalid", show_default=True,
-              help="Our name in the SMTP greeting and in Authentication-Results.")
-@click.option("--max-sessions", type=click.IntRange(min=1), default=_R.max_sessions,
-              show_default=True, help="Open SMTP sessions in all (421 above).")
-@click.option("--max-sessions-per-ip", type=click.IntRange(min=1),
-              default=_R.max_sessions_per_ip, show_default=True,
-              help="Open SMTP sessions from one client address.")
-@click.option("--max-session-seconds", type=click.FloatRange(min=1, max=86400),
-              default=_R.max_session_seconds, show_default=True,
-              help="A session's whole life, however active.")
-@click.option("--max-commands", type=click.IntRange(min=1), default=_R.max_commands,
-              show_default=True, help="SMTP commands in one session.")
-@click.option("--idle-timeout", type=click.FloatRange(min=1, max=86400),
-              default=_R.idle_seconds, show_default=True, metavar="SECONDS",
-              help="Without a command for this long, the client is dropped.")
+@click.option(
+    "--listen",
+    default="127.0.0.1:2525",
+    show_default=True,
+    metavar="HOST:PORT",
+    help="Address to accept SMTP on.",
+)
+@output_option(
+    dest="reports_dir",
+    hidden_aliases=("--reports-dir",),
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports/inbox"),
+    show_default=True,
+    metavar="FOLDER",
+    help="One JSON and one HTML report per message are written in this folder.",
+)
+@click.option(
+    "--tls-cert",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Certificate (PEM) to offer STARTTLS with.",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Private key (PEM) of --tls-cert.",
+)
+@click.option(
+    "--max-size",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_SIZE,
+    show_default=True,
+    help="Largest message accepted, in bytes (552 above).",
+)
+@click.option(
+    "--hostname",
+    default="mailauth-audit.invalid",
+    show_default=True,
+    help="Our name in the SMTP greeting and in Authentication-Results.",
+)
+@click.option(
+    "--max-sessions",
+    type=click.IntRange(min=1),
+    default=_R.max_sessions,
+    show_default=True,
+    help="Open SMTP sessions in all (421 above).",
+)
+@click.option(
+    "--max-sessions-per-ip",
+    type=click.IntRange(min=1),
+    default=_R.max_sessions_per_ip,
+    show_default=True,
+    help="Open SMTP sessions from one client address.",
+)
+@click.option(
+    "--max-session-seconds",
+    type=click.FloatRange(min=1, max=86400),
+    default=_R.max_session_seconds,
+    show_default=True,
+    help="A session's whole life, however active.",
+)
+@click.option(
+    "--max-commands",
+    type=click.IntRange(min=1),
+    default=_R.max_commands,
+    show_default=True,
+    help="SMTP commands in one session.",
+)
+@click.option(
+    "--idle-timeout",
+    type=click.FloatRange(min=1, max=86400),
+    default=_R.idle_seconds,
+    show_default=True,
+    metavar="SECONDS",
+    help="Without a command for this long, the client is dropped.",
+)
 @message_limit_options
 @nameserver_option
 @zone_file_option
@@ -105,11 +153,16 @@ def receive(
         usage_error(str(exc.message))
         return
     options = ReceiveOptions(
-        reports_dir=reports_dir, max_size=max_size, hostname=hostname,
-        tls_cert=tls_cert, tls_key=tls_key,
+        reports_dir=reports_dir,
+        max_size=max_size,
+        hostname=hostname,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
         limits=ReceiveLimits(
-            max_sessions=max_sessions, max_sessions_per_ip=max_sessions_per_ip,
-            max_session_seconds=max_session_seconds, max_commands=max_commands,
+            max_sessions=max_sessions,
+            max_sessions_per_ip=max_sessions_per_ip,
+            max_session_seconds=max_session_seconds,
+            max_commands=max_commands,
             idle_seconds=idle_timeout,
         ),
         message_limits=message_limits(
@@ -121,8 +174,9 @@ def receive(
         if quiet:
             return
         tls = " (STARTTLS offered)" if tls_cert else ""
-        click.echo(f"listening on {address[0]}:{address[1]}{tls}; reports in {reports_dir}",
-                   err=True)
+        click.echo(
+            f"listening on {address[0]}:{address[1]}{tls}; reports in {reports_dir}", err=True
+        )
 
     def reported(item: ReceivedReport) -> None:
         click.echo(f"{item.report.status.value}: {item.json_path}", err=True)

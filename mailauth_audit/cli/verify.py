@@ -40,21 +40,42 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 def message_limit_options(f: _F) -> _F:
     """The per-message bounds `verify` and `receive` share (defaults from MessageLimits)."""
     options = [
-        click.option("--max-header-fields", type=click.IntRange(min=1),
-                     default=_M.max_header_fields, show_default=True,
-                     help="More header fields than this: the message is refused."),
-        click.option("--max-header-bytes", type=click.IntRange(min=1),
-                     default=_M.max_header_bytes, show_default=True,
-                     help="A larger header section: the message is refused."),
-        click.option("--max-signatures", type=click.IntRange(min=1),
-                     default=_M.max_dkim_signatures, show_default=True,
-                     help="DKIM signatures verified per message; the rest: not verified."),
-        click.option("--max-arc-sets", type=click.IntRange(min=1, max=50),
-                     default=_M.max_arc_sets, show_default=True,
-                     help="A longer ARC chain is not validated."),
-        click.option("--verify-budget", type=click.FloatRange(min=0, min_open=True, max=3600),
-                     default=_M.verify_seconds, show_default=True, metavar="SECONDS",
-                     help="Time for one message's DKIM and ARC verification."),
+        click.option(
+            "--max-header-fields",
+            type=click.IntRange(min=1),
+            default=_M.max_header_fields,
+            show_default=True,
+            help="More header fields than this: the message is refused.",
+        ),
+        click.option(
+            "--max-header-bytes",
+            type=click.IntRange(min=1),
+            default=_M.max_header_bytes,
+            show_default=True,
+            help="A larger header section: the message is refused.",
+        ),
+        click.option(
+            "--max-signatures",
+            type=click.IntRange(min=1),
+            default=_M.max_dkim_signatures,
+            show_default=True,
+            help="DKIM signatures verified per message; the rest: not verified.",
+        ),
+        click.option(
+            "--max-arc-sets",
+            type=click.IntRange(min=1, max=50),
+            default=_M.max_arc_sets,
+            show_default=True,
+            help="A longer ARC chain is not validated.",
+        ),
+        click.option(
+            "--verify-budget",
+            type=click.FloatRange(min=0, min_open=True, max=3600),
+            default=_M.verify_seconds,
+            show_default=True,
+            metavar="SECONDS",
+            help="Time for one message's DKIM and ARC verification.",
+        ),
     ]
     for option in reversed(options):
         f = option(f)
@@ -62,12 +83,17 @@ def message_limit_options(f: _F) -> _F:
 
 
 def message_limits(
-    max_header_fields: int, max_header_bytes: int, max_signatures: int, max_arc_sets: int,
+    max_header_fields: int,
+    max_header_bytes: int,
+    max_signatures: int,
+    max_arc_sets: int,
     verify_budget: float,
 ) -> MessageLimits:
     return MessageLimits(
-        max_header_fields=max_header_fields, max_header_bytes=max_header_bytes,
-        max_dkim_signatures=max_signatures, max_arc_sets=max_arc_sets,
+        max_header_fields=max_header_fields,
+        max_header_bytes=max_header_bytes,
+        max_dkim_signatures=max_signatures,
+        max_arc_sets=max_arc_sets,
         verify_seconds=verify_budget,
     )
 
@@ -98,13 +124,24 @@ def build_resolver(
 @zone_file_option
 @timeout_option
 @format_option([f.value for f in MessageFormat], MessageFormat.TEXT.value)
-@output_option(type=click.Path(dir_okay=False, path_type=Path),
-               help="Write the report here instead of standard output ('-' is stdout; "
-               "a FIFO or device is written directly; a symbolic link is refused).")
-@click.option("--max-size", type=click.IntRange(min=1), default=DEFAULT_MAX_SIZE,
-              show_default=True, help="Largest message verified, in bytes.")
-@click.option("--authserv-id", default="mailauth-audit", show_default=True,
-              help="authserv-id of the Authentication-Results header.")
+@output_option(
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report here instead of standard output ('-' is stdout; "
+    "a FIFO or device is written directly; a symbolic link is refused).",
+)
+@click.option(
+    "--max-size",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_SIZE,
+    show_default=True,
+    help="Largest message verified, in bytes.",
+)
+@click.option(
+    "--authserv-id",
+    default="mailauth-audit",
+    show_default=True,
+    help="authserv-id of the Authentication-Results header.",
+)
 @message_limit_options
 @color_option
 @quiet_option

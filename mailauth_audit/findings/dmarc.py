@@ -77,9 +77,7 @@ POLICY_MISSING = FindingSpec(
     severity=Severity.MEDIUM,
     check=_C,
     title="DMARC record has no p= policy",
-    detail=(
-        "The record at {record_name} has no p= tag. {consequence}"
-    ),
+    detail=("The record at {record_name} has no p= tag. {consequence}"),
     remediation="Add an explicit policy, for example:\n{zone_line}",
     references=("RFC 9989 §4.7", "RFC 9989 §4.10.1"),
 )
@@ -138,9 +136,7 @@ NP_WEAKER = FindingSpec(
         "{record_name} sets np={np} while existing subdomains get {subdomain_effective}: "
         "names that do not even exist in DNS get the weaker treatment."
     ),
-    remediation=(
-        "Non-existent names never send legitimate mail; set np=reject:\n{zone_line}"
-    ),
+    remediation=("Non-existent names never send legitimate mail; set np=reject:\n{zone_line}"),
     references=("RFC 9989 §4.7", "RFC 9989 §3.2.13"),
 )
 
@@ -267,7 +263,7 @@ REPORT_AUTHORIZATION_NOT_CHECKED = FindingSpec(
     remediation=(
         "List only the few report mailboxes you read: receivers may send to a limited number "
         "of addresses, and each external one needs its own authorisation record "
-        "(<policy-domain>._report._dmarc.<host> TXT \"v=DMARC1\"). Audit again with a higher "
+        '(<policy-domain>._report._dmarc.<host> TXT "v=DMARC1"). Audit again with a higher '
         "`max_report_authorizations` limit to check them all."
     ),
     references=("RFC 9990", "RFC 7489 §6.2", "RFC 7489 §7.1"),
@@ -329,8 +325,7 @@ ORGANIZATIONAL_DOMAIN_DIFFERS = FindingSpec(
         "Older receivers may look up a different policy and judge alignment differently."
     ),
     remediation=(
-        "Publish the same policy at both names so that old and new receivers agree:\n"
-        "{zone_line}"
+        "Publish the same policy at both names so that old and new receivers agree:\n{zone_line}"
     ),
     references=("RFC 9989 §4.10.2", "RFC 7489 §3.2"),
 )
@@ -340,9 +335,7 @@ TREE_WALK_LOOKUP_FAILED = FindingSpec(
     severity=Severity.INFO,
     check=_C,
     title="A DNS lookup above the domain got no answer; the verdict does not depend on it",
-    detail=(
-        "The DNS tree walk asked {name} (TXT) and got no answer: {error}. {consequence}"
-    ),
+    detail=("The DNS tree walk asked {name} (TXT) and got no answer: {error}. {consequence}"),
     remediation=(
         "Nothing to change in {domain}'s zone. If the failure persists, check the resolver "
         "given with --nameserver: it must answer for names outside the audited zone."
@@ -375,7 +368,7 @@ REPORT_AUTHORIZATION_LOOKUP_FAILED = FindingSpec(
     ),
     remediation=(
         "Audit again when the destinations' DNS answers; each external destination needs "
-        "<policy-domain>._report._dmarc.<host> TXT \"v=DMARC1\"."
+        '<policy-domain>._report._dmarc.<host> TXT "v=DMARC1".'
     ),
     references=("RFC 9990", "RFC 7489 §7.1"),
 )

@@ -58,30 +58,37 @@ def authentication_results(
             reason = f"{sig.key_bits}-bit key"
         parts.append(
             f"dkim={sig.result.value}{_comment(reason)}"
-            + _props([("header.d", sig.domain), ("header.i", sig.identity),
-                      ("header.s", sig.selector), ("header.a", sig.algorithm),
-                      ("header.b", sig.header_b)])
+            + _props(
+                [
+                    ("header.d", sig.domain),
+                    ("header.i", sig.identity),
+                    ("header.s", sig.selector),
+                    ("header.a", sig.algorithm),
+                    ("header.b", sig.header_b),
+                ]
+            )
         )
     if spf is not None:
         if spf.mail_from is not None:
             parts.append(
                 f"spf={spf.mail_from.result.value}"
-                + _comment(f"{spf.mail_from.domain}: {spf.envelope.client_ip} "
-                           f"{spf.mail_from.explanation}".strip())
+                + _comment(
+                    f"{spf.mail_from.domain}: {spf.envelope.client_ip} "
+                    f"{spf.mail_from.explanation}".strip()
+                )
                 + _props([("smtp.mailfrom", spf.mail_from.sender)])
             )
         if spf.helo is not None:
-            parts.append(
-                f"spf={spf.helo.result.value}" + _props([("smtp.helo", spf.helo.domain)])
-            )
+            parts.append(f"spf={spf.helo.result.value}" + _props([("smtp.helo", spf.helo.domain)]))
         # not evaluated (no client IP): no spf resinfo at all, since "spf=none" would claim
         # the domain publishes no record (RFC 8601 §2.7.2, §2.2: absent means not checked)
     if dmarc is not None:
         policy = dmarc.policy.upper() if dmarc.policy else None
         parts.append(
             f"dmarc={dmarc.result.value}"
-            + _comment(f"p={policy} dis={dmarc.disposition.value.upper()}" if policy else
-                       dmarc.reason)
+            + _comment(
+                f"p={policy} dis={dmarc.disposition.value.upper()}" if policy else dmarc.reason
+            )
             + _props([("header.from", dmarc.from_domain), ("policy.dmarc", dmarc.policy)])
         )
     if arc is not None and arc.result.value != "none":

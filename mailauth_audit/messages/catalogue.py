@@ -57,21 +57,27 @@ class MessageFindingSpec:
 # --- message: parsing, size, hygiene ------------------------------------------------------------
 
 TOO_LARGE = MessageFindingSpec(
-    "message.too_large", S.HIGH, M.MESSAGE,
+    "message.too_large",
+    S.HIGH,
+    M.MESSAGE,
     "Message is larger than the verification size limit",
     "The message is {size} bytes; the limit is {limit} bytes, so it was not verified.",
     "Send a smaller test message, or raise the limit with --max-size if this size is expected.",
     ("RFC 5321 §4.5.3.1.7",),
 )
 UNPARSABLE = MessageFindingSpec(
-    "message.unparsable", S.HIGH, M.MESSAGE,
+    "message.unparsable",
+    S.HIGH,
+    M.MESSAGE,
     "The header section cannot be parsed",
     "The header section is not RFC 5322 syntax: {error}.",
     "Make the sender emit 'Name: value' header lines separated from the body by an empty line.",
     ("RFC 5322 §2.2",),
 )
 HEADER_LIMIT = MessageFindingSpec(
-    "message.header_limit", S.HIGH, M.MESSAGE,
+    "message.header_limit",
+    S.HIGH,
+    M.MESSAGE,
     "Message refused: its header section is over a limit",
     "Message refused: {what}. Nothing else was checked.",
     "Send fewer and shorter header fields (a real message has a few dozen, a few kilobytes), "
@@ -79,14 +85,18 @@ HEADER_LIMIT = MessageFindingSpec(
     ("RFC 5322 §2.1.1", "RFC 5322 §3.6"),
 )
 NO_FROM = MessageFindingSpec(
-    "message.no_from", S.HIGH, M.MESSAGE,
+    "message.no_from",
+    S.HIGH,
+    M.MESSAGE,
     "Message has no From header",
     "RFC 5322 requires exactly one From header; without it DMARC has no domain to evaluate.",
     "Add one From header with one address, e.g. 'From: Alerts <alerts@example.com>'.",
     ("RFC 5322 §3.6", "RFC 7489 §6.6.1"),
 )
 MULTIPLE_FROM = MessageFindingSpec(
-    "message.multiple_from", S.HIGH, M.MESSAGE,
+    "message.multiple_from",
+    S.HIGH,
+    M.MESSAGE,
     "Message has more than one From header or address",
     "Found {headers} From header(s) with {count} address(es): {addresses}. Receivers reject "
     "such messages or cannot apply DMARC to them.",
@@ -94,42 +104,54 @@ MULTIPLE_FROM = MessageFindingSpec(
     ("RFC 5322 §3.6", "RFC 7489 §6.6.1"),
 )
 FROM_NO_DOMAIN = MessageFindingSpec(
-    "message.from_without_domain", S.HIGH, M.MESSAGE,
+    "message.from_without_domain",
+    S.HIGH,
+    M.MESSAGE,
     "From address has no domain",
     "The From address {address!r} has no domain, so DMARC cannot be evaluated.",
     "Use a full address with a domain in From, e.g. 'alerts@example.com'.",
     ("RFC 5322 §3.4.1",),
 )
 MISSING_DATE = MessageFindingSpec(
-    "message.missing_date", S.MEDIUM, M.MESSAGE,
+    "message.missing_date",
+    S.MEDIUM,
+    M.MESSAGE,
     "Message has no Date header",
     "RFC 5322 requires a Date header; many receivers score its absence as spam.",
     "Add a Date header, e.g. 'Date: Wed, 25 Nov 2026 10:00:00 +0000'.",
     ("RFC 5322 §3.6",),
 )
 INVALID_DATE = MessageFindingSpec(
-    "message.invalid_date", S.MEDIUM, M.MESSAGE,
+    "message.invalid_date",
+    S.MEDIUM,
+    M.MESSAGE,
     "Date header is not a valid RFC 5322 date",
     "Date is {date!r}.",
     "Emit the date in RFC 5322 form, e.g. 'Date: Wed, 25 Nov 2026 10:00:00 +0000'.",
     ("RFC 5322 §3.3",),
 )
 MISSING_MESSAGE_ID = MessageFindingSpec(
-    "message.missing_message_id", S.MEDIUM, M.MESSAGE,
+    "message.missing_message_id",
+    S.MEDIUM,
+    M.MESSAGE,
     "Message has no Message-ID header",
     "RFC 5322 says every message SHOULD have a Message-ID; large receivers penalise its absence.",
     "Add a Message-ID, e.g. 'Message-ID: <20261125100000.12345@mail.example.com>'.",
     ("RFC 5322 §3.6.4",),
 )
 INVALID_MESSAGE_ID = MessageFindingSpec(
-    "message.invalid_message_id", S.LOW, M.MESSAGE,
+    "message.invalid_message_id",
+    S.LOW,
+    M.MESSAGE,
     "Message-ID is not of the form <left@right>",
     "Message-ID is {message_id!r}.",
     "Generate Message-IDs as '<unique-part@your-domain>'.",
     ("RFC 5322 §3.6.4",),
 )
 DUPLICATE_HEADER = MessageFindingSpec(
-    "message.duplicate_header", S.MEDIUM, M.MESSAGE,
+    "message.duplicate_header",
+    S.MEDIUM,
+    M.MESSAGE,
     "A header that may occur only once occurs more than once",
     "{header} occurs {count} times.",
     "Emit each of Date, From, Sender, Reply-To, To, Cc, Bcc, Message-ID, In-Reply-To, "
@@ -137,14 +159,18 @@ DUPLICATE_HEADER = MessageFindingSpec(
     ("RFC 5322 §3.6",),
 )
 MIME_DEFECT = MessageFindingSpec(
-    "message.mime_defect", S.LOW, M.MESSAGE,
+    "message.mime_defect",
+    S.LOW,
+    M.MESSAGE,
     "MIME structure is malformed",
     "The MIME parser reported: {defects}.",
     "Fix the MIME structure (boundaries, Content-Type parameters, transfer encodings).",
     ("RFC 2045", "RFC 2046 §5.1.1"),
 )
 MIME_NOT_CHECKED = MessageFindingSpec(
-    "message.mime_not_checked", S.LOW, M.MESSAGE,
+    "message.mime_not_checked",
+    S.LOW,
+    M.MESSAGE,
     "MIME structure was not checked",
     "The message has {lines} lines, more than the {limit} the MIME-structure check walks; "
     "its MIME structure could not be checked.",
@@ -153,15 +179,18 @@ MIME_NOT_CHECKED = MessageFindingSpec(
     ("RFC 2045", "RFC 2046 §5.1.1"),
 )
 NON_ASCII_HEADER = MessageFindingSpec(
-    "message.non_ascii_header", S.LOW, M.MESSAGE,
+    "message.non_ascii_header",
+    S.LOW,
+    M.MESSAGE,
     "Header contains raw 8-bit bytes",
-    "Headers with raw non-ASCII bytes: {headers}. Without SMTPUTF8 these must be "
-    "RFC 2047-encoded.",
+    "Headers with raw non-ASCII bytes: {headers}. Without SMTPUTF8 these must be RFC 2047-encoded.",
     "Encode non-ASCII header text with RFC 2047 encoded-words (or send with SMTPUTF8).",
     ("RFC 5322 §2.2", "RFC 2047", "RFC 6532"),
 )
 NO_UNSUBSCRIBE = MessageFindingSpec(
-    "message.no_one_click_unsubscribe", S.INFO, M.MESSAGE,
+    "message.no_one_click_unsubscribe",
+    S.INFO,
+    M.MESSAGE,
     "No one-click unsubscribe",
     "The message has no List-Unsubscribe with List-Unsubscribe-Post: List-Unsubscribe=One-Click. "
     "Large mailbox providers require it for bulk mail.",
@@ -170,7 +199,9 @@ NO_UNSUBSCRIBE = MessageFindingSpec(
     ("RFC 8058 §3.1", "RFC 2369 §3.2"),
 )
 UNSUBSCRIBE_UNSIGNED = MessageFindingSpec(
-    "message.unsubscribe_not_signed", S.MEDIUM, M.MESSAGE,
+    "message.unsubscribe_not_signed",
+    S.MEDIUM,
+    M.MESSAGE,
     "One-click unsubscribe headers are not covered by a valid DKIM signature",
     "RFC 8058 requires both List-Unsubscribe and List-Unsubscribe-Post to be covered by a "
     "valid DKIM signature; without that receivers ignore one-click unsubscribe.",
@@ -181,7 +212,9 @@ UNSUBSCRIBE_UNSIGNED = MessageFindingSpec(
 # --- DKIM signatures -----------------------------------------------------------------------------
 
 DKIM_NONE = MessageFindingSpec(
-    "dkim_sig.none", S.HIGH, M.DKIM_SIG,
+    "dkim_sig.none",
+    S.HIGH,
+    M.DKIM_SIG,
     "Message is not DKIM-signed",
     "There is no DKIM-Signature header, so DMARC can only pass through SPF, which breaks on "
     "forwarding.",
@@ -190,7 +223,9 @@ DKIM_NONE = MessageFindingSpec(
     ("RFC 6376", "RFC 7489 §4.2"),
 )
 DKIM_FAIL = MessageFindingSpec(
-    "dkim_sig.fail", S.HIGH, M.DKIM_SIG,
+    "dkim_sig.fail",
+    S.HIGH,
+    M.DKIM_SIG,
     "DKIM signature does not verify",
     "Signature {index} (d={domain}, s={selector}): {reason}.",
     "Check that the message is not altered after signing and that the published key at "
@@ -198,7 +233,9 @@ DKIM_FAIL = MessageFindingSpec(
     ("RFC 6376 §6.1.3",),
 )
 DKIM_BODY_HASH = MessageFindingSpec(
-    "dkim_sig.body_hash_mismatch", S.HIGH, M.DKIM_SIG,
+    "dkim_sig.body_hash_mismatch",
+    S.HIGH,
+    M.DKIM_SIG,
     "DKIM body hash does not match: the body was changed after signing",
     "Signature {index} (d={domain}, s={selector}): the body hash does not match.",
     "Find what rewrites the body after signing (footers, line-ending or encoding changes) "
@@ -206,28 +243,36 @@ DKIM_BODY_HASH = MessageFindingSpec(
     ("RFC 6376 §3.7",),
 )
 DKIM_PERMERROR = MessageFindingSpec(
-    "dkim_sig.permerror", S.HIGH, M.DKIM_SIG,
+    "dkim_sig.permerror",
+    S.HIGH,
+    M.DKIM_SIG,
     "DKIM signature cannot be verified",
     "Signature {index} (d={domain}, s={selector}): {reason}.",
     "Fix the signature or the key record named in the detail.",
     ("RFC 6376 §6.1", "RFC 8601 §2.7.1"),
 )
 DKIM_KEY_MISSING = MessageFindingSpec(
-    "dkim_sig.key_missing", S.HIGH, M.DKIM_SIG,
+    "dkim_sig.key_missing",
+    S.HIGH,
+    M.DKIM_SIG,
     "No DKIM key published for the signature's selector",
     "Signature {index} names {key_name}, which has no DKIM key record.",
-    "Publish the public key: {key_name}. 3600 IN TXT \"v=DKIM1; k=rsa; p=<base64 public key>\"",
+    'Publish the public key: {key_name}. 3600 IN TXT "v=DKIM1; k=rsa; p=<base64 public key>"',
     ("RFC 6376 §6.1.2",),
 )
 DKIM_KEY_REVOKED = MessageFindingSpec(
-    "dkim_sig.key_revoked", S.HIGH, M.DKIM_SIG,
+    "dkim_sig.key_revoked",
+    S.HIGH,
+    M.DKIM_SIG,
     "DKIM key has been revoked (empty p=)",
     "Signature {index} uses {key_name}, whose key record has an empty p= (revoked).",
     "Sign with a current selector, or publish the key again if the revocation was a mistake.",
     ("RFC 6376 §3.6.1",),
 )
 DKIM_KEY_NOT_ACCEPTABLE = MessageFindingSpec(
-    "dkim_sig.key_not_acceptable", S.HIGH, M.DKIM_SIG,
+    "dkim_sig.key_not_acceptable",
+    S.HIGH,
+    M.DKIM_SIG,
     "DKIM key is not acceptable to verifiers (too large, or an unusual exponent)",
     "Signature {index} (d={domain}, s={selector}) uses the key at {key_name}: {reason}. It was "
     "not used.",
@@ -236,7 +281,9 @@ DKIM_KEY_NOT_ACCEPTABLE = MessageFindingSpec(
     ("RFC 8301 §3.2", "RFC 6376 §3.3.3"),
 )
 DKIM_KEY_ALGORITHM_MISMATCH = MessageFindingSpec(
-    "dkim_sig.key_algorithm_mismatch", S.HIGH, M.DKIM_SIG,
+    "dkim_sig.key_algorithm_mismatch",
+    S.HIGH,
+    M.DKIM_SIG,
     "DKIM key record is for another algorithm than the signature (inappropriate key algorithm)",
     "Signature {index} (d={domain}, s={selector}) uses the key at {key_name}: {reason}.",
     "Publish the key under the selector the signer uses with the k= of its algorithm (k=rsa "
@@ -244,7 +291,9 @@ DKIM_KEY_ALGORITHM_MISMATCH = MessageFindingSpec(
     ("RFC 6376 §6.1.2", "RFC 8463 §4"),
 )
 DKIM_NOT_VERIFIED = MessageFindingSpec(
-    "dkim_sig.not_verified", S.LOW, M.DKIM_SIG,
+    "dkim_sig.not_verified",
+    S.LOW,
+    M.DKIM_SIG,
     "Some DKIM signatures were not verified (a per-message limit)",
     "{count} of {total} DKIM signatures were not verified: {reason}. They count as neither "
     "pass nor fail.",
@@ -253,35 +302,45 @@ DKIM_NOT_VERIFIED = MessageFindingSpec(
     ("RFC 6376 §6.1", "RFC 8601 §2.7.1"),
 )
 DKIM_EXPIRED = MessageFindingSpec(
-    "dkim_sig.expired", S.HIGH, M.DKIM_SIG,
+    "dkim_sig.expired",
+    S.HIGH,
+    M.DKIM_SIG,
     "DKIM signature has expired",
     "Signature {index} (d={domain}) expired at x={expiration}.",
     "Use a longer x= validity (days, not minutes) or omit x=.",
     ("RFC 6376 §3.5",),
 )
 DKIM_TEMPERROR = MessageFindingSpec(
-    "dkim_sig.temperror", S.MEDIUM, M.DKIM_SIG,
+    "dkim_sig.temperror",
+    S.MEDIUM,
+    M.DKIM_SIG,
     "DKIM key could not be fetched (temporary DNS error)",
     "Signature {index}: {reason}.",
     "Retry; if it persists, check the authoritative servers of {domain}.",
     ("RFC 6376 §6.1.2",),
 )
 DKIM_WEAK_KEY = MessageFindingSpec(
-    "dkim_sig.weak_key", S.MEDIUM, M.DKIM_SIG,
+    "dkim_sig.weak_key",
+    S.MEDIUM,
+    M.DKIM_SIG,
     "DKIM RSA key is shorter than 2048 bits",
     "Signature {index} (d={domain}, s={selector}) uses a {bits}-bit RSA key.",
     "Generate a 2048-bit key and publish it under a new selector.",
     ("RFC 8301 §3.2",),
 )
 DKIM_SHA1 = MessageFindingSpec(
-    "dkim_sig.sha1", S.MEDIUM, M.DKIM_SIG,
+    "dkim_sig.sha1",
+    S.MEDIUM,
+    M.DKIM_SIG,
     "DKIM signature uses rsa-sha1",
     "Signature {index} (d={domain}) uses rsa-sha1, which RFC 8301 forbids for signing.",
     "Sign with rsa-sha256 (or ed25519-sha256).",
     ("RFC 8301 §3.1",),
 )
 DKIM_BODY_LENGTH = MessageFindingSpec(
-    "dkim_sig.body_length_limit", S.MEDIUM, M.DKIM_SIG,
+    "dkim_sig.body_length_limit",
+    S.MEDIUM,
+    M.DKIM_SIG,
     "DKIM signature covers only part of the body (l= tag)",
     "Signature {index} (d={domain}) signs only the first {length} bytes of the body; anyone "
     "can append content that still verifies.",
@@ -289,7 +348,9 @@ DKIM_BODY_LENGTH = MessageFindingSpec(
     ("RFC 6376 §8.2",),
 )
 DKIM_FROM_UNSIGNED = MessageFindingSpec(
-    "dkim_sig.from_not_signed", S.HIGH, M.DKIM_SIG,
+    "dkim_sig.from_not_signed",
+    S.HIGH,
+    M.DKIM_SIG,
     "DKIM signature does not cover the From header",
     "Signature {index} (d={domain}) h= does not include From.",
     "Include From in h= (and list it twice to prevent an added From).",
@@ -299,15 +360,19 @@ DKIM_FROM_UNSIGNED = MessageFindingSpec(
 # --- SPF ----------------------------------------------------------------------------------------
 
 SPF_FAIL = MessageFindingSpec(
-    "spf_auth.fail", S.HIGH, M.SPF_AUTH,
+    "spf_auth.fail",
+    S.HIGH,
+    M.SPF_AUTH,
     "SPF fails for the sending IP",
     "SPF for {identity} {domain} gave {result} for client {ip}: {explanation}.",
     "Authorise the sending IP in the SPF record of {domain} (keep your existing mechanisms), "
-    "e.g.:\n{domain}. 3600 IN TXT \"v=spf1 ip4:{ip} -all\"",
+    'e.g.:\n{domain}. 3600 IN TXT "v=spf1 ip4:{ip} -all"',
     ("RFC 7208 §2.6.4",),
 )
 SPF_SOFTFAIL = MessageFindingSpec(
-    "spf_auth.softfail", S.MEDIUM, M.SPF_AUTH,
+    "spf_auth.softfail",
+    S.MEDIUM,
+    M.SPF_AUTH,
     "SPF softfails for the sending IP",
     "SPF for {identity} {domain} gave softfail for client {ip}.",
     "Authorise the sending IP in the SPF record of {domain} (ip4:{ip} or an include of your "
@@ -315,35 +380,45 @@ SPF_SOFTFAIL = MessageFindingSpec(
     ("RFC 7208 §2.6.5",),
 )
 SPF_NEUTRAL = MessageFindingSpec(
-    "spf_auth.neutral", S.LOW, M.SPF_AUTH,
+    "spf_auth.neutral",
+    S.LOW,
+    M.SPF_AUTH,
     "SPF neither authorises nor forbids the sending IP",
     "SPF for {identity} {domain} gave neutral for client {ip}.",
     "Authorise the sending IP explicitly in the SPF record of {domain}.",
     ("RFC 7208 §2.6.3",),
 )
 SPF_NONE = MessageFindingSpec(
-    "spf_auth.none", S.MEDIUM, M.SPF_AUTH,
+    "spf_auth.none",
+    S.MEDIUM,
+    M.SPF_AUTH,
     "No SPF record for the envelope domain",
     "{domain} ({identity}) publishes no SPF record.",
-    "Publish one:\n{domain}. 3600 IN TXT \"v=spf1 ip4:{ip} -all\"",
+    'Publish one:\n{domain}. 3600 IN TXT "v=spf1 ip4:{ip} -all"',
     ("RFC 7208 §4.5",),
 )
 SPF_PERMERROR = MessageFindingSpec(
-    "spf_auth.permerror", S.HIGH, M.SPF_AUTH,
+    "spf_auth.permerror",
+    S.HIGH,
+    M.SPF_AUTH,
     "SPF record of the envelope domain is broken",
     "SPF for {identity} {domain}: {explanation}.",
     "Fix the SPF record of {domain}; `mailauth-audit check {domain}` shows the error.",
     ("RFC 7208 §2.6.7",),
 )
 SPF_TEMPERROR = MessageFindingSpec(
-    "spf_auth.temperror", S.MEDIUM, M.SPF_AUTH,
+    "spf_auth.temperror",
+    S.MEDIUM,
+    M.SPF_AUTH,
     "SPF could not be evaluated (temporary DNS error)",
     "SPF for {identity} {domain}: {explanation}.",
     "Retry; if it persists, check the authoritative servers of {domain}.",
     ("RFC 7208 §2.6.6",),
 )
 SPF_NOT_CHECKED = MessageFindingSpec(
-    "spf_auth.not_checked", S.INFO, M.SPF_AUTH,
+    "spf_auth.not_checked",
+    S.INFO,
+    M.SPF_AUTH,
     "SPF was not evaluated",
     "{reason}.",
     "Pass --client-ip (and --helo, --mail-from), or verify a message that carries a Received "
@@ -354,7 +429,9 @@ SPF_NOT_CHECKED = MessageFindingSpec(
 # --- DMARC --------------------------------------------------------------------------------------
 
 DMARC_FAIL = MessageFindingSpec(
-    "dmarc_auth.fail", S.HIGH, M.DMARC_AUTH,
+    "dmarc_auth.fail",
+    S.HIGH,
+    M.DMARC_AUTH,
     "DMARC fails: neither SPF nor DKIM passes aligned with the From domain",
     "From domain {domain}: SPF {spf_detail}; DKIM {dkim_detail}. Policy {policy} means "
     "receivers {disposition} this message.",
@@ -363,36 +440,46 @@ DMARC_FAIL = MessageFindingSpec(
     ("RFC 7489 §4.2", "RFC 9989 §4.4"),
 )
 DMARC_NONE = MessageFindingSpec(
-    "dmarc_auth.none", S.MEDIUM, M.DMARC_AUTH,
+    "dmarc_auth.none",
+    S.MEDIUM,
+    M.DMARC_AUTH,
     "The From domain has no DMARC policy",
     "No DMARC record applies to {domain}.",
     "Publish one, starting with monitoring:\n"
-    "_dmarc.{domain}. 3600 IN TXT \"v=DMARC1; p=none; rua=mailto:dmarc@{domain}\"",
+    '_dmarc.{domain}. 3600 IN TXT "v=DMARC1; p=none; rua=mailto:dmarc@{domain}"',
     ("RFC 7489 §6.1",),
 )
 DMARC_TEMPERROR = MessageFindingSpec(
-    "dmarc_auth.temperror", S.MEDIUM, M.DMARC_AUTH,
+    "dmarc_auth.temperror",
+    S.MEDIUM,
+    M.DMARC_AUTH,
     "DMARC policy could not be fetched (temporary DNS error)",
     "{reason}.",
     "Retry; if it persists, check the authoritative servers of {domain}.",
     ("RFC 7489 §6.6.3",),
 )
 DMARC_NOT_CHECKED = MessageFindingSpec(
-    "dmarc_auth.not_checked", S.MEDIUM, M.DMARC_AUTH,
+    "dmarc_auth.not_checked",
+    S.MEDIUM,
+    M.DMARC_AUTH,
     "DMARC was not evaluated",
     "{reason}.",
     "Send exactly one From header with one address.",
     ("RFC 7489 §6.6.1",),
 )
 DMARC_SPF_UNALIGNED = MessageFindingSpec(
-    "dmarc_auth.spf_not_aligned", S.LOW, M.DMARC_AUTH,
+    "dmarc_auth.spf_not_aligned",
+    S.LOW,
+    M.DMARC_AUTH,
     "SPF passes, but not for the From domain",
     "SPF passed for {spf_domain}, which is not aligned ({mode}) with the From domain {domain}.",
     "Use a MAIL FROM (bounce address) in {domain}, or rely on aligned DKIM.",
     ("RFC 7489 §3.1.2",),
 )
 DMARC_DKIM_UNALIGNED = MessageFindingSpec(
-    "dmarc_auth.dkim_not_aligned", S.MEDIUM, M.DMARC_AUTH,
+    "dmarc_auth.dkim_not_aligned",
+    S.MEDIUM,
+    M.DMARC_AUTH,
     "DKIM passes, but not for the From domain",
     "Valid signatures are from {dkim_domains}, none aligned ({mode}) with {domain}.",
     "Sign with d={domain} (your provider calls this a custom DKIM domain).",
@@ -402,7 +489,9 @@ DMARC_DKIM_UNALIGNED = MessageFindingSpec(
 # --- ARC ----------------------------------------------------------------------------------------
 
 ARC_FAIL = MessageFindingSpec(
-    "arc.fail", S.MEDIUM, M.ARC,
+    "arc.fail",
+    S.MEDIUM,
+    M.ARC,
     "ARC chain does not validate",
     "{reason}.",
     "If an intermediary you run adds ARC sets, check its ARC signing key and that nothing "
@@ -410,7 +499,9 @@ ARC_FAIL = MessageFindingSpec(
     ("RFC 8617 §5.2",),
 )
 ARC_NOT_VERIFIED = MessageFindingSpec(
-    "arc.not_verified", S.LOW, M.ARC,
+    "arc.not_verified",
+    S.LOW,
+    M.ARC,
     "ARC chain was not validated (a per-message limit)",
     "{reason}. The chain counts as neither pass nor fail.",
     "Keep ARC chains short: each intermediary adds one set, and RFC 8617 allows at most 50.",

@@ -246,7 +246,7 @@ def _crypto(
     if ok:
         return b.result(AuthResult.PASS, None, BodyHashResult.PASS)
     return b.result(
-        AuthResult.FAIL, "signature did not verify (headers changed or wrong key)",
+        AuthResult.FAIL,
+        "signature did not verify (headers changed or wrong key)",
         BodyHashResult.PASS,
     )
-

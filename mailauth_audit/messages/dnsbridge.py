@@ -32,9 +32,7 @@ class SyncDns:
     def resolve(self, name: str, rdtype: RRType) -> Answer:
         """Raises the resolver's ResolverErrors unchanged (DnsTimeout when the bound passes)."""
         self.queries += 1
-        future = asyncio.run_coroutine_threadsafe(
-            self._resolver.resolve(name, rdtype), self._loop
-        )
+        future = asyncio.run_coroutine_threadsafe(self._resolver.resolve(name, rdtype), self._loop)
         try:
             return future.result(self._timeout)
         except concurrent.futures.TimeoutError:

@@ -22,8 +22,17 @@ __all__ = ["SINGLE_INSTANCE_HEADERS", "check_hygiene", "from_addresses"]
 
 # RFC 5322 §3.6: fields that may occur at most once (Date and From exactly once)
 SINGLE_INSTANCE_HEADERS = (
-    "date", "from", "sender", "reply-to", "to", "cc", "bcc",
-    "message-id", "in-reply-to", "references", "subject",
+    "date",
+    "from",
+    "sender",
+    "reply-to",
+    "to",
+    "cc",
+    "bcc",
+    "message-id",
+    "in-reply-to",
+    "references",
+    "subject",
 )
 _MSG_ID = re.compile(r"<[^<>@\s]+@[^<>@\s]+>")
 MAX_DEFECTS = 10
@@ -111,9 +120,7 @@ def check_hygiene(
     )
     lines = raw.count(b"\n")
     too_long = lines > max_mime_scan_lines
-    non_ascii = [
-        n.decode("latin-1") for n, v in headers if not (n + v).isascii()
-    ]
+    non_ascii = [n.decode("latin-1") for n, v in headers if not (n + v).isascii()]
     return HygieneResult(
         from_header_count=len(froms),
         from_addresses=tuple(addresses),

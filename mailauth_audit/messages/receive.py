@@ -95,15 +95,17 @@ class InboxHandler:
         self._verifying = asyncio.Semaphore(options.limits.max_concurrent_verifications)
 
     async def handle_RCPT(
-        self, server: SMTP, session: Session, envelope: SmtpEnvelope, address: str,
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: SmtpEnvelope,
+        address: str,
         rcpt_options: list[str],
     ) -> str:
         envelope.rcpt_tos.append(address)  # accepted to be read, never relayed
         return "250 OK"
 
-    async def handle_DATA(
-        self, server: SMTP, session: Session, envelope: SmtpEnvelope
-    ) -> str:
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: SmtpEnvelope) -> str:
         raw = envelope.original_content or envelope.content or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
@@ -157,7 +159,9 @@ def session_cap(limits: ReceiveLimits) -> int:
     if fitted < limits.max_sessions:
         log.warning(
             "at most %d SMTP sessions: the descriptor limit is %d (max sessions %d)",
-            fitted, soft, limits.max_sessions,
+            fitted,
+            soft,
+            limits.max_sessions,
         )
     return min(limits.max_sessions, fitted)
 

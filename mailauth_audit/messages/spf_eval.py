@@ -34,8 +34,14 @@ _LOOKUP: contextvars.ContextVar[Callable[..., list[Any]] | None] = contextvars.C
     "mailauth_audit_spf_lookup", default=None
 )
 _ORIGINAL_LOOKUP = spf.DNSLookup
-_QTYPES = {"A": RRType.A, "AAAA": RRType.AAAA, "MX": RRType.MX, "TXT": RRType.TXT,
-           "PTR": RRType.PTR, "CNAME": RRType.CNAME}
+_QTYPES = {
+    "A": RRType.A,
+    "AAAA": RRType.AAAA,
+    "MX": RRType.MX,
+    "TXT": RRType.TXT,
+    "PTR": RRType.PTR,
+    "CNAME": RRType.CNAME,
+}
 
 
 def _dispatch(name: str, qtype: str, *args: Any, **kwargs: Any) -> list[Any]:

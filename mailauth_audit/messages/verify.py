@@ -251,11 +251,24 @@ def _no_dmarc(
     from_domain: str | None, result: AuthResult, reason: str | None, **facts: object
 ) -> DmarcEvaluation:
     base = DmarcEvaluation(
-        from_domain=from_domain, result=result, reason=reason,
-        disposition=DmarcDisposition.NONE, record=None, record_domain=None,
-        organizational_domain=None, policy=None, testing=False, adkim="r", aspf="r",
-        spf_domain=None, spf_aligned=False, spf_aligned_strict=False, dkim_domains=(),
-        dkim_aligned=False, dkim_aligned_strict=False, dkim_aligned_domain=None,
+        from_domain=from_domain,
+        result=result,
+        reason=reason,
+        disposition=DmarcDisposition.NONE,
+        record=None,
+        record_domain=None,
+        organizational_domain=None,
+        policy=None,
+        testing=False,
+        adkim="r",
+        aspf="r",
+        spf_domain=None,
+        spf_aligned=False,
+        spf_aligned_strict=False,
+        dkim_domains=(),
+        dkim_aligned=False,
+        dkim_aligned_strict=False,
+        dkim_aligned_domain=None,
     )
     return replace(base, **facts)  # type: ignore[arg-type]
 
@@ -314,8 +327,12 @@ async def _evaluate_domain(
     spf_ok = bool(spf_domain) and aligned(spf_domain or "", from_domain, aspf)
     dkim_match = next((d for d in dkim_domains if aligned(d, from_domain, adkim)), None)
     alignment.update(
-        adkim=adkim, aspf=aspf, spf_aligned=spf_ok, dkim_aligned=dkim_match is not None,
-        dkim_aligned_domain=dkim_match, organizational_domain=facts.organizational_domain,
+        adkim=adkim,
+        aspf=aspf,
+        spf_aligned=spf_ok,
+        dkim_aligned=dkim_match is not None,
+        dkim_aligned_domain=dkim_match,
+        organizational_domain=facts.organizational_domain,
     )
     if facts.record is None or facts.effective_policy is None:
         return _no_dmarc(from_domain, AuthResult.NONE, "no DMARC policy applies", **alignment)

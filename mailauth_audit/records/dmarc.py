@@ -236,8 +236,9 @@ def parse_dmarc_lenient(text: str) -> tuple[DmarcRecord, tuple[DmarcSyntaxIssue,
             word = segment.strip(_WSP).split(None, 1)[0] if segment.strip(_WSP) else segment
             known = word if word in DMARC_TAGS else None
             issues.append(
-                DmarcSyntaxIssue(f"expected tag=value, found {_show(segment.strip())}",
-                                 name_start, known)
+                DmarcSyntaxIssue(
+                    f"expected tag=value, found {_show(segment.strip())}", name_start, known
+                )
             )
             continue
         name = segment[:eq].strip(_WSP)
@@ -278,8 +279,11 @@ def parse_dmarc_lenient(text: str) -> tuple[DmarcRecord, tuple[DmarcSyntaxIssue,
             continue
         if not value:
             issues.append(
-                DmarcSyntaxIssue(f"tag {_show(name)} has an empty value", value_start,
-                                 name if name in DMARC_TAGS else None)
+                DmarcSyntaxIssue(
+                    f"tag {_show(name)} has an empty value",
+                    value_start,
+                    name if name in DMARC_TAGS else None,
+                )
             )
             continue
         tag = DmarcTag(name, value, name_start)
@@ -457,8 +461,7 @@ def _report_format(value: str) -> tuple[str, ...]:
     found: list[str] = []
     for token, offset in _colon_list(value):
         if token.lower() not in _RF_VALUES:
-            raise _Issue(f"invalid rf format {_show(token)}: the registered format is afrf",
-                         offset)
+            raise _Issue(f"invalid rf format {_show(token)}: the registered format is afrf", offset)
         found.append(token.lower())
     return tuple(found)
 

@@ -54,7 +54,10 @@ def test_record_at_the_domain_itself() -> None:
     assert facts.record_domain == "_dmarc.example.com" and facts.policy_domain == "example.com"
     assert not facts.inherited and facts.domain_exists is None
     assert (facts.policy, facts.effective_policy, facts.effective_policy_source) == (
-        "reject", "reject", "p")
+        "reject",
+        "reject",
+        "p",
+    )
     assert facts.organizational_domain == facts.psl_organizational_domain == "example.com"
     assert facts.discovery_path == ("_dmarc.example.com", "_dmarc.com")
     assert facts.report_destinations[0].external is False
@@ -62,18 +65,24 @@ def test_record_at_the_domain_itself() -> None:
 
 
 def test_subdomain_inherits_sp_from_the_organizational_domain() -> None:
-    zone = BASE + """
+    zone = (
+        BASE
+        + """
 _dmarc.example.com. 300 IN TXT "v=DMARC1; p=reject; sp=quarantine; rua=mailto:d@example.com"
 shop.example.com.   300 IN A 192.0.2.2
 """
+    )
     resolver = StaticResolver(zone)
     facts, findings = run(zone, "shop.example.com", resolver=resolver)
     assert facts.inherited and facts.record_domain == "_dmarc.example.com"
     assert facts.domain_exists is True
     assert (facts.effective_policy, facts.effective_policy_source) == ("quarantine", "sp")
     assert facts.organizational_domain == "example.com"
-    assert {"dmarc.inherited_policy", "dmarc.policy_quarantine",
-            "dmarc.subdomain_policy_weaker"} <= codes(findings)
+    assert {
+        "dmarc.inherited_policy",
+        "dmarc.policy_quarantine",
+        "dmarc.subdomain_policy_weaker",
+    } <= codes(findings)
     # one SOA query was needed: _dmarc.shop.example.com is NXDOMAIN, shop.example.com is not
     assert resolver.queries == 4
 
@@ -96,10 +105,13 @@ def test_nonexistent_subdomain_without_np_falls_back_to_sp_then_p() -> None:
 
 def test_existence_known_from_the_dmarc_answer_needs_no_extra_query() -> None:
     # Given _dmarc.shop.example.com exists (holding a non-DMARC TXT), shop.example.com exists
-    zone = BASE + """
+    zone = (
+        BASE
+        + """
 _dmarc.example.com.      300 IN TXT "v=DMARC1; p=reject; np=reject"
 _dmarc.shop.example.com. 300 IN TXT "some verification token"
 """
+    )
     resolver = StaticResolver(zone)
     facts, _ = run(zone, "shop.example.com", resolver=resolver)
     assert facts.domain_exists is True and facts.inherited
@@ -108,16 +120,24 @@ _dmarc.shop.example.com. 300 IN TXT "some verification token"
 
 def test_tree_walk_of_more_than_eight_labels_makes_eight_queries() -> None:
     domain = "a.b.c.d.e.f.g.h.i.j.mail.example.com"
-    zone = BASE + f"""
+    zone = (
+        BASE
+        + f"""
 _dmarc.example.com. 300 IN TXT "v=DMARC1; p=reject; rua=mailto:d@example.com"
 {domain}. 300 IN A 192.0.2.9
 _dmarc.b.c.d.e.f.g.h.i.j.mail.example.com. 300 IN TXT "v=DMARC1; p=none; psd=n"
 """
+    )
     facts, findings = run(zone, domain)
     assert facts.discovery_path == (
-        f"_dmarc.{domain}", "_dmarc.g.h.i.j.mail.example.com", "_dmarc.h.i.j.mail.example.com",
-        "_dmarc.i.j.mail.example.com", "_dmarc.j.mail.example.com", "_dmarc.mail.example.com",
-        "_dmarc.example.com", "_dmarc.com",
+        f"_dmarc.{domain}",
+        "_dmarc.g.h.i.j.mail.example.com",
+        "_dmarc.h.i.j.mail.example.com",
+        "_dmarc.i.j.mail.example.com",
+        "_dmarc.j.mail.example.com",
+        "_dmarc.mail.example.com",
+        "_dmarc.example.com",
+        "_dmarc.com",
     )
     # the psd=n record at b.c.d… is skipped by the shortcut, as RFC 9989 §5.1.8 warns
     assert facts.record_domain == "_dmarc.example.com" and facts.inherited
@@ -127,10 +147,13 @@ _dmarc.b.c.d.e.f.g.h.i.j.mail.example.com. 300 IN TXT "v=DMARC1; p=none; psd=n"
 
 
 def test_psd_n_stops_the_walk_and_makes_an_organizational_domain() -> None:
-    zone = BASE + """
+    zone = (
+        BASE
+        + """
 _dmarc.example.com.      300 IN TXT "v=DMARC1; p=none"
 _dmarc.dept.example.com. 300 IN TXT "v=DMARC1; p=reject; psd=n"
 """
+    )
     facts, _ = run(zone, "a.dept.example.com")
     assert facts.discovery_path == ("_dmarc.a.dept.example.com", "_dmarc.dept.example.com")
     assert facts.organizational_domain == "dept.example.com"
@@ -141,10 +164,13 @@ _dmarc.dept.example.com. 300 IN TXT "v=DMARC1; p=reject; psd=n"
 def test_intermediate_record_is_not_the_policy_when_a_shorter_one_exists() -> None:
     # RFC 9989 §4.10.2: without psd tags the record with the fewest labels is the
     # Organizational Domain, and §4.10.1 takes the policy from there
-    zone = BASE + """
+    zone = (
+        BASE
+        + """
 _dmarc.example.com.      300 IN TXT "v=DMARC1; p=reject"
 _dmarc.mail.example.com. 300 IN TXT "v=DMARC1; p=none"
 """
+    )
     facts, _ = run(zone, "a.mail.example.com")
     assert facts.organizational_domain == "example.com"
     assert facts.record_domain == "_dmarc.example.com"
@@ -171,8 +197,9 @@ def test_fake_tld_without_records_is_missing_with_starter_record() -> None:
     assert facts.discovery_path == ("_dmarc.shop.bench", "_dmarc.bench")
     assert high(findings) == ["dmarc.missing"]
     missing = findings[0]
-    assert ('_dmarc.shop.bench. 3600 IN TXT '
-            '"v=DMARC1; p=none; rua=mailto:dmarc-reports@shop.bench"') in missing.remediation
+    assert (
+        '_dmarc.shop.bench. 3600 IN TXT "v=DMARC1; p=none; rua=mailto:dmarc-reports@shop.bench"'
+    ) in missing.remediation
 
 
 def test_parent_lookups_are_shared_through_the_run_memo() -> None:
@@ -199,11 +226,14 @@ def test_resolver_errors_propagate_never_missing(fault: type) -> None:
 
 
 def test_multiple_records_are_all_discarded() -> None:
-    zone = BASE + """
+    zone = (
+        BASE
+        + """
 _dmarc.example.com. 300 IN TXT "v=DMARC1; p=reject"
 _dmarc.example.com. 300 IN TXT "v=DMARC1; p=none"
 _dmarc.example.com. 300 IN TXT "unrelated text"
 """
+    )
     facts, findings = run(zone, "example.com")
     assert facts.record is None and facts.effective_policy is None
     assert sorted(facts.records_found) == ["v=DMARC1; p=none", "v=DMARC1; p=reject"]
@@ -212,21 +242,27 @@ _dmarc.example.com. 300 IN TXT "unrelated text"
 
 
 def test_multiple_records_at_subdomain_fall_back_to_parent() -> None:
-    zone = BASE + """
+    zone = (
+        BASE
+        + """
 _dmarc.example.com.      300 IN TXT "v=DMARC1; p=reject"
 _dmarc.shop.example.com. 300 IN TXT "v=DMARC1; p=none"
 _dmarc.shop.example.com. 300 IN TXT "v=DMARC1; p=quarantine"
 """
+    )
     facts, findings = run(zone, "shop.example.com")
     assert facts.inherited and facts.effective_policy == "reject"
     assert {"dmarc.multiple_records", "dmarc.inherited_policy"} <= codes(findings)
 
 
 def test_one_valid_and_one_broken_record_keeps_the_valid_one() -> None:
-    zone = BASE + """
+    zone = (
+        BASE
+        + """
 _dmarc.example.com. 300 IN TXT "v=DMARC1; p=reject"
 _dmarc.example.com. 300 IN TXT "v=dmarc1; p=none"
 """
+    )
     facts, findings = run(zone, "example.com")
     assert facts.record == "v=DMARC1; p=reject" and not facts.inherited
     assert "dmarc.multiple_records" not in codes(findings)
@@ -285,25 +321,35 @@ def test_missing_p_with_rua_is_medium() -> None:
     ("record", "expected"),
     [
         ("v=DMARC1; p=none; rua=mailto:d@example.com", {"dmarc.policy_none", "dmarc.np_absent"}),
-        ("v=DMARC1; p=quarantine; rua=mailto:d@example.com",
-         {"dmarc.policy_quarantine", "dmarc.np_absent"}),
-        ("v=DMARC1; p=quarantine; np=reject; rua=mailto:d@example.com",
-         {"dmarc.policy_quarantine"}),
+        (
+            "v=DMARC1; p=quarantine; rua=mailto:d@example.com",
+            {"dmarc.policy_quarantine", "dmarc.np_absent"},
+        ),
+        (
+            "v=DMARC1; p=quarantine; np=reject; rua=mailto:d@example.com",
+            {"dmarc.policy_quarantine"},
+        ),
         ("v=DMARC1; p=reject; t=y; rua=mailto:d@example.com", {"dmarc.testing_mode"}),
-        ("v=DMARC1; p=reject; pct=20; rua=mailto:d@example.com",
-         {"dmarc.pct_partial", "dmarc.removed_tag"}),
+        (
+            "v=DMARC1; p=reject; pct=20; rua=mailto:d@example.com",
+            {"dmarc.pct_partial", "dmarc.removed_tag"},
+        ),
         ("v=DMARC1; p=reject; rf=afrf; ri=3600; rua=mailto:d@example.com", {"dmarc.removed_tag"}),
         ("v=DMARC1; p=reject", {"dmarc.no_rua"}),
         ("v=DMARC1; p=reject; adkim=s; rua=mailto:d@example.com", {"dmarc.strict_alignment"}),
         ("v=DMARC1; p=reject; foo=bar; rua=mailto:d@example.com", {"dmarc.unknown_tag"}),
-        ("v=DMARC1; p=reject; sp=none; rua=mailto:d@example.com",
-         {"dmarc.subdomain_policy_weaker", "dmarc.np_absent"}),
+        (
+            "v=DMARC1; p=reject; sp=none; rua=mailto:d@example.com",
+            {"dmarc.subdomain_policy_weaker", "dmarc.np_absent"},
+        ),
         ("v=DMARC1; p=reject; np=none; rua=mailto:d@example.com", {"dmarc.np_weaker"}),
         # a non-mailto URI still counts as an rua: no dmarc.no_rua
         ("v=DMARC1; p=reject; rua=https://r.example.com/x", {"dmarc.report_uri_not_mailto"}),
         ("v=DMARC1; p=reject; rua=mailto:d@example.com!10m", {"dmarc.obsolete_report_size"}),
-        ("v=DMARC1; p=reject; rua=mailto:d@example.com,d@example.com",
-         {"dmarc.invalid_report_uri"}),
+        (
+            "v=DMARC1; p=reject; rua=mailto:d@example.com,d@example.com",
+            {"dmarc.invalid_report_uri"},
+        ),
         ("v=DMARC1; p=reject; rua=mailto:d@example.com", set()),
     ],
 )
@@ -325,10 +371,13 @@ def test_pct_and_testing_do_not_fire_for_policy_none() -> None:
 
 
 def test_external_destination_authorized_and_not() -> None:
-    zone = BASE + """
+    zone = (
+        BASE
+        + """
 _dmarc.example.com. 300 IN TXT "v=DMARC1; p=reject; rua=mailto:a@reports.example.net,mailto:b@other.example.org; ruf=mailto:f@example.com"
 example.com._report._dmarc.reports.example.net. 300 IN TXT "v=DMARC1"
-"""  # noqa: E501
+"""
+    )
     facts, findings = run(zone, "example.com")
     by_domain = {d.domain: d for d in facts.report_destinations}
     assert by_domain["reports.example.net"].external
@@ -341,25 +390,33 @@ example.com._report._dmarc.reports.example.net. 300 IN TXT "v=DMARC1"
     assert by_domain["example.com"].authorized is None
     (unauthorized,) = [f for f in findings if f.code == "dmarc.report_destination_unauthorized"]
     assert unauthorized.severity is Severity.MEDIUM
-    assert ('example.com._report._dmarc.other.example.org. 3600 IN TXT "v=DMARC1"'
-            in unauthorized.remediation)
+    assert (
+        'example.com._report._dmarc.other.example.org. 3600 IN TXT "v=DMARC1"'
+        in unauthorized.remediation
+    )
 
 
 def test_wildcard_authorization_counts() -> None:
-    zone = BASE + """
+    zone = (
+        BASE
+        + """
 _dmarc.example.com. 300 IN TXT "v=DMARC1; p=reject; rua=mailto:a@reports.example.net"
 *._report._dmarc.reports.example.net. 300 IN TXT "v=DMARC1;"
 """
+    )
     facts, findings = run(zone, "example.com")
     assert facts.report_destinations[0].authorized is True
     assert "dmarc.report_destination_unauthorized" not in codes(findings)
 
 
 def test_authorization_record_must_start_with_the_version() -> None:
-    zone = BASE + """
+    zone = (
+        BASE
+        + """
 _dmarc.example.com. 300 IN TXT "v=DMARC1; p=reject; rua=mailto:a@reports.example.net"
 example.com._report._dmarc.reports.example.net. 300 IN TXT "v=spf1 -all"
 """
+    )
     facts, _ = run(zone, "example.com")
     assert facts.report_destinations[0].authorized is False
     assert facts.report_destinations[0].authorization_records == ("v=spf1 -all",)
@@ -372,9 +429,12 @@ def test_subdomain_address_in_same_organization_is_not_external() -> None:
 
 
 def test_authorization_lookups_are_memoised() -> None:
-    zone = BASE + """
+    zone = (
+        BASE
+        + """
 _dmarc.example.com. 300 IN TXT "v=DMARC1; p=reject; rua=mailto:a@reports.example.net"
 """
+    )
     resolver = StaticResolver(zone)
     memo = RunMemo()
     run(zone, "example.com", memo=memo, resolver=resolver)
@@ -393,8 +453,11 @@ _dmarc.example.com. 300 IN TXT "v=DMARC1; p=reject; rua=mailto:a@reports.example
         ('"v=DMARC1; p=<script>alert(1)</script>"', "dmarc.syntax_error", 12),
         ('"v=DMARC1; p=reject; rua=mailto:\\"><img@x"', "dmarc.invalid_report_uri", 31),
         ('"v=DMARC1; p=reject; rua=mailto:d@ex\\255ample.com"', "dmarc.invalid_report_uri", 35),
-        ('"v=DMARC1; p=reject; pct=' + "9" * 200 + '" "' + "9" * 250 + '"',
-         "dmarc.syntax_error", 24),
+        (
+            '"v=DMARC1; p=reject; pct=' + "9" * 200 + '" "' + "9" * 250 + '"',
+            "dmarc.syntax_error",
+            24,
+        ),
     ],
 )
 def test_hostile_content_gives_a_precise_finding(txt: str, code: str, position: int) -> None:
@@ -410,7 +473,7 @@ def test_four_kilobyte_record_is_judged_not_crashed() -> None:
     body = "; ".join(f"x{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}=1" for i in range(600))
     text = f"v=DMARC1; p=reject; rua=mailto:d@example.com; {body}; np=<b>"
     assert len(text) > 4000
-    chunks = " ".join(f'"{text[i:i + 250]}"' for i in range(0, len(text), 250))
+    chunks = " ".join(f'"{text[i : i + 250]}"' for i in range(0, len(text), 250))
     zone = BASE + f"_dmarc.example.com. 300 IN TXT {chunks}"
     facts, findings = run(zone, "example.com")
     assert facts.record == text and facts.effective_policy == "none"  # invalid np: §4.10.1
@@ -433,14 +496,14 @@ def test_four_kilobyte_record_is_judged_not_crashed() -> None:
         ("v=DMARC1; p=reject", True, False, ("reject", "p")),
         ("v=DMARC1; p=reject; np=quarantine", True, True, ("reject", "p")),
         ("v=DMARC1; rua=mailto:a@example.com", False, None, ("none", "default")),
-        ("v=DMARC1; p=reject; sp=bad; rua=mailto:a@example.com", False, None,
-         ("none", "default")),
+        ("v=DMARC1; p=reject; sp=bad; rua=mailto:a@example.com", False, None, ("none", "default")),
         ("v=DMARC1; p=reject; sp=bad", False, None, (None, None)),
         ("v=DMARC1; p=bad", False, None, (None, None)),
     ],
 )
-def test_effective_policy(record: str, inherited: bool, exists: bool | None,
-                          expected: tuple[str | None, str | None]) -> None:
+def test_effective_policy(
+    record: str, inherited: bool, exists: bool | None, expected: tuple[str | None, str | None]
+) -> None:
     parsed, issues = parse_dmarc_lenient(record)
     policy, source = effective_policy(parsed, issues, inherited=inherited, domain_exists=exists)
     assert (policy.value if isinstance(policy, DmarcPolicy) else policy, source) == expected
@@ -475,10 +538,15 @@ SCENARIOS = [
     ("example.com", '_dmarc.example.com. 300 IN TXT "v=DMARC1; p=<script>; rua=x"'),
     ("example.com", '_dmarc.example.com. 300 IN TXT "v=DMARC1; p=reject; sp=none; np=none"'),
     ("example.com", '_dmarc.example.com. 300 IN TXT "v=DMARC1; p=reject; rua=https://x.org/r"'),
-    ("example.com",
-     '_dmarc.example.com. 300 IN TXT "v=DMARC1; p=reject; rua=mailto:a@reports.example.net"'),
-    ("example.com", '_dmarc.example.com. 300 IN TXT "v=DMARC1; p=none"\n'
-                    '_dmarc.example.com. 300 IN TXT "v=DMARC1; p=reject"'),
+    (
+        "example.com",
+        '_dmarc.example.com. 300 IN TXT "v=DMARC1; p=reject; rua=mailto:a@reports.example.net"',
+    ),
+    (
+        "example.com",
+        '_dmarc.example.com. 300 IN TXT "v=DMARC1; p=none"\n'
+        '_dmarc.example.com. 300 IN TXT "v=DMARC1; p=reject"',
+    ),
     ("shop.example.com", '_dmarc.example.com. 300 IN TXT "v=DMARC1; p=reject; sp=none"'),
     ("a.dept.example.com", '_dmarc.dept.example.com. 300 IN TXT "v=DMARC1; p=reject; psd=n"'),
 ]
@@ -604,10 +672,13 @@ def test_a_repeated_tag_leaves_the_domain_without_a_usable_policy() -> None:
 
 
 def test_a_repeated_tag_at_a_subdomain_falls_back_to_the_parent() -> None:
-    zone = BASE + """
+    zone = (
+        BASE
+        + """
 _dmarc.example.com.      300 IN TXT "v=DMARC1; p=quarantine"
 _dmarc.shop.example.com. 300 IN TXT "v=DMARC1; p=reject; p=reject"
 """
+    )
     facts, findings = run(zone, "shop.example.com")
     assert facts.inherited and facts.effective_policy == "quarantine"
     errors = [f for f in findings if f.code == "dmarc.syntax_error"]

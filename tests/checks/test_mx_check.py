@@ -228,7 +228,10 @@ PUBLIC6 = "2606:4700::1"
             mx(host("a.example", PUBLIC), host("a.example", PUBLIC, pref=20)),
             {"mx.duplicate_host": Severity.LOW},
         ),
-        (MxResult(False, (), (), False, None, False, ()), {"mx.domain_nxdomain": Severity.CRITICAL}),
+        (
+            MxResult(False, (), (), False, None, False, ()),
+            {"mx.domain_nxdomain": Severity.CRITICAL},
+        ),
         (MxResult(True, (), (), False, None, True, ()), {"mx.missing": Severity.MEDIUM}),
         (MxResult(True, (), (), False, None, True, (PUBLIC,)), {"mx.implicit": Severity.MEDIUM}),
         (

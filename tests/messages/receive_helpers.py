@@ -33,8 +33,15 @@ class InboxThread:
                 self.address = address
                 self._ready.set()
 
-            await serve("127.0.0.1", 0, self.resolver, self.options, self._stop, listening,
-                        self.reports.append)
+            await serve(
+                "127.0.0.1",
+                0,
+                self.resolver,
+                self.options,
+                self._stop,
+                listening,
+                self.reports.append,
+            )
 
         try:
             asyncio.run(main())

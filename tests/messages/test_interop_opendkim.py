@@ -56,7 +56,9 @@ def opendkim_sign(tmp_path: Path, msg: bytes, algorithm: str, canon: str) -> byt
     )
     done = subprocess.run(
         [binary, "-x", str(conf), "-t", str(eml), "-b", "s", "-v"],
-        capture_output=True, timeout=30, check=False,
+        capture_output=True,
+        timeout=30,
+        check=False,
     )
     out = (done.stdout + done.stderr).decode()
     assert done.returncode == 0 and "DKIM-Signature:" in out, out
@@ -71,8 +73,12 @@ def opendkim_sign(tmp_path: Path, msg: bytes, algorithm: str, canon: str) -> byt
 
 @pytest.mark.parametrize(
     ("algorithm", "canon"),
-    [("rsa-sha256", "relaxed/relaxed"), ("rsa-sha256", "simple/simple"),
-     ("rsa-sha256", "relaxed/simple"), ("rsa-sha1", "simple/relaxed")],
+    [
+        ("rsa-sha256", "relaxed/relaxed"),
+        ("rsa-sha256", "simple/simple"),
+        ("rsa-sha256", "relaxed/simple"),
+        ("rsa-sha1", "simple/relaxed"),
+    ],
 )
 def test_opendkim_signs_we_verify(tmp_path: Path, algorithm: str, canon: str) -> None:
     raw = opendkim_sign(tmp_path, message(), algorithm, canon)
@@ -91,7 +97,8 @@ def test_opendkim_signature_detects_tampering(tmp_path: Path) -> None:
         StaticResolver(zone(key_zone_line(rsa_key()))),
     )
     assert (report.dkim[0].result, report.dkim[0].body_hash) == (
-        AuthResult.FAIL, BodyHashResult.FAIL
+        AuthResult.FAIL,
+        BodyHashResult.FAIL,
     )
 
 
@@ -107,7 +114,10 @@ def test_rfc8463_example_verifies() -> None:
     for sig, want in zip(report.dkim, expected["signatures"], strict=True):
         assert sig.index == want["index"]
         assert (sig.algorithm, sig.canonicalization, sig.domain, sig.selector) == (
-            want["a"], want["c"], want["d"], want["s"]
+            want["a"],
+            want["c"],
+            want["d"],
+            want["s"],
         )
         assert sig.key_record_name == want["key_record"]
         assert sig.result.value == want["expected"], sig.reason

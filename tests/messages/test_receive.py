@@ -68,8 +68,13 @@ def test_signed_message_is_verified_with_session_values(inbox: InboxThread) -> N
     assert [p.suffix for p in files] == [".html", ".json"]
     report = load(next(p for p in files if p.suffix == ".json"))
     assert report["envelope"] == {
-        "client_ip": "127.0.0.1", "helo": HELO, "mail_from": BOUNCE,
-        "source": "smtp_session", "tls": False, "tls_version": None, "tls_cipher": None,
+        "client_ip": "127.0.0.1",
+        "helo": HELO,
+        "mail_from": BOUNCE,
+        "source": "smtp_session",
+        "tls": False,
+        "tls_version": None,
+        "tls_cipher": None,
     }
     assert [s["result"] for s in report["dkim"]] == ["pass"]
     assert report["spf"]["mail_from"]["result"] == "pass"
@@ -147,9 +152,21 @@ def test_cli_receive_runs_and_stops_on_sigterm(tmp_path: Path) -> None:
     zone_file.write_text(ZONE)
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mailauth_audit", "receive", "--listen", f"127.0.0.1:{port}",
-         "--reports-dir", str(tmp_path / "inbox"), "--zone-file", str(zone_file)],
-        stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        [
+            sys.executable,
+            "-m",
+            "mailauth_audit",
+            "receive",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--reports-dir",
+            str(tmp_path / "inbox"),
+            "--zone-file",
+            str(zone_file),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
         assert proc.stderr is not None

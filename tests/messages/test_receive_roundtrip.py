@@ -29,19 +29,21 @@ HELO = f"mail.{DOMAIN}"
 def zone_text(key_line: str) -> str:
     """The whole `test.` zone: the DMARC tree walk also asks `_dmarc.test`, which a server
     authoritative for `roundtrip.test` alone would refuse."""
-    return "\n".join([
-        "$ORIGIN test.",
-        "$TTL 300",
-        "@ IN SOA ns.test. hostmaster.test. 1 3600 600 86400 300",
-        "@ IN NS ns.test.",
-        "ns IN A 127.0.0.1",
-        f"mail.{DOMAIN}. IN A 127.0.0.1",
-        f'{DOMAIN}. IN TXT "v=spf1 ip4:127.0.0.1 -all"',
-        f'mail.{DOMAIN}. IN TXT "v=spf1 a -all"',
-        f'_dmarc.{DOMAIN}. IN TXT "v=DMARC1; p=reject; rua=mailto:dmarc@{DOMAIN}"',
-        key_line,
-        "",
-    ])
+    return "\n".join(
+        [
+            "$ORIGIN test.",
+            "$TTL 300",
+            "@ IN SOA ns.test. hostmaster.test. 1 3600 600 86400 300",
+            "@ IN NS ns.test.",
+            "ns IN A 127.0.0.1",
+            f"mail.{DOMAIN}. IN A 127.0.0.1",
+            f'{DOMAIN}. IN TXT "v=spf1 ip4:127.0.0.1 -all"',
+            f'mail.{DOMAIN}. IN TXT "v=spf1 a -all"',
+            f'_dmarc.{DOMAIN}. IN TXT "v=DMARC1; p=reject; rua=mailto:dmarc@{DOMAIN}"',
+            key_line,
+            "",
+        ]
+    )
 
 
 @pytest.fixture
@@ -58,20 +60,32 @@ def loop_setup(tmp_path: Path, nsd_server, smtp_ca) -> Iterator[dict]:  # type: 
     nameserver = f"{host}:{port}"
     inbox = InboxThread(
         make_resolver(AuditOptions(nameservers=(nameserver,))),
-        ReceiveOptions(reports_dir=tmp_path / "inbox", tls_cert=cert_file, tls_key=cert_key,
-                       hostname="inbox.test"),
+        ReceiveOptions(
+            reports_dir=tmp_path / "inbox",
+            tls_cert=cert_file,
+            tls_key=cert_key,
+            hostname="inbox.test",
+        ),
     ).start()
     try:
-        yield {"inbox": inbox, "key_file": key_file, "nameserver": nameserver,
-               "ca_file": smtp_ca.ca_file, "tmp": tmp_path}
+        yield {
+            "inbox": inbox,
+            "key_file": key_file,
+            "nameserver": nameserver,
+            "ca_file": smtp_ca.ca_file,
+            "tmp": tmp_path,
+        }
     finally:
         inbox.stop()
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "mailauth_audit", *args], capture_output=True, text=True,
-        timeout=120, check=False,
+        [sys.executable, "-m", "mailauth_audit", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -80,12 +94,30 @@ def test_send_to_receive_round_trip(loop_setup: dict) -> None:
     inbox: InboxThread = loop_setup["inbox"]
     saved = loop_setup["tmp"] / "sent.eml"
     sent = cli(
-        "send", "--from", f"audit@{DOMAIN}", "--to", "check@inbox.test",
-        "--smtp-host", "127.0.0.1", "--port", str(inbox.port), "--starttls",
-        "--ca-file", loop_setup["ca_file"], "--ehlo-name", HELO,
-        "--dkim-key", str(loop_setup["key_file"]), "--dkim-selector", SELECTOR,
-        "--list-unsubscribe", f"https://{DOMAIN}/unsubscribe?u=1",
-        "--save-message", str(saved), "--timeout", "20",
+        "send",
+        "--from",
+        f"audit@{DOMAIN}",
+        "--to",
+        "check@inbox.test",
+        "--smtp-host",
+        "127.0.0.1",
+        "--port",
+        str(inbox.port),
+        "--starttls",
+        "--ca-file",
+        loop_setup["ca_file"],
+        "--ehlo-name",
+        HELO,
+        "--dkim-key",
+        str(loop_setup["key_file"]),
+        "--dkim-selector",
+        SELECTOR,
+        "--list-unsubscribe",
+        f"https://{DOMAIN}/unsubscribe?u=1",
+        "--save-message",
+        str(saved),
+        "--timeout",
+        "20",
     )
     assert sent.returncode == 0, sent.stderr
 
@@ -112,9 +144,18 @@ def test_send_to_receive_round_trip(loop_setup: dict) -> None:
 
     # verify on the saved message, given the same SMTP values, agrees with the inbox
     checked = cli(
-        "verify", str(saved), "--client-ip", "127.0.0.1", "--helo", HELO,
-        "--mail-from", f"audit@{DOMAIN}", "--nameserver", loop_setup["nameserver"],
-        "--format", "json",
+        "verify",
+        str(saved),
+        "--client-ip",
+        "127.0.0.1",
+        "--helo",
+        HELO,
+        "--mail-from",
+        f"audit@{DOMAIN}",
+        "--nameserver",
+        loop_setup["nameserver"],
+        "--format",
+        "json",
     )
     assert checked.returncode == 0, checked.stderr
     again = json.loads(checked.stdout)["message"]
@@ -125,8 +166,11 @@ def test_send_to_receive_round_trip(loop_setup: dict) -> None:
 def _results(value: object) -> object:
     """Just the verdicts of a report part (not times or the envelope's TLS facts)."""
     if isinstance(value, dict):
-        return {k: _results(v) for k, v in value.items() if k in (
-            "result", "mail_from", "helo", "disposition", "spf_aligned", "dkim_aligned")}
+        return {
+            k: _results(v)
+            for k, v in value.items()
+            if k in ("result", "mail_from", "helo", "disposition", "spf_aligned", "dkim_aligned")
+        }
     if isinstance(value, list):
         return [_results(v) for v in value]
     return value
@@ -143,8 +187,10 @@ def test_round_trip_tampered_in_transit_fails_dmarc(loop_setup: dict) -> None:
 
     inbox: InboxThread = loop_setup["inbox"]
     key = read_private_key(loop_setup["key_file"])
-    body = (f"From: audit@{DOMAIN}\r\nTo: check@inbox.test\r\nSubject: t\r\n"
-            f"Date: Wed, 25 Nov 2026 10:00:00 +0000\r\nMessage-ID: <1.x@{DOMAIN}>\r\n\r\nhi\r\n")
+    body = (
+        f"From: audit@{DOMAIN}\r\nTo: check@inbox.test\r\nSubject: t\r\n"
+        f"Date: Wed, 25 Nov 2026 10:00:00 +0000\r\nMessage-ID: <1.x@{DOMAIN}>\r\n\r\nhi\r\n"
+    )
     signed, _ = sign_message(body, key, domain=DOMAIN, selector=SELECTOR)
     tampered = signed.replace(b"\r\nhi\r\n", b"\r\nhello\r\n")
     ctx = ssl.create_default_context(cafile=loop_setup["ca_file"])

@@ -37,15 +37,29 @@ def invoke(*args: str):  # type: ignore[no-untyped-def]
 
 def test_json_output_validates_and_exit_zero(files: tuple[Path, Path, Path]) -> None:
     zone_file, good, _ = files
-    res = invoke(str(good), "--zone-file", str(zone_file), "--client-ip", CLIENT_IP,
-                 "--mail-from", f"b@{DOMAIN}", "--helo", f"mail.{DOMAIN}", "--format", "json")
+    res = invoke(
+        str(good),
+        "--zone-file",
+        str(zone_file),
+        "--client-ip",
+        CLIENT_IP,
+        "--mail-from",
+        f"b@{DOMAIN}",
+        "--helo",
+        f"mail.{DOMAIN}",
+        "--format",
+        "json",
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     jsonschema.validate(data, committed_message_schema())
     msg = data["message"]
     assert msg["envelope"]["source"] == "given"
-    assert (msg["dkim"][0]["result"], msg["spf"]["mail_from"]["result"],
-            msg["dmarc"]["result"]) == ("pass", "pass", "pass")
+    assert (
+        msg["dkim"][0]["result"],
+        msg["spf"]["mail_from"]["result"],
+        msg["dmarc"]["result"],
+    ) == ("pass", "pass", "pass")
 
 
 def test_failing_message_exits_one_with_text_report(files: tuple[Path, Path, Path]) -> None:
@@ -68,8 +82,7 @@ def test_html_to_file(files: tuple[Path, Path, Path], tmp_path: Path) -> None:
 
 def test_size_limit_option(files: tuple[Path, Path, Path]) -> None:
     zone_file, good, _ = files
-    res = invoke(str(good), "--zone-file", str(zone_file), "--max-size", "100",
-                 "--format", "json")
+    res = invoke(str(good), "--zone-file", str(zone_file), "--max-size", "100", "--format", "json")
     assert res.exit_code == 1
     codes = [f["code"] for f in json.loads(res.output)["message"]["findings"]]
     assert codes == ["message.too_large"]
@@ -93,8 +106,17 @@ def test_usage_errors(files: tuple[Path, Path, Path], args: tuple[str, ...]) -> 
 def test_verify_against_nsd(files: tuple[Path, Path, Path], nsd_server) -> None:  # type: ignore[no-untyped-def]
     _, good, _ = files
     host, port = nsd_server({DOMAIN: ZONE})
-    res = invoke(str(good), "--nameserver", f"{host}:{port}", "--client-ip", CLIENT_IP,
-                 "--mail-from", f"b@{DOMAIN}", "--format", "json")
+    res = invoke(
+        str(good),
+        "--nameserver",
+        f"{host}:{port}",
+        "--client-ip",
+        CLIENT_IP,
+        "--mail-from",
+        f"b@{DOMAIN}",
+        "--format",
+        "json",
+    )
     msg = json.loads(res.output)["message"]
     assert msg["dkim"][0]["result"] == "pass"
     assert msg["spf"]["mail_from"]["result"] == "pass"

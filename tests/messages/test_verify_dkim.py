@@ -78,28 +78,56 @@ def _garbage_key() -> tuple[bytes, str]:
 def _broken_signature() -> tuple[bytes, str]:
     raw, z = _good()
     return b"DKIM-Signature: v=1; a=rsa-sha256; d=" + DOMAIN.encode() + b"\r\n" + raw[
-        raw.index(b"From:"):
+        raw.index(b"From:") :
     ], z
 
 
 CASES: dict[str, tuple[Callable[[], tuple[bytes, str]], AuthResult, BodyHashResult, str | None]] = {
     "good": (_good, AuthResult.PASS, BodyHashResult.PASS, None),
-    "tampered_body": (_tampered_body, AuthResult.FAIL, BodyHashResult.FAIL,
-                      "dkim_sig.body_hash_mismatch"),
-    "tampered_signed_header": (_tampered_header, AuthResult.FAIL, BodyHashResult.PASS,
-                               "dkim_sig.fail"),
+    "tampered_body": (
+        _tampered_body,
+        AuthResult.FAIL,
+        BodyHashResult.FAIL,
+        "dkim_sig.body_hash_mismatch",
+    ),
+    "tampered_signed_header": (
+        _tampered_header,
+        AuthResult.FAIL,
+        BodyHashResult.PASS,
+        "dkim_sig.fail",
+    ),
     "wrong_key": (_wrong_key, AuthResult.FAIL, BodyHashResult.PASS, "dkim_sig.fail"),
-    "revoked_key": (_revoked, AuthResult.PERMERROR, BodyHashResult.NOT_CHECKED,
-                    "dkim_sig.key_revoked"),
-    "missing_key": (_missing_key, AuthResult.PERMERROR, BodyHashResult.NOT_CHECKED,
-                    "dkim_sig.key_missing"),
+    "revoked_key": (
+        _revoked,
+        AuthResult.PERMERROR,
+        BodyHashResult.NOT_CHECKED,
+        "dkim_sig.key_revoked",
+    ),
+    "missing_key": (
+        _missing_key,
+        AuthResult.PERMERROR,
+        BodyHashResult.NOT_CHECKED,
+        "dkim_sig.key_missing",
+    ),
     "expired": (_expired, AuthResult.FAIL, BodyHashResult.NOT_CHECKED, "dkim_sig.expired"),
-    "512_bit_key": (_small_key, AuthResult.PERMERROR, BodyHashResult.NOT_CHECKED,
-                    "dkim_sig.permerror"),
-    "unusable_key": (_garbage_key, AuthResult.PERMERROR, BodyHashResult.NOT_CHECKED,
-                     "dkim_sig.permerror"),
-    "missing_tags": (_broken_signature, AuthResult.PERMERROR, BodyHashResult.NOT_CHECKED,
-                     "dkim_sig.permerror"),
+    "512_bit_key": (
+        _small_key,
+        AuthResult.PERMERROR,
+        BodyHashResult.NOT_CHECKED,
+        "dkim_sig.permerror",
+    ),
+    "unusable_key": (
+        _garbage_key,
+        AuthResult.PERMERROR,
+        BodyHashResult.NOT_CHECKED,
+        "dkim_sig.permerror",
+    ),
+    "missing_tags": (
+        _broken_signature,
+        AuthResult.PERMERROR,
+        BodyHashResult.NOT_CHECKED,
+        "dkim_sig.permerror",
+    ),
 }
 
 
@@ -135,7 +163,9 @@ def test_ed25519_signature_passes() -> None:
     raw = sign(message(), ed_key())
     sig = verify(raw, zone(key_zone_line(ed_key()))).dkim[0]
     assert (sig.result, sig.algorithm, sig.key_type) == (
-        AuthResult.PASS, "ed25519-sha256", "ed25519"
+        AuthResult.PASS,
+        "ed25519-sha256",
+        "ed25519",
     )
 
 

@@ -73,12 +73,24 @@ def signed() -> bytes:
         ('@ 300 IN TXT "v=spf1 ~all"', CLIENT_IP, AuthResult.SOFTFAIL, "spf_auth.softfail"),
         ('@ 300 IN TXT "v=spf1 ?all"', CLIENT_IP, AuthResult.NEUTRAL, "spf_auth.neutral"),
         ('@ 300 IN TXT "not spf"', CLIENT_IP, AuthResult.NONE, "spf_auth.none"),
-        ('@ 300 IN TXT "v=spf1 inclde:x.example -all"', CLIENT_IP, AuthResult.PERMERROR,
-         "spf_auth.permerror"),
-        (f'@ 300 IN TXT "v=spf1 a:mail.{DOMAIN} -all"\nmail 300 IN A {CLIENT_IP}', CLIENT_IP,
-         AuthResult.PASS, None),
-        (f'@ 300 IN TXT "v=spf1 mx -all"\n@ 300 IN MX 10 mx1\nmx1 300 IN A {CLIENT_IP}',
-         CLIENT_IP, AuthResult.PASS, None),
+        (
+            '@ 300 IN TXT "v=spf1 inclde:x.example -all"',
+            CLIENT_IP,
+            AuthResult.PERMERROR,
+            "spf_auth.permerror",
+        ),
+        (
+            f'@ 300 IN TXT "v=spf1 a:mail.{DOMAIN} -all"\nmail 300 IN A {CLIENT_IP}',
+            CLIENT_IP,
+            AuthResult.PASS,
+            None,
+        ),
+        (
+            f'@ 300 IN TXT "v=spf1 mx -all"\n@ 300 IN MX 10 mx1\nmx1 300 IN A {CLIENT_IP}',
+            CLIENT_IP,
+            AuthResult.PASS,
+            None,
+        ),
     ],
 )
 def test_spf_mail_from(record: str, ip: str, result: AuthResult, code: str | None) -> None:
@@ -106,12 +118,14 @@ def test_spf_null_sender_uses_helo() -> None:
 
 def test_envelope_from_topmost_received_header() -> None:
     # Given a message whose receiving server recorded the client; a lower, forged header lies
-    raw = message(extra=(
-        f"Return-Path: <{BOUNCE}>",
-        f"Received: from mail.{DOMAIN} (mail.{DOMAIN} [{CLIENT_IP}]) by mx.receiver.example "
-        "with ESMTPS; Wed, 25 Nov 2026 10:00:01 +0000",
-        "Received: from forged.example ([203.0.113.66]) by mail.sender.example",
-    ))
+    raw = message(
+        extra=(
+            f"Return-Path: <{BOUNCE}>",
+            f"Received: from mail.{DOMAIN} (mail.{DOMAIN} [{CLIENT_IP}]) by mx.receiver.example "
+            "with ESMTPS; Wed, 25 Nov 2026 10:00:01 +0000",
+            "Received: from forged.example ([203.0.113.66]) by mail.sender.example",
+        )
+    )
     report = run(raw, SPF_OK)
     assert report.envelope.source is EnvelopeSource.RECEIVED_HEADER
     assert (report.envelope.client_ip, report.envelope.helo) == (CLIENT_IP, f"mail.{DOMAIN}")
@@ -144,22 +158,56 @@ def test_pyspf_lookup_is_restored_outside_verification() -> None:
         # DKIM alone, aligned
         ("p=reject", DOMAIN, "198.51.100.9", AuthResult.PASS, DmarcDisposition.NONE, None),
         # DKIM from a subdomain: relaxed aligns, strict does not; SPF fails too
-        ("p=reject", f"news.{DOMAIN}", "198.51.100.9", AuthResult.PASS,
-         DmarcDisposition.NONE, None),
-        ("p=reject; adkim=s", f"news.{DOMAIN}", "198.51.100.9", AuthResult.FAIL,
-         DmarcDisposition.REJECT, "dmarc_auth.fail"),
-        ("p=quarantine", "other.example", "198.51.100.9", AuthResult.FAIL,
-         DmarcDisposition.QUARANTINE, "dmarc_auth.fail"),
-        ("p=reject; t=y", "other.example", "198.51.100.9", AuthResult.FAIL,
-         DmarcDisposition.QUARANTINE, "dmarc_auth.fail"),
-        ("p=none", "other.example", "198.51.100.9", AuthResult.FAIL,
-         DmarcDisposition.NONE, "dmarc_auth.fail"),
+        (
+            "p=reject",
+            f"news.{DOMAIN}",
+            "198.51.100.9",
+            AuthResult.PASS,
+            DmarcDisposition.NONE,
+            None,
+        ),
+        (
+            "p=reject; adkim=s",
+            f"news.{DOMAIN}",
+            "198.51.100.9",
+            AuthResult.FAIL,
+            DmarcDisposition.REJECT,
+            "dmarc_auth.fail",
+        ),
+        (
+            "p=quarantine",
+            "other.example",
+            "198.51.100.9",
+            AuthResult.FAIL,
+            DmarcDisposition.QUARANTINE,
+            "dmarc_auth.fail",
+        ),
+        (
+            "p=reject; t=y",
+            "other.example",
+            "198.51.100.9",
+            AuthResult.FAIL,
+            DmarcDisposition.QUARANTINE,
+            "dmarc_auth.fail",
+        ),
+        (
+            "p=none",
+            "other.example",
+            "198.51.100.9",
+            AuthResult.FAIL,
+            DmarcDisposition.NONE,
+            "dmarc_auth.fail",
+        ),
         (None, DOMAIN, CLIENT_IP, AuthResult.NONE, DmarcDisposition.NONE, "dmarc_auth.none"),
     ],
 )
 def test_dmarc(
-    dmarc: str | None, sig_domain: str, spf_ip: str, result: AuthResult,
-    disp: DmarcDisposition, code: str | None,
+    dmarc: str | None,
+    sig_domain: str,
+    spf_ip: str,
+    result: AuthResult,
+    disp: DmarcDisposition,
+    code: str | None,
 ) -> None:
     raw = sign(message(), rsa_key(), domain=sig_domain)
     lines = [SPF_OK]
@@ -244,20 +292,17 @@ def test_disposition(result: AuthResult, policy: str | None, testing: bool, expe
 
 MALFORMED = {
     "no_from": (message(from_header=None), {"message.no_from", "dmarc_auth.not_checked"}),
-    "two_from_headers": (
-        message(extra=(f"From: other@{DOMAIN}",)), {"message.multiple_from"}
-    ),
+    "two_from_headers": (message(extra=(f"From: other@{DOMAIN}",)), {"message.multiple_from"}),
     "two_addresses": (
-        message(from_header=f"a@{DOMAIN}, b@other.example"), {"message.multiple_from"}
+        message(from_header=f"a@{DOMAIN}, b@other.example"),
+        {"message.multiple_from"},
     ),
     "no_domain": (message(from_header="alerts"), {"message.from_without_domain"}),
     "no_date": (message(date=None), {"message.missing_date"}),
     "bad_date": (message(date="yesterday"), {"message.invalid_date"}),
     "no_message_id": (message(message_id=None), {"message.missing_message_id"}),
     "bad_message_id": (message(message_id="abc"), {"message.invalid_message_id"}),
-    "duplicate_subject": (
-        message(extra=("Subject: again",)), {"message.duplicate_header"}
-    ),
+    "duplicate_subject": (message(extra=("Subject: again",)), {"message.duplicate_header"}),
     "broken_mime": (
         message().replace(
             b"Content-Type: text/plain; charset=us-ascii",
@@ -266,7 +311,8 @@ MALFORMED = {
         {"message.mime_defect"},
     ),
     "eight_bit_junk_header": (
-        b"X-Junk: \xff\xfe\x80 caf\xc3\xa9\r\n" + message(), {"message.non_ascii_header"}
+        b"X-Junk: \xff\xfe\x80 caf\xc3\xa9\r\n" + message(),
+        {"message.non_ascii_header"},
     ),
 }
 
@@ -343,7 +389,10 @@ def test_signed_message_with_arbitrary_signature_field(junk: bytes) -> None:
 
 def test_authentication_results_header() -> None:
     report = run(
-        signed(), key_zone_line(rsa_key()), SPF_OK, '_dmarc 300 IN TXT "v=DMARC1; p=reject"',
+        signed(),
+        key_zone_line(rsa_key()),
+        SPF_OK,
+        '_dmarc 300 IN TXT "v=DMARC1; p=reject"',
         env=envelope(),
     )
     ar = report.authentication_results
@@ -359,11 +408,25 @@ def test_hostile_values_cannot_inject_results() -> None:
     from mailauth_audit.messages.model import BodyHashResult, DkimSignatureResult
 
     sig = DkimSignatureResult(
-        index=0, result=AuthResult.FAIL, reason="x) ; dkim=pass (", domain="a.example; dkim=pass",
-        selector="s\r\n", algorithm="rsa-sha256", canonicalization=None, identity=None,
-        signed_headers=(), body_length=None, timestamp=None, expiration=None,
-        key_record_name=None, key_record=None, key_type=None, key_bits=None,
-        body_hash=BodyHashResult.NOT_CHECKED, covers_from=False, header_b=None,
+        index=0,
+        result=AuthResult.FAIL,
+        reason="x) ; dkim=pass (",
+        domain="a.example; dkim=pass",
+        selector="s\r\n",
+        algorithm="rsa-sha256",
+        canonicalization=None,
+        identity=None,
+        signed_headers=(),
+        body_length=None,
+        timestamp=None,
+        expiration=None,
+        key_record_name=None,
+        key_record=None,
+        key_type=None,
+        key_bits=None,
+        body_hash=BodyHashResult.NOT_CHECKED,
+        covers_from=False,
+        header_b=None,
     )
     ar = authentication_results("mx.example", (sig,), None, None, None)
     # Then the value is quoted and the comment escaped: one resinfo, and it says fail

@@ -103,14 +103,17 @@ def sign(
         from cryptography.hazmat.primitives import serialization
 
         raw = key.key.private_bytes(
-            serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
             serialization.NoEncryption(),
         )
         pem = base64.b64encode(raw)
     signer = _TimedSigner(msg, t if t is not None else int(time.time()), x)
     signer.signature_algorithm = algorithm
     header = signer.sign(
-        selector.encode(), domain.encode(), pem,
+        selector.encode(),
+        domain.encode(),
+        pem,
         canonicalize=(b"relaxed", b"relaxed"),
         include_headers=[h.encode() for h in headers],
         length=length,

@@ -90,8 +90,14 @@ def test_percent_encoded_mailto_and_query_are_decoded() -> None:
 
 @pytest.mark.parametrize(
     ("suffix", "size"),
-    [("!0", 0), ("!500", 500), ("!1k", 1024), ("!2M", 2 * 1024**2), ("!1g", 1024**3),
-     ("!1t", 1024**4)],
+    [
+        ("!0", 0),
+        ("!500", 500),
+        ("!1k", 1024),
+        ("!2M", 2 * 1024**2),
+        ("!1g", 1024**3),
+        ("!1t", 1024**4),
+    ],
 )
 def test_obsolete_size_suffix(suffix: str, size: int) -> None:
     record = parse_dmarc(f"v=DMARC1; p=none; rua=mailto:a@example.com{suffix}")
@@ -113,8 +119,9 @@ def test_obsolete_size_suffix(suffix: str, size: int) -> None:
         ("  x", 2, "must start with"),
     ],
 )
-def test_version_errors_are_fatal_even_when_lenient(text: str, position: int, fragment: str
-                                                    ) -> None:
+def test_version_errors_are_fatal_even_when_lenient(
+    text: str, position: int, fragment: str
+) -> None:
     with pytest.raises(RecordSyntaxError) as info:
         parse_dmarc_lenient(text)
     assert info.value.position == position
@@ -147,7 +154,7 @@ def test_version_errors_are_fatal_even_when_lenient(text: str, position: int, fr
         ("v=DMARC1; p=none; rua=mailto:a@ex_ample..com", 31, "rua", "invalid domain"),
         ("v=DMARC1; p=none; rua=mailto:a@example.com,", 43, "rua", "empty URI"),
         ("v=DMARC1; p=none; rua=mailto:a@example.com!10x", 42, "rua", "size limit"),
-        ("v=DMARC1; p=none; rua=mailto:\"><img@x", 29, "rua", "percent-encoded"),
+        ('v=DMARC1; p=none; rua=mailto:"><img@x', 29, "rua", "percent-encoded"),
         ("v=DMARC1; p=none; ruf=mailto:" + "a" * 65 + "@example.com", 29, "ruf", "local part"),
         ("v=DMARC1; P=reject", 10, "p", "case-sensitive"),
         ("v=DMARC1; p=none;; sp=none", 17, None, "empty tag"),
@@ -157,8 +164,9 @@ def test_version_errors_are_fatal_even_when_lenient(text: str, position: int, fr
         ("v=DMARC1; p=none; x=caf\u00e9", 23, None, "U+00E9"),
     ],
 )
-def test_issues_have_position_and_tag(text: str, position: int, tag: str | None,
-                                      fragment: str) -> None:
+def test_issues_have_position_and_tag(
+    text: str, position: int, tag: str | None, fragment: str
+) -> None:
     _, issues = parse_dmarc_lenient(text)
     assert issues, "expected an issue"
     assert (issues[0].position, issues[0].tag) == (position, tag)
@@ -278,14 +286,33 @@ def test_psl_organizational_domain(name: str, expected: str) -> None:
         ("example.com", ("example.com", "com")),
         ("a.mail.example.com", ("a.mail.example.com", "mail.example.com", "example.com", "com")),
         # eight labels: still one label at a time
-        ("a.b.c.d.e.f.example.com",
-         ("a.b.c.d.e.f.example.com", "b.c.d.e.f.example.com", "c.d.e.f.example.com",
-          "d.e.f.example.com", "e.f.example.com", "f.example.com", "example.com", "com")),
+        (
+            "a.b.c.d.e.f.example.com",
+            (
+                "a.b.c.d.e.f.example.com",
+                "b.c.d.e.f.example.com",
+                "c.d.e.f.example.com",
+                "d.e.f.example.com",
+                "e.f.example.com",
+                "f.example.com",
+                "example.com",
+                "com",
+            ),
+        ),
         # RFC 9989 §4.10's own example: 13 labels, 8 queries
-        ("a.b.c.d.e.f.g.h.i.j.mail.example.com",
-         ("a.b.c.d.e.f.g.h.i.j.mail.example.com", "g.h.i.j.mail.example.com",
-          "h.i.j.mail.example.com", "i.j.mail.example.com", "j.mail.example.com",
-          "mail.example.com", "example.com", "com")),
+        (
+            "a.b.c.d.e.f.g.h.i.j.mail.example.com",
+            (
+                "a.b.c.d.e.f.g.h.i.j.mail.example.com",
+                "g.h.i.j.mail.example.com",
+                "h.i.j.mail.example.com",
+                "i.j.mail.example.com",
+                "j.mail.example.com",
+                "mail.example.com",
+                "example.com",
+                "com",
+            ),
+        ),
     ],
 )
 def test_tree_walk_names(domain: str, expected: tuple[str, ...]) -> None:
@@ -299,8 +326,7 @@ def test_tree_walk_names(domain: str, expected: tuple[str, ...]) -> None:
     [
         ("a.mail.example.com", [], "a.mail.example.com"),
         # RFC 9989 §4.10.2 examples
-        ("a.mail.example.com", [("mail.example.com", None), ("example.com", None)],
-         "example.com"),
+        ("a.mail.example.com", [("mail.example.com", None), ("example.com", None)], "example.com"),
         ("a.mail.example.com", [("mail.example.com", "n")], "mail.example.com"),
         ("a.mail.example.com", [("com", "y")], "example.com"),
         ("a.mail.example.com", [("mail.example.com", None), ("com", "y")], "example.com"),
@@ -309,6 +335,7 @@ def test_tree_walk_names(domain: str, expected: tuple[str, ...]) -> None:
         ("example.com", [("example.com", "u"), ("com", None)], "com"),
     ],
 )
-def test_select_organizational_domain(start: str, found: list[tuple[str, str | None]],
-                                      expected: str) -> None:
+def test_select_organizational_domain(
+    start: str, found: list[tuple[str, str | None]], expected: str
+) -> None:
     assert select_organizational_domain(start, found) == expected

@@ -3,6 +3,8 @@ executions, exec/s, coverage and every finding (with the file its input was save
 
 Exit status: 0 when nothing was found, 1 when there are findings, 2 when the engine itself
 failed. `--replay FILE...` runs saved inputs through the target once, for reproducing.
+Arguments after `--` are libFuzzer flags for the atheris engine, e.g. `-- -len_control=0`
+(long inputs from the start) or `-- -max_len=65536`.
 """
 
 from __future__ import annotations
@@ -108,8 +110,12 @@ def main(argv: list[str] | None = None) -> int:
             slow=args.slow,
             hang=args.hang,
             verbose=args.verbose,
+            libfuzzer_args=tuple(libfuzzer),
         )
     else:
+        if libfuzzer:
+            print("libFuzzer flags after -- are for the atheris engine only", file=sys.stderr)
+            return 2
         recorder = Recorder(target, artifacts, slow=args.slow)
         summary = run_hypothesis(
             target,

@@ -221,8 +221,11 @@ def run_atheris(
     slow: float,
     hang: float,
     verbose: bool,
+    libfuzzer_args: tuple[str, ...] = (),
 ) -> Summary:
-    """Run the atheris child and read its libFuzzer status lines for coverage figures."""
+    """Run the atheris child and read its libFuzzer status lines for coverage figures.
+    `libfuzzer_args` go after the harness's own flags, so they override them (libFuzzer
+    keeps the last value of a flag): `-len_control=0`, `-max_len=N`..."""
     work = Path(tempfile.mkdtemp(prefix=f"mailauth-fuzz-{target.name}-"))
     seeds_dir = work / "seeds"
     seeds_dir.mkdir()
@@ -248,6 +251,7 @@ def run_atheris(
         flags.append(f"-max_total_time={max(1, round(seconds))}")
     if runs is not None:
         flags.append(f"-runs={runs}")
+    flags.extend(libfuzzer_args)
     cmd = [
         sys.executable,
         "-m",

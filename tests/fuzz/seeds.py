@@ -197,4 +197,24 @@ def _replies(name: str, rdtype: str) -> tuple[bytes, ...]:
     servfail.set_rcode(dns.rcode.SERVFAIL)
     truncated = reply()
     truncated.flags |= dns.flags.TC
-    return tuple(m.to_wire() for m in (positive, chained, nxdomain, nodata, servfail, truncated))
+    # EDNS (RFC 6891): an OPT record in the additional section, whose extended RCODE bits
+    # sit above the header's; BADVERS is 16, NOERROR in the header
+    edns_query = dns.message.make_query(name, rdtype, use_edns=0, payload=1232)
+    edns_positive = dns.message.make_response(edns_query)
+    edns_positive.answer.append(dns.rrset.from_text(name + ".", 300, "IN", rdtype, *answers))
+    badvers = dns.message.make_response(edns_query)
+    badvers.set_rcode(dns.rcode.BADVERS)
+    formerr = reply()
+    formerr.set_rcode(dns.rcode.FORMERR)
+    replies = [positive, chained, nxdomain, nodata, servfail, truncated, edns_positive, badvers]
+    wires = [m.to_wire() for m in (*replies, formerr)]
+    # FORMERR and REFUSED without a question section (servers may leave it out), and an
+    # additional section of an A record then the OPT record: the loop rather than the
+    # one-OPT fast path
+    wires.append(b"\x00\x00\x81\x81" + bytes(8))
+    wires.append(b"\x00\x00\x81\x85" + bytes(8))
+    extra = dns.message.make_response(edns_query)
+    extra.answer.append(dns.rrset.from_text(name + ".", 300, "IN", rdtype, *answers))
+    extra.additional.append(dns.rrset.from_text("ns1.example.test.", 300, "IN", "A", "192.0.2.9"))
+    wires.append(extra.to_wire())
+    return tuple(wires)

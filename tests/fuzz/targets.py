@@ -92,40 +92,61 @@ WIRE_QUESTIONS: tuple[tuple[str, str], ...] = (
 
 def _wire_expected() -> tuple[type[BaseException], ...]:
     from mailauth_audit.errors import ResolverError
-    from mailauth_audit.resolver.wire import WireFormatError
+    from mailauth_audit.resolver.codec import WireFormatError
 
     return (WireFormatError, ResolverError)
 
 
 def _make_wire() -> Run:
-    from mailauth_audit.resolver import wire
+    from mailauth_audit.resolver import codec, wire
     from mailauth_audit.resolver.base import MxRecord, RRType, TxtRecord
 
     resolver = wire.WireResolver([("127.0.0.1", 53)])  # no socket until a query is sent
-    questions = [
-        (name, RRType[rdtype], (name, wire.encode_name(name))) for name, rdtype in WIRE_QUESTIONS
-    ]
+    questions = []
+    for name, rdtype in WIRE_QUESTIONS:
+        question = codec.encode_name(name) + codec.QUESTION_TAIL[RRType[rdtype]]
+        # what WireResolver._ask hands the codec: the name and its wire form
+        questions.append((name, RRType[rdtype], question, (name, question[:-4])))
     value_types = (str, MxRecord, TxtRecord, type(None))
 
     def run(data: bytes) -> object:
         if not data:
             return None
-        name, rdtype, asked = questions[data[0] % len(questions)]
-        # `_parse` rather than `parse_message`: the latter turns a stray IndexError into
-        # WireFormatError, which would hide a missing bounds check from the fuzzer
-        message = wire._parse(data[1:], asked)
-        _check(isinstance(message, wire.WireMessage), "not a WireMessage")
+        name, rdtype, question, asked = questions[data[0] % len(questions)]
+        reply = data[1:]
+        # what the transport does before the codec sees a datagram: too short or an answer
+        # to another question is dropped (and waited past), never parsed
+        if len(reply) < 12 or not codec.matches_query(reply, question):
+            return None
+        # `codec._parse` (private) rather than the public `parse_message`: the latter turns
+        # a stray IndexError or struct.error into WireFormatError, which would hide a
+        # missing bounds check from the fuzzer. The public one must agree with it below.
+        message = codec._parse(reply, asked)
+        _check(codec.parse_message(reply, asked) == message, "parse_message disagrees")
+        _check(codec.parse_message(reply) == message, "decoding the question again differs")
+        _check(isinstance(message, codec.WireMessage), "not a WireMessage")
         _check(isinstance(message.qname, str) and 0 <= message.qtype < 65536, "question")
         _check(0 <= message.negative_ttl <= 0x7FFFFFFF, f"negative TTL {message.negative_ttl}")
+        # RFC 6891 §6.1.3: 4 header bits below the OPT record's 8 extended bits
+        _check(0 <= message.rcode < 4096, f"rcode {message.rcode}")
+        _check(message.rcode & 0x0F == message.flags & 0x0F, "the header's rcode bits changed")
         for owner, rtype, ttl, value in message.answers:
             _check(isinstance(owner, str) and 0 <= rtype < 65536, "answer owner/type")
             _check(0 <= ttl <= 0x7FFFFFFF, f"TTL {ttl} outside RFC 2181 §8's range")
             _check(isinstance(value, value_types), f"value of type {type(value).__name__}")
-        # what the resolver does with a reply before an Answer is built
+        if message.truncated:
+            # WireResolver._ask: a truncated UDP reply goes to TCP unread; over TCP it is a
+            # DnsProtocolError. Either way no records of it are used.
+            return None
+        # what WireResolver._ask/_without_edns do with a reply before an Answer is built
+        # (private: the rcode mapping, FORMERR-to-EDNS fallback test and CNAME walk have no
+        # public entry point that does not send a query)
         checked = resolver._check_rcode(message, name, rdtype)
+        _check(checked.rcode in (0, 3), f"rcode {checked.rcode} passed as an answer")
         records, hops, ttl = resolver._follow(checked, name, rdtype, {name}, [], name)
         _check(isinstance(records, tuple) and isinstance(hops, list), "follow result types")
         _check(len(hops) <= resolver.max_cname_hops, f"{len(hops)} CNAME hops followed")
+        _check(0 <= ttl <= 0x7FFFFFFF, f"answer TTL {ttl}")
         wire._negative_for(checked, hops[-1] if hops else name)
         return records
 
@@ -235,23 +256,39 @@ def _message_expected() -> tuple[type[BaseException], ...]:
     return ()  # verify_message "raises for no bytes": everything must come back as a value
 
 
+# the DMARC policy the fuzzer's From domains are given: a record, without DNS
+FUZZ_DMARC = ("reject", "r", "r")
+
+
 def _make_message() -> Run:
     import dkim
 
     from mailauth_audit.errors import DnsTimeout
-    from mailauth_audit.messages import verify
+    from mailauth_audit.messages.alignment import aligned, disposition, dmarc_result, strictest
     from mailauth_audit.messages.arc import verify_arc
     from mailauth_audit.messages.authresults import authentication_results
-    from mailauth_audit.messages.dkim_verify import (
-        LIBRARY_ERRORS,
-        MIN_KEY_BITS,
-        _verify_one,
-        dkim_signature_headers,
+    from mailauth_audit.messages.bounds import Deadline
+    from mailauth_audit.messages.dkim_verify import verify_dkim_signatures
+    from mailauth_audit.messages.findings import (
+        arc_findings,
+        dkim_findings,
+        dmarc_findings,
+        hygiene_findings,
+        spf_findings,
     )
+    from mailauth_audit.messages.headers import HeaderLimitError, HeaderSyntaxError, parse_message
     from mailauth_audit.messages.hygiene import check_hygiene
-    from mailauth_audit.messages.model import AuthResult
+    from mailauth_audit.messages.model import (
+        AuthResult,
+        DkimSignatureResult,
+        DmarcDisposition,
+        DmarcEvaluation,
+        SpfEvaluation,
+    )
     from mailauth_audit.messages.spf_eval import envelope_from_headers
+    from mailauth_audit.options import MessageLimits
 
+    limits = MessageLimits()
     keys = {
         f"{seeds.DKIM_SELECTOR}._domainkey.{seeds.DKIM_DOMAIN}": seeds.dkim_key_record().encode(),
         f"{seeds.ARC_SELECTOR}._domainkey.{seeds.DKIM_DOMAIN}": seeds.arc_key_record().encode(),
@@ -259,7 +296,7 @@ def _make_message() -> Run:
 
     class MemoryDns:
         """Answers the keys the seed messages are signed and sealed with; every other name
-        is a timeout. Stands in for `dnsbridge.SyncDns`: no DNS while fuzzing."""
+        is a timeout. Stands in for `dnsbridge.SyncDns` (its `txt`): no DNS while fuzzing."""
 
         queries = 0
 
@@ -269,30 +306,97 @@ def _make_message() -> Run:
             raise DnsTimeout(name, "TXT", "no DNS while fuzzing")
 
     dns = MemoryDns()
+    policy, adkim, aspf = FUZZ_DMARC
+
+    def dmarc_for(domain: str, sigs: tuple[DkimSignatureResult, ...]) -> DmarcEvaluation:
+        """What verify._evaluate_domain computes once the DMARC record is known (the lookup
+        is the domain audit's, so it is left out), from the public alignment functions."""
+        passed = tuple(dict.fromkeys(s.domain for s in sigs if s.result is AuthResult.PASS))
+        dkim_domains = tuple(d for d in passed if d)
+        match = next((d for d in dkim_domains if aligned(d, domain, adkim)), None)
+        result = dmarc_result(False, match is not None)
+        return DmarcEvaluation(
+            from_domain=domain,
+            result=result,
+            reason=None if result is AuthResult.PASS else "neither SPF nor DKIM passed aligned",
+            disposition=disposition(result, policy, False),
+            record=f"v=DMARC1; p={policy}",
+            record_domain=f"_dmarc.{domain}",
+            organizational_domain=domain,
+            policy=policy,
+            testing=False,
+            adkim=adkim,
+            aspf=aspf,
+            spf_domain=None,
+            spf_aligned=False,
+            spf_aligned_strict=False,
+            dkim_domains=dkim_domains,
+            dkim_aligned=match is not None,
+            dkim_aligned_strict=any(aligned(d, domain, "s") for d in dkim_domains),
+            dkim_aligned_domain=match,
+        )
+
+    def no_dmarc() -> DmarcEvaluation:
+        return DmarcEvaluation(
+            None, AuthResult.PERMERROR, "the message has no single From domain",
+            DmarcDisposition.NONE, None, None, None, None, False, "r", "r",
+            None, False, False, (), False, False, None,
+        )  # fmt: skip
 
     def run(raw: bytes) -> object:
-        # the steps of verify_message that need no DNS, in its order
+        # the steps of verify.verify_message that need no DNS, in its order
         try:
-            headers, _body = dkim.rfc822_parse(raw)
-        except LIBRARY_ERRORS:
-            return None  # verify_message reports message.unparsable
-        envelope_from_headers(headers)
-        signatures = tuple(
-            _verify_one(raw, i, value, dns, MIN_KEY_BITS)  # type: ignore[arg-type]
-            for i, value in enumerate(dkim_signature_headers(headers))
-        )
-        arc = verify_arc(raw, headers, dns)  # type: ignore[arg-type]
-        _touch(arc)
-        hygiene = check_hygiene(raw, headers, signatures)
-        _touch(hygiene)
-        for sig in signatures:
-            _touch(sig)
-        verify._hygiene_findings(hygiene, signatures)
-        verify._dkim_findings(signatures)
-        verify._arc_findings(arc)
-        verify._header(headers, b"subject")
-        dmarc = verify._no_dmarc(hygiene.from_domain, AuthResult.NONE, "no DNS while fuzzing")
-        field = authentication_results("mailauth-audit", signatures, None, dmarc, arc)
+            parsed = parse_message(raw, limits.max_header_fields, limits.max_header_bytes)
+        except (HeaderLimitError, HeaderSyntaxError):
+            return None  # verify_message reports message.header_limit / message.unparsable
+        headers = parsed.header_pairs()
+        # the caps are exact: the same message under a cap of its own field count parses,
+        # one field fewer is refused
+        count = len(headers)
+        _check(len(parse_message(raw, count, limits.max_header_bytes).headers) == count, "cap")
+        if count:
+            try:
+                parse_message(raw, count - 1, limits.max_header_bytes)
+            except HeaderLimitError:
+                pass
+            else:
+                raise PropertyViolation(f"{count} fields parsed under a cap of {count - 1}")
+        # headers.py promises dkimpy's parse of the same bytes, which the signatures hash
+        try:
+            theirs = dkim.rfc822_parse(raw)
+        except dkim.MessageFormatError:
+            theirs = None
+        if theirs is not None:
+            _check(theirs[0] == parsed.headers, "header fields differ from dkimpy's parse")
+            _check(theirs[1] == parsed.body, "body differs from dkimpy's parse")
+        env = envelope_from_headers(headers)
+        deadline = Deadline(limits.verify_seconds)
+        sigs = verify_dkim_signatures(parsed, dns, limits=limits, deadline=deadline)  # type: ignore[arg-type]
+        arc = verify_arc(parsed, dns, limits, deadline)  # type: ignore[arg-type]
+        spf = SpfEvaluation(env, None, None, "no DNS while fuzzing")
+        hygiene = check_hygiene(raw, headers, sigs, limits.max_mime_scan_lines)
+        for result in (env, arc, hygiene, *sigs):
+            _touch(result)
+        _check(len(sigs) == len([n for n, _ in headers if n.lower() == b"dkim-signature"]), "sigs")
+        domains = hygiene.from_domains
+        if hygiene.from_domain is not None or len(domains) == 1:
+            dmarc = dmarc_for(hygiene.from_domain or domains[0], sigs)
+        elif domains:
+            evaluated = [dmarc_for(d, sigs) for d in domains[: limits.max_from_domains]]
+            dmarc = strictest(evaluated, len(domains))
+        else:
+            dmarc = no_dmarc()
+        _touch(dmarc)
+        findings = [
+            *hygiene_findings(hygiene, sigs, limits.max_mime_scan_lines),
+            *dkim_findings(sigs),
+            *spf_findings(spf),
+            *dmarc_findings(dmarc, hygiene),
+            *arc_findings(arc),
+        ]
+        for finding in findings:
+            _touch(finding)
+        field = authentication_results("mailauth-audit", sigs, spf, dmarc, arc)
         folds = field.count("\r\n\t")
         _check(
             field.count("\r") == folds and field.count("\n") == folds,

@@ -374,7 +374,8 @@ def test_external_destination_authorized_and_not() -> None:
     zone = (
         BASE
         + """
-_dmarc.example.com. 300 IN TXT "v=DMARC1; p=reject; rua=mailto:a@reports.example.net,mailto:b@other.example.org; ruf=mailto:f@example.com"
+_dmarc.example.com. 300 IN TXT ( "v=DMARC1; p=reject; "
+    "rua=mailto:a@reports.example.net,mailto:b@other.example.org; ruf=mailto:f@example.com" )
 example.com._report._dmarc.reports.example.net. 300 IN TXT "v=DMARC1"
 """
     )

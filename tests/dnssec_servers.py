@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,7 @@ import dns.message
 import dns.query
 import dns.rcode
 import pytest
-from dnsservers import NSD, NsdServer, free_port
+from dnsservers import NSD, NsdServer, free_port, stop_process, wait_until_answering
 
 UNBOUND = shutil.which("unbound") or (
     "/usr/sbin/unbound" if os.path.exists("/usr/sbin/unbound") else None
@@ -183,33 +182,11 @@ class UnboundServer:
 
     def _wait_ready(self, timeout: float) -> bool:
         query = dns.message.make_query(self.stub[0] + ".", "SOA", want_dnssec=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc is None or self.proc.poll() is not None:
-                return False
-            try:
-                reply = dns.query.udp(query, self.host, port=self.port, timeout=0.5)
-            except (OSError, dns.exception.Timeout):
-                time.sleep(0.1)
-                continue
-            if reply.rcode() == dns.rcode.NOERROR and reply.answer:
-                return True
-            time.sleep(0.1)
-        return False
+        return wait_until_answering(self.proc, self.host, self.port, query, timeout, pause=0.1)
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-        if proc.stderr:
-            proc.stderr.close()
+        stop_process(proc, grace=10)
 
 
 @pytest.fixture(scope="session")

@@ -118,33 +118,51 @@ class NsdServer:
     def _wait_ready(self, timeout: float) -> bool:
         origin = next(iter(self.zones), ".")
         query = dns.message.make_query(origin, "SOA")
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc is None or self.proc.poll() is not None:
-                return False
-            try:
-                reply = dns.query.udp(query, self.host, port=self.port, timeout=0.2)
-            except (OSError, dns.exception.Timeout):
-                time.sleep(0.05)
-                continue
-            if reply.rcode() == dns.rcode.NOERROR and reply.answer:
-                return True
-            time.sleep(0.05)
-        return False
+        return wait_until_answering(self.proc, self.host, self.port, query, timeout, pause=0.05)
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-        if proc.stderr:
-            proc.stderr.close()
+        stop_process(proc, grace=5)
+
+
+def wait_until_answering(
+    proc: subprocess.Popen[bytes] | None,
+    host: str,
+    port: int,
+    query: dns.message.Message,
+    timeout: float,
+    pause: float,
+) -> bool:
+    """True once the server started as `proc` answers `query` with records; False if the
+    process ends or `timeout` passes first (the caller then shows the server's log)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is None or proc.poll() is not None:
+            return False
+        try:
+            reply = dns.query.udp(query, host, port=port, timeout=max(pause * 4, 0.2))
+        except (OSError, dns.exception.Timeout):
+            time.sleep(pause)
+            continue
+        if reply.rcode() == dns.rcode.NOERROR and reply.answer:
+            return True
+        time.sleep(pause)
+    return False
+
+
+def stop_process(proc: subprocess.Popen[bytes] | None, grace: float) -> None:
+    """End a server started by a fixture: SIGTERM, SIGKILL after `grace` seconds."""
+    if proc is None:
+        return
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+    if proc.stderr:
+        proc.stderr.close()
 
 
 # --- fault servers --------------------------------------------------------------------------

@@ -111,30 +111,27 @@ class Limits:
 
     def __post_init__(self) -> None:
         check_domain_timeout(self.domain_timeout)
-        for name in (
-            "max_report_authorizations",
-            "max_mx_hosts",
-            "max_authoritative_servers",
-            "max_spf_mx_hosts",
-        ):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1")
-        for name in ("max_dkim_selectors", "max_selectors_file_bytes"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1")
-
-        for name in (
-            "max_mta_sts_policy_chars",
-            "max_mta_sts_policy_lines",
-            "max_mta_sts_mx_patterns",
-        ):
+        for name in _AT_LEAST_ONE:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a whole number of at least 1: {value!r}")
-
         for name in ("max_extended_errors", "max_extended_error_text"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
+
+
+# Limits whose zero would silently turn a check off rather than bound it
+_AT_LEAST_ONE = (
+    "max_report_authorizations",
+    "max_mx_hosts",
+    "max_authoritative_servers",
+    "max_spf_mx_hosts",
+    "max_dkim_selectors",
+    "max_selectors_file_bytes",
+    "max_mta_sts_policy_chars",
+    "max_mta_sts_policy_lines",
+    "max_mta_sts_mx_patterns",
+)
 
 
 def _string_tuple(name: str, value: object) -> tuple[str, ...]:

@@ -124,6 +124,7 @@ def run_ours(
         "queries_per_domain": round(summary["dns_queries"] / n, 2),
         "server_queries_per_domain": round((q1 - q0) / n, 2) if q0 is not None and q1 else None,
         "peak_rss_mb": round(peak / 1024, 1),
+        "jsonl_bytes_per_domain": round((out / "results.jsonl").stat().st_size / n),
         "domains_with_errors": summary["domains_with_errors"],
         "out": str(out),
     }
@@ -264,6 +265,7 @@ def main() -> None:
             "queries_per_domain",
             "server_queries_per_domain",
             "peak_rss_mb",
+            "jsonl_bytes_per_domain",
             "wall_s",
         )
     }
@@ -279,6 +281,7 @@ def main() -> None:
         f"{ours['server_queries_per_domain']}; target <= 15)"
     )
     print(f"  peak RSS (all procs)    {ours['peak_rss_mb']:>10.1f} MB")
+    print(f"  results.jsonl per domain{ours['jsonl_bytes_per_domain']:>10,.0f} bytes")
     if cd is not None:
         print(f"checkdmarc {cd['checkdmarc']}, {cd['count']} domains, one process:")
         print(f"  domains/s               {cd['domains_per_s_median']:>10,.1f}")

@@ -111,6 +111,11 @@ def main() -> None:
         action="store_true",
         help="probe only the built-in DKIM selector list (no provider or date-style names)",
     )
+    ap.add_argument(
+        "--keep",
+        type=Path,
+        help="copy the callgrind outputs here (for callgrind_annotate --inclusive=yes)",
+    )
     a = ap.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
@@ -150,6 +155,9 @@ def main() -> None:
             if proc.returncode != 0:
                 raise SystemExit(f"valgrind failed:\n{err[-2000:]}")
             totals[n] = total(out)
+            if a.keep:
+                a.keep.mkdir(parents=True, exist_ok=True)
+                shutil.copy(out, a.keep / out.name)
     finally:
         subprocess.run(["bash", str(BENCH / "serve.sh"), "stop"], env=env, check=False)
         shutil.rmtree(work, ignore_errors=True)

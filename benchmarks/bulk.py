@@ -2,6 +2,7 @@
 
     python benchmarks/bulk.py --count 10000 --runs 3            # the README figures
     python benchmarks/bulk.py --count 100000 --runs 1 --checkdmarc-count 0   # memory at 100k
+    python benchmarks/bulk.py --count 10000 --runs 1 --root ../base   # another checkout's code
 
 What it does (everything on loopback; nothing leaves the machine):
 1. generates a zone of COUNT domains with ../shared/bench/gen_zone.py (unless --data has one),
@@ -71,7 +72,12 @@ def tree_rss_kb(pid: int) -> int:
 
 
 def run_ours(
-    domains: Path, port: int, processes: int, extra: list[str], env: dict[str, str]
+    domains: Path,
+    port: int,
+    processes: int,
+    extra: list[str],
+    env: dict[str, str],
+    root: Path = ROOT,
 ) -> dict[str, Any]:
     out = Path(tempfile.mkdtemp(prefix="bulk-bench-"))
     cmd = [
@@ -92,7 +98,15 @@ def run_ours(
     q0 = server_queries(env)
     before = os.times()
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # `python -m` imports from the working directory first: run in the checkout measured
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
     peak = 0
     done = threading.Event()
 
@@ -236,6 +250,7 @@ def main() -> None:
     )
     ap.add_argument("--truth-sample", type=int, default=2000)
     ap.add_argument("--keep", action="store_true", help="keep the report folders")
+    ap.add_argument("--root", type=Path, default=ROOT, help="the checkout whose code is measured")
     ap.add_argument("extra", nargs="*", help="more options for `mailauth-audit bulk`")
     a = ap.parse_args()
 
@@ -254,7 +269,7 @@ def main() -> None:
     try:
         runs = []
         for i in range(a.runs):
-            r = run_ours(data / "domains.txt", a.port, a.processes, a.extra, env)
+            r = run_ours(data / "domains.txt", a.port, a.processes, a.extra, env, a.root.resolve())
             runs.append(r)
             print(f"  ours run {i + 1}/{a.runs}: {json.dumps(r)}", flush=True)
         cd = run_checkdmarc(data, a.checkdmarc_count, a.port, 1, env)

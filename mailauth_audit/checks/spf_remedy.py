@@ -110,6 +110,9 @@ def parsed(text: str | None) -> SpfRecord | None:
     if text is None:
         return None
     try:
-        return parse_spf(CLIP_MARKER.sub(" ", text).rstrip(" "))
+        # every marker holds "…"; the pattern's optional leading space makes `sub` test each
+        # position of the text, so texts without one (nearly all) skip it
+        unclipped = CLIP_MARKER.sub(" ", text) if "…" in text else text
+        return parse_spf(unclipped.rstrip(" "))
     except RecordSyntaxError:
         return None

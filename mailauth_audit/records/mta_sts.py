@@ -37,7 +37,14 @@ from enum import StrEnum
 from ..options import Limits
 from .errors import RecordSyntaxError
 from .mx_pattern import mx_pattern_matches, mx_pattern_problem
-from .txtfields import EXT_NAME, MultipleRecordsError, TxtField, show, split_txt_fields
+from .txtfields import (
+    EXT_NAME,
+    MultipleRecordsError,
+    TxtField,
+    only_record,
+    show,
+    split_txt_fields,
+)
 
 __all__ = [
     "MTA_STS_MAX_AGE_LIMIT",
@@ -164,34 +171,16 @@ def looks_like_mta_sts(text: str) -> bool:
     return text.lstrip(" \t").lower().startswith(_VERSION.lower())
 
 
-def _is_candidate(text: str) -> bool:
-    # §3.1 discards records not beginning with "v=STSv1;"; the grammar also allows WSP
-    # before that ';', and a record of the version alone is kept to be reported invalid.
-    return text.startswith(_VERSION) and text[len(_VERSION) : len(_VERSION) + 1] in (
-        "",
-        ";",
-        " ",
-        "\t",
-    )
-
-
 def select_mta_sts_record(texts: Iterable[str]) -> MtaStsTxtRecord | None:
     """The one MTA-STS record among a name's TXT records (each already concatenated).
 
     None when no record begins with `v=STSv1` (the domain has no MTA-STS: that is absence,
     not a syntax error). More than one, or one that does not parse, raises RecordSyntaxError.
     """
-    candidates = [t for t in texts if _is_candidate(t)]
-    if not candidates:
-        return None
-    if len(candidates) > 1:
-        raise MultipleRecordsError(
-            f"{len(candidates)} TXT records begin with v=STSv1; RFC 8461 §3.1 requires exactly "
-            "one (senders then ignore MTA-STS)",
-            0,
-            len(candidates),
-        )
-    return parse_mta_sts_txt(candidates[0])
+    text = only_record(
+        texts, _VERSION, "RFC 8461 §3.1 requires exactly one (senders then ignore MTA-STS)"
+    )
+    return None if text is None else parse_mta_sts_txt(text)
 
 
 def parse_mta_sts_txt(text: str) -> MtaStsTxtRecord:

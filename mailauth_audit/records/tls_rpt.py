@@ -23,7 +23,7 @@ from enum import StrEnum
 from urllib.parse import unquote
 
 from .errors import RecordSyntaxError
-from .txtfields import MultipleRecordsError, TxtField, show, split_txt_fields
+from .txtfields import MultipleRecordsError, TxtField, only_record, show, split_txt_fields
 
 __all__ = [
     "MultipleRecordsError",
@@ -92,32 +92,16 @@ def looks_like_tls_rpt(text: str) -> bool:
     return text.lstrip(_WSP).lower().startswith(_VERSION.lower())
 
 
-def _is_candidate(text: str) -> bool:
-    return text.startswith(_VERSION) and text[len(_VERSION) : len(_VERSION) + 1] in (
-        "",
-        ";",
-        " ",
-        "\t",
-    )
-
-
 def select_tls_rpt_record(texts: Iterable[str]) -> TlsRptRecord | None:
     """The one TLS-RPT record among a name's TXT records (each already concatenated).
 
     None when none begins with `v=TLSRPTv1` (absence, not an error); more than one, or one
     that does not parse, raises RecordSyntaxError.
     """
-    candidates = [t for t in texts if _is_candidate(t)]
-    if not candidates:
-        return None
-    if len(candidates) > 1:
-        raise MultipleRecordsError(
-            f"{len(candidates)} TXT records begin with v=TLSRPTv1; RFC 8460 §3 requires "
-            "exactly one (senders then assume no TLS reporting)",
-            0,
-            len(candidates),
-        )
-    return parse_tls_rpt(candidates[0])
+    text = only_record(
+        texts, _VERSION, "RFC 8460 §3 requires exactly one (senders then assume no TLS reporting)"
+    )
+    return None if text is None else parse_tls_rpt(text)
 
 
 def parse_tls_rpt(text: str) -> TlsRptRecord:

@@ -10,11 +10,19 @@ Pure; the version string is case-sensitive (RFC 7405 `%s`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .errors import RecordSyntaxError
 
-__all__ = ["EXT_NAME", "MultipleRecordsError", "TxtField", "show", "split_txt_fields"]
+__all__ = [
+    "EXT_NAME",
+    "MultipleRecordsError",
+    "TxtField",
+    "only_record",
+    "show",
+    "split_txt_fields",
+]
 
 _WSP = " \t"
 EXT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}")
@@ -117,3 +125,22 @@ def split_txt_fields(
     if not fields:
         raise RecordSyntaxError("record has no fields after the version", len(text))
     return fields, trailing_ws
+
+
+def only_record(texts: Iterable[str], version: str, rule: str) -> str | None:
+    """The one TXT record (each already concatenated) that begins with `version` followed by
+    its end, ';' or white space; None when there is none (absence is not a syntax error).
+    RFC 8461 §3.1 and RFC 8460 §3 discard records not beginning with the version; the grammar
+    allows white space before its ';', and a record of the version alone is kept so that it
+    is reported invalid rather than ignored.
+    More than one raises MultipleRecordsError, `rule` saying what the RFC requires of that."""
+    candidates = [
+        t
+        for t in texts
+        if t.startswith(version) and t[len(version) : len(version) + 1] in ("", ";", " ", "\t")
+    ]
+    if len(candidates) > 1:
+        raise MultipleRecordsError(
+            f"{len(candidates)} TXT records begin with {version}; {rule}", 0, len(candidates)
+        )
+    return candidates[0] if candidates else None

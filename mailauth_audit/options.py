@@ -151,6 +151,33 @@ def _string_tuple(name: str, value: object) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class ProbeOptions:
+    """How checks that connect to servers (STARTTLS, MTA-STS policy, DANE) may do so.
+
+    Probes connect only to globally routable addresses unless `allow_private_targets` is set
+    (probes/targets.py holds the rule): a domain's DNS may point anywhere, including at the
+    auditor's own network. The ports and CA file exist for test setups."""
+
+    enabled: bool = True  # False (--no-probes): probe-based results are `skipped`
+    allow_private_targets: bool = False  # --allow-private-targets
+    smtp_port: int = 25  # --smtp-port
+    https_port: int = 443  # --https-port
+    ca_file: str | None = None  # --ca-file: replaces the system trust store
+    # --dnssec-resolver: a validating resolver asked for DNSSEC verdicts; () = the audit's own
+    dnssec_resolvers: tuple[str, ...] = ()
+    limits: ProbeLimits = field(default_factory=lambda: ProbeLimits())
+
+    def __post_init__(self) -> None:
+        for name in ("smtp_port", "https_port"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 65536:
+                raise ValueError(f"{name} must be a port number from 1 to 65535: {value!r}")
+        object.__setattr__(
+            self, "dnssec_resolvers", _string_tuple("dnssec_resolvers", self.dnssec_resolvers)
+        )
+
+
+@dataclass(frozen=True)
 class AuditOptions:
     checks: frozenset[CheckId] = field(default_factory=lambda: frozenset(CheckId))
     selectors: tuple[str, ...] = ()  # extra DKIM selectors given by the user, probed first
@@ -162,6 +189,7 @@ class AuditOptions:
     debug: bool = False  # keep tracebacks of unexpected errors in the report
     # the audit's date, for the date-style DKIM selectors (s2026...); None: today in UTC
     today: date | None = None
+    probes: ProbeOptions = field(default_factory=lambda: ProbeOptions())
 
     def __post_init__(self) -> None:
         # a lone string is iterable too: "127.0.0.1:5502" would become eleven one-character

@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from ..findings.base import FindingSpec
 from ..model import CheckId, CheckOutcome, Finding
 from ..options import AuditOptions
+from ..probes.session import ProbeSet
 from ..resolver.base import Resolver
 
 ResultT = TypeVar("ResultT")
@@ -121,6 +122,9 @@ class CheckContext:
     # outcomes of the checks named in the check's `depends_on`; the engine collects a check
     # only when each of them completed (pass, warn or fail), so each has its result
     outcomes: Mapping[CheckId, CheckOutcome] = field(default_factory=lambda: _NO_OUTCOMES)
+    # the run's SMTP prober and HTTPS fetcher (cached per run); checks that probe first ask
+    # `probes.refusal(address)` and report a refused address as not probed
+    probes: ProbeSet = field(default_factory=ProbeSet)
 
     def outcome(self, check: CheckId) -> CheckOutcome:
         """A dependency's outcome. Asking for a check not declared in `depends_on` is a bug

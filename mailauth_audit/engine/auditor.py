@@ -34,6 +34,7 @@ from ..model import (
     status_from_findings,
 )
 from ..options import AuditOptions
+from ..probes.session import ProbeSet
 from ..resolver.base import Resolver
 from ..resolver.caching import CachingResolver
 from ..resolver.factory import make_resolver
@@ -54,8 +55,16 @@ def evaluation_order(ids: Iterable[CheckId]) -> list[CheckId]:
 class Auditor:
     """One audit run: options, a resolver whose cache every domain shares, and shared memos."""
 
-    def __init__(self, options: AuditOptions | None = None, resolver: Resolver | None = None):
+    def __init__(
+        self,
+        options: AuditOptions | None = None,
+        resolver: Resolver | None = None,
+        *,
+        probes: ProbeSet | None = None,
+    ):
         self.options = options or AuditOptions()
+        # probers are built on first use; injected ones (fakes in tests) are not closed here
+        self.probes = probes or ProbeSet(self.options.probes)
         self._owns_resolver = resolver is None
         if resolver is None:
             resolver = make_resolver(self.options)
@@ -90,6 +99,7 @@ class Auditor:
         self._servers = _server_names(self.resolver, self.options)
 
     async def aclose(self) -> None:
+        await self.probes.aclose()
         if self._owns_resolver:
             await self.resolver.aclose()
 
@@ -120,7 +130,11 @@ class Auditor:
 
     async def _run_checks(self, domain: str) -> dict[CheckId, CheckOutcome]:
         ctx = CheckContext(
-            domain=domain, resolver=self.resolver, options=self.options, memo=self.memo
+            domain=domain,
+            resolver=self.resolver,
+            options=self.options,
+            memo=self.memo,
+            probes=self.probes,
         )
         outcomes: dict[CheckId, CheckOutcome] = {}
         facts: dict[CheckId, Any] = {}

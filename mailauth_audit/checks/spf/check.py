@@ -23,17 +23,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..findings import spf as F
-from ..model import CheckId, Finding
-from ..records.spf import is_spf_record
-from ..resolver.base import TxtRecord
-from .base import Check, CheckContext, EvaluationContext, catalogue_of, record_summary
-from .spf_evaluate import UDP_ANSWER_LIMIT, evaluate_spf
-from .spf_fetch import fetch_tree, fetch_txt, lower_name
-from .spf_nodes import SpfNode, SpfNodeKind, SpfNodeStatus
-from .spf_remedy import TXT_STRING_LIMIT, zone_txt_line
-from .spf_tree import TreeBuilder
-from .spf_tree_findings import RFC_LOOKUP_LIMIT, RFC_MX_NAMES_LIMIT, RFC_VOID_LIMIT
+from ...findings import spf as F
+from ...model import CheckId, Finding
+from ...records.spf import is_spf_record
+from ...resolver.base import TxtRecord
+from ..base import Check, CheckContext, EvaluationContext, catalogue_of, record_summary
+from .collect import fetch_tree, fetch_txt, lower_name
+from .evaluate import UDP_ANSWER_LIMIT, evaluate_spf
+from .nodes import SpfNode, SpfNodeKind, SpfNodeStatus
+from .remediation import TXT_STRING_LIMIT, zone_txt_line
+from .tree import TreeBuilder
+from .tree_findings import RFC_LOOKUP_LIMIT, RFC_MX_NAMES_LIMIT, RFC_VOID_LIMIT
 
 
 @dataclass(frozen=True)

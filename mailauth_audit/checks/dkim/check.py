@@ -16,21 +16,21 @@ from __future__ import annotations
 
 import functools
 
-from ..errors import DnsCnameLoop, ResolverError
-from ..findings import dkim as F
-from ..findings.clip import clip_finding, clip_text, more_records
-from ..model import CheckId, Finding
-from ..options import Limits, suggested_dkim_selector
-from ..records.dkim import looks_like_dkim_key, parse_dkim_key
-from ..records.errors import RecordSyntaxError
-from ..resolver.base import Answer, RRType
-from .base import Check, CheckContext, EvaluationContext, catalogue_of
-from .concurrent import gather, settle
-from .crosscheck import sends_no_mail
-from .dkim_judge import selector_findings, usable
-from .dkim_model import DkimResult, DkimSelectorResult, DkimSelectorStatus, selector_result
-from .dkim_providers import DetectedProvider, detect_providers
-from .dkim_selectors import describe_lists, plan_selectors
+from ...errors import DnsCnameLoop, ResolverError
+from ...findings import dkim as F
+from ...findings.clip import clip_finding, clip_text, more_records
+from ...model import CheckId, Finding
+from ...options import Limits, suggested_dkim_selector
+from ...records.dkim import looks_like_dkim_key, parse_dkim_key
+from ...records.errors import RecordSyntaxError
+from ...resolver.base import Answer, RRType
+from ..base import Check, CheckContext, EvaluationContext, catalogue_of
+from ..concurrent import gather, settle
+from ..crosscheck import sends_no_mail
+from .evaluate import selector_findings, usable
+from .providers import DetectedProvider, detect_providers
+from .result import DkimResult, DkimSelectorResult, DkimSelectorStatus, selector_result
+from .selectors import describe_lists, plan_selectors
 
 __all__ = [
     "DkimCheck",

@@ -3,11 +3,11 @@ RFC 8463): pure functions of the collected facts."""
 
 from __future__ import annotations
 
-from ..findings import dkim as F
-from ..findings.clip import records_count
-from ..model import Finding, Severity
-from ..records.dkim import LIBRARY_MAX_RSA_BITS
-from .dkim_model import DkimSelectorResult, DkimSelectorStatus
+from ...findings import dkim as F
+from ...findings.clip import records_count
+from ...model import Finding, Severity
+from ...records.dkim import LIBRARY_MAX_RSA_BITS
+from .result import DkimSelectorResult, DkimSelectorStatus
 
 RFC_MAX_VERIFIED_BITS = 4096  # RFC 8301 §3.2: verifiers must handle 1024 to 4096 bits
 

@@ -11,17 +11,17 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import TYPE_CHECKING
 
-from ..findings import spf as F
-from ..findings.clip import is_clipped, listed, records_count
-from ..model import Finding
-from ..options import Limits
-from ..records.spf import SpfMechanismKind, SpfQualifier, SpfRecord
-from .spf_fetch import MX_NAMES_LIMIT
-from .spf_nodes import SpfNode, SpfNodeKind, SpfNodeStatus
-from .spf_remedy import parsed, replace_term, valid, with_all, zone_txt_line
+from ...findings import spf as F
+from ...findings.clip import is_clipped, listed, records_count
+from ...model import Finding
+from ...options import Limits
+from ...records.spf import SpfMechanismKind, SpfQualifier, SpfRecord
+from .collect import MX_NAMES_LIMIT
+from .nodes import SpfNode, SpfNodeKind, SpfNodeStatus
+from .remediation import parsed, replace_term, valid, with_all, zone_txt_line
 
 if TYPE_CHECKING:
-    from .spf import SpfResult
+    from .check import SpfResult
 
 RFC_LOOKUP_LIMIT = 10  # §4.6.4
 RFC_VOID_LIMIT = 2  # §4.6.4

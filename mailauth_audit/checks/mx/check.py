@@ -11,11 +11,11 @@ import functools
 import ipaddress
 from dataclasses import dataclass
 
-from ..findings import mx as F
-from ..model import CheckId, Finding, Severity
-from ..resolver.base import RRType
-from .base import Check, CheckContext, EvaluationContext, catalogue_of
-from .concurrent import gather
+from ...findings import mx as F
+from ...model import CheckId, Finding, Severity
+from ...resolver.base import RRType
+from ..base import Check, CheckContext, EvaluationContext, catalogue_of
+from ..concurrent import gather
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 
-from ..records.errors import RecordSyntaxError
-from ..records.spf import SpfRecord, expand_domain_macros, is_spf_record, parse_spf
-from ..resolver.base import Answer, RRType, TxtRecord
-from .base import CheckContext
-from .spf_nodes import SpfNodeKind
+from ...records.errors import RecordSyntaxError
+from ...records.spf import SpfRecord, expand_domain_macros, is_spf_record, parse_spf
+from ...resolver.base import Answer, RRType, TxtRecord
+from ..base import CheckContext
+from .nodes import SpfNodeKind
 
 MX_NAMES_LIMIT = 10  # §4.6.4: an `mx` term with more MX names is a permerror
 

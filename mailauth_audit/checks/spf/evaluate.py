@@ -30,7 +30,7 @@ from .remediation import (
 from .tree_findings import tree_findings
 
 if TYPE_CHECKING:
-    from .check import SpfResult
+    from .result import SpfResult
 
 UDP_ANSWER_LIMIT = 512  # §3.4
 

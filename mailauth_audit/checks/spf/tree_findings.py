@@ -21,7 +21,7 @@ from .nodes import SpfNode, SpfNodeKind, SpfNodeStatus
 from .remediation import parsed, replace_term, valid, with_all, zone_txt_line
 
 if TYPE_CHECKING:
-    from .check import SpfResult
+    from .result import SpfResult
 
 RFC_LOOKUP_LIMIT = 10  # §4.6.4
 RFC_VOID_LIMIT = 2  # §4.6.4

@@ -293,3 +293,16 @@ def test_a_check_without_its_own_block_shows_its_summary_through_the_generic_one
             assert f'<p class="summary-text">{summary}</p>' in section, (c.check, summary)
             for anchor, _ in c.findings:
                 assert f'id="{anchor}"' in section
+
+
+@pytest.mark.parametrize(("cid", "cls"), REGISTERED, ids=[c.value for c, _ in REGISTERED])
+def test_check_lives_in_its_own_folder(cid: CheckId, cls: type[Check[Any]]) -> None:
+    # adding a check is one folder (checks/<id>/) plus a registry line: the class and its
+    # result type are found there, by the check's id
+    home = f"mailauth_audit.checks.{cid.value}"
+    for what, obj in (("class", cls), ("result type", cls.result_type)):
+        module = obj.__module__
+        assert module == home or module.startswith(home + "."), (
+            f"{_name(cls)}: its {what} {obj.__name__} is defined in {module}; "
+            f"put it in mailauth_audit/checks/{cid.value}/ (e.g. check.py, result.py)"
+        )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ..checks.dkim_selector_inputs import valid_selector
+from ..checks.dkim.selector_inputs import valid_selector
 from ..domain import normalize_domain
 from ..errors import InvalidDomainError
 from ..messages.keys import (

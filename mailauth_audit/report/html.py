@@ -183,6 +183,22 @@ class CheckView:
     summary: str
     findings: tuple[tuple[str, Finding], ...]  # (anchor id, finding)
 
+    @property
+    def detail_template(self) -> str:
+        """The block showing what this check found (see `detail_template`)."""
+        return detail_template(self.check)
+
+
+GENERIC_DETAIL_TEMPLATE = "checks/_generic.html"
+
+
+@cache
+def detail_template(check: CheckId) -> str:
+    """`checks/<check id>.html` when the check has its own block, else the generic one (its
+    one-line summary): a new check shows on every page before anyone writes its block."""
+    node = resources.files(TEMPLATE_PACKAGE).joinpath("checks", f"{check.value}.html")
+    return f"checks/{check.value}.html" if node.is_file() else GENERIC_DETAIL_TEMPLATE
+
 
 @dataclass(frozen=True)
 class DomainView:

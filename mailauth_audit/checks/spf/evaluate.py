@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from ..findings import spf as F
-from ..findings.clip import clip_finding
-from ..model import Finding, Severity
-from ..options import Limits
-from ..records.spf import SpfMechanism, SpfMechanismKind, SpfRecord
-from .spf_remedy import (
+from ...findings import spf as F
+from ...findings.clip import clip_finding
+from ...model import Finding, Severity
+from ...options import Limits
+from ...records.spf import SpfMechanism, SpfMechanismKind, SpfRecord
+from .remediation import (
     TXT_STRING_LIMIT,
     context,
     merge,
@@ -27,10 +27,10 @@ from .spf_remedy import (
     with_all,
     zone_txt_line,
 )
-from .spf_tree_findings import tree_findings
+from .tree_findings import tree_findings
 
 if TYPE_CHECKING:
-    from .spf import SpfResult
+    from .result import SpfResult
 
 UDP_ANSWER_LIMIT = 512  # §3.4
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import difflib
 
-from ..findings.clip import CLIP_MARKER
-from ..records.errors import RecordSyntaxError
-from ..records.spf import SpfMechanismKind, SpfModifier, SpfRecord, parse_spf
+from ...findings.clip import CLIP_MARKER
+from ...records.errors import RecordSyntaxError
+from ...records.spf import SpfMechanismKind, SpfModifier, SpfRecord, parse_spf
 
 TXT_STRING_LIMIT = 255  # RFC 1035 §3.3
 

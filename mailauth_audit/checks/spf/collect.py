@@ -10,15 +10,16 @@ what a receiver evaluating within the 10-lookup limit may ask at most).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 
-from ..records.errors import RecordSyntaxError
-from ..records.spf import SpfRecord, expand_domain_macros, is_spf_record, parse_spf
-from ..resolver.base import Answer, RRType, TxtRecord
-from .base import CheckContext
-from .spf_nodes import SpfNodeKind
+from ...records.errors import RecordSyntaxError
+from ...records.spf import SpfRecord, expand_domain_macros, is_spf_record, parse_spf
+from ...resolver.base import Answer, RRType, TxtRecord
+from ..base import CheckContext
+from .nodes import SpfNodeKind
 
 MX_NAMES_LIMIT = 10  # §4.6.4: an `mx` term with more MX names is a permerror
 
@@ -167,3 +168,29 @@ async def _probe_mx_hosts(
         [("spf.a", h, partial(probe, ctx, SpfNodeKind.A, h)) for h in want]
     )
     probes.update(((SpfNodeKind.A, h), v) for h, v in zip(want, values, strict=True))
+
+
+def _wire_name_length(name: str) -> int:
+    labels = [x for x in name.split(".") if x]
+    return sum(len(x.encode("utf-8", "replace")) + 1 for x in labels) + 1
+
+
+def estimate_txt_answer_size(name: str, txt: tuple[TxtRecord, ...] | list[TxtRecord]) -> int:
+    """Bytes of a DNS answer carrying these TXT records (no EDNS, compressed owner names).
+
+    12-byte header, the question (name + type + class), then per record a 2-byte compression
+    pointer, type, class, TTL and RDLENGTH (12 bytes) plus the RDATA (each string and its
+    length byte). What §3.4 means by keeping the answer within 512 bytes.
+    """
+    question = _wire_name_length(name) + 4
+    rdata = sum(sum(len(s) + 1 for s in r.strings) for r in txt)
+    return 12 + question + 12 * len(txt) + rdata
+
+
+_SPF_LOOKALIKE = re.compile(r"""[\s"']*v\s*=\s*spf\s*1""", re.IGNORECASE)
+
+
+def looks_like_spf(text: str) -> bool:
+    """`v=spf1` with a tab, a leading space, quotes or spaces around `=`: meant as SPF, but
+    §4.5 makes receivers skip it. (`v=spf2.0/pra`, Sender ID, is something else.)"""
+    return bool(_SPF_LOOKALIKE.match(text)) and not is_spf_record(text)

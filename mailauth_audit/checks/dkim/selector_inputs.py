@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..errors import ConfigurationError
-from ..options import Limits, MessageLimits
+from ...errors import ConfigurationError
+from ...options import Limits, MessageLimits
 
 # one or more DNS labels; "_" allowed because providers use it (RFC 6376 §3.1: sub-domain)
 _LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
@@ -79,8 +79,8 @@ def selectors_from_message(
     # imported here: the tag parser comes with dkimpy, which `check` needs for nothing else
     from dkim.util import InvalidTagValueList, parse_tag_value
 
-    from ..messages.dkim_verify import LIBRARY_ERRORS, dkim_signature_headers
-    from ..messages.headers import HeaderLimitError, HeaderSyntaxError, parse_message
+    from ...messages.dkim_verify import LIBRARY_ERRORS, dkim_signature_headers
+    from ...messages.headers import HeaderLimitError, HeaderSyntaxError, parse_message
 
     try:
         parsed = parse_message(raw, limits.max_header_fields, limits.max_header_bytes)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from ..options import DEFAULT_DKIM_SELECTORS, dkim_date_selectors
-from .dkim_providers import DetectedProvider
+from ...options import DEFAULT_DKIM_SELECTORS, dkim_date_selectors
+from .providers import DetectedProvider
 
 MAX_NOT_PROBED_SHOWN = 20  # names past the cap kept in a result (the count is exact)
 

@@ -1,13 +1,17 @@
-"""The DKIM check's judgement of one selector's key record (RFC 6376 §3.6.1, RFC 8301,
-RFC 8463): pure functions of the collected facts."""
+"""The DKIM check's judgement (RFC 6376 §3.6.1, RFC 8301, RFC 8463): pure functions of the
+collected facts, per selector's key record and for the domain as a whole."""
 
 from __future__ import annotations
 
-from ..findings import dkim as F
-from ..findings.clip import records_count
-from ..model import Finding, Severity
-from ..records.dkim import LIBRARY_MAX_RSA_BITS
-from .dkim_model import DkimSelectorResult, DkimSelectorStatus
+from ...findings import dkim as F
+from ...findings.clip import clip_finding, records_count
+from ...model import Finding, Severity
+from ...options import suggested_dkim_selector
+from ...records.dkim import LIBRARY_MAX_RSA_BITS
+from ..base import EvaluationContext
+from ..crosscheck import sends_no_mail
+from .result import DkimResult, DkimSelectorResult, DkimSelectorStatus
+from .selectors import describe_lists
 
 RFC_MAX_VERIFIED_BITS = 4096  # RFC 8301 §3.2: verifiers must handle 1024 to 4096 bits
 
@@ -160,3 +164,95 @@ def selector_findings(
             F.TESTING_MODE(values, fixed_record=_fixed_record(s, drop_testing=True), evidence=ev)
         )
     return out
+
+
+def evaluate_dkim(facts: DkimResult, ctx: EvaluationContext) -> list[Finding]:
+    """Findings about the keys found (and not found), purely. Reads the MX, SPF and DMARC
+    outcomes so that a domain that sends no mail is not told to add DKIM."""
+    domain = ctx.domain
+    findings: list[Finding] = []
+    sels = facts.selectors
+    keys = [s for s in sels if s.status is DkimSelectorStatus.KEY]
+    attempted = keys + [s for s in sels if s.status is DkimSelectorStatus.INVALID]
+    no_mail = sends_no_mail(ctx.outcomes)
+    new_selector = suggested_dkim_selector(ctx.options.today)
+
+    if not attempted:
+        probed = ", ".join(facts.selectors_probed) or "none"
+        if no_mail:
+            findings.append(
+                F.NOT_NEEDED_NO_MAIL(domain=domain, selectors=probed, new_selector=new_selector)
+            )
+        else:
+            findings.append(_no_selector_found(facts, domain, probed, new_selector))
+    if facts.selectors_not_probed_count:
+        shown = facts.selectors_not_probed
+        rest = facts.selectors_not_probed_count - len(shown)
+        findings.append(
+            F.SELECTORS_NOT_PROBED(
+                domain=domain,
+                count=facts.selectors_not_probed_count,
+                limit=len(facts.selectors_probed),
+                selectors=", ".join(shown) + (f" and {rest} more" if rest > 0 else ""),
+            )
+        )
+
+    usable_keys = [s for s in keys if usable(s)]
+    for s in sels:
+        findings += selector_findings(s, domain, usable_keys, no_mail, new_selector)
+
+    not_keys = [s for s in sels if s.status is DkimSelectorStatus.NOT_A_KEY]
+    if not_keys:
+        findings.append(
+            F.NOT_A_KEY_RECORD(
+                domain=domain,
+                selectors=", ".join(s.selector for s in not_keys),
+                name=not_keys[0].name,
+                evidence=tuple(dict.fromkeys(s.record or "" for s in not_keys)),
+            )
+        )
+
+    ed = [s for s in usable_keys if s.key_type == "ed25519"]
+    if ed and not any(s.key_type == "rsa" for s in usable_keys):
+        findings.append(
+            F.ED25519_WITHOUT_RSA(
+                domain=domain,
+                selectors=", ".join(s.selector for s in ed),
+                new_selector=new_selector,
+                evidence=tuple(s.record or "" for s in ed),
+            )
+        )
+    limit = ctx.options.limits.max_dkim_text_chars
+    return [clip_finding(f, limit, limit + 2048) for f in findings]
+
+
+def _no_selector_found(facts: DkimResult, domain: str, probed: str, new_selector: str) -> Finding:
+    """dkim.no_selector_found, saying which lists were probed and what may be missing."""
+    lists = describe_lists(facts.selector_lists, facts.providers) or probed
+    notes = []
+    if facts.domainkey_nxdomain:
+        notes.append(
+            f"_domainkey.{domain} does not exist (NXDOMAIN), so no selector can exist below it "
+            "(RFC 8020)."
+        )
+    for p in facts.providers:
+        if not p.selectors:
+            notes.append(f"{p.title} was detected ({p.matched}): {p.note}")
+    if facts.provider_lookup_error:
+        notes.append(
+            f"The MX or SPF record could not be read ({facts.provider_lookup_error}), so the "
+            "selectors of a mail provider named there may not have been probed."
+        )
+    if facts.selectors_not_probed_count:
+        notes.append(
+            f"{facts.selectors_not_probed_count} more selector names were not probed (at most "
+            f"{len(facts.selectors_probed)} per domain)."
+        )
+    return F.NO_SELECTOR_FOUND(
+        domain=domain,
+        count=len(facts.selectors_probed),
+        selectors=probed,
+        lists=lists,
+        nxdomain_note="".join(" " + n for n in notes),
+        new_selector=new_selector,
+    )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .dkim_providers import DetectedProvider
-from .dkim_selectors import DkimSelectorList
+from .providers import DetectedProvider
+from .selectors import DkimSelectorList
 
 
 class DkimSelectorStatus(StrEnum):

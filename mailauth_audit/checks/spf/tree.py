@@ -13,11 +13,11 @@ the evaluation says so (`spf.tree_truncated`).
 
 from __future__ import annotations
 
-from ..findings.clip import clip_text, json_cost, marker, more_records
-from ..options import Limits
-from ..records.spf import SpfMechanism, SpfRecord
-from .spf_fetch import Probe, TxtFetch, target_name
-from .spf_nodes import SpfNode, SpfNodeKind, SpfNodeStatus
+from ...findings.clip import clip_text, json_cost, marker, more_records
+from ...options import Limits
+from ...records.spf import SpfMechanism, SpfRecord
+from .collect import Probe, TxtFetch, target_name
+from .nodes import SpfNode, SpfNodeKind, SpfNodeStatus
 
 
 class TreeBuilder:

@@ -5,8 +5,9 @@ run memo (a provider's include used by thousands of domains is fetched and parse
 run), then draws the tree from those records without further I/O, so loop detection and the
 caps (`Limits.max_spf_depth`, `max_spf_nodes`, `max_spf_terms`, `max_spf_tree_chars`) are
 decided per domain and do not depend on which domain happened to fetch a shared record first.
-The tree lives in `spf_tree`, the judgement in `spf_evaluate`, corrected records in
-`spf_remedy`; this module keeps the result type, the check and the public names.
+The fetches live in `collect`, the tree in `tree`, the facts in `result`, the judgement in
+`evaluate` and `tree_findings`, corrected records in `remediation`; this module keeps the check
+and the public names.
 
 Lookups are counted as RFC 7208 §4.6.4 counts them: `include`, `a`, `mx`, `ptr`, `exists` and
 `redirect` one each; `ip4`, `ip6`, `all` and `exp` none. Terms after the first `all` are never
@@ -20,67 +21,23 @@ only for the client's address family, so the count is what every sender meets at
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
-from ..findings import spf as F
-from ..model import CheckId, Finding
-from ..records.spf import is_spf_record
-from ..resolver.base import TxtRecord
-from .base import Check, CheckContext, EvaluationContext, catalogue_of, record_summary
-from .spf_evaluate import UDP_ANSWER_LIMIT, evaluate_spf
-from .spf_fetch import fetch_tree, fetch_txt, lower_name
-from .spf_nodes import SpfNode, SpfNodeKind, SpfNodeStatus
-from .spf_remedy import TXT_STRING_LIMIT, zone_txt_line
-from .spf_tree import TreeBuilder
-from .spf_tree_findings import RFC_LOOKUP_LIMIT, RFC_MX_NAMES_LIMIT, RFC_VOID_LIMIT
-
-
-@dataclass(frozen=True)
-class SpfResult:
-    """Facts about a domain's SPF: the record, the tree it builds, and what it costs in DNS."""
-
-    domain: str
-    record: str | None  # the one SPF record; None when there is none or more than one
-    records_found: tuple[str, ...]  # every TXT record at the domain starting with v=spf1
-    record_strings: tuple[str, ...]  # the one record's character-strings, as published
-    ignored_records: tuple[str, ...]  # TXT records that look like SPF but fail §4.5's test
-    syntax_error: str | None  # set when `record` does not parse
-    syntax_error_position: int | None  # 0-based offset in `record`, with `syntax_error`
-    dns_lookups: int  # §4.6.4 lookups over the whole tree (can exceed 10)
-    # lookups in the tree that returned NXDOMAIN or nothing, MX hosts' address lookups included
-    void_lookups: int
-    tree: SpfNode | None  # set when `record` is set
-    complete: bool  # False when a cap stopped the tree: counts are then lower bounds
-    txt_records: int  # TXT records at the domain
-    txt_answer_bytes: int  # estimated size of the DNS answer holding them (§3.4: keep < 512)
-    longest_txt_string: int  # longest character-string at the domain, in bytes (max 255)
-
-
-def _wire_name_length(name: str) -> int:
-    labels = [x for x in name.split(".") if x]
-    return sum(len(x.encode("utf-8", "replace")) + 1 for x in labels) + 1
-
-
-def estimate_txt_answer_size(name: str, txt: tuple[TxtRecord, ...] | list[TxtRecord]) -> int:
-    """Bytes of a DNS answer carrying these TXT records (no EDNS, compressed owner names).
-
-    12-byte header, the question (name + type + class), then per record a 2-byte compression
-    pointer, type, class, TTL and RDLENGTH (12 bytes) plus the RDATA (each string and its
-    length byte). What §3.4 means by keeping the answer within 512 bytes.
-    """
-    question = _wire_name_length(name) + 4
-    rdata = sum(sum(len(s) + 1 for s in r.strings) for r in txt)
-    return 12 + question + 12 * len(txt) + rdata
-
-
-_SPF_LOOKALIKE = re.compile(r"""[\s"']*v\s*=\s*spf\s*1""", re.IGNORECASE)
-
-
-def _looks_like_spf(text: str) -> bool:
-    """`v=spf1` with a tab, a leading space, quotes or spaces around `=`: meant as SPF, but
-    §4.5 makes receivers skip it. (`v=spf2.0/pra`, Sender ID, is something else.)"""
-    return bool(_SPF_LOOKALIKE.match(text)) and not is_spf_record(text)
+from ...findings import spf as F
+from ...model import CheckId, Finding
+from ...records.spf import is_spf_record
+from ..base import Check, CheckContext, EvaluationContext, catalogue_of, record_summary
+from .collect import (
+    estimate_txt_answer_size,
+    fetch_tree,
+    fetch_txt,
+    looks_like_spf,
+    lower_name,
+)
+from .evaluate import UDP_ANSWER_LIMIT, evaluate_spf
+from .nodes import SpfNode, SpfNodeKind, SpfNodeStatus
+from .remediation import TXT_STRING_LIMIT, zone_txt_line
+from .result import SpfResult
+from .tree import TreeBuilder
+from .tree_findings import RFC_LOOKUP_LIMIT, RFC_MX_NAMES_LIMIT, RFC_VOID_LIMIT
 
 
 class SpfCheck(Check[SpfResult]):
@@ -105,7 +62,7 @@ class SpfCheck(Check[SpfResult]):
         if len(root.spf_texts) == 1:
             one = next(t for t in root.txt if is_spf_record(t.text))
             strings = tuple(s.decode("utf-8", "replace") for s in one.strings)
-        ignored = tuple(t.text for t in root.txt if _looks_like_spf(t.text))
+        ignored = tuple(t.text for t in root.txt if looks_like_spf(t.text))
         longest = max((len(s) for t in root.txt for s in t.strings), default=0)
         size = estimate_txt_answer_size(domain, root.txt) if root.txt else 0
 

@@ -8,20 +8,21 @@ code (`Limits.max_findings_per_code`, with `spf.findings_limited` saying what wa
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from ..findings import spf as F
-from ..findings.clip import is_clipped, listed, records_count
-from ..model import Finding
-from ..options import Limits
-from ..records.spf import SpfMechanismKind, SpfQualifier, SpfRecord
-from .spf_fetch import MX_NAMES_LIMIT
-from .spf_nodes import SpfNode, SpfNodeKind, SpfNodeStatus
-from .spf_remedy import parsed, replace_term, valid, with_all, zone_txt_line
+from ...findings import spf as F
+from ...findings.clip import is_clipped, listed, records_count
+from ...model import Finding
+from ...options import Limits
+from ...records.spf import SpfMechanismKind, SpfQualifier, SpfRecord
+from .collect import MX_NAMES_LIMIT
+from .nodes import SpfNode, SpfNodeKind, SpfNodeStatus
+from .remediation import parsed, replace_term, valid, with_all, zone_txt_line
 
 if TYPE_CHECKING:
-    from .spf import SpfResult
+    from .result import SpfResult
 
 RFC_LOOKUP_LIMIT = 10  # §4.6.4
 RFC_VOID_LIMIT = 2  # §4.6.4
@@ -96,15 +97,44 @@ _ALL_SPECS = {
 }
 
 
+@dataclass
+class _Walk:
+    """What every part of the tree's judgement reads, built once per domain."""
+
+    facts: SpfResult
+    record: SpfRecord
+    domain: str
+    tree: SpfNode
+    index: _TreeIndex
+    nodes: list[SpfNode]
+    out: list[Finding]  # the findings so far, in the order they are reported
+    per_node: _Capped
+
+
 def tree_findings(facts: SpfResult, record: SpfRecord, limits: Limits) -> list[Finding]:
-    domain = facts.domain
+    """Findings about the whole include/redirect tree, in a fixed order."""
     tree = facts.tree
     assert tree is not None
     out: list[Finding] = []
     index = _TreeIndex(tree)
-    nodes = index.nodes
-    per_node = _Capped(limits.max_findings_per_code, out)
+    w = _Walk(
+        facts,
+        record,
+        facts.domain,
+        tree,
+        index,
+        index.nodes,
+        out,
+        _Capped(limits.max_findings_per_code, out),
+    )
+    for part in _PARTS:
+        part(w)
+    return out
 
+
+def _decider_findings(w: _Walk) -> None:
+    """The finding about the `all` that decides: the root's, or the end of its redirect chain."""
+    record, domain, tree, out = w.record, w.domain, w.tree, w.out
     # the `all` that decides: the root's, or the end of its redirect chain (§6.1). The root's
     # record is parsed from the facts, where it is whole; a node's may be clipped.
     decider: SpfNode = tree
@@ -146,6 +176,10 @@ def tree_findings(facts: SpfResult, record: SpfRecord, limits: Limits) -> list[F
                 )
             )
 
+
+def _included_pass_all(w: _Walk) -> None:
+    """Includes whose record ends in `+all` (each makes the include match everything)."""
+    record, domain, index, nodes, per_node = w.record, w.domain, w.index, w.nodes, w.per_node
     # an included record that passes everything makes the include match everything
     for node in nodes:
         if node.kind is not SpfNodeKind.INCLUDE or node.status is not SpfNodeStatus.OK:
@@ -163,6 +197,11 @@ def tree_findings(facts: SpfResult, record: SpfRecord, limits: Limits) -> list[F
             F.PLUS_ALL.code,
         )
 
+
+def _lookup_findings(w: _Walk) -> None:
+    """The lookup and void-lookup limits of §4.6.4."""
+    facts, record, domain, tree = w.facts, w.record, w.domain, w.tree
+    index, nodes, out = w.index, w.nodes, w.out
     # lookups
     if facts.dns_lookups > RFC_LOOKUP_LIMIT:
         heavy = sorted(tree.children, key=lambda n: -n.total_lookups)[:5]
@@ -198,6 +237,10 @@ def tree_findings(facts: SpfResult, record: SpfRecord, limits: Limits) -> list[F
             )
             out.append(F.VOID_LOOKUP(domain=domain, terms=leaf_terms, evidence=(record.text,)))
 
+
+def _node_findings(w: _Walk) -> None:
+    """Per-node problems: `mx` with too many names, includes and redirects that cannot be used."""
+    record, domain, index, nodes, per_node = w.record, w.domain, w.index, w.nodes, w.per_node
     for node in nodes:
         if node.kind is SpfNodeKind.MX and (node.mx_names or 0) > RFC_MX_NAMES_LIMIT:
             owner = index.owner(node, domain)
@@ -216,6 +259,10 @@ def tree_findings(facts: SpfResult, record: SpfRecord, limits: Limits) -> list[F
                     spec.code,
                 )
 
+
+def _ptr_findings(w: _Walk) -> None:
+    """`ptr` anywhere in the tree (§5.5: do not use)."""
+    record, domain, index, nodes, out = w.record, w.domain, w.index, w.nodes, w.out
     ptrs = [n for n in nodes if n.kind is SpfNodeKind.PTR]
     if ptrs:
         terms = listed(
@@ -234,6 +281,10 @@ def tree_findings(facts: SpfResult, record: SpfRecord, limits: Limits) -> list[F
                 )
         out.append(F.PTR_DEPRECATED(terms=terms, fix=fix, evidence=(record.text,)))
 
+
+def _macro_findings(w: _Walk) -> None:
+    """Macros that cannot be expanded without a message, and the findings the cap left out."""
+    record, domain, nodes, out, per_node = w.record, w.domain, w.nodes, w.out, w.per_node
     macros = [n for n in nodes if n.status is SpfNodeStatus.MACRO]
     if macros:
         out.append(
@@ -242,6 +293,11 @@ def tree_findings(facts: SpfResult, record: SpfRecord, limits: Limits) -> list[F
             )
         )
     out.extend(per_node.left_out(domain))
+
+
+def _truncation_finding(w: _Walk) -> None:
+    """The tree a cap cut short: its counts are lower bounds."""
+    facts, domain, tree, nodes, out = w.facts, w.domain, w.tree, w.nodes, w.out
     if not facts.complete:
         records = sum(1 for n in nodes if n.record)
         capped = sum(1 for n in nodes if n.status is SpfNodeStatus.TRUNCATED)
@@ -258,7 +314,17 @@ def tree_findings(facts: SpfResult, record: SpfRecord, limits: Limits) -> list[F
                 hosts=f", and {hosts} MX hosts' addresses not looked up" if hosts else "",
             )
         )
-    return out
+
+
+_PARTS: tuple[Callable[[_Walk], None], ...] = (
+    _decider_findings,
+    _included_pass_all,
+    _lookup_findings,
+    _node_findings,
+    _ptr_findings,
+    _macro_findings,
+    _truncation_finding,
+)
 
 
 def _void_term(node: SpfNode, owner: str) -> str:

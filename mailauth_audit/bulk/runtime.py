@@ -17,7 +17,6 @@ from ..model import DomainReport
 from ..options import AuditOptions
 from ..outputs import write_output
 from ..report.csvout import CSV_COLUMNS, domain_csv_row
-from ..report.score import score_domain
 from ..resolver.base import Resolver
 from ..resolver.caching import CachingResolver
 from ..resolver.factory import parse_nameserver, system_nameservers
@@ -58,7 +57,7 @@ def make_item(report: DomainReport, pages_dir: Path | None = None) -> Item:
     # the line is encoded straight from the report (bulk_line: orjson on the dataclasses, a
     # third of the json module's CPU); the digest is read off the report too (digest_report:
     # what --resume's digest(doc) computes from the line, held equal by the tests)
-    score = score_domain(report)
+    score = report.verdict  # judged once, on the report
     line = bulk_line(report, score) + b"\n"
     row = domain_csv_row(report, score)
     csv_line = json.dumps([report.domain, [row.get(c, "") for c in CSV_COLUMNS]]).encode()

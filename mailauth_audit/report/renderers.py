@@ -18,8 +18,9 @@ from ..model import (
     DomainStatus,
     Severity,
 )
-from .score import GradeStatus, verdict_line
+from ..verdicts.score import GradeStatus
 from .serialize import run_to_json
+from .verdict_text import verdict_line
 
 
 class OutputFormat(StrEnum):

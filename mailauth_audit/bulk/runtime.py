@@ -31,6 +31,7 @@ __all__ = [
     "FLUSH_SECONDS",
     "LOOP_ENV",
     "Item",
+    "csv_rows_line",
     "gc_tuned",
     "make_auditor",
     "make_bulk_resolver",
@@ -59,11 +60,15 @@ def make_item(report: DomainReport, pages_dir: Path | None = None) -> Item:
     # what --resume's digest(doc) computes from the line, held equal by the tests)
     score = report.verdict  # judged once, on the report
     line = bulk_line(report, score) + b"\n"
-    row = domain_csv_row(report, score)
-    csv_line = json.dumps([report.domain, [row.get(c, "") for c in CSV_COLUMNS]]).encode()
     if pages_dir is not None and report.status.value == "completed":
         _write_page(pages_dir, report)
-    return report.domain, line, csv_line + b"\n", digest_report(report, score)
+    return report.domain, line, csv_rows_line(report), digest_report(report, score)
+
+
+def csv_rows_line(report: DomainReport) -> bytes:
+    """One line of the CSV-rows file: [domain, [cells in CSV_COLUMNS order]]."""
+    row = domain_csv_row(report, report.verdict)
+    return json.dumps([report.domain, [row.get(c, "") for c in CSV_COLUMNS]]).encode() + b"\n"
 
 
 def page_name(domain: str) -> str:

@@ -71,9 +71,7 @@ class Auditor:
             resolver = make_resolver(self.options)
         elif not isinstance(resolver, CachingResolver):
             # every domain of a run shares one cache, and per-domain query counts come from it
-            resolver = CachingResolver(
-                resolver, max_entries=self.options.limits.max_cache_entries
-            )
+            resolver = CachingResolver(resolver, max_entries=self.options.limits.max_cache_entries)
         self.resolver: Resolver = resolver
         # bounded: a long-lived auditor (a session, a service) must not grow with its history
         self.memo = RunMemo(max_entries=self.options.limits.max_memo_entries)

@@ -99,7 +99,7 @@ CLI_INTERNALS_TODAY = {
     ("cli.send", "report.serialize"),
     ("cli.send", "version"),
     ("cli.verify", "messages.model"),
-    ("cli.verify", "messages.render"),
+    ("cli.verify", "report.message"),
     ("cli.verify", "messages.verify"),
     ("cli.verify", "outputs"),
     ("cli.verify", "resolver.base"),

@@ -12,11 +12,11 @@ import click
 
 from ..errors import ConfigurationError
 from ..messages.model import Envelope, EnvelopeSource, MessageReport
-from ..messages.render import MessageFormat, render_message
 from ..messages.verify import DEFAULT_MAX_SIZE, VerifyOptions, read_message, verify_message
 from ..model import CheckStatus
 from ..options import AuditOptions, Limits, MessageLimits
 from ..outputs import STDOUT, write_output
+from ..report.message import MessageFormat, render_message
 from ..resolver.base import Resolver
 from ..resolver.factory import make_resolver, parse_nameserver
 from ..resolver.static import StaticResolver

@@ -12,11 +12,11 @@ from typing import Any
 import click
 import jinja2
 
+from ..messages.model import MessageReport
 from ..model import Severity
-from ..report.message_schema import MESSAGE_SCHEMA_VERSION
-from ..report.serialize import TOOL_NAME, to_jsonable
 from ..version import __version__
-from .model import MessageReport
+from .message_schema import MESSAGE_SCHEMA_VERSION
+from .serialize import TOOL_NAME, to_jsonable
 
 __all__ = ["MessageFormat", "message_report_to_json", "render_message"]
 
@@ -142,15 +142,15 @@ def _environment() -> jinja2.Environment:
     """The domain report's environment (its base page, CSS and macros) when its templates
     package is installed; else the same templates read from the source tree."""
     try:
-        from ..report.html import environment
+        from .html import environment
 
         env = environment()
         env.get_template("message.html")
         return env
     except (ImportError, jinja2.TemplateNotFound, ModuleNotFoundError):
         pass
-    from ..report.html import remediation_blocks
-    from ..report.html_text import printable
+    from .html import remediation_blocks
+    from .html_text import printable
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(_REPO_TEMPLATES)),

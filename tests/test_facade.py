@@ -10,6 +10,8 @@ import gc
 import io
 import json
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -271,7 +273,17 @@ def test_bulk_core_refuses_worker_processes(tmp_path: Path) -> None:
     assert not (tmp_path / "results.jsonl").exists()  # refused before the folder is touched
 
 
-def test_facade_exports_what_clients_use() -> None:
-    for name in asyncapi.__all__:
-        assert getattr(asyncapi, name) is not None
+def test_facade_exports_what_clients_use_and_loads_them_only_when_asked() -> None:
+    for name in [*asyncapi.__all__, *asyncapi._LAZY]:
+        assert getattr(asyncapi, name) is not None, name
     assert replace(AuditOptions(), debug=True).debug
+    # `check` imports the facade: the message stack and jinja2 wait until a name needs them
+    probe = (
+        "import sys, mailauth_audit.asyncapi as f; "
+        "print(sorted(m for m in ('dkim', 'jinja2', 'aiosmtpd', 'mailauth_audit.messages.verify')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"

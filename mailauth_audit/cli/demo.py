@@ -8,8 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..demo.sample import DEFAULT_DEMO_FOLDER, audit_demo, write_demo
-from ..report.verdict_text import grade_label
+from ..asyncapi import DEFAULT_DEMO_FOLDER, audit_demo, grade_label, write_demo
 from .common import quiet_option
 
 

@@ -76,6 +76,9 @@ def _printable(text: str) -> str:
     return "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in text)
 
 
+terminal_safe = _printable  # the escaping every terminal output of the tool uses
+
+
 class TextRenderer(Renderer):
     """A readable summary for a terminal: the verdict first, one line per check, then findings
     by severity."""

@@ -77,7 +77,7 @@ def page_name(domain: str) -> str:
 
 
 def _write_page(pages_dir: Path, report: DomainReport) -> None:
-    from .pages import render_domain_page  # jinja2 only when pages are wanted
+    from ..report.bulk_pages import render_domain_page  # jinja2 only when pages are wanted
 
     write_output(pages_dir / page_name(report.domain), render_domain_page(report))
 

@@ -25,8 +25,8 @@ import io
 from ..model import CheckId, CheckOutcome, CheckStatus, DomainReport, Provenance, Severity
 from ..records.errors import RecordSyntaxError
 from ..records.spf import SpfQualifier, parse_spf
+from ..verdicts.score import DomainScore, GradeStatus
 from .provenance import source_text
-from .score import DomainScore, GradeStatus
 
 _BASE_COLUMNS: tuple[str, ...] = (
     "domain",

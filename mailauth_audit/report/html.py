@@ -33,10 +33,8 @@ from ..model import (
     Severity,
 )
 from ..outputs import write_output
-from ..version import __version__
-from .checklist import PROVIDER_SOURCES, ProviderChecklist, provider_checklist
-from .html_text import error_text, linkify, printable, reference_link
-from .score import (
+from ..verdicts.checklist import PROVIDER_SOURCES, ProviderChecklist
+from ..verdicts.score import (
     GRADE_CAP,
     GRADE_THRESHOLDS,
     PENALTY,
@@ -44,8 +42,10 @@ from .score import (
     GradeStatus,
     checks_phrase,
     sort_key,
-    verdict_line,
 )
+from ..version import __version__
+from .html_text import error_text, linkify, printable, reference_link
+from .verdict_text import verdict_line
 
 TEMPLATE_PACKAGE = "mailauth_audit.templates"
 # each check's heading, as the check declares it (kept for callers of the old name)
@@ -253,7 +253,7 @@ def domain_views(reports: Iterable[DomainReport]) -> tuple[DomainView, ...]:
                 anchor=prefix,
                 filename=_filename(report.domain, n, taken),
                 score=s,
-                checklist=provider_checklist(report),
+                checklist=report.checklist,
                 checks=tuple(checks),
                 top_fixes=top,
                 finding_counts=counts,

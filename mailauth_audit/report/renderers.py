@@ -10,6 +10,7 @@ from typing import ClassVar
 import click
 
 from ..checks.registry import CHECKS
+from ..messages.model import MessageReport
 from ..model import (
     AuditRun,
     CheckOutcome,
@@ -18,8 +19,10 @@ from ..model import (
     DomainStatus,
     Severity,
 )
-from .score import GradeStatus, verdict_line
+from ..verdicts.score import GradeStatus
+from ..version import __version__
 from .serialize import run_to_json
+from .verdict_text import verdict_line
 
 
 class OutputFormat(StrEnum):
@@ -71,6 +74,9 @@ _SEVERITY_COLOUR: dict[Severity, str | None] = {
 def _printable(text: str) -> str:
     """DNS text is written by strangers: never let it move the cursor or recolour a terminal."""
     return "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in text)
+
+
+terminal_safe = _printable  # the escaping every terminal output of the tool uses
 
 
 class TextRenderer(Renderer):
@@ -183,3 +189,33 @@ RENDERERS: dict[OutputFormat, type[Renderer]] = {
     OutputFormat.CSV: CsvRenderer,
     OutputFormat.JUNIT: JunitRenderer,
 }
+
+
+def render_audit(
+    subject: AuditRun | DomainReport | MessageReport,
+    fmt: str,
+    *,
+    color: bool = False,
+    fail_on: Severity | None = None,
+) -> str:
+    """The facade's `render`: a run, one domain's report (as a run of one) or a message
+    report, in `fmt`; ValueError naming the formats when `fmt` is not one of them."""
+    if isinstance(subject, MessageReport):
+        from .message import MessageFormat, render_message
+
+        try:
+            message_format = MessageFormat(fmt)
+        except ValueError:
+            known = ", ".join(f.value for f in MessageFormat)
+            raise ValueError(f"unknown message format {fmt!r} (choose from {known})") from None
+        return render_message(subject, message_format, color=color)
+    try:
+        audit_format = OutputFormat(fmt)
+    except ValueError:
+        known = ", ".join(f.value for f in OutputFormat)
+        raise ValueError(f"unknown format {fmt!r} (choose from {known})") from None
+    if isinstance(subject, DomainReport):
+        subject = AuditRun(
+            started_at="", finished_at="", domains=(subject,), tool_version=__version__
+        )
+    return RENDERERS[audit_format](color=color, fail_on=fail_on).render(subject)

@@ -15,9 +15,9 @@ except ImportError:  # pragma: no cover - orjson is a declared dependency
     orjson = None  # type: ignore[assignment]
 
 from ..model import AuditRun, CheckOutcome, DomainReport, Finding
+from ..verdicts.score import DomainScore
 from ..version import __version__
 from .codec import encode_value, report_document, to_json
-from .score import DomainScore
 
 # 1.1: per-domain score and provider checklist
 # 1.2: no grade without evidence: a domain with a check in error has score.grade and

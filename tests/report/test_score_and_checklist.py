@@ -22,20 +22,19 @@ from mailauth_audit.model import (
     Severity,
     status_from_findings,
 )
-from mailauth_audit.report.checklist import ChecklistState, EvidenceSource, provider_checklist
 from mailauth_audit.report.renderers import JsonRenderer, TextRenderer
 from mailauth_audit.report.schema import committed_schema
-from mailauth_audit.report.score import (
+from mailauth_audit.report.serialize import SCHEMA_VERSION
+from mailauth_audit.report.verdict_text import grade_label, verdict_line
+from mailauth_audit.resolver.static import StaticResolver
+from mailauth_audit.verdicts.checklist import ChecklistState, EvidenceSource, provider_checklist
+from mailauth_audit.verdicts.score import (
     GRADES,
     GradeStatus,
     grade_for,
-    grade_label,
     score_domain,
     sort_key,
-    verdict_line,
 )
-from mailauth_audit.report.serialize import SCHEMA_VERSION
-from mailauth_audit.resolver.static import StaticResolver
 
 ZONE = (Path(__file__).parents[1] / "zones" / "example.zone").read_text()
 

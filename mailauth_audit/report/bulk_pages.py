@@ -7,9 +7,9 @@ done, so a resumed run keeps the pages of what was already done and memory stays
 from __future__ import annotations
 
 from ..model import AuditRun, DomainReport
-from ..report.html import domain_views
-from ..report.html import render_domain_page as _render
 from ..version import __version__
+from .html import domain_views
+from .html import render_domain_page as _render
 
 __all__ = ["render_domain_page"]
 

@@ -6,21 +6,18 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 import click
-import jinja2
 
+from ..messages.model import MessageReport
 from ..model import Severity
-from ..report.message_schema import MESSAGE_SCHEMA_VERSION
-from ..report.serialize import TOOL_NAME, to_jsonable
 from ..version import __version__
-from .model import MessageReport
+from .html import environment
+from .message_schema import MESSAGE_SCHEMA_VERSION
+from .serialize import TOOL_NAME, to_jsonable
 
 __all__ = ["MessageFormat", "message_report_to_json", "render_message"]
-
-_REPO_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
 class MessageFormat(StrEnum):
@@ -138,35 +135,8 @@ def render_text(report: MessageReport, *, color: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _environment() -> jinja2.Environment:
-    """The domain report's environment (its base page, CSS and macros) when its templates
-    package is installed; else the same templates read from the source tree."""
-    try:
-        from ..report.html import environment
-
-        env = environment()
-        env.get_template("message.html")
-        return env
-    except (ImportError, jinja2.TemplateNotFound, ModuleNotFoundError):
-        pass
-    from ..report.html import remediation_blocks
-    from ..report.html_text import printable
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(_REPO_TEMPLATES)),
-        autoescape=True,  # always: headers and DNS text are written by strangers
-        finalize=lambda v: printable(v) if isinstance(v, str) else v,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["remediation_blocks"] = remediation_blocks
-    env.globals.update(tool_version=__version__)
-    return env
-
-
 def render_html(report: MessageReport) -> str:
-    template = _environment().get_template("message.html")
+    template = environment().get_template("message.html")  # the one environment
     verdict, headline = dmarc_headline(report)
     return template.render(
         r=report,

@@ -18,8 +18,9 @@ beside the "not graded" verdict and never as the grade: a lost check adds no pen
 number can only be too kind (a DMARC `p=none` finding lost to a SERVFAIL is a missing 8).
 Skipped checks count for nothing. An invalid domain name has no score and no grade.
 
-`score_domain` is the judgement; every renderer reads its result (`DomainReport.verdict`) and
-`verdict_line` / `grade_label` for the words, so no format can grade differently.
+`score_domain` is the judgement, made once per domain (`DomainReport.verdict`); every renderer
+reads that result, and `report/verdict_text.py` for the words, so no format can grade
+differently.
 """
 
 from __future__ import annotations
@@ -139,45 +140,6 @@ def _not_graded_reason(errors: list[CheckOutcome]) -> str:
 
 def checks_phrase(n: int) -> str:
     return f"{n} check{'' if n == 1 else 's'}"
-
-
-def grade_label(s: DomainScore) -> str:
-    """How every human-facing format writes the grade: "B (82/100)", "not graded", "invalid"."""
-    if s.grade_status is GradeStatus.INVALID:
-        return "invalid"
-    if s.grade_status is GradeStatus.NOT_GRADED or s.grade is None:
-        n = len(s.checks_in_error)
-        return f"not graded — {checks_phrase(n)} could not complete"
-    return f"{s.grade} ({s.score}/100)"
-
-
-def verdict_line(s: DomainScore) -> str:
-    """The one-line verdict every human-facing format puts first.
-
-    Not graded says so before anything else, and "nothing to fix" is only ever said of a
-    domain whose every check completed.
-    """
-    if s.grade_status is GradeStatus.INVALID:
-        return "Not audited: invalid domain name."
-    if s.grade_status is GradeStatus.NOT_GRADED:
-        return (
-            f"NOT GRADED: {s.not_graded_reason}. Provisional score {s.provisional_score}/100 "
-            "from the checks that did complete; it leaves out whatever the failed checks "
-            "would have found. Run again when DNS answers."
-        )
-    worst = _worst_counts(s)
-    if not worst:
-        return f"Grade {grade_label(s)}: nothing to fix (no finding above info)."
-    return f"Grade {grade_label(s)}: {worst} to fix."
-
-
-def _worst_counts(s: DomainScore) -> str:
-    counts = [(s.critical, "critical"), (s.high, "high"), (s.medium, "medium"), (s.low, "low")]
-    parts = [f"{n} {name}" for n, name in counts if n]
-    if not parts:
-        return ""
-    total = sum(n for n, _ in counts)
-    return f"{total} finding{'' if total == 1 else 's'} ({', '.join(parts)})"
 
 
 def sort_key(s: DomainScore) -> tuple[int, int]:

@@ -7,6 +7,7 @@ from ..findings import dkim as F
 from ..findings.clip import records_count
 from ..model import Finding, Severity
 from ..records.dkim import LIBRARY_MAX_RSA_BITS
+from ..records.zonefile import zone_line
 from .dkim_model import DkimSelectorResult, DkimSelectorStatus
 
 RFC_MAX_VERIFIED_BITS = 4096  # RFC 8301 §3.2: verifiers must handle 1024 to 4096 bits
@@ -47,10 +48,7 @@ def _service_ok(services: tuple[str, ...]) -> bool:
 
 
 def _txt_line(name: str, text: str) -> str:
-    """A zone-file line for a TXT value, split into character-strings of at most 255."""
-    chunks = [text[i : i + 255] for i in range(0, len(text), 255)] or [""]
-    quoted = " ".join('"' + c.replace("\\", "\\\\").replace('"', '\\"') + '"' for c in chunks)
-    return f"{name}. 3600 IN TXT {quoted}"
+    return zone_line(name, "TXT", text)
 
 
 def _fixed_record(

@@ -11,19 +11,13 @@ import difflib
 from ..findings.clip import CLIP_MARKER
 from ..records.errors import RecordSyntaxError
 from ..records.spf import SpfMechanismKind, SpfModifier, SpfRecord, parse_spf
+from ..records.zonefile import DEFAULT_TTL, zone_line
+from ..records.zonefile import TXT_STRING_LIMIT as TXT_STRING_LIMIT  # checks.spf re-exports
 
-TXT_STRING_LIMIT = 255  # RFC 1035 §3.3
 
-
-def zone_txt_line(owner: str, text: str, ttl: int = 3600) -> str:
-    """The zone-file line publishing `text`, split into strings of at most 255 bytes."""
-    data = text.encode("utf-8")
-    chunks = [data[i : i + TXT_STRING_LIMIT] for i in range(0, len(data), TXT_STRING_LIMIT)]
-    quoted = " ".join(
-        '"' + c.decode("utf-8", "replace").replace("\\", "\\\\").replace('"', '\\"') + '"'
-        for c in chunks or [b""]
-    )
-    return f"{owner.rstrip('.')}. {ttl} IN TXT {quoted}"
+def zone_txt_line(owner: str, text: str, ttl: int = DEFAULT_TTL) -> str:
+    """The zone-file line publishing `text` (the one zone-line function, records/zonefile)."""
+    return zone_line(owner, "TXT", text, ttl)
 
 
 def valid(text: str) -> bool:

@@ -27,7 +27,7 @@ from ..resolver.base import Answer, RRType
 from .base import Check, CheckContext, EvaluationContext, catalogue_of
 from .concurrent import gather, settle
 from .crosscheck import sends_no_mail
-from .dkim_judge import selector_findings, usable
+from .dkim_judge import new_key_change, selector_findings, usable
 from .dkim_model import DkimResult, DkimSelectorResult, DkimSelectorStatus, selector_result
 from .dkim_providers import DetectedProvider, detect_providers
 from .dkim_selectors import describe_lists, plan_selectors
@@ -294,6 +294,7 @@ def _no_selector_found(facts: DkimResult, domain: str, probed: str, new_selector
         lists=lists,
         nxdomain_note="".join(" " + n for n in notes),
         new_selector=new_selector,
+        changes=[new_key_change(f"{new_selector}._domainkey.{domain}")],
     )
 
 

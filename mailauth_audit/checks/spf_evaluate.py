@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from ..changes import ChangeAction, RecordChange
 from ..findings import spf as F
 from ..findings.clip import clip_finding
 from ..model import Finding, Severity
@@ -18,8 +19,10 @@ from ..options import Limits
 from ..records.spf import SpfMechanism, SpfMechanismKind, SpfRecord
 from .spf_remedy import (
     TXT_STRING_LIMIT,
+    change,
     context,
     merge,
+    merged_changes,
     parsed,
     proposal,
     replace_term,
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
     from .spf import SpfResult
 
 UDP_ANSWER_LIMIT = 512  # §3.4
+_MX_ONLY = "v=spf1 mx -all"  # the first proposal of spf.missing
 
 _GLUED_TERM = re.compile(
     r"[+\-~?]?(?:all|include|a|mx|ptr|ip4|ip6|exists)(?:[:/]|$)|(?:redirect|exp)=", re.IGNORECASE
@@ -83,6 +87,7 @@ def _evaluate(facts: SpfResult, limits: Limits) -> list[Finding]:
                 length=facts.longest_txt_string,
                 fix=proposal(domain, facts.record or ""),
                 evidence=facts.records_found,
+                changes=change(domain, facts.record or "", facts.record),
             )
         )
     if facts.txt_answer_bytes > UDP_ANSWER_LIMIT:
@@ -106,6 +111,7 @@ def _evaluate(facts: SpfResult, limits: Limits) -> list[Finding]:
                 ignored=note,
                 mx_line=zone_txt_line(domain, "v=spf1 mx -all"),
                 none_line=zone_txt_line(domain, "v=spf1 -all"),
+                changes=[RecordChange(ChangeAction.ADD, domain, "TXT", 3600, None, _MX_ONLY)],
             )
         )
         return out
@@ -118,6 +124,7 @@ def _evaluate(facts: SpfResult, limits: Limits) -> list[Finding]:
                 count=len(facts.records_found),
                 merged=hint,
                 evidence=facts.records_found,
+                changes=merged_changes(domain, facts.records_found, merged) if merged else (),
             )
         )
         return out
@@ -134,6 +141,7 @@ def _evaluate(facts: SpfResult, limits: Limits) -> list[Finding]:
                 joins=", ".join(f"`{context(text, at)}` (position {at})" for at in glued),
                 fix=proposal(domain, fixed),
                 evidence=(*facts.record_strings, text),
+                changes=change(domain, text, fixed),
             )
         )
     if facts.syntax_error is not None:
@@ -150,6 +158,7 @@ def _evaluate(facts: SpfResult, limits: Limits) -> list[Finding]:
                 context=context(text, pos),
                 suggestion=suggestion,
                 evidence=(text,),
+                changes=change(domain, text, typo_fixed),
             )
         )
         return out
@@ -179,6 +188,7 @@ def _record_findings(domain: str, record: SpfRecord, *, glued: bool) -> list[Fin
                     all_term=all_mech.text,
                     fix=proposal(domain, moved),
                     evidence=(record.text,),
+                    changes=change(domain, record.text, moved),
                 )
             )
         if record.redirect is not None:
@@ -197,6 +207,7 @@ def _record_findings(domain: str, record: SpfRecord, *, glued: bool) -> list[Fin
                 domain=domain,
                 line=zone_txt_line(domain, with_all(record, "-")),
                 evidence=(record.text,),
+                changes=change(domain, record.text, with_all(record, "-")),
             )
         )
     mech_names = {k.value for k in SpfMechanismKind}
@@ -213,6 +224,7 @@ def _record_findings(domain: str, record: SpfRecord, *, glued: bool) -> list[Fin
                 terms=", ".join(f"`{m.text}`" for m in misused),
                 fix=proposal(domain, fixed),
                 evidence=(record.text,),
+                changes=change(domain, record.text, fixed),
             )
         )
     return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 
+from ..changes import ChangeAction, RecordChange
 from ..findings.clip import CLIP_MARKER
 from ..records.errors import RecordSyntaxError
 from ..records.spf import SpfMechanismKind, SpfModifier, SpfRecord, parse_spf
@@ -32,6 +33,30 @@ def proposal(owner: str, text: str) -> str:
     """A "Corrected record: …" sentence when `text` is a valid record, else nothing: we
     never propose a record that would itself be a syntax error."""
     return f" Corrected record: `{zone_txt_line(owner, text)}`" if valid(text) else ""
+
+
+def change(owner: str, current: str, fixed: str | None) -> tuple[RecordChange, ...]:
+    """The record `current` at `owner` replaced by `fixed`, when that is a valid record.
+
+    An equal text is still a change when the strings must be re-split (spf.string_too_long):
+    the zone line written for it splits at 255 bytes."""
+    if fixed is None or not valid(fixed):
+        return ()
+    return (
+        RecordChange(
+            ChangeAction.REPLACE, owner, "TXT", DEFAULT_TTL, current=current, proposed=fixed
+        ),
+    )
+
+
+def merged_changes(owner: str, records: tuple[str, ...], merged: str) -> list[RecordChange]:
+    """Several SPF records at one name made one: the first replaced, the others removed."""
+    out = list(change(owner, records[0], merged))
+    out += [
+        RecordChange(ChangeAction.REMOVE, owner, "TXT", DEFAULT_TTL, current=text)
+        for text in records[1:]
+    ]
+    return out
 
 
 def replace_term(text: str, position: int, old: str, new: str) -> str:

@@ -3,6 +3,7 @@ RFC 7489; reporting authorisation RFC 9990)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ...changes import RecordChange
@@ -114,9 +115,17 @@ class Judge:
                         record_name=self.own_name,
                         path=", ".join(self.facts.discovery_path),
                         zone_line=self.starter_lines(),
+                        # a policy now; the report mailbox, the owner's to name, apart
                         changes=[
-                            add_change(dmarc_name(d), self.starter_record())
+                            change
                             for d in self.starter_domains()
+                            for change in (
+                                add_change(dmarc_name(d), "v=DMARC1; p=none"),
+                                replace(
+                                    add_change(dmarc_name(d), self.starter_record()),
+                                    fixes=(F.MISSING.code, F.NO_RUA.code),
+                                ),
+                            )
                         ],
                     )
                 )

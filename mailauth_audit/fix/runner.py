@@ -18,6 +18,7 @@ from ..engine.auditor import Auditor
 from ..errors import ConfigurationError
 from ..model import DomainReport, Finding
 from ..options import AuditOptions
+from ..outputs import write_output
 from ..resolver.base import Resolver
 from ..resolver.factory import make_resolver
 from ..resolver.selection import zone_file_resolver
@@ -26,7 +27,7 @@ from .merge import merge_changes
 from .overlay import OverlayResolver
 from .zone import ZoneEdit, apply_changes
 
-__all__ = ["FixOutcome", "FixPlan", "fix_domain", "plan_fixes"]
+__all__ = ["FixOutcome", "FixPlan", "fix_domain", "plan_fixes", "write_corrected_zone"]
 
 
 @dataclass(frozen=True)
@@ -171,3 +172,10 @@ def _refuse_placeholders(text: str, changes: tuple[RecordChange, ...]) -> None:
             f"the corrected zone would hold placeholders ({', '.join(found)}); fill them in "
             "or pass --allow-placeholders"
         )
+
+
+def write_corrected_zone(outcome: FixOutcome, path: str | Path) -> None:
+    """Write the corrected zone (atomically; a symbolic link is refused, see outputs)."""
+    if outcome.corrected_zone is None:
+        raise ConfigurationError("there is no corrected zone: fix was run without a zone file")
+    write_output(path, outcome.corrected_zone)

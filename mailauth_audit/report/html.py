@@ -34,6 +34,7 @@ from ..model import (
 )
 from ..outputs import write_output
 from ..version import __version__
+from .changes import finding_blocks
 from .checklist import PROVIDER_SOURCES, ProviderChecklist, provider_checklist
 from .html_text import error_text, linkify, printable, reference_link
 from .score import (
@@ -299,6 +300,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["remediation_blocks"] = remediation_blocks
     env.filters["remediation_segments"] = remediation_segments
+    env.filters["finding_blocks"] = finding_blocks
     env.filters["linkify"] = linkify
     env.filters["one_line"] = one_line
     env.filters["reference_link"] = reference_link

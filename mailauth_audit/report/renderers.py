@@ -18,6 +18,7 @@ from ..model import (
     DomainStatus,
     Severity,
 )
+from .changes import change_lines, proposed_line
 from .score import GradeStatus, verdict_line
 from .serialize import run_to_json
 
@@ -120,8 +121,13 @@ class TextRenderer(Renderer):
             )
             lines.append(f"  {sev} {f.code}: {_printable(f.title)}")
             lines.append(f"           {_printable(f.detail)}")
+            shown = {proposed_line(c) for c in f.changes}  # the changes below quote them
             for rem_line in f.remediation.splitlines():
-                lines.append(f"           fix: {_printable(rem_line)}")
+                if rem_line.strip() not in shown:
+                    lines.append(f"           fix: {_printable(rem_line)}")
+            for change in f.changes:
+                for change_line in change_lines(change):
+                    lines.append(f"           {_printable(change_line)}")
         lines.append("")
         lines.append(f"  ({report.dns_queries} DNS queries)")
         return "\n".join(lines) + "\n"

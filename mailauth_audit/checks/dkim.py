@@ -15,6 +15,7 @@ outcomes so that a domain that sends no mail is not told to add DKIM.
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 
 from ..errors import DnsCnameLoop, ResolverError
 from ..findings import dkim as F
@@ -205,7 +206,7 @@ class DkimCheck(Check[DkimResult]):
             return selector_result(
                 selector, name, DkimSelectorStatus.DANGLING_CNAME, cname_target=target
             )
-        return judge_txt(selector, name, texts, target, text_limit)
+        return replace(judge_txt(selector, name, texts, target, text_limit), ttl=answer.ttl)
 
     def evaluate(self, facts: DkimResult, ctx: EvaluationContext) -> list[Finding]:
         domain = ctx.domain

@@ -90,7 +90,7 @@ def _fix(
     if s.cname_target:
         return _txt_line(s.name, fixed), ()
     change = RecordChange(
-        ChangeAction.REPLACE, s.name, "TXT", DEFAULT_TTL, current=s.record, proposed=fixed
+        ChangeAction.REPLACE, s.name, "TXT", s.ttl or DEFAULT_TTL, current=s.record, proposed=fixed
     )
     return _txt_line(s.name, fixed), (change,)
 

@@ -51,6 +51,7 @@ class MxResult:
     # distinct host names past Limits.max_mx_hosts, in preference order: not resolved, and
     # their MX records are left out of `hosts`
     unchecked_hosts: tuple[str, ...] = ()
+    ttl: int | None = None  # set when `records` is not empty: the TTL of the MX answer
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,7 @@ class MxCheck(Check[MxResult]):
             implicit_mx=False,
             implicit_addresses=(),
             unchecked_hosts=unchecked,
+            ttl=answer.ttl,
         )
 
     def evaluate(self, facts: MxResult, ctx: EvaluationContext) -> list[Finding]:
@@ -372,7 +374,7 @@ def _host_findings(domain: str, facts: MxResult) -> list[Finding]:
                         ChangeAction.REPLACE,
                         domain,
                         "MX",
-                        DEFAULT_TTL,
+                        facts.ttl or DEFAULT_TTL,
                         current=f"{h.preference} {h.host}.",
                         proposed=f"{h.preference} {h.cname_target}.",
                     )

@@ -55,6 +55,7 @@ class SpfResult:
     txt_records: int  # TXT records at the domain
     txt_answer_bytes: int  # estimated size of the DNS answer holding them (§3.4: keep < 512)
     longest_txt_string: int  # longest character-string at the domain, in bytes (max 255)
+    record_ttl: int | None = None  # set when records_found: the TTL of their answer
 
 
 def _wire_name_length(name: str) -> int:
@@ -134,6 +135,7 @@ class SpfCheck(Check[SpfResult]):
             txt_records=len(root.txt),
             txt_answer_bytes=size,
             longest_txt_string=longest,
+            record_ttl=root.ttl if root.spf_texts else None,
         )
 
     def evaluate(self, facts: SpfResult, ctx: EvaluationContext) -> list[Finding]:

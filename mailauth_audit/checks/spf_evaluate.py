@@ -9,6 +9,7 @@ text quoted in a finding is clipped (`Limits.max_spf_text_chars`).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..changes import ChangeAction, RecordChange
@@ -62,9 +63,21 @@ def evaluate_spf(facts: SpfResult, limits: Limits) -> list[Finding]:
     """The findings on these facts, every quoted text clipped to `limits.max_spf_text_chars`."""
     text_limit = limits.max_spf_text_chars
     found = _evaluate(facts, limits)
+    if facts.record_ttl:  # a change to the domain's records keeps the TTL they were answered with
+        found = [_with_ttl(f, facts.domain, facts.record_ttl) for f in found]
     # a detail or a remediation may quote a record (or its corrected zone line) and a term
     # list, so it gets a few times the room of one evidence string
     return [clip_finding(f, text_limit, 4 * text_limit) for f in found]
+
+
+def _with_ttl(finding: Finding, domain: str, ttl: int) -> Finding:
+    if not finding.changes:
+        return finding
+    changes = tuple(
+        replace(c, ttl=ttl) if c.name == domain and c.current is not None else c
+        for c in finding.changes
+    )
+    return replace(finding, changes=changes)
 
 
 def _evaluate(facts: SpfResult, limits: Limits) -> list[Finding]:

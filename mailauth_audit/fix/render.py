@@ -27,19 +27,18 @@ def render_fix(outcome: FixOutcome) -> str:
     plan = outcome.plan
     if not plan.changes:
         out.append("  No record changes to propose.")
-    held = {id(c) for c in plan.needs_input}
-    for name, changes in groupby(plan.changes, key=lambda c: c.name):
+    elif not outcome.applied:
+        out.append("  No change can be made without your input (below).")
+    for name, changes in groupby(outcome.applied, key=lambda c: c.name):
         out.append(f"  {name}")
         for change in changes:
-            for line in change_lines(change):
-                out.append("    " + printable(line))
-            if id(change) not in held:
-                out.append("      fixes: " + ", ".join(change.fixes))
+            out += ["    " + printable(line) for line in change_lines(change)]
+            out.append("      fixes: " + ", ".join(change.fixes))
     if plan.needs_input:
-        out += ["", "  Needs your input (not applied; fill in the placeholders, then publish):"]
+        out += ["", "  Needs your input (not applied: fill in the placeholders, then publish):"]
         for change in plan.needs_input:
-            names = ", ".join(change.placeholders)
-            out.append(f"    {change.name} {change.rtype}: {names} (for {', '.join(change.fixes)})")
+            out.append(f"  {change.name}  (for {', '.join(change.fixes)})")
+            out += ["    " + printable(line) for line in change_lines(change)]
     edit = outcome.edit
     if edit is not None and edit.not_found:
         out += ["", "  Not in the zone file (the audit saw them elsewhere; change them there):"]

@@ -10,7 +10,7 @@ change set laid over them (`OverlayResolver`).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..changes import RecordChange
@@ -23,7 +23,7 @@ from ..resolver.base import Resolver
 from ..resolver.factory import make_resolver
 from ..resolver.selection import zone_file_resolver
 from ..resolver.zonefiles import ZoneFile, ZoneSet, parse_zone_text, read_zone_bytes
-from .merge import merge_changes
+from .merge import ChangeKey, change_key, merge_changes
 from .overlay import OverlayResolver
 from .zone import ZoneEdit, apply_changes
 
@@ -34,9 +34,11 @@ __all__ = ["FixOutcome", "FixPlan", "fix_domain", "plan_fixes", "write_corrected
 class FixPlan:
     """The change set of one audit: one change per record."""
 
-    changes: tuple[RecordChange, ...]  # everything proposed, merged (what is shown)
+    changes: tuple[RecordChange, ...]  # everything proposed, merged
     to_apply: tuple[RecordChange, ...]  # merged again without the changes that need input
-    needs_input: tuple[RecordChange, ...]  # merged changes holding a placeholder (held back)
+    # the records as they will be once the owner fills in the placeholders (everything
+    # merged), `fixes` naming only what the held-back changes fix
+    needs_input: tuple[RecordChange, ...]
 
 
 def plan_fixes(report: DomainReport, *, allow_placeholders: bool = False) -> FixPlan:
@@ -45,7 +47,16 @@ def plan_fixes(report: DomainReport, *, allow_placeholders: bool = False) -> Fix
     if allow_placeholders:
         return FixPlan(everything, everything, ())
     applicable = merge_changes(c for c in raw if not c.placeholders)
-    return FixPlan(everything, applicable, tuple(c for c in everything if c.placeholders))
+    held: dict[ChangeKey, set[str]] = {}
+    for c in raw:
+        if c.placeholders:
+            held.setdefault(change_key(c), set()).update(c.fixes)
+    needs = tuple(
+        replace(c, fixes=tuple(sorted(held.get(change_key(c), ()))))
+        for c in everything
+        if c.placeholders
+    )
+    return FixPlan(everything, applicable, needs)
 
 
 @dataclass(frozen=True)

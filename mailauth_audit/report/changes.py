@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ..changes import ChangeAction, RecordChange
 from ..model import Finding
-from ..records.zonefile import zone_line
+from ..records.zonefile import DEFAULT_TTL, zone_line
 
 __all__ = [
     "ChangeBlock",
@@ -20,6 +20,7 @@ __all__ = [
     "current_line",
     "finding_blocks",
     "proposed_line",
+    "quoted_lines",
 ]
 
 
@@ -33,6 +34,17 @@ def proposed_line(change: RecordChange) -> str | None:
     if change.proposed is None:
         return None
     return zone_line(change.name, change.rtype, change.proposed, change.ttl)
+
+
+def quoted_lines(change: RecordChange) -> set[str]:
+    """How remediation prose may quote the proposed record: with the change's TTL (the one
+    the record was answered with) or the default TTL of a proposal."""
+    if change.proposed is None:
+        return set()
+    return {
+        zone_line(change.name, change.rtype, change.proposed, ttl)
+        for ttl in (change.ttl, DEFAULT_TTL)
+    }
 
 
 def change_summary(change: RecordChange) -> str:
@@ -89,7 +101,7 @@ def finding_blocks(finding: Finding) -> tuple[ChangeBlock, ...]:
     come from `zone_line`), so it is found by comparing strings, not by parsing: that line
     becomes the change's block; the rest stays prose, inline code between backticks. Changes
     the prose does not quote (removals) follow the prose."""
-    by_line = {proposed_line(c): c for c in finding.changes if c.proposed is not None}
+    by_line = {line: c for c in finding.changes for line in quoted_lines(c)}
     placed: set[int] = set()
     blocks: list[ChangeBlock] = []
     prose: list[tuple[str, str]] = []

@@ -18,7 +18,7 @@ from ..model import (
     DomainStatus,
     Severity,
 )
-from .changes import change_lines, proposed_line
+from .changes import change_lines, quoted_lines
 from .score import GradeStatus, verdict_line
 from .serialize import run_to_json
 
@@ -104,7 +104,10 @@ class TextRenderer(Renderer):
         lines.append("")
         for cid, outcome in report.checks.items():
             status = self._style(f"{outcome.status.value:<7}", _STATUS_COLOUR[outcome.status])
-            lines.append(f"  {cid.value.upper():<6} {status} {_printable(self._summary(outcome))}")
+            ttl = _record_ttl(outcome)
+            shown_ttl = f"  (TTL {ttl}s)" if ttl is not None else ""
+            summary = _printable(self._summary(outcome))
+            lines.append(f"  {cid.value.upper():<6} {status} {summary}{shown_ttl}")
         for note in report.resolver_notes:
             label = self._style("note", "yellow", bold=True)
             lines.append(f"  {label}: {_printable(note.message)}")
@@ -121,7 +124,7 @@ class TextRenderer(Renderer):
             )
             lines.append(f"  {sev} {f.code}: {_printable(f.title)}")
             lines.append(f"           {_printable(f.detail)}")
-            shown = {proposed_line(c) for c in f.changes}  # the changes below quote them
+            shown = {line for c in f.changes for line in quoted_lines(c)}  # quoted below
             for rem_line in f.remediation.splitlines():
                 if rem_line.strip() not in shown:
                     lines.append(f"           fix: {_printable(rem_line)}")
@@ -140,6 +143,15 @@ class TextRenderer(Renderer):
         if outcome.status is CheckStatus.SKIPPED:
             return outcome.skip_reason or ""
         return CHECKS[outcome.check].summary(outcome.result)
+
+
+def _record_ttl(outcome: CheckOutcome) -> int | None:
+    """The TTL the record a check's summary shows was answered with, when it says so."""
+    result = outcome.result
+    ttl = getattr(result, "record_ttl", None)
+    if ttl is None:
+        ttl = getattr(result, "ttl", None)
+    return ttl if isinstance(ttl, int) else None
 
 
 def _provenance_footer(run: AuditRun) -> str:

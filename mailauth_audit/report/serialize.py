@@ -26,7 +26,9 @@ from .score import DomainScore
 # 1.3: top-level provenance (mode live/draft/sample, the resolvers or zone files with their
 #      SHA-256, the time, the tool version); error reason outside_zone_file
 # 1.4: findings carry `changes`: the remediation as typed record changes (action add /
-#      replace / remove, name, rtype, ttl, current, proposed, placeholders, fixes)
+#      replace / remove, name, rtype, ttl, current, proposed, placeholders, fixes); the
+#      records shown carry the TTL they were answered with (spf/dmarc result.record_ttl,
+#      mx result.ttl, dkim selectors[].ttl, dmarc lookups[].ttl)
 SCHEMA_VERSION = "1.4"
 TOOL_NAME = "mailauth-audit"
 

@@ -117,7 +117,9 @@ class DmarcCheck(Check[DmarcResult]):
             if record is not None:
                 parsed, _ = parse_cached(record)
                 psd = parsed.psd.value if parsed.psd is not None else None
-            return DmarcLookup(name, answer.nxdomain, texts, len(valid), record, psd)
+            return DmarcLookup(
+                name, answer.nxdomain, texts, len(valid), record, psd, ttl=answer.ttl
+            )
 
         return await ctx.memo.get_or_compute("dmarc.policy", name, ask)
 
@@ -192,6 +194,7 @@ class DmarcCheck(Check[DmarcResult]):
         return DmarcResult(
             domain=domain,
             record=record_text,
+            record_ttl=found[policy_domain].ttl,
             record_domain=record_name,
             policy_domain=policy_domain,
             inherited=inherited,

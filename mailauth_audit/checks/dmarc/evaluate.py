@@ -84,7 +84,13 @@ class Judge:
     def change(self, overrides: dict[str, str | None] | None = None) -> tuple[RecordChange, ...]:
         if self.facts.record is None:
             return ()
-        return replace_change(self.record_name, self.facts.record, self.proposal(overrides))
+        return replace_change(
+            self.record_name, self.facts.record, self.proposal(overrides), self.facts.record_ttl
+        )
+
+    def ttl_at(self, name: str) -> int | None:
+        """The TTL the record at `name` was answered with, when it was asked."""
+        return next((lk.ttl for lk in self.facts.lookups if lk.name == name), None)
 
     def starter_domains(self) -> list[str]:
         """For a subdomain, also the registered domain: RFC 9989 §5.1.4 asks for a record at
@@ -142,7 +148,7 @@ class Judge:
     def own_name_problems(self) -> None:
         own = self.facts.lookups[0] if self.facts.lookups else None
         if own is not None and own.valid_count > 1:
-            kept, changes = one_of_many(own.name, own.records)
+            kept, changes = one_of_many(own.name, own.records, own.ttl)
             self.out.append(
                 F.MULTIPLE_RECORDS(
                     domain=self.domain,
@@ -177,7 +183,9 @@ class Judge:
                 "position": issue.position,
                 "zone_line": zone_line,
                 "evidence": (issue.record,),
-                "changes": replace_change(issue.record_name, issue.record, fix),
+                "changes": replace_change(
+                    issue.record_name, issue.record, fix, self.ttl_at(issue.record_name)
+                ),
             }
             if issue.tag in ("rua", "ruf") and not issue.fatal:
                 uri_count += 1

@@ -50,7 +50,10 @@ def _placeholders(text: str) -> tuple[str, ...]:
     return (REPORT_MAILBOX,) if REPORT_MAILBOX in text else ()
 
 
-def replace_change(name: str, current: str, proposed: str) -> tuple[RecordChange, ...]:
+def replace_change(
+    name: str, current: str, proposed: str, ttl: int | None = None
+) -> tuple[RecordChange, ...]:
+    """`current` replaced by `proposed`, keeping the TTL `current` was answered with."""
     if proposed == current:
         return ()
     return (
@@ -58,7 +61,7 @@ def replace_change(name: str, current: str, proposed: str) -> tuple[RecordChange
             ChangeAction.REPLACE,
             name,
             "TXT",
-            ZONE_TTL,
+            ttl or ZONE_TTL,
             current=current,
             proposed=proposed,
             placeholders=_placeholders(proposed),
@@ -143,7 +146,9 @@ def repair(text: str) -> DmarcRecord | None:
         return record
 
 
-def one_of_many(name: str, records: tuple[str, ...]) -> tuple[str, list[RecordChange]]:
+def one_of_many(
+    name: str, records: tuple[str, ...], ttl: int | None = None
+) -> tuple[str, list[RecordChange]]:
     """One record in place of several: the first (repaired) with every tag of the others it
     lacks and their report addresses added, so no mailbox the owner set up is lost; the
     others removed."""
@@ -166,9 +171,9 @@ def one_of_many(name: str, records: tuple[str, ...]) -> tuple[str, list[RecordCh
     kept = edited(kept, extra) if extra else kept
     changes: list[RecordChange] = []
     if records:
-        changes.extend(replace_change(name, records[0], kept))
+        changes.extend(replace_change(name, records[0], kept, ttl))
         changes.extend(
-            RecordChange(ChangeAction.REMOVE, name, "TXT", ZONE_TTL, current=text)
+            RecordChange(ChangeAction.REMOVE, name, "TXT", ttl or ZONE_TTL, current=text)
             for text in records[1:]
         )
     else:

@@ -101,8 +101,21 @@ def typo_fix(text: str, position: int, message: str) -> str | None:
     return fixed if valid(fixed) else None
 
 
+def repaired(text: str) -> str:
+    """The record with a mistyped mechanism name corrected, when that is its only fault."""
+    try:
+        parse_spf(text)
+    except RecordSyntaxError as exc:
+        return typo_fix(text, exc.position, exc.message) or text
+    return text
+
+
 def merge(records: tuple[str, ...]) -> str | None:
-    """One record holding the terms of several, or None when a term makes that unsafe."""
+    """One record holding the terms of several, or None when a term makes that unsafe.
+
+    A record whose only fault is a mistyped mechanism name (`inclde:`) is merged as it was
+    meant; any other syntax error makes the merge unsafe."""
+    records = tuple(repaired(r) for r in records)
     terms: list[str] = []
     final = "-all"
     for text in records:

@@ -91,6 +91,7 @@ def _merge_spf(base: str, proposals: list[str]) -> str:
     terms = base.split()
     deleted: set[int] = set()
     inserted: dict[int, list[str]] = {}
+    in_bucket: dict[int, set[str]] = {}
     for proposed in proposals:
         new = proposed.split()
         matcher = difflib.SequenceMatcher(None, terms, new, autojunk=False)
@@ -98,8 +99,11 @@ def _merge_spf(base: str, proposals: list[str]) -> str:
             if op == "equal":
                 continue
             deleted.update(range(i1, i2))
-            bucket = inserted.setdefault(i1, [])
-            bucket.extend(t for t in new[j1:j2] if t.lower() not in (b.lower() for b in bucket))
+            bucket, seen = inserted.setdefault(i1, []), in_bucket.setdefault(i1, set())
+            for term in new[j1:j2]:
+                if term.lower() not in seen:
+                    seen.add(term.lower())
+                    bucket.append(term)
     out: list[str] = []
     for i in range(len(terms) + 1):
         out.extend(inserted.get(i, ()))
@@ -114,8 +118,10 @@ def _merge_spf(base: str, proposals: list[str]) -> str:
             best if i == last else t for i, t in enumerate(out) if i == last or _all_rank(t) is None
         ]
     unique: list[str] = []
+    kept: set[str] = set()
     for term in out:
-        if term.lower() not in (u.lower() for u in unique):
+        if term.lower() not in kept:
+            kept.add(term.lower())
             unique.append(term)
     return " ".join(unique)
 

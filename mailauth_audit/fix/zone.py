@@ -9,6 +9,7 @@ with fully qualified owners, so no `$ORIGIN` in the file can move them.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -45,32 +46,26 @@ class ZoneEdit:
     outside: tuple[RecordChange, ...]  # names in no zone of the file: not ours to add
 
 
+_TOKEN = re.compile(r'"((?:[^"\\]++|\\.)*+)"?|(;[^\n]*+)|([^\s();"\\]++(?:\\.[^\s();"\\]*+)*+)')
+
+
 def _tokens(text: str) -> tuple[list[tuple[str, bool]], str]:
     """(token, quoted) pairs of one logical record with parentheses dropped, and the
     trailing comment."""
     out: list[tuple[str, bool]] = []
-    i, n = 0, len(text)
     comment = ""
-    while i < n:
-        ch = text[i]
-        if ch in " \t\r\n()":
-            i += 1
-        elif ch == ";":
-            comment = text[i:].split("\n", 1)[0]
-            nl = text.find("\n", i)
-            i = n if nl < 0 else nl
-        elif ch == '"':
-            j = i + 1
-            while j < n and text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            out.append((text[i + 1 : j], True))
-            i = j + 1
-        else:
-            j = i
-            while j < n and text[j] not in " \t\r\n();":
-                j += 2 if text[j] == "\\" else 1
-            out.append((text[i:j], False))
-            i = j
+    if '"' not in text and "\\" not in text:  # most lines: words only
+        body, semi, rest = text.partition(";")
+        words = body.replace("(", " ").replace(")", " ").split()
+        return [(w, False) for w in words], semi + rest.split("\n", 1)[0] if semi else ""
+    for m in _TOKEN.finditer(text):
+        quoted, note, word = m.group(1), m.group(2), m.group(3)
+        if quoted is not None:
+            out.append((quoted, True))
+        elif note is not None:
+            comment = comment or note
+        elif word is not None:
+            out.append((word, False))
     return out, comment
 
 
@@ -91,6 +86,8 @@ def _absolute(name: str, origin: str) -> str:
 
 
 def _paren_depth(line: str) -> int:
+    if "(" not in line and ")" not in line:
+        return 0
     depth, quoted, i = 0, False, 0
     while i < len(line):
         ch = line[i]
@@ -210,6 +207,10 @@ def apply_changes(
     defines: an addition elsewhere is returned in `outside`, not written."""
     lines = text.split("\n")
     records = zone_records(lines, origin)
+    by_key: dict[tuple[str, str], list[ZoneRecord]] = {}
+    for record in records:
+        by_key.setdefault((record.name, record.rtype), []).append(record)
+    following = {a.first_line: b for a, b in itertools.pairwise(records)}
     rewrite: dict[int, list[str]] = {}  # first line -> replacement lines
     dropped: set[int] = set()
     applied: list[RecordChange] = []
@@ -228,11 +229,8 @@ def apply_changes(
             continue
         matches = [
             r
-            for r in records
-            if r.name == name
-            and r.rtype == rtype
-            and same_record(rtype, r.value, change.current or "")
-            and r.first_line not in rewrite
+            for r in by_key.get((name, rtype), ())
+            if same_record(rtype, r.value, change.current or "") and r.first_line not in rewrite
         ]
         if not matches:
             not_found.append(change)
@@ -240,7 +238,7 @@ def apply_changes(
         for rec in matches:
             if change.action is ChangeAction.REMOVE:
                 rewrite[rec.first_line] = []
-                _keep_next_owner(records, rec, rewrite, lines)
+                _keep_next_owner(following.get(rec.first_line), rec, rewrite, lines)
             else:
                 ttl = rec.ttl if rec.ttl is not None else change.ttl
                 line = zone_line(name, rtype, change.proposed or "", ttl)
@@ -261,13 +259,14 @@ def apply_changes(
 
 
 def _keep_next_owner(
-    records: list[ZoneRecord], removed: ZoneRecord, rewrite: dict[int, list[str]], lines: list[str]
+    after: ZoneRecord | None,
+    removed: ZoneRecord,
+    rewrite: dict[int, list[str]],
+    lines: list[str],
 ) -> None:
     """A record written with a blank owner inherits the one before it: when that one goes,
     the next record's owner is written out so it keeps its name."""
-    if not removed.explicit_owner:
+    if not removed.explicit_owner or after is None:
         return
-    after = [r for r in records if r.first_line > removed.last_line]
-    if after and not after[0].explicit_owner and after[0].first_line not in rewrite:
-        first = after[0].first_line
-        rewrite[first] = [f"{removed.name}.{lines[first]}"]
+    if not after.explicit_owner and after.first_line not in rewrite:
+        rewrite[after.first_line] = [f"{removed.name}.{lines[after.first_line]}"]

@@ -37,7 +37,7 @@ def test_fix_writes_the_corrected_zone_and_shows_the_diff(tmp_path: Path) -> Non
     )
     assert res.returncode == 0, res.stderr
     text = res.stdout
-    assert 'replace  _dmarc.weak.example. 3600 IN TXT "v=DMARC1; p=none; pct=50;' in text
+    assert 'replace  _dmarc.weak.example. 300 IN TXT "v=DMARC1; p=none; pct=50;' in text
     assert "Grade before: C (62/100)" in text and "Grade after:  B (" in text
     assert "Needs your input" in text and "<base64 public key>" in text
     assert (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -50,7 +51,13 @@ def test_fix_writes_the_corrected_zone_and_shows_the_diff(tmp_path: Path) -> Non
         '_dmarc.weak.example. 300 IN TXT "v=DMARC1; p=quarantine; '
         'rua=mailto:dmarc@elsewhere.example; np=reject"' in corrected
     )
-    # Then the written zone audits as the command said it would
+    # Then nsd would load it, and it audits as the command said it would
+    checkzone = shutil.which("nsd-checkzone")
+    if checkzone:
+        loaded = subprocess.run(
+            [checkzone, "example", str(out)], capture_output=True, text=True, check=False
+        )
+        assert loaded.returncode == 0, loaded.stdout + loaded.stderr
     again = cli("check", "--zone-file", str(out), "weak.example")
     assert "spf.neutral_all" not in again.stdout and "dmarc.policy_none" not in again.stdout
     assert again.stdout.splitlines()[1].strip().startswith("Grade B")

@@ -70,3 +70,14 @@ def test_every_other_line_of_the_zone_is_kept(outcomes: list[FixOutcome]) -> Non
         # one line per replaced or removed record (the fixture writes each on one line)
         assert len(gone) <= sum(1 for c in o.applied if c.current is not None), o.domain
         assert "$ORIGIN example." in after and "$TTL 300" in after
+
+
+def test_placeholders_reach_the_zone_only_when_allowed() -> None:
+    held = asyncio.run(fix_domain("bigtxt.example", zone_text=ZONE))
+    allowed = asyncio.run(fix_domain("bigtxt.example", zone_text=ZONE, allow_placeholders=True))
+    assert held.plan.needs_input and not allowed.plan.needs_input
+    assert held.corrected_zone is not None and allowed.corrected_zone is not None
+    assert "<your-report-mailbox>" not in held.corrected_zone
+    assert '"v=DMARC1; p=none; rua=mailto:<your-report-mailbox>"' in allowed.corrected_zone
+    # the policy itself needed no input: it is published either way
+    assert '_dmarc.bigtxt.example. 3600 IN TXT "v=DMARC1; p=none"' in held.corrected_zone

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 from collections.abc import Callable, Coroutine, Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import asyncapi
@@ -22,6 +23,7 @@ from .options import AuditOptions
 from .resolver.base import Resolver
 
 if TYPE_CHECKING:
+    from .fix.runner import FixOutcome
     from .messages.compose import MessageSpec
     from .messages.keys import DkimPrivateKey
     from .messages.model import Envelope, MessageReport
@@ -33,6 +35,7 @@ __all__ = [
     "audit_batch",
     "audit_domain",
     "audit_domains",
+    "fix_domain",
     "render",
     "send_test_message",
     "validate_options",
@@ -40,6 +43,11 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+# not async: the same functions
+render_fix = asyncapi.render_fix
+zone_diff = asyncapi.zone_diff
+write_corrected_zone = asyncapi.write_corrected_zone
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
@@ -126,5 +134,29 @@ def send_test_message(
             dkim_domain=dkim_domain,
             password=password,
             on_retry=on_retry,
+        )
+    )
+
+
+def fix_domain(
+    domain: str,
+    options: AuditOptions | None = None,
+    *,
+    zone_file: str | Path | None = None,
+    zone_text: str | None = None,
+    origin: str | None = None,
+    resolver: Resolver | None = None,
+    allow_placeholders: bool = False,
+) -> FixOutcome:
+    """See `asyncapi.fix_domain`."""
+    return run_sync(
+        asyncapi.fix_domain(
+            domain,
+            options,
+            zone_file=zone_file,
+            zone_text=zone_text,
+            origin=origin,
+            resolver=resolver,
+            allow_placeholders=allow_placeholders,
         )
     )

@@ -20,6 +20,7 @@ import asyncio
 import importlib
 from collections.abc import AsyncIterable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .engine.auditor import Auditor
@@ -89,6 +90,7 @@ if TYPE_CHECKING:
     from .domain import (
         normalize_domain as normalize_domain,
     )
+    from .fix.runner import FixOutcome
     from .messages.compose import (
         DEFAULT_SUBJECT as DEFAULT_SUBJECT,
     )
@@ -286,10 +288,14 @@ __all__ = [
     "audit_batch",
     "audit_domain",
     "audit_domains",
+    "fix_domain",
     "render",
+    "render_fix",
     "send_test_message",
     "validate_options",
     "verify_message",
+    "write_corrected_zone",
+    "zone_diff",
 ]
 
 
@@ -405,6 +411,56 @@ async def send_test_message(
         on_retry=on_retry,
     )
     return SentMessage(composed, data, signature, transcript)
+
+
+async def fix_domain(
+    domain: str,
+    options: AuditOptions | None = None,
+    *,
+    zone_file: str | Path | None = None,
+    zone_text: str | None = None,
+    origin: str | None = None,
+    resolver: Resolver | None = None,
+    allow_placeholders: bool = False,
+) -> FixOutcome:
+    """The combined change set for `domain`, applied and audited again.
+
+    With `zone_file` or `zone_text` the zone is corrected and the corrected text is audited
+    (`outcome.corrected_zone`); otherwise live DNS is audited with the changes laid over it.
+    Changes holding a value only the owner knows are held back unless `allow_placeholders`.
+    Render with `render_fix`, diff with `zone_diff`, write with `write_corrected_zone`."""
+    from .fix.runner import fix_domain as run_fix  # imported when used: `check` needs none
+
+    return await run_fix(
+        domain,
+        options,
+        zone_file=zone_file,
+        zone_text=zone_text,
+        origin=origin,
+        resolver=resolver,
+        allow_placeholders=allow_placeholders,
+    )
+
+
+def render_fix(outcome: FixOutcome) -> str:
+    """`fix`'s text: the change set per name, what needs input, grades before and after."""
+    from .fix.render import render_fix as render
+
+    return render(outcome)
+
+
+def zone_diff(outcome: FixOutcome, name: str = "zone") -> str:
+    """A unified diff of the zone file against the corrected zone ("" without one)."""
+    from .fix.render import zone_diff as diff
+
+    return diff(outcome, name)
+
+
+def write_corrected_zone(outcome: FixOutcome, path: str | Path) -> None:
+    """Write `outcome.corrected_zone` to `path` atomically (symbolic links refused)."""
+    from .fix.runner import write_corrected_zone as write
+
+    write(outcome, path)
 
 
 def render(

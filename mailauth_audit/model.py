@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from .changes import RecordChange
+
 if TYPE_CHECKING:
     from .verdicts.checklist import ProviderChecklist
     from .verdicts.score import DomainScore
@@ -99,6 +101,8 @@ class Finding:
     remediation: str
     evidence: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
+    # the remediation as typed record changes (empty when no record can be proposed)
+    changes: tuple[RecordChange, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -341,4 +341,5 @@ _LazyGroup.lazy = {
     "send": ".send:send",
     "verify": ".verify:verify",
     "receive": ".receive:receive",
+    "fix": ".fix:fix",
 }

@@ -44,6 +44,7 @@ from ..verdicts.score import (
     sort_key,
 )
 from ..version import __version__
+from .changes import finding_blocks
 from .html_text import error_text, linkify, printable, reference_link
 from .verdict_text import verdict_line
 
@@ -315,6 +316,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["remediation_blocks"] = remediation_blocks
     env.filters["remediation_segments"] = remediation_segments
+    env.filters["finding_blocks"] = finding_blocks
     env.filters["linkify"] = linkify
     env.filters["one_line"] = one_line
     env.filters["reference_link"] = reference_link

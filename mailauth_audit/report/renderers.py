@@ -21,6 +21,7 @@ from ..model import (
 )
 from ..verdicts.score import GradeStatus
 from ..version import __version__
+from .changes import change_lines, quoted_lines
 from .serialize import run_to_json
 from .verdict_text import verdict_line
 
@@ -109,7 +110,10 @@ class TextRenderer(Renderer):
         lines.append("")
         for cid, outcome in report.checks.items():
             status = self._style(f"{outcome.status.value:<7}", _STATUS_COLOUR[outcome.status])
-            lines.append(f"  {cid.value.upper():<6} {status} {_printable(self._summary(outcome))}")
+            ttl = _record_ttl(outcome)
+            shown_ttl = f"  (TTL {ttl}s)" if ttl is not None else ""
+            summary = _printable(self._summary(outcome))
+            lines.append(f"  {cid.value.upper():<6} {status} {summary}{shown_ttl}")
         for note in report.resolver_notes:
             label = self._style("note", "yellow", bold=True)
             lines.append(f"  {label}: {_printable(note.message)}")
@@ -126,8 +130,13 @@ class TextRenderer(Renderer):
             )
             lines.append(f"  {sev} {f.code}: {_printable(f.title)}")
             lines.append(f"           {_printable(f.detail)}")
+            shown = {line for c in f.changes for line in quoted_lines(c)}  # quoted below
             for rem_line in f.remediation.splitlines():
-                lines.append(f"           fix: {_printable(rem_line)}")
+                if rem_line.strip() not in shown:
+                    lines.append(f"           fix: {_printable(rem_line)}")
+            for change in f.changes:
+                for change_line in change_lines(change):
+                    lines.append(f"           {_printable(change_line)}")
         lines.append("")
         lines.append(f"  ({report.dns_queries} DNS queries)")
         return "\n".join(lines) + "\n"
@@ -140,6 +149,15 @@ class TextRenderer(Renderer):
         if outcome.status is CheckStatus.SKIPPED:
             return outcome.skip_reason or ""
         return CHECKS[outcome.check].summary(outcome.result)
+
+
+def _record_ttl(outcome: CheckOutcome) -> int | None:
+    """The TTL the record a check's summary shows was answered with, when it says so."""
+    result = outcome.result
+    ttl = getattr(result, "record_ttl", None)
+    if ttl is None:
+        ttl = getattr(result, "ttl", None)
+    return ttl if isinstance(ttl, int) else None
 
 
 def _provenance_footer(run: AuditRun) -> str:

@@ -25,7 +25,11 @@ from .codec import encode_value, report_document, to_json
 #      score.provisional_score and score.checks_in_error
 # 1.3: top-level provenance (mode live/draft/sample, the resolvers or zone files with their
 #      SHA-256, the time, the tool version); error reason outside_zone_file
-SCHEMA_VERSION = "1.3"
+# 1.4: findings carry `changes`: the remediation as typed record changes (action add /
+#      replace / remove, name, rtype, ttl, current, proposed, placeholders, fixes); the
+#      records shown carry the TTL they were answered with (spf/dmarc result.record_ttl,
+#      mx result.ttl, dkim selectors[].ttl, dmarc lookups[].ttl)
+SCHEMA_VERSION = "1.4"
 TOOL_NAME = "mailauth-audit"
 
 to_jsonable = encode_value  # the name renderers and the bulk runner serialise with

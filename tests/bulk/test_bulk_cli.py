@@ -161,7 +161,7 @@ def test_stdin_list_and_json_lines_validate_against_the_schema(ns: str, tmp_path
     docs = [to_json(from_json(d)) for d in lines]
     schema = committed_schema()
     run = {
-        "schema_version": "1.3",
+        "schema_version": "1.4",
         "tool": {"name": "mailauth-audit", "version": "x"},
         "started_at": "",
         "finished_at": "",

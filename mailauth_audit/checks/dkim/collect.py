@@ -9,6 +9,7 @@ checks ask too: the run's shared cache answers them (or joins the same question 
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 
 from ...errors import DnsCnameLoop, ResolverError
 from ...findings.clip import clip_text, more_records
@@ -173,4 +174,4 @@ def _judge(
         return selector_result(
             selector, name, DkimSelectorStatus.DANGLING_CNAME, cname_target=target
         )
-    return judge_txt(selector, name, texts, target, text_limit)
+    return replace(judge_txt(selector, name, texts, target, text_limit), ttl=answer.ttl)

@@ -3,17 +3,33 @@ collected facts, per selector's key record and for the domain as a whole."""
 
 from __future__ import annotations
 
+from ...changes import ChangeAction, RecordChange
 from ...findings import dkim as F
 from ...findings.clip import clip_finding, records_count
 from ...model import Finding, Severity
 from ...options import suggested_dkim_selector
 from ...records.dkim import LIBRARY_MAX_RSA_BITS
+from ...records.taglist import edit_tag_list
+from ...records.zonefile import DEFAULT_TTL, zone_line
 from ..base import EvaluationContext
 from ..crosscheck import sends_no_mail
 from .result import DkimResult, DkimSelectorResult, DkimSelectorStatus
 from .selectors import describe_lists
 
 RFC_MAX_VERIFIED_BITS = 4096  # RFC 8301 §3.2: verifiers must handle 1024 to 4096 bits
+PUBLIC_KEY = "<base64 public key>"  # a new key only its owner can generate
+
+
+def new_key_change(name: str) -> RecordChange:
+    """A new key under a new selector: its p= is the owner's to fill in."""
+    return RecordChange(
+        ChangeAction.ADD,
+        name,
+        "TXT",
+        DEFAULT_TTL,
+        proposed=f"v=DKIM1; k=rsa; p={PUBLIC_KEY}",
+        placeholders=(PUBLIC_KEY,),
+    )
 
 
 def _unusual_exponent(text: str | None) -> tuple[Severity | None, str] | None:
@@ -51,15 +67,40 @@ def _service_ok(services: tuple[str, ...]) -> bool:
 
 
 def _txt_line(name: str, text: str) -> str:
-    """A zone-file line for a TXT value, split into character-strings of at most 255."""
-    chunks = [text[i : i + 255] for i in range(0, len(text), 255)] or [""]
-    quoted = " ".join('"' + c.replace("\\", "\\\\").replace('"', '\\"') + '"' for c in chunks)
-    return f"{name}. 3600 IN TXT {quoted}"
+    return zone_line(name, "TXT", text)
+
+
+def _fix(
+    s: DkimSelectorResult,
+    *,
+    drop_testing: bool = False,
+    drop_hashes: bool = False,
+    drop_services: bool = False,
+) -> tuple[str, tuple[RecordChange, ...]]:
+    """The selector's record with one problem removed, as a zone-file line and a change.
+
+    Only the tag at fault changes: every other tag the owner wrote is kept as written. A
+    record reached through a CNAME lives in someone else's zone: no change is proposed."""
+    if s.record is None:
+        return _fixed_record(s, drop_testing, drop_hashes, drop_services), ()
+    edits: dict[str, str | None] = {}
+    if drop_hashes:
+        edits["h"] = None
+    if drop_services:
+        edits["s"] = None
+    if drop_testing:
+        edits["t"] = "s" if s.strict_subdomains else None
+    fixed = edit_tag_list(s.record, edits)
+    if s.cname_target:
+        return _txt_line(s.name, fixed), ()
+    change = RecordChange(
+        ChangeAction.REPLACE, s.name, "TXT", s.ttl or DEFAULT_TTL, current=s.record, proposed=fixed
+    )
+    return _txt_line(s.name, fixed), (change,)
 
 
 def _fixed_record(
     s: DkimSelectorResult,
-    *,
     drop_testing: bool = False,
     drop_hashes: bool = False,
     drop_services: bool = False,
@@ -95,6 +136,7 @@ def selector_findings(
         "new_selector": new_selector,
     }
     out: list[Finding] = []
+    new_key = (new_key_change(f"{new_selector}._domainkey.{domain}"),)
     if s.other_records:
         out.append(
             F.MULTIPLE_RECORDS(values, count=1 + records_count(s.other_records), evidence=ev)
@@ -121,7 +163,9 @@ def selector_findings(
             else ""
         )
         severity = Severity.MEDIUM if alone and not no_mail else None
-        out.append(F.REVOKED_KEY(values, only_note=only, severity=severity, evidence=ev))
+        out.append(
+            F.REVOKED_KEY(values, only_note=only, severity=severity, evidence=ev, changes=new_key)
+        )
         return out
     if s.key_type not in ("rsa", "ed25519"):
         out.append(F.UNKNOWN_KEY_TYPE(values, key_type=s.key_type, evidence=ev))
@@ -132,9 +176,9 @@ def selector_findings(
 
     if s.key_type == "rsa" and s.key_bits is not None:
         if s.key_bits < 1024:
-            out.append(F.KEY_TOO_SHORT(values, bits=s.key_bits, evidence=ev))
+            out.append(F.KEY_TOO_SHORT(values, bits=s.key_bits, evidence=ev, changes=new_key))
         elif s.key_bits < 2048:
-            out.append(F.KEY_1024(values, bits=s.key_bits, evidence=ev))
+            out.append(F.KEY_1024(values, bits=s.key_bits, evidence=ev, changes=new_key))
         elif s.key_bits > RFC_MAX_VERIFIED_BITS:
             severity = Severity.HIGH if s.key_bits > LIBRARY_MAX_RSA_BITS else None
             out.append(F.KEY_TOO_LONG(values, bits=s.key_bits, severity=severity, evidence=ev))
@@ -148,21 +192,30 @@ def selector_findings(
         )
     if s.hash_algorithms and "sha256" not in s.hash_algorithms:
         spec = F.SHA1_ONLY if "sha1" in s.hash_algorithms else F.NO_SUPPORTED_HASH
-        fixed = _fixed_record(s, drop_hashes=True)
+        fixed, changes = _fix(s, drop_hashes=True)
         out.append(
-            spec(values, hashes=":".join(s.hash_algorithms), fixed_record=fixed, evidence=ev)
+            spec(
+                values,
+                hashes=":".join(s.hash_algorithms),
+                fixed_record=fixed,
+                evidence=ev,
+                changes=changes,
+            )
         )
     if not _service_ok(s.service_types):
-        fixed = _fixed_record(s, drop_services=True)
+        fixed, changes = _fix(s, drop_services=True)
         out.append(
             F.SERVICE_TYPE_EXCLUDES_EMAIL(
-                values, services=":".join(s.service_types), fixed_record=fixed, evidence=ev
+                values,
+                services=":".join(s.service_types),
+                fixed_record=fixed,
+                evidence=ev,
+                changes=changes,
             )
         )
     if s.testing:
-        out.append(
-            F.TESTING_MODE(values, fixed_record=_fixed_record(s, drop_testing=True), evidence=ev)
-        )
+        fixed, changes = _fix(s, drop_testing=True)
+        out.append(F.TESTING_MODE(values, fixed_record=fixed, evidence=ev, changes=changes))
     return out
 
 
@@ -255,4 +308,5 @@ def _no_selector_found(facts: DkimResult, domain: str, probed: str, new_selector
         lists=lists,
         nxdomain_note="".join(" " + n for n in notes),
         new_selector=new_selector,
+        changes=[new_key_change(f"{new_selector}._domainkey.{domain}")],
     )

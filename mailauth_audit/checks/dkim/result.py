@@ -41,6 +41,7 @@ class DkimSelectorResult:
     service_types: tuple[str, ...]  # s=; () means "*"
     error: str | None  # why the selector is unusable: syntax error, corrupt key, CNAME loop
     error_position: int | None  # set for syntax errors: offset in `record`
+    ttl: int | None = None  # set when `record` is: the TTL its answer carried
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,7 @@ class DmarcCheck(Check[DmarcResult]):
         return DmarcResult(
             domain=domain,
             record=record_text,
+            record_ttl=found.record_ttl,
             record_domain=record_name,
             policy_domain=found.policy_domain,
             inherited=found.inherited,

@@ -53,6 +53,12 @@ class PolicyDiscovery:
         return self.lookups[0]
 
     @property
+    def record_ttl(self) -> int | None:
+        """The TTL the applying record was answered with (None when none applies)."""
+        name = self.record_domain
+        return next((lk.ttl for lk in self.lookups if lk.name == name), None)
+
+    @property
     def record_domain(self) -> str | None:
         return None if self.policy_domain is None else dmarc_name(self.policy_domain)
 
@@ -123,7 +129,7 @@ async def _lookup(resolver: Resolver, memo: RunMemo, name: str) -> DmarcLookup |
         if record is not None:
             parsed, _ = parse_cached(record)
             psd = parsed.psd.value if parsed.psd is not None else None
-        return DmarcLookup(name, answer.nxdomain, texts, len(valid), record, psd)
+        return DmarcLookup(name, answer.nxdomain, texts, len(valid), record, psd, ttl=answer.ttl)
 
     return await memo.get_or_compute("dmarc.policy", name, ask)
 

@@ -95,4 +95,5 @@ async def collect_mx(ctx: CheckContext) -> MxResult:
         implicit_mx=False,
         implicit_addresses=(),
         unchecked_hosts=unchecked,
+        ttl=answer.ttl,
     )

@@ -6,9 +6,16 @@ from __future__ import annotations
 import functools
 import ipaddress
 
+from ...changes import ChangeAction, RecordChange
 from ...findings import mx as F
 from ...model import Finding, Severity
+from ...records.zonefile import DEFAULT_TTL
 from .result import MxHost, MxResult
+
+# values only the domain's owner knows: a proposed record holding one is "needs your input"
+MAIL_HOST = "<your-mail-host>"
+PUBLIC_IPV4 = "<your-public-ipv4>"
+PUBLIC_IPV6 = "<your-public-ipv6>"
 
 __all__ = ["address_scope", "evaluate_mx"]
 
@@ -25,6 +32,16 @@ def evaluate_mx(facts: MxResult, domain: str) -> list[Finding]:
                 domain=domain,
                 addresses=", ".join(facts.implicit_addresses),
                 evidence=facts.implicit_addresses,
+                changes=[
+                    RecordChange(
+                        ChangeAction.ADD,
+                        domain,
+                        "MX",
+                        DEFAULT_TTL,
+                        proposed=f"10 {MAIL_HOST}.",
+                        placeholders=(MAIL_HOST,),
+                    )
+                ],
             )
         ]
         findings += _address_findings(
@@ -109,12 +126,28 @@ def _usable(addresses: tuple[str, ...]) -> bool:
     return any(address_scope(a) in ("public", "documentation") for a in addresses)
 
 
+def _public_address_change(host: str, address: str) -> RecordChange:
+    """The host's non-public address replaced by the public one only its owner knows."""
+    v6 = ":" in address
+    placeholder = PUBLIC_IPV6 if v6 else PUBLIC_IPV4
+    return RecordChange(
+        ChangeAction.REPLACE,
+        host,
+        "AAAA" if v6 else "A",
+        DEFAULT_TTL,
+        current=address,
+        proposed=placeholder,
+        placeholders=(placeholder,),
+    )
+
+
 def _address_findings(
     domain: str, named: list[tuple[str, tuple[str, ...]]], none_usable: bool
 ) -> list[Finding]:
     """non_public_address / documentation_address for (host, addresses) pairs."""
     bad: list[str] = []
     doc: list[str] = []
+    changes: list[RecordChange] = []
     first_bad = first_doc = ""
     for host, addresses in named:
         for a in addresses:
@@ -125,6 +158,7 @@ def _address_findings(
             elif scope != "public":
                 bad.append(f"{host} {a} ({scope})")
                 first_bad = first_bad or host
+                changes.append(_public_address_change(host, a))
     findings = []
     if bad:
         severity = Severity.HIGH if none_usable else Severity.MEDIUM
@@ -141,6 +175,7 @@ def _address_findings(
                 scope_note=note,
                 severity=severity,
                 evidence=bad,
+                changes=changes,
             )
         )
     if doc:
@@ -204,6 +239,18 @@ def _host_findings(domain: str, facts: MxResult) -> list[Finding]:
                 preference=aliases[0].preference,
                 target=aliases[0].cname_target,
                 evidence=tuple(f"{h.host}. CNAME {h.cname_target}." for h in aliases),
+                changes=[
+                    RecordChange(
+                        ChangeAction.REPLACE,
+                        domain,
+                        "MX",
+                        facts.ttl or DEFAULT_TTL,
+                        current=f"{h.preference} {h.host}.",
+                        proposed=f"{h.preference} {h.cname_target}.",
+                    )
+                    for h in aliases
+                    if h.cname_target
+                ],
             )
         )
 

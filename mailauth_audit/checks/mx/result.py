@@ -33,3 +33,4 @@ class MxResult:
     # distinct host names past Limits.max_mx_hosts, in preference order: not resolved, and
     # their MX records are left out of `hosts`
     unchecked_hosts: tuple[str, ...] = ()
+    ttl: int | None = None  # set when `records` is not empty: the TTL of the MX answer

@@ -91,6 +91,7 @@ class SpfCheck(Check[SpfResult]):
             txt_records=len(root.txt),
             txt_answer_bytes=size,
             longest_txt_string=longest,
+            record_ttl=root.ttl if root.spf_texts else None,
         )
 
     def evaluate(self, facts: SpfResult, ctx: EvaluationContext) -> list[Finding]:

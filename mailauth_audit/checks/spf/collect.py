@@ -34,6 +34,7 @@ class TxtFetch:
     spf_texts: tuple[str, ...]
     record: SpfRecord | None  # exactly one SPF record and it parses
     error: RecordSyntaxError | None  # exactly one SPF record and it does not parse
+    ttl: int | None = None  # the TTL the answer carried
 
     @property
     def void(self) -> bool:
@@ -94,7 +95,7 @@ async def fetch_txt(ctx: CheckContext, name: str) -> TxtFetch:
             record = parse_spf(texts[0])
         except RecordSyntaxError as exc:
             error = exc
-    return TxtFetch(name, answer.nxdomain, txt, texts, record, error)
+    return TxtFetch(name, answer.nxdomain, txt, texts, record, error, answer.ttl)
 
 
 async def probe(ctx: CheckContext, kind: SpfNodeKind, name: str) -> Probe:

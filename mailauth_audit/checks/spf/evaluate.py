@@ -9,8 +9,10 @@ text quoted in a finding is clipped (`Limits.max_spf_text_chars`).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from ...changes import ChangeAction, RecordChange
 from ...findings import spf as F
 from ...findings.clip import clip_finding
 from ...model import Finding, Severity
@@ -18,8 +20,10 @@ from ...options import Limits
 from ...records.spf import SpfMechanism, SpfMechanismKind, SpfRecord
 from .remediation import (
     TXT_STRING_LIMIT,
+    change,
     context,
     merge,
+    merged_changes,
     parsed,
     proposal,
     replace_term,
@@ -33,6 +37,7 @@ if TYPE_CHECKING:
     from .result import SpfResult
 
 UDP_ANSWER_LIMIT = 512  # §3.4
+_MX_ONLY = "v=spf1 mx -all"  # the first proposal of spf.missing
 
 _GLUED_TERM = re.compile(
     r"[+\-~?]?(?:all|include|a|mx|ptr|ip4|ip6|exists)(?:[:/]|$)|(?:redirect|exp)=", re.IGNORECASE
@@ -58,9 +63,21 @@ def evaluate_spf(facts: SpfResult, limits: Limits) -> list[Finding]:
     """The findings on these facts, every quoted text clipped to `limits.max_spf_text_chars`."""
     text_limit = limits.max_spf_text_chars
     found = _evaluate(facts, limits)
+    if facts.record_ttl:  # a change to the domain's records keeps the TTL they were answered with
+        found = [_with_ttl(f, facts.domain, facts.record_ttl) for f in found]
     # a detail or a remediation may quote a record (or its corrected zone line) and a term
     # list, so it gets a few times the room of one evidence string
     return [clip_finding(f, text_limit, 4 * text_limit) for f in found]
+
+
+def _with_ttl(finding: Finding, domain: str, ttl: int) -> Finding:
+    if not finding.changes:
+        return finding
+    changes = tuple(
+        replace(c, ttl=ttl) if c.name == domain and c.current is not None else c
+        for c in finding.changes
+    )
+    return replace(finding, changes=changes)
 
 
 def _evaluate(facts: SpfResult, limits: Limits) -> list[Finding]:
@@ -83,6 +100,7 @@ def _evaluate(facts: SpfResult, limits: Limits) -> list[Finding]:
                 length=facts.longest_txt_string,
                 fix=proposal(domain, facts.record or ""),
                 evidence=facts.records_found,
+                changes=change(domain, facts.record or "", facts.record),
             )
         )
     if facts.txt_answer_bytes > UDP_ANSWER_LIMIT:
@@ -106,6 +124,7 @@ def _evaluate(facts: SpfResult, limits: Limits) -> list[Finding]:
                 ignored=note,
                 mx_line=zone_txt_line(domain, "v=spf1 mx -all"),
                 none_line=zone_txt_line(domain, "v=spf1 -all"),
+                changes=[RecordChange(ChangeAction.ADD, domain, "TXT", 3600, None, _MX_ONLY)],
             )
         )
         return out
@@ -118,6 +137,7 @@ def _evaluate(facts: SpfResult, limits: Limits) -> list[Finding]:
                 count=len(facts.records_found),
                 merged=hint,
                 evidence=facts.records_found,
+                changes=merged_changes(domain, facts.records_found, merged) if merged else (),
             )
         )
         return out
@@ -134,6 +154,7 @@ def _evaluate(facts: SpfResult, limits: Limits) -> list[Finding]:
                 joins=", ".join(f"`{context(text, at)}` (position {at})" for at in glued),
                 fix=proposal(domain, fixed),
                 evidence=(*facts.record_strings, text),
+                changes=change(domain, text, fixed),
             )
         )
     if facts.syntax_error is not None:
@@ -150,6 +171,7 @@ def _evaluate(facts: SpfResult, limits: Limits) -> list[Finding]:
                 context=context(text, pos),
                 suggestion=suggestion,
                 evidence=(text,),
+                changes=change(domain, text, typo_fixed),
             )
         )
         return out
@@ -179,6 +201,7 @@ def _record_findings(domain: str, record: SpfRecord, *, glued: bool) -> list[Fin
                     all_term=all_mech.text,
                     fix=proposal(domain, moved),
                     evidence=(record.text,),
+                    changes=change(domain, record.text, moved),
                 )
             )
         if record.redirect is not None:
@@ -197,6 +220,7 @@ def _record_findings(domain: str, record: SpfRecord, *, glued: bool) -> list[Fin
                 domain=domain,
                 line=zone_txt_line(domain, with_all(record, "-")),
                 evidence=(record.text,),
+                changes=change(domain, record.text, with_all(record, "-")),
             )
         )
     mech_names = {k.value for k in SpfMechanismKind}
@@ -213,6 +237,7 @@ def _record_findings(domain: str, record: SpfRecord, *, glued: bool) -> list[Fin
                 terms=", ".join(f"`{m.text}`" for m in misused),
                 fix=proposal(domain, fixed),
                 evidence=(record.text,),
+                changes=change(domain, record.text, fixed),
             )
         )
     return out

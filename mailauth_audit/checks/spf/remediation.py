@@ -8,22 +8,17 @@ from __future__ import annotations
 
 import difflib
 
+from ...changes import ChangeAction, RecordChange
 from ...findings.clip import CLIP_MARKER
 from ...records.errors import RecordSyntaxError
 from ...records.spf import SpfMechanismKind, SpfModifier, SpfRecord, parse_spf
+from ...records.zonefile import DEFAULT_TTL, zone_line
+from ...records.zonefile import TXT_STRING_LIMIT as TXT_STRING_LIMIT  # checks.spf re-exports
 
-TXT_STRING_LIMIT = 255  # RFC 1035 §3.3
 
-
-def zone_txt_line(owner: str, text: str, ttl: int = 3600) -> str:
-    """The zone-file line publishing `text`, split into strings of at most 255 bytes."""
-    data = text.encode("utf-8")
-    chunks = [data[i : i + TXT_STRING_LIMIT] for i in range(0, len(data), TXT_STRING_LIMIT)]
-    quoted = " ".join(
-        '"' + c.decode("utf-8", "replace").replace("\\", "\\\\").replace('"', '\\"') + '"'
-        for c in chunks or [b""]
-    )
-    return f"{owner.rstrip('.')}. {ttl} IN TXT {quoted}"
+def zone_txt_line(owner: str, text: str, ttl: int = DEFAULT_TTL) -> str:
+    """The zone-file line publishing `text` (the one zone-line function, records/zonefile)."""
+    return zone_line(owner, "TXT", text, ttl)
 
 
 def valid(text: str) -> bool:
@@ -38,6 +33,30 @@ def proposal(owner: str, text: str) -> str:
     """A "Corrected record: …" sentence when `text` is a valid record, else nothing: we
     never propose a record that would itself be a syntax error."""
     return f" Corrected record: `{zone_txt_line(owner, text)}`" if valid(text) else ""
+
+
+def change(owner: str, current: str, fixed: str | None) -> tuple[RecordChange, ...]:
+    """The record `current` at `owner` replaced by `fixed`, when that is a valid record.
+
+    An equal text is still a change when the strings must be re-split (spf.string_too_long):
+    the zone line written for it splits at 255 bytes."""
+    if fixed is None or not valid(fixed):
+        return ()
+    return (
+        RecordChange(
+            ChangeAction.REPLACE, owner, "TXT", DEFAULT_TTL, current=current, proposed=fixed
+        ),
+    )
+
+
+def merged_changes(owner: str, records: tuple[str, ...], merged: str) -> list[RecordChange]:
+    """Several SPF records at one name made one: the first replaced, the others removed."""
+    out = list(change(owner, records[0], merged))
+    out += [
+        RecordChange(ChangeAction.REMOVE, owner, "TXT", DEFAULT_TTL, current=text)
+        for text in records[1:]
+    ]
+    return out
 
 
 def replace_term(text: str, position: int, old: str, new: str) -> str:
@@ -82,8 +101,21 @@ def typo_fix(text: str, position: int, message: str) -> str | None:
     return fixed if valid(fixed) else None
 
 
+def repaired(text: str) -> str:
+    """The record with a mistyped mechanism name corrected, when that is its only fault."""
+    try:
+        parse_spf(text)
+    except RecordSyntaxError as exc:
+        return typo_fix(text, exc.position, exc.message) or text
+    return text
+
+
 def merge(records: tuple[str, ...]) -> str | None:
-    """One record holding the terms of several, or None when a term makes that unsafe."""
+    """One record holding the terms of several, or None when a term makes that unsafe.
+
+    A record whose only fault is a mistyped mechanism name (`inclde:`) is merged as it was
+    meant; any other syntax error makes the merge unsafe."""
+    records = tuple(repaired(r) for r in records)
     terms: list[str] = []
     final = "-all"
     for text in records:

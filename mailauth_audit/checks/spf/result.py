@@ -28,3 +28,4 @@ class SpfResult:
     txt_records: int  # TXT records at the domain
     txt_answer_bytes: int  # estimated size of the DNS answer holding them (§3.4: keep < 512)
     longest_txt_string: int  # longest character-string at the domain, in bytes (max 255)
+    record_ttl: int | None = None  # set when records_found: the TTL of their answer

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
+from ...changes import RecordChange
 from ...findings import spf as F
 from ...findings.clip import is_clipped, listed, records_count
 from ...model import Finding
@@ -19,7 +20,7 @@ from ...options import Limits
 from ...records.spf import SpfMechanismKind, SpfQualifier, SpfRecord
 from .collect import MX_NAMES_LIMIT
 from .nodes import SpfNode, SpfNodeKind, SpfNodeStatus
-from .remediation import parsed, replace_term, valid, with_all, zone_txt_line
+from .remediation import change, parsed, replace_term, valid, with_all, zone_txt_line
 
 if TYPE_CHECKING:
     from .result import SpfResult
@@ -173,6 +174,8 @@ def _decider_findings(w: _Walk) -> None:
                     line=line,
                     fix=fix,
                     evidence=(decider_rec.text,),
+                    # the domain's own record only: another domain's is not ours to change
+                    changes=change(domain, record.text, with_all(record, "-")) if own else (),
                 )
             )
 
@@ -269,6 +272,7 @@ def _ptr_findings(w: _Walk) -> None:
             _distinct(f"`{n.term}` in the record of {index.owner(n, domain)}" for n in ptrs)
         )
         fix = ""
+        ptr_changes: tuple[RecordChange, ...] = ()
         own_ptrs = [m for m in record.mechanisms if m.kind is SpfMechanismKind.PTR]
         if own_ptrs:
             without = record.text
@@ -279,7 +283,10 @@ def _ptr_findings(w: _Walk) -> None:
                     " Without `ptr` (add the hosts it stood for first): "
                     f"`{zone_txt_line(domain, without)}`"
                 )
-        out.append(F.PTR_DEPRECATED(terms=terms, fix=fix, evidence=(record.text,)))
+                ptr_changes = change(domain, record.text, without)
+        out.append(
+            F.PTR_DEPRECATED(terms=terms, fix=fix, evidence=(record.text,), changes=ptr_changes)
+        )
 
 
 def _macro_findings(w: _Walk) -> None:
@@ -359,6 +366,7 @@ def _included_plus_all(
         term=inc.all.text,
         fix=fix + ".",
         evidence=(record.text, inc.text),
+        changes=change(domain, record.text, without),
     )
 
 
@@ -398,11 +406,15 @@ def _include_problem(
             else "has TXT records but none starting with v=spf1"
         )
         corrected = ""
+        changes: tuple[RecordChange, ...] = ()
         if owner == domain:
             without = replace_term(record.text, node.term_position or 0, node.term or "", "")
             if valid(without):
                 corrected = f" Without it: `{zone_txt_line(domain, without)}`"
-        return F.INCLUDE_MISSING_RECORD(common, why=why, corrected=corrected, evidence=evidence)
+                changes = change(domain, record.text, without)
+        return F.INCLUDE_MISSING_RECORD(
+            common, why=why, corrected=corrected, evidence=evidence, changes=changes
+        )
     if node.status is SpfNodeStatus.MULTIPLE_RECORDS:
         return F.INCLUDE_MULTIPLE_RECORDS(
             common, count=records_count(node.records_found), evidence=evidence

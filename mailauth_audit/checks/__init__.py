@@ -1,4 +1,4 @@
-"""One module per mechanism; the explicit registry of them is in `registry.py`."""
+"""One package per mechanism, `checks/<check id>/`; the explicit registry is `registry.py`."""
 
 from .base import Check, CheckContext, EvaluationContext
 

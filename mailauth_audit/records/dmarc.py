@@ -117,79 +117,15 @@ def parse_dmarc_lenient(text: str) -> tuple[DmarcRecord, tuple[DmarcSyntaxIssue,
             if index != last:
                 issues.append(DmarcSyntaxIssue("empty tag between two ';'", start))
             continue
-        name_start = start + _lead(segment)
-        eq = segment.find("=")
-        if eq < 0:
-            word = segment.strip(_WSP).split(None, 1)[0] if segment.strip(_WSP) else segment
-            known = word if word in DMARC_TAGS else None
-            issues.append(
-                DmarcSyntaxIssue(
-                    f"expected tag=value, found {_show(segment.strip())}", name_start, known
-                )
-            )
+        read = _read_tag(segment, start, seen, issues)
+        if read is None:
             continue
-        name = segment[:eq].strip(_WSP)
-        raw_value = segment[eq + 1 :]
-        value = raw_value.strip(_WSP)
-        value_start = start + eq + 1 + _lead(raw_value)
-        if not _TAG_NAME.fullmatch(name):
-            issues.append(DmarcSyntaxIssue(f"invalid tag name {_show(name)}", name_start))
-            continue
-        if name in seen:  # any copy counts, even one whose value was bad (RFC 6376 §3.2)
-            raise DmarcDuplicateTagError(
-                f"duplicate tag {_show(name)} (first at position {seen[name]}): a record that "
-                "repeats a tag is invalid as a whole (RFC 7489 §6.3, RFC 6376 §3.2)",
-                name_start,
-                name,
-            )
-        seen[name] = name_start
-        if name not in DMARC_TAGS and name.lower() in DMARC_TAGS:
-            issues.append(
-                DmarcSyntaxIssue(
-                    f"tag names are case-sensitive: {_show(name)} is not "
-                    f"{_show(name.lower())} and is ignored",
-                    name_start,
-                    name.lower(),
-                )
-            )
-            continue
-        bad = _first_bad_char(value)
-        if bad is not None:
-            issues.append(
-                DmarcSyntaxIssue(
-                    f"tag {_show(name)} contains {_char_name(value[bad])}, which DMARC "
-                    "records do not allow (printable ASCII only)",
-                    value_start + bad,
-                    name if name in DMARC_TAGS else None,
-                )
-            )
-            continue
-        if not value:
-            issues.append(
-                DmarcSyntaxIssue(
-                    f"tag {_show(name)} has an empty value",
-                    value_start,
-                    name if name in DMARC_TAGS else None,
-                )
-            )
-            continue
-        tag = DmarcTag(name, value, name_start)
+        tag, value_start = read
         tags.append(tag)
-        if name not in DMARC_TAGS:
+        if tag.name not in DMARC_TAGS:
             unknown.append(tag)
-            continue
-        if name in ("rua", "ruf"):
-            uris, uri_issues = _uri_list(name, value, value_start)
-            if name == "rua":
-                values.rua = uris
-            else:
-                values.ruf = uris
-            issues.extend(uri_issues)
-            continue
-        try:
-            values.store(name, value)
-        except _Issue as exc:
-            issues.append(DmarcSyntaxIssue(exc.message, value_start + exc.offset, name))
+        else:
+            _keep_value(values, tag, value_start, issues)
     record = DmarcRecord(
         text=text,
         policy=values.p,
@@ -209,6 +145,89 @@ def parse_dmarc_lenient(text: str) -> tuple[DmarcRecord, tuple[DmarcSyntaxIssue,
         removed_tags=tuple(t.name for t in tags if t.name in DMARC_REMOVED_TAGS),
     )
     return record, tuple(issues)
+
+
+def _read_tag(
+    segment: str, start: int, seen: dict[str, int], issues: list[DmarcSyntaxIssue]
+) -> tuple[DmarcTag, int] | None:
+    """One `name=value` segment as a tag and where its value starts; None (and an issue)
+    when receivers discard it. A repeated tag raises: the whole record is invalid."""
+    name_start = start + _lead(segment)
+    eq = segment.find("=")
+    if eq < 0:
+        word = segment.strip(_WSP).split(None, 1)[0] if segment.strip(_WSP) else segment
+        known = word if word in DMARC_TAGS else None
+        issues.append(
+            DmarcSyntaxIssue(
+                f"expected tag=value, found {_show(segment.strip())}", name_start, known
+            )
+        )
+        return None
+    name = segment[:eq].strip(_WSP)
+    raw_value = segment[eq + 1 :]
+    value = raw_value.strip(_WSP)
+    value_start = start + eq + 1 + _lead(raw_value)
+    if not _TAG_NAME.fullmatch(name):
+        issues.append(DmarcSyntaxIssue(f"invalid tag name {_show(name)}", name_start))
+        return None
+    if name in seen:  # any copy counts, even one whose value was bad (RFC 6376 §3.2)
+        raise DmarcDuplicateTagError(
+            f"duplicate tag {_show(name)} (first at position {seen[name]}): a record that "
+            "repeats a tag is invalid as a whole (RFC 7489 §6.3, RFC 6376 §3.2)",
+            name_start,
+            name,
+        )
+    seen[name] = name_start
+    if name not in DMARC_TAGS and name.lower() in DMARC_TAGS:
+        issues.append(
+            DmarcSyntaxIssue(
+                f"tag names are case-sensitive: {_show(name)} is not "
+                f"{_show(name.lower())} and is ignored",
+                name_start,
+                name.lower(),
+            )
+        )
+        return None
+    bad = _first_bad_char(value)
+    if bad is not None:
+        issues.append(
+            DmarcSyntaxIssue(
+                f"tag {_show(name)} contains {_char_name(value[bad])}, which DMARC "
+                "records do not allow (printable ASCII only)",
+                value_start + bad,
+                name if name in DMARC_TAGS else None,
+            )
+        )
+        return None
+    if not value:
+        issues.append(
+            DmarcSyntaxIssue(
+                f"tag {_show(name)} has an empty value",
+                value_start,
+                name if name in DMARC_TAGS else None,
+            )
+        )
+        return None
+    return DmarcTag(name, value, name_start), value_start
+
+
+def _keep_value(
+    values: _TagValues, tag: DmarcTag, value_start: int, issues: list[DmarcSyntaxIssue]
+) -> None:
+    """A known tag's value, validated: kept in `values`, or discarded with an issue."""
+    name, value = tag.name, tag.value
+    if name in ("rua", "ruf"):
+        uris, uri_issues = _uri_list(name, value, value_start)
+        if name == "rua":
+            values.rua = uris
+        else:
+            values.ruf = uris
+        issues.extend(uri_issues)
+        return
+    try:
+        values.store(name, value)
+    except _Issue as exc:
+        issues.append(DmarcSyntaxIssue(exc.message, value_start + exc.offset, name))
 
 
 def _check_version(text: str, first: tuple[str, int]) -> None:

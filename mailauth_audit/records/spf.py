@@ -253,34 +253,46 @@ def _parse_mechanism(token: str, pos: int) -> SpfMechanism:
         return make(rest[1:])
 
     if kind in (SpfMechanismKind.A, SpfMechanismKind.MX):
-        spec: str | None = None
-        cidr_text = rest
-        cidr_pos = rest_pos
-        if rest.startswith(":"):
-            tail = _DUAL_CIDR_TAIL.search(rest, 1)
-            assert tail is not None  # every part of the pattern is optional
-            spec = rest[1 : tail.start()]
-            cidr_text = tail.group(0)
-            cidr_pos = rest_pos + tail.start()
-            _validate_domain_spec(spec, rest_pos + 1, name)
-        elif rest and not rest.startswith("/"):
-            raise RecordSyntaxError(f"unexpected {_short(rest)} after '{name}'", rest_pos)
-        cidr4 = cidr6 = None
-        if cidr_text:
-            dual = _DUAL_CIDR_TAIL.fullmatch(cidr_text)
-            if dual is None or not cidr_text.startswith("/"):
-                raise RecordSyntaxError(
-                    f"invalid prefix length {_short(cidr_text)} after '{name}' "
-                    "(expected /N, //N or /N//N)",
-                    cidr_pos,
-                )
-            if dual.group(1) is not None:
-                cidr4 = _cidr(dual.group(1), cidr_pos + dual.start(1), 32, "IPv4")
-            if dual.group(2) is not None:
-                cidr6 = _cidr(dual.group(2), cidr_pos + dual.start(2), 128, "IPv6")
-        return make(spec, cidr4, cidr6)
+        return make(*_domain_and_prefixes(name, rest, rest_pos))
+    return make(None, *_address_and_prefix(kind, name, rest, rest_pos))
 
-    # ip4 / ip6
+
+def _domain_and_prefixes(
+    name: str, rest: str, rest_pos: int
+) -> tuple[str | None, int | None, int | None]:
+    """`a` and `mx`: the optional `:domain-spec` and dual CIDR (`/N`, `//N`, `/N//N`)."""
+    spec: str | None = None
+    cidr_text = rest
+    cidr_pos = rest_pos
+    if rest.startswith(":"):
+        tail = _DUAL_CIDR_TAIL.search(rest, 1)
+        assert tail is not None  # every part of the pattern is optional
+        spec = rest[1 : tail.start()]
+        cidr_text = tail.group(0)
+        cidr_pos = rest_pos + tail.start()
+        _validate_domain_spec(spec, rest_pos + 1, name)
+    elif rest and not rest.startswith("/"):
+        raise RecordSyntaxError(f"unexpected {_short(rest)} after '{name}'", rest_pos)
+    cidr4 = cidr6 = None
+    if cidr_text:
+        dual = _DUAL_CIDR_TAIL.fullmatch(cidr_text)
+        if dual is None or not cidr_text.startswith("/"):
+            raise RecordSyntaxError(
+                f"invalid prefix length {_short(cidr_text)} after '{name}' "
+                "(expected /N, //N or /N//N)",
+                cidr_pos,
+            )
+        if dual.group(1) is not None:
+            cidr4 = _cidr(dual.group(1), cidr_pos + dual.start(1), 32, "IPv4")
+        if dual.group(2) is not None:
+            cidr6 = _cidr(dual.group(2), cidr_pos + dual.start(2), 128, "IPv6")
+    return spec, cidr4, cidr6
+
+
+def _address_and_prefix(
+    kind: SpfMechanismKind, name: str, rest: str, rest_pos: int
+) -> tuple[int | None, int | None, str]:
+    """`ip4` and `ip6`: a literal address of the right family and an optional prefix length."""
     if not rest.startswith(":") or len(rest) == 1:
         raise RecordSyntaxError(
             f"'{name}' requires ':' and an address, e.g. "
@@ -305,7 +317,7 @@ def _parse_mechanism(token: str, pos: int) -> SpfMechanism:
     prefix: int | None = None
     if slash:
         prefix = _cidr(length, addr_pos + len(addr) + 1, 32 if v4 else 128, family)
-    return make(None, prefix if v4 else None, None if v4 else prefix, addr)
+    return (prefix if v4 else None), (None if v4 else prefix), addr
 
 
 def _other_family(addr: str, v4: bool) -> str | None:

@@ -30,7 +30,14 @@ from mailauth_audit.checks.dependencies import validate_registry
 from mailauth_audit.checks.registry import CHECKS
 from mailauth_audit.findings import all_specs
 from mailauth_audit.findings.base import FindingSpec
-from mailauth_audit.model import AuditRun, CheckId, CheckStatus, Finding
+from mailauth_audit.model import (
+    AuditRun,
+    CheckError,
+    CheckId,
+    CheckStatus,
+    ErrorReason,
+    Finding,
+)
 from mailauth_audit.report.html import (
     GENERIC_DETAIL_TEMPLATE,
     detail_template,
@@ -306,3 +313,29 @@ def test_check_lives_in_its_own_folder(cid: CheckId, cls: type[Check[Any]]) -> N
             f"{_name(cls)}: its {what} {obj.__name__} is defined in {module}; "
             f"put it in mailauth_audit/checks/{cid.value}/ (e.g. check.py, result.py)"
         )
+
+
+def test_a_check_in_error_with_facts_shows_them_through_its_block() -> None:
+    # Given an outcome in error that kept the facts gathered before it could not conclude
+    # (as a probing check reports "no address could be tested")
+    run = fixture_run()
+    report = next(
+        r
+        for r in run.domains
+        if (o := r.checks.get(CheckId.SPF)) is not None and getattr(o.result, "record", None)
+    )
+    spf = report.checks[CheckId.SPF]
+    failed = dataclasses.replace(
+        spf,
+        status=CheckStatus.ERROR,
+        findings=(),
+        error=CheckError(ErrorReason.DNS_TIMEOUT, "could not check: DNS timeout"),
+    )
+    broken = dataclasses.replace(report, checks={**report.checks, CheckId.SPF: failed})
+    page = render_run_page(dataclasses.replace(run, domains=(broken,)))
+    # Then the section says it could not check, and still shows the facts by the same block
+    head = '<section class="card check" id="'
+    start = page.index(f'{head}d1-spf"')
+    section = page[start : page.find(head, start + 1)]
+    assert "Could not check:" in section
+    assert "of 10 DNS lookups" in section

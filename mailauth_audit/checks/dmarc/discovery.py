@@ -142,24 +142,8 @@ async def discover_policy(
     Raises the ResolverError of a lookup whose answer could change the policy: the domain's
     own `_dmarc` name, a parent that could hold the applying record, or the SOA when sp and np
     differ. "No DMARC" never stands for "could not ask"."""
-    memo = memo if memo is not None else RunMemo()
     names = tree_walk_names(domain)
-    lookups: list[DmarcLookup] = []
-    found: dict[str, DmarcLookup] = {}
-    errors: dict[str, ResolverError] = {}  # walk name -> why its `_dmarc` got no answer
-    for name in names:
-        asked = await _lookup(resolver, memo, dmarc_name(name))
-        if isinstance(asked, ResolverError):
-            if name == domain:  # the domain's own record always decides
-                raise asked.with_traceback(None)
-            errors[name] = asked
-            lookups.append(_failed_lookup(dmarc_name(name), asked))
-            continue
-        lookups.append(asked)
-        if asked.record is not None:
-            found[name] = asked
-            if asked.psd in ("y", "n"):
-                break  # RFC 9989 §4.10 steps 2 and 6
+    lookups, found, errors = await _ask_tree(domain, names, resolver, memo or RunMemo())
     walk = walk_answers(names[: len(lookups)], {n: lk.psd for n, lk in found.items()})
     organizational, policy_domain = walk_outcome(domain, walk)
     org_complete = True
@@ -175,20 +159,11 @@ async def discover_policy(
         ]
     if policy_domain is None:  # no failure can be left here: judge_failures raised
         return PolicyDiscovery(
-            domain=domain,
-            lookups=tuple(lookups),
-            organizational_domain=organizational,
-            organizational_domain_complete=org_complete,
-            failures=tuple(failures),
-            policy_domain=None,
-            record_text=None,
-            record=None,
-            record_issues=(),
-            inherited=False,
-            domain_exists=None,
-            effective_policy=None,
+            domain, tuple(lookups), organizational, org_complete, tuple(failures),
+            policy_domain=None, record_text=None, record=None, record_issues=(),
+            inherited=False, domain_exists=None, effective_policy=None,
             effective_policy_source=None,
-        )
+        )  # fmt: skip
 
     record_text = found[policy_domain].record
     assert record_text is not None  # found only holds lookups with a record
@@ -217,6 +192,30 @@ async def discover_policy(
         effective_policy=policy,
         effective_policy_source=source,
     )
+
+
+async def _ask_tree(
+    domain: str, names: tuple[str, ...], resolver: Resolver, memo: RunMemo
+) -> tuple[list[DmarcLookup], dict[str, DmarcLookup], dict[str, ResolverError]]:
+    """Ask `_dmarc.<name>` for each name of the walk, in order, until a record with psd=y or
+    psd=n ends it: every lookup, those holding a record, and the names that got no answer."""
+    lookups: list[DmarcLookup] = []
+    found: dict[str, DmarcLookup] = {}
+    errors: dict[str, ResolverError] = {}  # walk name -> why its `_dmarc` got no answer
+    for name in names:
+        asked = await _lookup(resolver, memo, dmarc_name(name))
+        if isinstance(asked, ResolverError):
+            if name == domain:  # the domain's own record always decides
+                raise asked.with_traceback(None)
+            errors[name] = asked
+            lookups.append(_failed_lookup(dmarc_name(name), asked))
+            continue
+        lookups.append(asked)
+        if asked.record is not None:
+            found[name] = asked
+            if asked.psd in ("y", "n"):
+                break  # RFC 9989 §4.10 steps 2 and 6
+    return lookups, found, errors
 
 
 async def _exists(

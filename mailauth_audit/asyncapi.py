@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from .engine.auditor import Auditor
 from .model import AuditRun, DomainReport
@@ -27,3 +29,97 @@ async def audit_domains(
     """Audit several domains sharing one DNS cache; reports come back in input order."""
     async with Auditor(options, resolver) as auditor:
         return await auditor.audit_domains(domains)
+
+
+# ---- the history store (issue 13) ------------------------------------------------------
+# Synchronous: database calls, no event loop. The CLI and the service reach the store only
+# through these names. Imported on first use: SQLAlchemy would double the start-up time of
+# a `check` that records nothing.
+if TYPE_CHECKING:
+    from .report.history import diff_text, events_text, history_text, json_document, run_diff_text
+    from .store.connect import SchemaTooNew, StoreError, StoreUnavailable
+    from .store.diff import AuditDiff
+    from .store.durations import cutoff, parse_duration
+    from .store.location import STORE_ENV, default_store_path, store_url_from
+    from .store.recorder import ImportResult, StoreRecorder, import_results
+    from .store.store import Store, open_store
+    from .store.views import (
+        DomainHistory,
+        RunDiff,
+        StoredEvent,
+        ack_events,
+        diff_domain,
+        diff_runs,
+        domain_history,
+        list_events,
+    )
+
+_LAZY: dict[str, str] = {
+    "AuditDiff": ".store.diff",
+    "DomainHistory": ".store.views",
+    "ImportResult": ".store.recorder",
+    "RunDiff": ".store.views",
+    "STORE_ENV": ".store.location",
+    "SchemaTooNew": ".store.connect",
+    "Store": ".store.store",
+    "StoreError": ".store.connect",
+    "StoreRecorder": ".store.recorder",
+    "StoreUnavailable": ".store.connect",
+    "StoredEvent": ".store.views",
+    "ack_events": ".store.views",
+    "cutoff": ".store.durations",
+    "default_store_path": ".store.location",
+    "diff_domain": ".store.views",
+    "diff_runs": ".store.views",
+    "diff_text": ".report.history",
+    "domain_history": ".store.views",
+    "events_text": ".report.history",
+    "history_text": ".report.history",
+    "import_results": ".store.recorder",
+    "json_document": ".report.history",
+    "list_events": ".store.views",
+    "open_store": ".store.store",
+    "parse_duration": ".store.durations",
+    "run_diff_text": ".report.history",
+    "store_url_from": ".store.location",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __package__), name)
+
+
+__all__ = [
+    "STORE_ENV",
+    "AuditDiff",
+    "DomainHistory",
+    "ImportResult",
+    "RunDiff",
+    "SchemaTooNew",
+    "Store",
+    "StoreError",
+    "StoreRecorder",
+    "StoreUnavailable",
+    "StoredEvent",
+    "ack_events",
+    "audit_domain",
+    "audit_domains",
+    "cutoff",
+    "default_store_path",
+    "diff_domain",
+    "diff_runs",
+    "diff_text",
+    "domain_history",
+    "events_text",
+    "history_text",
+    "import_results",
+    "json_document",
+    "list_events",
+    "open_store",
+    "parse_duration",
+    "run_diff_text",
+    "store_url_from",
+]

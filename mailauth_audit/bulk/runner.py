@@ -41,7 +41,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..model import Provenance
 from ..options import AuditOptions
@@ -111,6 +111,12 @@ BATCH_SIZE = 100  # domains per message to a worker process
 FLUSH_ITEMS = 256  # results buffered before one write (single process)
 
 
+class LineObserver(Protocol):
+    def on_lines(self, lines: list[bytes], results: Path) -> None: ...
+
+    def on_done(self, outcome: BulkOutcome) -> None: ...
+
+
 @dataclass(frozen=True)
 class BulkConfig:
     output_dir: Path
@@ -128,6 +134,10 @@ class BulkConfig:
     provenance: Provenance | None = None
     # "gzip": results.jsonl is compressed to results.jsonl.gz once the run is complete
     compress: str | None = None
+    # told of each batch of results lines once they are in the file (`on_lines(lines,
+    # path)`) and of the end (`on_done(outcome)`), in this process: the history store's
+    # recorder. An observer must not raise; it is not allowed to hold the run up.
+    line_observers: tuple[LineObserver, ...] = ()
 
 
 @dataclass
@@ -150,8 +160,14 @@ class _Sink:
     """The single writer: results, CSV rows, counters and progress."""
 
     def __init__(
-        self, results: ResultsFile, rows: ResultsFile, summary: BulkSummary, progress: Progress
+        self,
+        results: ResultsFile,
+        rows: ResultsFile,
+        summary: BulkSummary,
+        progress: Progress,
+        observers: tuple[LineObserver, ...] = (),
     ) -> None:
+        self.observers = observers
         self.results = results
         self.rows = rows
         self.summary = summary
@@ -181,7 +197,10 @@ class _Sink:
         # CSV rows first: a row without its result line is dropped on resume, whereas a
         # result line without its row would leave results.csv short
         self.rows.append([it[2] for it in batch])
-        self.results.append([it[1] for it in batch])
+        lines = [it[1] for it in batch]
+        self.results.append(lines)
+        for observer in self.observers:
+            observer.on_lines(lines, self.results.path)
         for it in batch:
             d = it[3]
             self.summary.add(d)
@@ -269,7 +288,7 @@ def run_bulk(
         results.close()
         raise
     old_handlers = install_stop(stop)
-    sink = _Sink(results, rows, summary, progress)
+    sink = _Sink(results, rows, summary, progress, config.line_observers)
     try:
         if config.processes <= 1:
             with gc_tuned():
@@ -309,6 +328,8 @@ def run_bulk(
     if outcome.complete and config.compress:
         compress_results(out, config.compress)
     write_reports(outcome, config, input_stats, started_at)
+    for observer in config.line_observers:
+        observer.on_done(outcome)
     return outcome
 
 

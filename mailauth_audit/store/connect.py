@@ -9,7 +9,6 @@ store moves rows, not objects. A store whose schema is newer than this code is r
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from ..errors import MailauthAuditError
 from ..options import StoreLimits
+from .location import STORE_ENV, default_store_path, store_url_from
 
 __all__ = [
     "REVISIONS",
@@ -33,7 +33,6 @@ __all__ = [
     "store_url_from",
 ]
 
-STORE_ENV = "MAILAUTH_AUDIT_STORE"
 # every migration in migrations/versions, oldest first (tests/store keep this list equal to
 # Alembic's script directory): a store at a revision not listed here is newer than this code
 REVISIONS = ("0001",)
@@ -50,20 +49,6 @@ class StoreUnavailable(StoreError):
 
 class SchemaTooNew(StoreError):
     """The store was set up by a newer mailauth-audit."""
-
-
-def default_store_path() -> Path:
-    """Where `history`, `diff`, `alerts` and `prune` look when no store is named."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "mailauth-audit" / "audits.db"
-
-
-def store_url_from(option: str | None) -> str | None:
-    """--store, else $MAILAUTH_AUDIT_STORE; None when neither names a store."""
-    if option:
-        return option
-    value = os.environ.get(STORE_ENV, "").strip()
-    return value or None
 
 
 def resolve_store_url(value: str) -> str:

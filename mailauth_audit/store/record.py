@@ -31,12 +31,14 @@ from .schema import audits, blobs, check_results, events, findings, runs
 __all__ = ["RecordResult", "RunInfo", "dialect_insert", "record_documents", "start_run", "utc_text"]
 
 
-def utc_text(value: str | datetime | None = None) -> str:
+def utc_text(value: str | float | datetime | None = None) -> str:
     """ISO 8601 UTC of one fixed width: text comparisons order times in both databases."""
     if value is None:
         moment = datetime.now(UTC)
     elif isinstance(value, datetime):
         moment = value
+    elif isinstance(value, float | int):
+        moment = datetime.fromtimestamp(value, UTC)
     else:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if moment.tzinfo is None:

@@ -37,6 +37,7 @@ async def audit_domains(
 # a `check` that records nothing.
 if TYPE_CHECKING:
     from .report.history import diff_text, events_text, history_text, json_document, run_diff_text
+    from .report.history_html import history_html
     from .store.connect import SchemaTooNew, StoreError, StoreUnavailable
     from .store.diff import AuditDiff
     from .store.durations import cutoff, parse_duration
@@ -74,6 +75,7 @@ _LAZY: dict[str, str] = {
     "diff_text": ".report.history",
     "domain_history": ".store.views",
     "events_text": ".report.history",
+    "history_html": ".report.history_html",
     "history_text": ".report.history",
     "import_results": ".store.recorder",
     "json_document": ".report.history",
@@ -114,6 +116,7 @@ __all__ = [
     "diff_text",
     "domain_history",
     "events_text",
+    "history_html",
     "history_text",
     "import_results",
     "json_document",

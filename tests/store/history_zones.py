@@ -52,3 +52,23 @@ def audit(spec: dict[str, object], domains: tuple[str, ...] = ("shop.example",))
     selectors = (*spec["dkim"], "s2")  # type: ignore[misc]
     options = AuditOptions(selectors=selectors, use_default_selectors=False)
     return asyncio.run(audit_domains(domains, options, resolver=StaticResolver(zone(spec))))
+
+
+def many_domains_zone(n: int, variant: int = 0) -> str:
+    """`n` small domains d0.example … (variant 1 weakens every tenth domain's DMARC)."""
+    lines = [
+        "$ORIGIN example.",
+        "$TTL 300",
+        "@ IN SOA ns1.example. hostmaster.example. 1 3600 600 86400 300",
+        "@ IN NS ns1.example.",
+        "ns1 IN A 127.0.0.1",
+        "mx.d IN A 192.0.2.25",
+    ]
+    for i in range(n):
+        policy = "none" if variant and i % 10 == 0 else "reject"
+        lines += [
+            f"d{i} IN MX 10 mx.d.example.",
+            f'd{i} IN TXT "v=spf1 ip4:192.0.2.{i % 250}/32 -all"',
+            f'_dmarc.d{i} IN TXT "v=DMARC1; p={policy}; rua=mailto:r@d{i}.example"',
+        ]
+    return "\n".join(lines) + "\n"

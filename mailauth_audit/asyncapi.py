@@ -39,6 +39,14 @@ if TYPE_CHECKING:
     from .report.history import diff_text, events_text, history_text, json_document, run_diff_text
     from .report.history_html import history_html
     from .store.connect import SchemaTooNew, StoreError, StoreUnavailable
+    from .store.deliver import (
+        SMTP_PASSWORD_ENV,
+        WEBHOOK_SECRET_ENV,
+        DeliveryOutcome,
+        EmailTarget,
+        deliver_events,
+        email_target,
+    )
     from .store.diff import AuditDiff
     from .store.durations import cutoff, parse_duration
     from .store.location import STORE_ENV, default_store_path, store_url_from
@@ -56,6 +64,12 @@ if TYPE_CHECKING:
     )
 
 _LAZY: dict[str, str] = {
+    "SMTP_PASSWORD_ENV": ".store.deliver",
+    "WEBHOOK_SECRET_ENV": ".store.deliver",
+    "DeliveryOutcome": ".store.deliver",
+    "EmailTarget": ".store.deliver",
+    "deliver_events": ".store.deliver",
+    "email_target": ".store.deliver",
     "AuditDiff": ".store.diff",
     "DomainHistory": ".store.views",
     "ImportResult": ".store.recorder",
@@ -95,9 +109,13 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "SMTP_PASSWORD_ENV",
     "STORE_ENV",
+    "WEBHOOK_SECRET_ENV",
     "AuditDiff",
+    "DeliveryOutcome",
     "DomainHistory",
+    "EmailTarget",
     "ImportResult",
     "RunDiff",
     "SchemaTooNew",
@@ -111,10 +129,12 @@ __all__ = [
     "audit_domains",
     "cutoff",
     "default_store_path",
+    "deliver_events",
     "diff_domain",
     "diff_runs",
     "diff_text",
     "domain_history",
+    "email_target",
     "events_text",
     "history_html",
     "history_text",

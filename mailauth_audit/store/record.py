@@ -12,19 +12,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection, func, select
 
 from ..model import DomainReport, Severity
 from ..report.codec import DERIVED_KEYS, FORMAT_KEY, CodecError, from_json
 from ..report.serialize import SCHEMA_VERSION
 from . import blob
-from .connect import StoreError, classify
+from .connect import StoreError
 from .drift import detect
 from .schema import audits, blobs, check_results, events, findings, runs
 
@@ -114,13 +113,27 @@ def stored_document(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k not in DERIVED_KEYS and k != FORMAT_KEY}
 
 
-def _grade(doc: dict[str, Any], report: DomainReport | None) -> tuple[str | None, int | None]:
+def _grade(doc: dict[str, Any]) -> tuple[str | None, int | None]:
+    """The verdict the document carries (check's JSON and bulk lines both do); judged from
+    the typed report when a document comes without one."""
     score = doc.get("score")
     if isinstance(score, dict):
         return score.get("grade"), score.get("score")
-    if report is not None:
-        return report.verdict.grade, report.verdict.score
-    return None, None
+    try:
+        verdict = from_json(stored_document(doc)).verdict
+    except CodecError:
+        return None, None
+    return verdict.grade, verdict.score
+
+
+@dataclass
+class _Pending:
+    doc: dict[str, Any]
+    kept: dict[str, Any]
+    sha: str
+    body: bytes
+    blob_id: int = 0
+    audit_id: int = 0
 
 
 def record_documents(
@@ -130,7 +143,10 @@ def record_documents(
     docs: Iterable[dict[str, Any]],
     threshold: Severity = Severity.HIGH,
 ) -> RecordResult:
-    """Record each domain document of one run in the open transaction `conn`."""
+    """Record each domain document of one run in the open transaction `conn`.
+
+    In a few statements per batch, not per domain: a bulk run hands over hundreds of
+    documents at a time, and each round trip to PostgreSQL costs more than the work."""
     when = utc_text(audited_at)
     batch = [d for d in docs if isinstance(d, dict) and isinstance(d.get("domain"), str)]
     names = [d["domain"] for d in batch]
@@ -139,87 +155,108 @@ def record_documents(
             select(audits.c.domain).where(audits.c.run_id == run_id, audits.c.domain.in_(names))
         ).scalars()
     )
-    recorded = added_events = 0
+    todo: dict[str, _Pending] = {}
     for doc in batch:
-        if doc["domain"] in existing:
+        name = doc["domain"]
+        if name in existing or name in todo:
             continue
-        existing.add(doc["domain"])
-        audit_id, report = _record_one(conn, run_id, when, doc)
-        recorded += 1
-        if report is not None:
-            added_events += _detect_events(conn, audit_id, when, report, threshold)
-    return RecordResult(recorded, len(batch) - recorded, added_events)
-
-
-def _record_one(
-    conn: Connection, run_id: int, when: str, doc: dict[str, Any]
-) -> tuple[int, DomainReport | None]:
-    kept = stored_document(doc)
-    data = blob.dumps(kept)
-    sha = blob.digest(data)
-    conn.execute(
-        dialect_insert(conn, blobs)
-        .values(sha256=sha, codec=blob.CURRENT_CODEC, body=blob.pack(data))
-        .on_conflict_do_nothing(index_elements=["sha256"])
-    )
-    blob_id = conn.execute(select(blobs.c.id).where(blobs.c.sha256 == sha)).scalar_one()
-    try:
-        report: DomainReport | None = from_json(kept)
-    except CodecError:
-        report = None  # stored all the same; history says it cannot be decoded
-    grade, score = _grade(doc, report)
-    audit_id = _new_id(
-        conn.execute(
-            audits.insert().values(
-                run_id=run_id,
-                domain=doc["domain"],
-                audited_at=when,
-                status=str(doc.get("status", "completed")),
-                grade=grade,
-                score=score,
-                schema_version=str(doc.get("schema_version") or SCHEMA_VERSION),
-                blob_id=blob_id,
-            )
-        )
-    )
-    checks = doc.get("checks") if isinstance(doc.get("checks"), dict) else {}
-    status_rows, finding_rows = [], []
-    for check_id, outcome in (checks or {}).items():
-        if not isinstance(outcome, dict):
-            continue
-        error = outcome.get("error") if isinstance(outcome.get("error"), dict) else None
-        status_rows.append(
+        kept = stored_document(doc)
+        data = blob.dumps(kept)
+        todo[name] = _Pending(doc, kept, blob.digest(data), blob.pack(data))
+    if not todo:
+        return RecordResult(0, len(batch), 0)
+    previous = _previous_audits(conn, run_id, when, list(todo))
+    _store_blobs(conn, list(todo.values()))
+    rows = []
+    for name, p in todo.items():
+        grade, score = _grade(p.doc)
+        rows.append(
             {
-                "audit_id": audit_id,
-                "check_id": check_id,
-                "status": str(outcome.get("status")),
-                "reason": None if error is None else error.get("reason"),
+                "run_id": run_id,
+                "domain": name,
+                "audited_at": when,
+                "status": str(p.doc.get("status", "completed")),
+                "grade": grade,
+                "score": score,
+                "schema_version": SCHEMA_VERSION,
+                "blob_id": p.blob_id,
             }
         )
-        for f in outcome.get("findings") or ():
-            params = f.get("params")
-            finding_rows.append(
+    stmt = audits.insert().returning(audits.c.id, audits.c.domain, sort_by_parameter_order=True)
+    for audit_id, name in conn.execute(stmt, rows).all():
+        todo[name].audit_id = int(audit_id)
+    _store_facts(conn, list(todo.values()))
+    added = _detect_events(conn, when, todo, previous, threshold)
+    return RecordResult(len(todo), len(batch) - len(todo), added)
+
+
+def _store_blobs(conn: Connection, pending: list[_Pending]) -> None:
+    unique = {p.sha: p.body for p in pending}
+    conn.execute(
+        dialect_insert(conn, blobs).on_conflict_do_nothing(index_elements=["sha256"]),
+        [
+            {"sha256": sha, "codec": blob.CURRENT_CODEC, "body": body}
+            for sha, body in unique.items()
+        ],
+    )
+    ids = dict(
+        conn.execute(select(blobs.c.sha256, blobs.c.id).where(blobs.c.sha256.in_(unique))).all()
+    )
+    for p in pending:
+        p.blob_id = int(ids[p.sha])
+
+
+def _store_facts(conn: Connection, pending: list[_Pending]) -> None:
+    status_rows, finding_rows = [], []
+    for p in pending:
+        checks = p.doc.get("checks")
+        for check_id, outcome in (checks if isinstance(checks, dict) else {}).items():
+            if not isinstance(outcome, dict):
+                continue
+            error = outcome.get("error") if isinstance(outcome.get("error"), dict) else None
+            status_rows.append(
                 {
-                    "audit_id": audit_id,
-                    "code": f.get("code"),
-                    "severity": f.get("severity"),
-                    "params": json.dumps(params, sort_keys=True) if params else None,
+                    "audit_id": p.audit_id,
+                    "check_id": check_id,
+                    "status": str(outcome.get("status")),
+                    "reason": None if error is None else error.get("reason"),
                 }
             )
+            for f in outcome.get("findings") or ():
+                params = f.get("params")
+                finding_rows.append(
+                    {
+                        "audit_id": p.audit_id,
+                        "code": f.get("code"),
+                        "severity": f.get("severity"),
+                        "params": json.dumps(params, sort_keys=True) if params else None,
+                    }
+                )
     if status_rows:
         conn.execute(check_results.insert(), status_rows)
     if finding_rows:
         conn.execute(findings.insert(), finding_rows)
-    return audit_id, report
 
 
-def previous_audit(conn: Connection, domain: str, before_id: int, when: str) -> Any:
-    return conn.execute(
-        select(audits.c.id, audits.c.blob_id)
-        .where(audits.c.domain == domain, audits.c.id != before_id, audits.c.audited_at <= when)
-        .order_by(audits.c.audited_at.desc(), audits.c.id.desc())
-        .limit(1)
-    ).first()
+def _previous_audits(
+    conn: Connection, run_id: int, when: str, names: list[str]
+) -> dict[str, tuple[int, int]]:
+    """Each domain's latest audit up to `when` from another run: (audit id, blob id)."""
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=audits.c.domain,
+            order_by=(audits.c.audited_at.desc(), audits.c.id.desc()),
+        )
+        .label("rank")
+    )
+    ranked = (
+        select(audits.c.domain, audits.c.id, audits.c.blob_id, rank)
+        .where(audits.c.domain.in_(names), audits.c.run_id != run_id, audits.c.audited_at <= when)
+        .subquery()
+    )
+    query = select(ranked.c.domain, ranked.c.id, ranked.c.blob_id).where(ranked.c.rank == 1)
+    return {str(d): (int(i), int(b)) for d, i, b in conn.execute(query)}
 
 
 def load_report(conn: Connection, blob_id: int) -> DomainReport:
@@ -232,31 +269,47 @@ def load_report(conn: Connection, blob_id: int) -> DomainReport:
 
 
 def _detect_events(
-    conn: Connection, audit_id: int, when: str, report: DomainReport, threshold: Severity
+    conn: Connection,
+    when: str,
+    todo: dict[str, _Pending],
+    previous: dict[str, tuple[int, int]],
+    threshold: Severity,
 ) -> int:
-    prev = previous_audit(conn, report.domain, audit_id, when)
-    if prev is None:
+    # an identical report (the same blob) cannot have drifted: nothing to decode
+    changed = [n for n, (_, blob_id) in previous.items() if blob_id != todo[n].blob_id]
+    if not changed:
         return 0
-    try:
-        old = load_report(conn, prev.blob_id)
-    except StoreError:
-        return 0  # an older audit this version cannot read: nothing to compare with
-    found = detect(old, report, threshold)
-    rows = [
-        {
-            "event_key": _event_key(report.domain, e.code, e.subject, e.before, e.after, prev.id),
-            "domain": report.domain,
-            "code": e.code,
-            "severity": e.severity.value,
-            "subject": e.subject,
-            "before": e.before,
-            "after": e.after,
-            "audit_id": audit_id,
-            "previous_audit_id": prev.id,
-            "created_at": when,
-        }
-        for e in found
-    ]
+    old_blobs = {previous[n][1] for n in changed}
+    bodies = {
+        int(r.id): r
+        for r in conn.execute(
+            select(blobs.c.id, blobs.c.codec, blobs.c.body).where(blobs.c.id.in_(old_blobs))
+        )
+    }
+    rows = []
+    for name in changed:
+        prev_id, prev_blob = previous[name]
+        row = bodies[prev_blob]
+        try:
+            old = from_json(blob.unpack(bytes(row.body), int(row.codec)))
+            new = from_json(todo[name].kept)
+        except (blob.BlobError, CodecError):
+            continue  # a report this version cannot read: nothing to compare with
+        for e in detect(old, new, threshold):
+            rows.append(
+                {
+                    "event_key": _event_key(name, e.code, e.subject, e.before, e.after, prev_id),
+                    "domain": name,
+                    "code": e.code,
+                    "severity": e.severity.value,
+                    "subject": e.subject,
+                    "before": e.before,
+                    "after": e.after,
+                    "audit_id": todo[name].audit_id,
+                    "previous_audit_id": prev_id,
+                    "created_at": when,
+                }
+            )
     if not rows:
         return 0
     stmt = (
@@ -271,12 +324,3 @@ def _detect_events(
 def _event_key(domain: str, *parts: object) -> str:
     text = "\x1f".join([domain, *("" if p is None else str(p) for p in parts)])
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def wrap_driver_errors(conn: Connection, exc: DBAPIError) -> StoreError:
-    return classify(exc, conn.engine)
-
-
-def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]

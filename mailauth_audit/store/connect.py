@@ -36,6 +36,7 @@ __all__ = [
 # every migration in migrations/versions, oldest first (tests/store keep this list equal to
 # Alembic's script directory): a store at a revision not listed here is newer than this code
 REVISIONS = ("0001",)
+READ_ONLY_OPTION = "mailauth_audit_read_only"  # Connection.execution_options: a reading transaction
 _PG_MIGRATION_LOCK = 0x6D61696C  # pg_advisory_xact_lock key: one migrator at a time
 
 
@@ -98,7 +99,10 @@ def _sqlite_pragmas(engine: Engine, limits: StoreLimits) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(READ_ONLY_OPTION):
+            conn.exec_driver_sql("BEGIN")  # a reader never waits for a writer in WAL mode
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @dataclass(frozen=True)

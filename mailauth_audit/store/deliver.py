@@ -107,7 +107,7 @@ def _payload(event: StoredEvent, key: str) -> bytes:
 def _pending(store: Store, channel: str, found: list[StoredEvent]) -> list[tuple[StoredEvent, str]]:
     """The events not yet delivered on `channel`, with their keys."""
     ids = [e.id for e in found]
-    with store.transaction() as conn:
+    with store.transaction(write=False) as conn:
         done = set(
             conn.execute(
                 select(deliveries.c.event_id).where(

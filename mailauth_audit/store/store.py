@@ -22,7 +22,7 @@ from ..model import AuditRun, DomainReport, Severity
 from ..options import StoreLimits
 from ..report.codec import encode_value, to_json
 from ..version import __version__
-from .connect import StoreError, classify, make_engine, migrate
+from .connect import READ_ONLY_OPTION, StoreError, classify, make_engine, migrate
 from .record import (
     RecordResult,
     RunInfo,
@@ -66,10 +66,15 @@ class Store:
         self.engine.dispose()
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
+    def transaction(self, *, write: bool = True) -> Iterator[Connection]:
+        """One transaction; `write=False` for reading ones, which SQLite then does not
+        serialise behind the writers."""
         try:
-            with self.engine.begin() as conn:
-                yield conn
+            with self.engine.connect() as conn:
+                if not write:
+                    conn.execution_options(**{READ_ONLY_OPTION: True})
+                with conn.begin():
+                    yield conn
         except StoreError:
             raise
         except DBAPIError as exc:
@@ -132,12 +137,12 @@ class Store:
         )
         if limit is not None:
             query = query.limit(limit)
-        with self.transaction() as conn:
+        with self.transaction(write=False) as conn:
             rows = [AuditRow(*r) for r in conn.execute(query)]
         return rows[::-1]
 
     def audits_of_run(self, run_id: int) -> dict[str, AuditRow]:
-        with self.transaction() as conn:
+        with self.transaction(write=False) as conn:
             if conn.execute(select(runs.c.id).where(runs.c.id == run_id)).first() is None:
                 raise StoreError(f"no run {run_id} in the store")
             rows = conn.execute(select(*_AUDIT_COLUMNS).where(audits.c.run_id == run_id))
@@ -145,13 +150,13 @@ class Store:
 
     def report(self, audit: AuditRow) -> DomainReport:
         """The typed report of an audit; StoreError when this version cannot decode it."""
-        with self.transaction() as conn:
+        with self.transaction(write=False) as conn:
             return load_report(conn, audit.blob_id)
 
     def reports(self, rows: Iterable[AuditRow]) -> dict[int, DomainReport | StoreError]:
         """Many audits' reports in one transaction; an undecodable one is its error."""
         out: dict[int, DomainReport | StoreError] = {}
-        with self.transaction() as conn:
+        with self.transaction(write=False) as conn:
             for row in rows:
                 try:
                     out[row.id] = load_report(conn, row.blob_id)
@@ -160,7 +165,7 @@ class Store:
         return out
 
     def events_of(self, domain: str) -> list[dict[str, Any]]:
-        with self.transaction() as conn:
+        with self.transaction(write=False) as conn:
             rows = conn.execute(
                 select(events)
                 .where(events.c.domain == domain)
@@ -169,7 +174,7 @@ class Store:
             return [dict(r._mapping) for r in rows]
 
     def runs(self) -> list[dict[str, Any]]:
-        with self.transaction() as conn:
+        with self.transaction(write=False) as conn:
             counts = (
                 select(audits.c.run_id, func.count().label("audits"))
                 .group_by(audits.c.run_id)
@@ -184,7 +189,7 @@ class Store:
 
     def stored_bytes(self) -> dict[str, int]:
         """Audits, blobs and their compressed bytes: what the benchmark divides."""
-        with self.transaction() as conn:
+        with self.transaction(write=False) as conn:
             n_audits = conn.execute(select(func.count()).select_from(audits)).scalar_one()
             n_blobs = conn.execute(select(func.count()).select_from(blobs)).scalar_one()
             body = conn.execute(

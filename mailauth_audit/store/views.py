@@ -108,7 +108,7 @@ def domain_history(store: Store, domain: str, limit: int | None = None) -> Domai
 
 
 def _event_rows(store: Store, domain: str) -> list[Any]:
-    with store.transaction() as conn:
+    with store.transaction(write=False) as conn:
         return list(
             conn.execute(
                 select(events)
@@ -188,9 +188,9 @@ def diff_runs(store: Store, run_a: int, run_b: int) -> RunDiff:
     two 100k-domain runs compare in seconds."""
     a, b = store.audits_of_run(run_a), store.audits_of_run(run_b)
     common = sorted(a.keys() & b.keys())
-    changes: list[RunDomainChange] = []
+    differing: list[str] = []
     unchanged = 0
-    with store.transaction() as conn:
+    with store.transaction(write=False) as conn:
         for domain in common:
             ra, rb = a[domain], b[domain]
             if ra.blob_id == rb.blob_id:
@@ -200,7 +200,8 @@ def diff_runs(store: Store, run_a: int, run_b: int) -> RunDiff:
             if docs is not None and _comparable(docs[0]) == _comparable(docs[1]):
                 unchanged += 1
                 continue
-            changes.append(_domain_change(store, ra, rb))
+            differing.append(domain)
+    changes = [_domain_change(store, a[d], b[d]) for d in differing]
     order = {"worse": 0, "better": 1, "changed": 2}
     changes.sort(key=lambda c: (order[c.direction], c.domain))
     return RunDiff(
@@ -269,7 +270,7 @@ def list_events(
         query = query.where(events.c.acked_at.is_(None))
     if codes:
         query = query.where(events.c.code.in_(codes))
-    with store.transaction() as conn:
+    with store.transaction(write=False) as conn:
         found = [_event(r) for r in conn.execute(query)]
     if min_severity is not None:
         found = [e for e in found if Severity(e.severity).rank >= min_severity.rank]

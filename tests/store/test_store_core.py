@@ -169,3 +169,30 @@ def test_the_finding_threshold_of_drift_is_honoured(store_url: str) -> None:
     new = [e for e in store.events_of("shop.example") if e["code"] == "finding.new"]
     assert new and all(e["severity"] == "critical" for e in new)
     store.close()
+
+
+def test_the_migrations_build_the_schema_the_code_describes(store_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from mailauth_audit.store.schema import metadata
+
+    store = open_store(store_url)
+    with store.transaction() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+    store.close()
+    assert differences == []
+
+
+def test_a_report_stored_by_an_older_version_still_decodes(store_url: str) -> None:
+    # Given a document as an older version wrote it: a bulk line of format 1 (the
+    # domain's findings repeated, no resolver_notes key)
+    report = audit(BEFORE).domains[0]
+    doc = to_json(report)
+    doc.pop("resolver_notes")
+    store = open_store(store_url)
+    run_id, started = store.start_run(RunInfo("import", "2025-01-01T00:00:00Z", "0.1.0"))
+    store.record_documents(run_id, started, [doc])
+    [row] = store.audits_of("shop.example")
+    assert store.report(row) == report
+    store.close()

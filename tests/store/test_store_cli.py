@@ -189,3 +189,32 @@ def test_two_bulk_runs_recording_at_once_lose_and_double_nothing(
     for i in (0, n - 1):
         assert len(store.audits_of(f"d{i}.example")) == 2
     store.close()
+
+
+def test_alerts_deliver_to_a_webhook_with_the_secret_from_the_environment(
+    store_url: str, zones: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import hashlib
+    import hmac
+
+    from alert_servers import WebhookServer
+
+    for z in zones:
+        assert (
+            cli("check", "--zone-file", str(z), "--store", store_url, "shop.example").returncode
+            == 0
+        )
+    env = {"MAILAUTH_AUDIT_WEBHOOK_SECRET": "from-env"}
+    with WebhookServer("ok") as hook:
+        done = cli("alerts", "--webhook", hook.url, "--store", store_url, env=env)
+        assert done.returncode == 0, done.stderr
+        assert "0 failed" in done.stderr and hook.received
+        headers, body = hook.received[0]
+        expected = hmac.new(b"from-env", body, hashlib.sha256).hexdigest()
+        assert headers["x-mailauth-audit-signature"] == "sha256=" + expected
+        sent = len(hook.received)
+        assert cli("alerts", "--webhook", hook.url, "--store", store_url, env=env).returncode == 0
+        assert len(hook.received) == sent  # each event once
+    page = tmp_path / "h.html"
+    made = cli("history", "shop.example", "--store", store_url, "-f", "html", "-o", str(page))
+    assert made.returncode == 0 and "<svg" in page.read_text()

@@ -102,7 +102,11 @@ def run_diff_text(d: RunDiff) -> str:
         )
         if c.diff is not None:
             body = diff_text(c.diff).splitlines()[1:]
-            lines.extend("    " + x.strip() for x in body if x.strip() != "no change")
+            # the grade is on the line above; "no change" cannot be (the reports differ)
+            kept = (x.strip() for x in body)
+            lines.extend(
+                "    " + x for x in kept if x != "no change" and not x.startswith("grade ")
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -280,18 +280,84 @@ if TYPE_CHECKING:
         ZoneSet as ZoneSet,
     )
 
+# ---- the history store (issue 13) ------------------------------------------------------
+# Synchronous: database calls, no event loop. The CLI and the service reach the store only
+# through these names. Imported on first use: SQLAlchemy would double the start-up time of
+# a `check` that records nothing.
+if TYPE_CHECKING:
+    from .report.history import diff_text, events_text, history_text, json_document, run_diff_text
+    from .report.history_html import history_html
+    from .store.connect import SchemaTooNew, StoreError, StoreUnavailable
+    from .store.deliver import (
+        SMTP_PASSWORD_ENV,
+        WEBHOOK_SECRET_ENV,
+        DeliveryOutcome,
+        EmailTarget,
+        deliver_events,
+        email_target,
+    )
+    from .store.diff import AuditDiff
+    from .store.durations import cutoff, parse_duration
+    from .store.location import STORE_ENV, default_store_path, store_url_from
+    from .store.recorder import ImportResult, StoreRecorder, import_results
+    from .store.store import Store, open_store
+    from .store.views import (
+        DomainHistory,
+        RunDiff,
+        StoredEvent,
+        ack_events,
+        diff_domain,
+        diff_runs,
+        domain_history,
+        list_events,
+    )
+
 __all__ = [
+    "SMTP_PASSWORD_ENV",
+    "STORE_ENV",
+    "WEBHOOK_SECRET_ENV",
+    "AuditDiff",
     "AuditObserver",
     "AuditSession",
+    "DeliveryOutcome",
+    "DomainHistory",
+    "EmailTarget",
+    "ImportResult",
+    "RunDiff",
     "RunSummary",
+    "SchemaTooNew",
     "SentMessage",
+    "Store",
+    "StoreError",
+    "StoreRecorder",
+    "StoreUnavailable",
+    "StoredEvent",
+    "ack_events",
     "audit_batch",
     "audit_domain",
     "audit_domains",
+    "cutoff",
+    "default_store_path",
+    "deliver_events",
+    "diff_domain",
+    "diff_runs",
+    "diff_text",
+    "domain_history",
+    "email_target",
+    "events_text",
     "fix_domain",
+    "history_html",
+    "history_text",
+    "import_results",
+    "json_document",
+    "list_events",
+    "open_store",
+    "parse_duration",
     "render",
     "render_fix",
+    "run_diff_text",
     "send_test_message",
+    "store_url_from",
     "validate_options",
     "verify_message",
     "write_corrected_zone",
@@ -541,6 +607,57 @@ _RE_EXPORTS: dict[str, tuple[str, ...]] = {
     ".resolver.static": ("StaticResolver",),
     ".resolver.wire": ("WireResolver",),
     ".resolver.zonefiles": ("ZoneSet",),
+    # the history store: synchronous (database calls); SQLAlchemy loads only when asked
+    ".report.history": (
+        "diff_text",
+        "events_text",
+        "history_text",
+        "json_document",
+        "run_diff_text",
+    ),
+    ".report.history_html": ("history_html",),
+    ".store.connect": (
+        "SchemaTooNew",
+        "StoreError",
+        "StoreUnavailable",
+    ),
+    ".store.deliver": (
+        "DeliveryOutcome",
+        "EmailTarget",
+        "SMTP_PASSWORD_ENV",
+        "WEBHOOK_SECRET_ENV",
+        "deliver_events",
+        "email_target",
+    ),
+    ".store.diff": ("AuditDiff",),
+    ".store.durations": (
+        "cutoff",
+        "parse_duration",
+    ),
+    ".store.location": (
+        "STORE_ENV",
+        "default_store_path",
+        "store_url_from",
+    ),
+    ".store.recorder": (
+        "ImportResult",
+        "StoreRecorder",
+        "import_results",
+    ),
+    ".store.store": (
+        "Store",
+        "open_store",
+    ),
+    ".store.views": (
+        "DomainHistory",
+        "RunDiff",
+        "StoredEvent",
+        "ack_events",
+        "diff_domain",
+        "diff_runs",
+        "domain_history",
+        "list_events",
+    ),
 }
 _LAZY: dict[str, str] = {name: module for module, names in _RE_EXPORTS.items() for name in names}
 

@@ -335,3 +335,30 @@ class CheckInputLimits:
 
     max_domains_file_bytes: int = 1024 * 1024  # a larger list is refused, not truncated
     max_domains: int = 10_000  # distinct names per `check` run, arguments and files together
+
+
+@dataclass(frozen=True)
+class StoreLimits:
+    """Bounds of the audit history store (`--store`) and of alert delivery.
+
+    A store that does not answer must not hold an audit up: connecting and waiting for a
+    lock are bounded, and a bulk run that loses its store goes on without it."""
+
+    connect_timeout: float = 10.0  # seconds to reach a PostgreSQL server
+    # seconds a writer waits for another writer's lock (SQLite busy timeout, PostgreSQL
+    # lock_timeout): two bulk runs recording into one store take turns within this
+    lock_timeout: float = 30.0
+    webhook_timeout: float = 10.0  # seconds for one webhook POST, connect to reply
+    webhook_attempts: int = 3  # POSTs per event before the delivery is recorded as failed
+    webhook_backoff: float = 1.0  # seconds before the 2nd attempt, doubled for each next one
+    max_events_per_delivery: int = 1000  # events one `alerts --deliver` sends at most
+
+    def __post_init__(self) -> None:
+        for name in ("connect_timeout", "lock_timeout", "webhook_timeout", "webhook_backoff"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a finite number of seconds above 0: {value!r}")
+        for name in ("webhook_attempts", "max_events_per_delivery"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1: {value!r}")

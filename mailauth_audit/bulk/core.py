@@ -48,6 +48,8 @@ from .observers import (
     CsvRowsWriter,
     ItemWriter,
     JsonlWriter,
+    LineObserver,
+    LinesForwarder,
     ProgressObserver,
     SummaryCounter,
 )
@@ -87,6 +89,10 @@ class BulkConfig:
     provenance: Provenance | None = None
     # "gzip": results.jsonl is compressed to results.jsonl.gz once the run is complete
     compress: str | None = None
+    # told of each batch of results lines once they are in the file (`on_lines(lines,
+    # path)`) and of the end (`on_done(outcome)`), in this process: the history store's
+    # recorder. An observer must not raise; it is not allowed to hold the run up.
+    line_observers: tuple[LineObserver, ...] = ()
 
 
 @dataclass
@@ -133,6 +139,7 @@ class BulkFolder:
         writers: list[ItemWriter] = [
             CsvRowsWriter(rows),
             JsonlWriter(results),
+            *(LinesForwarder(o, results.path) for o in config.line_observers),
             SummaryCounter(summary),
             self.progress_observer,
         ]
@@ -212,6 +219,8 @@ class BulkFolder:
         if outcome.complete and config.compress:
             compress_results(config.output_dir, config.compress)
         write_reports(outcome, config, input_stats, self.started_at)
+        for observer in config.line_observers:
+            observer.on_done(outcome)
         return outcome
 
 

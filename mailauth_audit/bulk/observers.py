@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..engine.observers import RunSummary
 from ..model import DomainReport
@@ -64,6 +64,29 @@ class JsonlWriter:
 
     def on_done(self, summary: RunSummary) -> None:
         self.file.sync()  # closing the file is its opener's business
+
+
+class LineObserver(Protocol):
+    """Told of each batch of results lines once they are in results.jsonl, and of the
+    run's end (the history store's recorder is one). Must not raise."""
+
+    def on_lines(self, lines: list[bytes], results: Path) -> None: ...
+
+    def on_done(self, outcome: Any) -> None: ...
+
+
+class LinesForwarder:
+    """An ItemWriter handing the batch's lines, as written, to a LineObserver."""
+
+    def __init__(self, observer: LineObserver, results: Path) -> None:
+        self.observer = observer
+        self.results = results
+
+    def write_items(self, items: Sequence[Item]) -> None:
+        self.observer.on_lines([it[1] for it in items], self.results)
+
+    def on_done(self, summary: RunSummary) -> None:
+        return None  # the LineObserver hears of the end with the run's outcome, from core
 
 
 class CsvRowsWriter:

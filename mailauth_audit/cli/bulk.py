@@ -5,7 +5,9 @@ run, lines kept by --resume included); 2 usage error (or results already there w
 --resume, a --resume of a folder whose run had another list or options, a symlink or special
 file where the folder's files go); 3 done, but some check could not be completed for some
 domain; 4 the results could not be written (disk full...; what was written stays valid,
-continue with --resume); 130 interrupted (continue with --resume). As in `check`, 1 wins over
+continue with --resume); 5 (--store) the results are complete but some audits could not be
+recorded in the store (`history import` adds them later); 130 interrupted (continue with
+--resume). 130 and 4 win over 5, and 5 over 1 and 3. As in `check`, 1 wins over
 3: a failing finding is a verdict, whereas 3 only says the verdict is incomplete. 130 wins
 over both: an interrupted run has not judged every domain yet.
 """
@@ -20,6 +22,7 @@ import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -40,6 +43,7 @@ from ..asyncapi import (
     read_entries,
     run_bulk,
     run_provenance,
+    store_url_from,
     system_nameservers,
     zone_file_resolver,
 )
@@ -63,9 +67,14 @@ from .common import (
     timeout_option,
     zone_files_option,
 )
+from .history import open_named_store, store_option
+
+if TYPE_CHECKING:
+    from ..asyncapi import StoreRecorder
 
 EXIT_OK, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
 EXIT_FINDINGS = 1  # as in cli.main
+EXIT_NOT_RECORDED = 5  # --store: results complete, some audits not in the store
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> None:
@@ -174,6 +183,7 @@ def _default_output() -> Path:
 @click.option(
     "--progress/--no-progress", default=True, show_default=True, help="Progress line on stderr."
 )
+@store_option
 @quiet_option
 @click.option("--debug", is_flag=True, help="Keep tracebacks of internal errors in results.")
 @click.option(
@@ -206,6 +216,7 @@ def bulk(
     resume: bool,
     html_pages: bool,
     progress: bool,
+    store: str | None,
     quiet: bool,
     debug: bool,
     compress: str | None,
@@ -224,11 +235,13 @@ def bulk(
       mailauth-audit bulk - -o out/ -n 127.0.0.1#5300 --qps 500 < list.txt
       mailauth-audit bulk customers.txt -o out/ --zone-file a.zone --zone-file b.zone
       mailauth-audit bulk domains.txt -o out/ --fail-on high   # exit 1 on any high finding
+      mailauth-audit bulk clients.txt -o out/ --store postgresql://audit@db/audits
 
     \b
-    Exit codes: 0 done; 1 a domain has a finding at or above --fail-on; 2 usage error;
-    3 some checks could not be completed; 4 results could not be written (continue
-    with --resume); 130 interrupted.
+    Exit codes: 0 done; 1 a domain has a finding at or above --fail-on; 2 usage error
+    (or the --store cannot be opened: nothing is audited); 3 some checks could not be
+    completed; 4 results could not be written (continue with --resume); 5 some audits
+    were not recorded in the store (add them with `history import`); 130 interrupted.
     """
     try:
         for ns in nameservers:
@@ -288,6 +301,12 @@ def bulk(
         # the zone files are read once, here, and answered in this process
         processes = 1
         factory = functools.partial(zone_file_resolver, zones, options)
+    recorder = None
+    if (url := store_url_from(store)) is not None:
+        # opened before any query: a store that cannot be used stops the run here (exit 2)
+        from ..asyncapi import StoreRecorder  # SQLAlchemy only when a store is used
+
+        recorder = StoreRecorder(open_named_store(url), "bulk")
     config = BulkConfig(
         output_dir=out,
         options=options,
@@ -300,6 +319,7 @@ def bulk(
         resolver_factory=factory,
         provenance=_provenance(options, zones),
         compress=compress,
+        line_observers=(recorder,) if recorder is not None else (),
     )
     if hasattr(signal, "SIGXFSZ"):
         # past a file-size limit, fail the write (EFBIG) instead of being killed by SIGXFSZ
@@ -329,13 +349,37 @@ def bulk(
             "this list; they are kept but not counted",
             err=True,
         )
+    if recorder is not None:
+        recorder.store.close()
+        _store_message(recorder, out, quiet)
     if result.interrupted:
         hint = config.resume_hint
         if domain_list == "-":
             hint += "   (feed it the same list on stdin)"
         click.echo(f"interrupted. To continue where this run stopped:\n  {hint}", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    if recorder is not None and recorder.error is not None:
+        sys.exit(EXIT_NOT_RECORDED)
     sys.exit(bulk_exit_code(s, fail_on))
+
+
+def _store_message(recorder: StoreRecorder, out: Path, quiet: bool) -> None:
+    if recorder.error is None:
+        if not quiet:
+            click.echo(
+                f"recorded {recorder.recorded} audits in the store "
+                f"({recorder.events} drift events)",
+                err=True,
+            )
+        return
+    results = compressed_results(out) or out / RESULTS_NAME
+    click.echo(
+        f"mailauth-audit: error: {recorder.not_recorded} audits were not recorded in the store "
+        f"({recorder.recorded} were): {recorder.error}\n"
+        f"  {results} is complete; once the store is back:\n"
+        f"  mailauth-audit history import {shlex.quote(str(results))} --store ...",
+        err=True,
+    )
 
 
 def bulk_exit_code(summary: BulkSummary, fail_on: str | None) -> int:

@@ -2,7 +2,9 @@
 
 Exit codes (also in `--help`): 0 done; 1 a finding at or above --fail-on; 2 usage error
 (bad option, invalid domain name, unreadable zone file); 3 some check could not be completed
-(DNS timeout, SERVFAIL...). When both 1 and 3 apply, 1 wins: a failing finding is a verdict,
+(DNS timeout, SERVFAIL...); 5 (--store) the report was printed but not recorded in the store,
+which wins over 1 and 3 (the store is then behind, and a scheduled run must say so).
+When both 1 and 3 apply, 1 wins: a failing finding is a verdict,
 whereas 3 only says the verdict is incomplete.
 """
 
@@ -13,7 +15,7 @@ import importlib
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import BinaryIO, ClassVar, NoReturn
+from typing import TYPE_CHECKING, BinaryIO, ClassVar, NoReturn
 
 import click
 
@@ -30,6 +32,7 @@ from ..asyncapi import (
     parse_nameserver,
     schema_text,
     source_resolver,
+    store_url_from,
     write_output,
     write_report_folder,
 )
@@ -60,9 +63,14 @@ from .common import (
     timeout_option,
     zone_files_option,
 )
+from .history import open_named_store, store_option
 from .inputs import STDIN, DomainInputError, collect_domains, read_limited
 
+if TYPE_CHECKING:
+    from ..asyncapi import Store
+
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+EXIT_NOT_RECORDED = 5  # --store: the audit ran and was reported, but is not in the store
 
 
 def _fail_usage(message: str) -> NoReturn:
@@ -171,6 +179,7 @@ def main() -> None:
 @color_option
 @quiet_option
 @click.option("--debug", is_flag=True, help="Keep tracebacks of internal errors in the report.")
+@store_option
 def check(
     domains: tuple[str, ...],
     domains_files: tuple[BinaryIO, ...],
@@ -194,6 +203,7 @@ def check(
     color: ColorMode,
     quiet: bool,
     debug: bool,
+    store: str | None,
 ) -> None:
     """Audit DOMAINs and print a report. A DOMAIN of '-' reads names from stdin, one per line.
 
@@ -208,10 +218,12 @@ def check(
       mailauth-audit check --zone-file draft.zone --nameserver 9.9.9.9 example.com
       mailauth-audit check --authoritative example.com   # right after publishing
       mailauth-audit check --fail-on high example.com   # exit 1 on a high or critical finding
+      mailauth-audit check --store ~/audits.db example.com   # and remember it (see history)
 
     \b
-    Exit codes: 0 done; 1 a finding at or above --fail-on; 2 usage error;
-    3 a check could not be completed (DNS timeout, SERVFAIL, REFUSED...).
+    Exit codes: 0 done; 1 a finding at or above --fail-on; 2 usage error (or the --store
+    cannot be opened: nothing is audited); 3 a check could not be completed (DNS timeout,
+    SERVFAIL, REFUSED...); 5 the report was printed but could not be recorded in the store.
     """
     to_folder = output is not None and is_folder_target(output)
     if to_folder and OutputFormat(fmt) is not OutputFormat.HTML:
@@ -235,6 +247,8 @@ def check(
         debug=debug,
     )
     options = replace(options, limits=replace(options.limits, max_dkim_selectors=max_selectors))
+    # the store is opened before any query: one that cannot be used stops the run here
+    history = open_named_store(url) if (url := store_url_from(store)) else None
     resolver: Resolver | None = None
     try:
         resolver = source_resolver(
@@ -254,6 +268,8 @@ def check(
         click.echo("mailauth-audit: interrupted", err=True)
         sys.exit(130)
 
+    if history is not None:
+        _record(history, run)
     to_stdout = output is None or output == STDOUT
     use_color = color is ColorMode.ALWAYS or (to_stdout and color_enabled(color, sys.stdout))
     if output is not None and to_folder:
@@ -264,7 +280,7 @@ def check(
             sys.exit(EXIT_USAGE)
         if not quiet:
             click.echo(f"wrote {index}", err=True)
-        sys.exit(exit_code(run, Severity(fail_on) if fail_on else None))
+        sys.exit(_final_code(run, fail_on))
     fail_severity = Severity(fail_on) if fail_on else None
     text = RENDERERS[OutputFormat(fmt)](color=use_color, fail_on=fail_severity).render(run)
     if output is not None:
@@ -278,7 +294,31 @@ def check(
     else:
         # click strips colour codes on the way into a pipe unless told they are wanted
         click.echo(text, nl=False, color=use_color)
-    sys.exit(exit_code(run, Severity(fail_on) if fail_on else None))
+    sys.exit(_final_code(run, fail_on))
+
+
+_NOT_RECORDED: list[str] = []  # why this process's run could not be recorded, if it could not
+
+
+def _record(history: Store, run: AuditRun) -> None:
+    """Record the run; a failure is reported (exit 5), never a lost report."""
+    from ..asyncapi import StoreError  # SQLAlchemy only when a store is used
+
+    try:
+        history.record_run(run)
+    except StoreError as exc:
+        _NOT_RECORDED.append(str(exc))
+        click.echo(
+            f"mailauth-audit: error: the report was not recorded in the store: {exc}", err=True
+        )
+    finally:
+        history.close()
+
+
+def _final_code(run: AuditRun, fail_on: str | None) -> int:
+    if _NOT_RECORDED:
+        return EXIT_NOT_RECORDED
+    return exit_code(run, Severity(fail_on) if fail_on else None)
 
 
 async def _audit(
@@ -342,4 +382,8 @@ _LazyGroup.lazy = {
     "verify": ".verify:verify",
     "receive": ".receive:receive",
     "fix": ".fix:fix",
+    "history": ".history:history",
+    "diff": ".history:diff",
+    "alerts": ".history:alerts",
+    "prune": ".history:prune",
 }

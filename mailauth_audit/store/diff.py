@@ -1,0 +1,190 @@
+"""What changed between two audits of a domain: records, findings, statuses, grade. Pure.
+
+Records are compared only where the check completed in both audits: a record behind a DNS
+timeout is "not checked", never "removed".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..checks.dkim.result import DkimResult
+from ..checks.dmarc.result import DmarcResult
+from ..checks.mx.result import MxResult
+from ..checks.spf import SpfResult
+from ..model import CheckId, CheckStatus, DomainReport
+
+__all__ = [
+    "AuditDiff",
+    "FindingChange",
+    "RecordChange",
+    "StatusChange",
+    "diff_reports",
+    "records_seen",
+]
+
+RecordKey = tuple[str, str]  # (type, owner name): ("MX", "example.com")
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    type: str  # "MX", "SPF", "DMARC", "DKIM"
+    name: str  # the owner name
+    change: str  # "added", "removed", "changed"
+    before: tuple[str, ...]  # the values before (empty when added)
+    after: tuple[str, ...]  # the values after (empty when removed)
+
+
+@dataclass(frozen=True)
+class FindingChange:
+    code: str
+    check: str
+    severity: str
+    change: str  # "appeared" or "resolved"
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    check: str
+    before: str | None  # None: the check was not in that audit
+    after: str | None
+
+
+@dataclass(frozen=True)
+class AuditDiff:
+    domain: str
+    before_audit: int | None  # store ids; None when the report was not from the store
+    after_audit: int | None
+    before_at: str | None
+    after_at: str | None
+    grade_before: str | None
+    grade_after: str | None
+    score_before: int | None
+    score_after: int | None
+    statuses: tuple[StatusChange, ...]
+    records: tuple[RecordChange, ...]
+    findings: tuple[FindingChange, ...]
+    # checks not compared for records: in error (or skipped) in one of the two audits
+    not_compared: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.statuses or self.records or self.findings or self.grade_before != self.grade_after
+        )
+
+
+def _completed(report: DomainReport, check: CheckId) -> bool:
+    outcome = report.checks.get(check)
+    return (
+        outcome is not None
+        and outcome.result is not None
+        and outcome.status not in (CheckStatus.ERROR, CheckStatus.SKIPPED)
+    )
+
+
+def _result(report: DomainReport, check: CheckId) -> Any:
+    # Any: the caller names the check's result type (`mx: MxResult = ...`)
+    return report.checks[check].result
+
+
+def records_seen(report: DomainReport) -> dict[RecordKey, tuple[str, ...]]:
+    """The published records a report's facts hold, by (type, name), for completed checks."""
+    out: dict[RecordKey, tuple[str, ...]] = {}
+    if _completed(report, CheckId.MX):
+        mx: MxResult = _result(report, CheckId.MX)
+        if mx.records:
+            out[("MX", report.domain)] = tuple(sorted(mx.records))
+    if _completed(report, CheckId.SPF):
+        spf: SpfResult = _result(report, CheckId.SPF)
+        if spf.records_found:
+            out[("SPF", report.domain)] = tuple(sorted(spf.records_found))
+    if _completed(report, CheckId.DMARC):
+        dmarc: DmarcResult = _result(report, CheckId.DMARC)
+        if dmarc.records_found:
+            out[("DMARC", f"_dmarc.{report.domain}")] = tuple(sorted(dmarc.records_found))
+    if _completed(report, CheckId.DKIM):
+        dkim: DkimResult = _result(report, CheckId.DKIM)
+        for s in dkim.selectors:
+            value = s.record if s.record is not None else f"CNAME {s.cname_target}"
+            out[("DKIM", s.name)] = (value,)
+    return out
+
+
+def _record_changes(
+    before: Mapping[RecordKey, tuple[str, ...]], after: Mapping[RecordKey, tuple[str, ...]]
+) -> tuple[RecordChange, ...]:
+    changes = []
+    for key in sorted(before.keys() | after.keys()):
+        a, b = before.get(key, ()), after.get(key, ())
+        if a == b:
+            continue
+        kind = "added" if not a else "removed" if not b else "changed"
+        changes.append(RecordChange(key[0], key[1], kind, a, b))
+    return tuple(changes)
+
+
+def diff_reports(
+    before: DomainReport,
+    after: DomainReport,
+    *,
+    before_audit: int | None = None,
+    after_audit: int | None = None,
+    before_at: str | None = None,
+    after_at: str | None = None,
+) -> AuditDiff:
+    statuses = []
+    for check in sorted(before.checks.keys() | after.checks.keys()):
+        a, b = before.checks.get(check), after.checks.get(check)
+        sa = a.status.value if a is not None else None
+        sb = b.status.value if b is not None else None
+        if sa != sb:
+            statuses.append(StatusChange(check.value, sa, sb))
+    comparable = [c for c in CheckId if _completed(before, c) and _completed(after, c)]
+    not_compared = tuple(
+        c.value
+        for c in CheckId
+        if c not in comparable and (c in before.checks or c in after.checks)
+    )
+    seen_a = {k: v for k, v in records_seen(before).items() if _check_of(k) in comparable}
+    seen_b = {k: v for k, v in records_seen(after).items() if _check_of(k) in comparable}
+    old = {(f.check.value, f.code): f.severity.value for f in before.findings}
+    new = {(f.check.value, f.code): f.severity.value for f in after.findings}
+    findings = [
+        FindingChange(code, check, sev, "appeared")
+        for (check, code), sev in sorted(new.items())
+        if (check, code) not in old
+    ] + [
+        FindingChange(code, check, sev, "resolved")
+        for (check, code), sev in sorted(old.items())
+        if (check, code) not in new
+    ]
+    return AuditDiff(
+        domain=after.domain,
+        before_audit=before_audit,
+        after_audit=after_audit,
+        before_at=before_at,
+        after_at=after_at,
+        grade_before=before.grade,
+        grade_after=after.grade,
+        score_before=before.verdict.score,
+        score_after=after.verdict.score,
+        statuses=tuple(statuses),
+        records=_record_changes(seen_a, seen_b),
+        findings=tuple(findings),
+        not_compared=not_compared,
+    )
+
+
+_CHECK_OF_TYPE = {
+    "MX": CheckId.MX,
+    "SPF": CheckId.SPF,
+    "DMARC": CheckId.DMARC,
+    "DKIM": CheckId.DKIM,
+}
+
+
+def _check_of(key: RecordKey) -> CheckId:
+    return _CHECK_OF_TYPE[key[0]]

@@ -1,0 +1,131 @@
+"""The tables of the history store, in SQLAlchemy Core: one definition for SQLite and
+PostgreSQL.
+
+What is stored per audit, and why so: the whole report once, compressed (`blobs`, shared by
+identical reports), so an audit decodes back to the typed report a newer version can judge
+again; and beside it the few facts queries filter on (`audits.grade`, `check_results`,
+`findings` as code + severity + parameters). Finding texts come from the catalogue, never
+from rows. Times are ISO 8601 UTC text of one fixed width, so they sort and compare the
+same way in both databases.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+__all__ = [
+    "audits",
+    "blobs",
+    "check_results",
+    "deliveries",
+    "events",
+    "findings",
+    "metadata",
+    "runs",
+]
+
+metadata = MetaData()
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # "check", "bulk", "import"
+    # what makes a run the same run again (a bulk folder's results file): `history import`
+    # of a run recorded in part adds the missing audits to it instead of a second run
+    Column("run_key", String(200), nullable=True, unique=True),
+    Column("started_at", String(32), nullable=False),
+    Column("finished_at", String(32), nullable=True),
+    Column("tool_version", String(40), nullable=False),
+    Column("provenance", Text, nullable=True),  # the run's Provenance, JSON
+    Column("source", Text, nullable=True),  # the results file a bulk run wrote
+)
+
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sha256", String(64), nullable=False, unique=True),  # of the uncompressed document
+    Column("codec", Integer, nullable=False),  # blob.CODECS: how `body` is compressed
+    Column("body", LargeBinary, nullable=False),
+)
+
+audits = Table(
+    "audits",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("domain", String(255), nullable=False),
+    Column("audited_at", String(32), nullable=False),
+    Column("status", String(16), nullable=False),  # DomainStatus
+    Column("grade", String(2), nullable=True),  # None: not graded (a check in error) or invalid
+    Column("score", Integer, nullable=True),
+    Column("schema_version", String(16), nullable=False),  # of the stored document
+    Column("blob_id", Integer, ForeignKey("blobs.id"), nullable=False),
+    UniqueConstraint("run_id", "domain", name="uq_audits_run_domain"),
+    Index("ix_audits_domain_time", "domain", "audited_at"),
+)
+
+check_results = Table(
+    "check_results",
+    metadata,
+    Column("audit_id", Integer, ForeignKey("audits.id", ondelete="CASCADE"), primary_key=True),
+    Column("check_id", String(16), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("reason", String(40), nullable=True),  # ErrorReason when status is error
+)
+
+findings = Table(
+    "findings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("audit_id", Integer, ForeignKey("audits.id", ondelete="CASCADE"), nullable=False),
+    Column("code", String(80), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("params", Text, nullable=True),  # the finding's parameters, JSON, when it has any
+    Index("ix_findings_audit", "audit_id"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # sha256 of what the event says (domain, code, subject, before, after, the audits
+    # compared): the same change seen again is the same event, delivered once
+    Column("event_key", String(64), nullable=False, unique=True),
+    Column("domain", String(255), nullable=False),
+    Column("code", String(80), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("subject", Text, nullable=False),  # what changed: a selector, a record name, a check
+    Column("before", Text, nullable=True),
+    Column("after", Text, nullable=True),
+    Column("audit_id", Integer, ForeignKey("audits.id", ondelete="CASCADE"), nullable=False),
+    Column("previous_audit_id", Integer, nullable=True),
+    Column("created_at", String(32), nullable=False),
+    Column("acked_at", String(32), nullable=True),
+    Index("ix_events_created", "created_at"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", Integer, ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    Column("channel", String(400), nullable=False),  # "webhook:<url>" or "email:<address>"
+    Column("status", String(16), nullable=False),  # "delivered" or "failed"
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("updated_at", String(32), nullable=False),
+    UniqueConstraint("event_id", "channel", name="uq_deliveries_event_channel"),
+)

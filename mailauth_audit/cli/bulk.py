@@ -31,7 +31,7 @@ from ..bulk.runner import RESULTS_NAME, BulkConfig, run_bulk
 from ..bulk.summary import BulkSummary
 from ..errors import ConfigurationError
 from ..model import CheckId, Provenance
-from ..options import AuditOptions, Limits, audit_date
+from ..options import AuditOptions, Limits, ProbeOptions, audit_date
 from ..outputs import OutputRefused
 from ..resolver.factory import parse_nameserver, system_nameservers
 from ..resolver.selection import load_zones, zone_file_resolver
@@ -47,6 +47,7 @@ from .common import (
     nameserver_option,
     no_default_selectors_option,
     origin_option,
+    probe_options,
     quiet_option,
     retries_option,
     selector_option,
@@ -175,6 +176,7 @@ def _default_output() -> Path:
     help="Compress results.jsonl to results.jsonl.gz once every domain is reported (an "
     "interrupted run keeps results.jsonl, so --resume still works until the run completes).",
 )
+@probe_options
 def bulk(
     domain_list: str,
     output: Path | None,
@@ -201,6 +203,7 @@ def bulk(
     quiet: bool,
     debug: bool,
     compress: str | None,
+    probes: ProbeOptions,
 ) -> None:
     """Audit every domain in DOMAINS.txt (one per line; "-" reads stdin).
 
@@ -264,6 +267,7 @@ def bulk(
             domain_timeout=domain_timeout,
         ),
         debug=debug,
+        probes=probes,
     )
     # one date for the whole run: the date-style DKIM selectors do not change at midnight
     limits = replace(options.limits, max_dkim_selectors=max_selectors)

@@ -20,7 +20,7 @@ import click
 from ..asyncapi import audit_domains
 from ..errors import ConfigurationError
 from ..model import AuditRun, CheckId, Severity
-from ..options import AuditOptions, CheckInputLimits, Limits
+from ..options import AuditOptions, CheckInputLimits, Limits, ProbeOptions
 from ..outputs import STDOUT, OutputRefused, write_output
 from ..report.html import is_folder_target, write_report_folder
 from ..report.renderers import RENDERERS, OutputFormat
@@ -45,6 +45,7 @@ from .common import (
     no_default_selectors_option,
     origin_option,
     output_option,
+    probe_options,
     quiet_option,
     retries_option,
     selector_option,
@@ -164,6 +165,7 @@ def main() -> None:
 @color_option
 @quiet_option
 @click.option("--debug", is_flag=True, help="Keep tracebacks of internal errors in the report.")
+@probe_options
 def check(
     domains: tuple[str, ...],
     domains_files: tuple[BinaryIO, ...],
@@ -187,6 +189,7 @@ def check(
     color: ColorMode,
     quiet: bool,
     debug: bool,
+    probes: ProbeOptions,
 ) -> None:
     """Audit DOMAINs and print a report. A DOMAIN of '-' reads names from stdin, one per line.
 
@@ -226,6 +229,7 @@ def check(
         nameservers=nameservers,
         limits=Limits(dns_timeout=timeout, dns_attempts=retries + 1, domain_timeout=domain_timeout),
         debug=debug,
+        probes=probes,
     )
     options = replace(options, limits=replace(options.limits, max_dkim_selectors=max_selectors))
     resolver: Resolver | None = None

@@ -302,7 +302,8 @@ fail_on_option = click.option(
 
 def probe_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--no-probes, --allow-private-targets, --smtp-port, --https-port and --ca-file, given
-    to the command as one `probes: ProbeOptions` argument (the names map to its fields)."""
+    to the command as one `probes: ProbeOptions` argument (the names map to its fields).
+    An unusable --ca-file is refused when the run starts (ProbeSet), as a usage error."""
     from ..options import ProbeOptions
 
     defaults = ProbeOptions()
@@ -310,14 +311,6 @@ def probe_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         ca_file = kwargs.pop("ca_file")
-        if ca_file is not None:
-            from ..errors import ConfigurationError
-            from ..probes.certs import TrustStore
-
-            try:
-                TrustStore(ca_file)  # a usage error now, not an error in every domain's check
-            except ConfigurationError as exc:
-                raise click.BadParameter(str(exc), param_hint="--ca-file") from None
         kwargs["probes"] = ProbeOptions(
             enabled=not kwargs.pop("no_probes"),
             allow_private_targets=kwargs.pop("allow_private_targets"),

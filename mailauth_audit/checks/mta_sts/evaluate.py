@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...findings import mta_sts as F
+from ...findings.clip import clip_text
 from ...model import CheckId, CheckOutcome, CheckStatus, Finding, Severity
 from ...records.mta_sts import MtaStsMode, MtaStsNoteKind, MtaStsPolicy, policy_covers
 from .collect import policy_url
@@ -26,6 +27,15 @@ _REJECTED = {
 }
 
 
+SHOWN_RECORDS = 10  # records quoted as evidence; a zone may publish hundreds
+SHOWN_CHARS = 1024  # characters of each quoted record
+
+
+def shown(texts: tuple[str, ...]) -> tuple[str, ...]:
+    """A stranger's records as evidence: the first few, each cut short."""
+    return tuple(clip_text(t, SHOWN_CHARS) for t in texts[:SHOWN_RECORDS])
+
+
 def judge(
     facts: MtaStsResult, domain: str, outcomes: Mapping[CheckId, CheckOutcome]
 ) -> list[Finding]:
@@ -38,14 +48,20 @@ def judge(
     }
     if not facts.records_found:
         if facts.lookalikes:
-            return [F.RECORD_IGNORED(values, record=facts.lookalikes[0], evidence=facts.lookalikes)]
+            return [
+                F.RECORD_IGNORED(
+                    values, record=shown(facts.lookalikes)[0], evidence=shown(facts.lookalikes)
+                )
+            ]
         if facts.null_mx or not facts.mx_hosts:
             return []  # no mail to protect
         return [F.NOT_DEPLOYED(values)]
     findings: list[Finding] = []
     if len(facts.records_found) > 1:
         findings.append(
-            F.MULTIPLE_RECORDS(values, count=len(facts.records_found), evidence=facts.records_found)
+            F.MULTIPLE_RECORDS(
+                values, count=len(facts.records_found), evidence=shown(facts.records_found)
+            )
         )
     elif facts.syntax_error is not None:
         findings.append(
@@ -53,7 +69,7 @@ def judge(
                 values,
                 message=facts.syntax_error,
                 position=facts.syntax_error_position,
-                evidence=facts.records_found,
+                evidence=shown(facts.records_found),
             )
         )
     elif facts.record is not None and facts.record.notes:
@@ -63,7 +79,7 @@ def judge(
                 values,
                 notes=notes,
                 zone_line=txt_zone_line(facts.txt_name, record_id),
-                evidence=facts.records_found,
+                evidence=shown(facts.records_found),
             )
         )
     if facts.policy is not None:

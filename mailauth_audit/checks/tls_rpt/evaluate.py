@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ...findings import tls_rpt as F
+from ...findings.clip import clip_text
 from ...model import CheckId, CheckOutcome, CheckStatus, Finding
 from ...records.tls_rpt import TlsRptNoteKind
 from .remediation import tls_rpt_zone_line
@@ -13,6 +14,15 @@ from .result import TlsRptResult
 
 # DANE comes with its own check (which may not exist in every build)
 DANE: CheckId | None = getattr(CheckId, "DANE", None)
+
+
+SHOWN_RECORDS = 10  # records quoted as evidence; a zone may publish hundreds
+SHOWN_CHARS = 1024  # characters of each quoted record
+
+
+def shown(texts: tuple[str, ...]) -> tuple[str, ...]:
+    """A stranger's records as evidence: the first few, each cut short."""
+    return tuple(clip_text(t, SHOWN_CHARS) for t in texts[:SHOWN_RECORDS])
 
 
 def deployed_policies(outcomes: Mapping[CheckId, CheckOutcome]) -> list[str]:
@@ -55,14 +65,20 @@ def judge(
     }
     if not facts.records_found:
         if facts.lookalikes:
-            return [F.RECORD_IGNORED(values, record=facts.lookalikes[0], evidence=facts.lookalikes)]
+            return [
+                F.RECORD_IGNORED(
+                    values, record=shown(facts.lookalikes)[0], evidence=shown(facts.lookalikes)
+                )
+            ]
         policies = deployed_policies(outcomes)
         if policies:
             return [F.MISSING(values, mechanisms=" and ".join(policies))]
         return []
     if len(facts.records_found) > 1:
         return [
-            F.MULTIPLE_RECORDS(values, count=len(facts.records_found), evidence=facts.records_found)
+            F.MULTIPLE_RECORDS(
+                values, count=len(facts.records_found), evidence=shown(facts.records_found)
+            )
         ]
     record = facts.record
     if record is None:
@@ -71,14 +87,16 @@ def judge(
                 values,
                 message=facts.syntax_error,
                 position=facts.syntax_error_position,
-                evidence=facts.records_found,
+                evidence=shown(facts.records_found),
             )
         ]
     findings: list[Finding] = []
     unsupported = [u.uri for u in record.rua if not u.supported]
     if not record.supported_rua:
         findings.append(
-            F.NO_SUPPORTED_RUA(values, uris=", ".join(unsupported), evidence=facts.records_found)
+            F.NO_SUPPORTED_RUA(
+                values, uris=", ".join(unsupported), evidence=shown(facts.records_found)
+            )
         )
     elif unsupported:
         findings.append(F.UNSUPPORTED_SCHEME(values, uris=", ".join(unsupported)))
@@ -88,7 +106,7 @@ def judge(
             F.RECORD_NOTES(
                 values,
                 notes="; ".join(n.message for n in notes),
-                evidence=facts.records_found,
+                evidence=shown(facts.records_found),
             )
         )
     return findings

@@ -235,7 +235,7 @@ MX_NOT_COVERED = FindingSpec(
     title="An MX host is not listed in the MTA-STS policy",
     detail=(
         "MX host(s) {hosts} match none of the policy's mx patterns ({patterns}). In mode "
-        "{mode}, {consequence}"
+        "{mode}, {consequence}.{hint}"
     ),
     remediation="Add each MX host to the policy (and change the id in {txt_name}):\n{lines}",
     references=("RFC 8461 §4.1", "RFC 8461 §5.1"),

@@ -18,7 +18,7 @@ MISSING = FindingSpec(
         "{domain} deploys {mechanisms} but publishes no TLS-RPT record at {txt_name}. "
         + _NO_REPORTS
     ),
-    remediation="Publish\n{zone_line}",
+    remediation="Publish a TLS-RPT record with a mailbox that reads the reports:\n{zone_line}",
     references=("RFC 8460 §3", "RFC 8461 §6"),
 )
 

@@ -51,7 +51,8 @@ class MtaStsCheck(Check[MtaStsResult]):
             return f"{head}; mode {p.mode.value}, max_age {p.max_age}, mx {', '.join(p.mx)}"
         if fetch.state is PolicyFetchState.FETCHED:
             return f"{head}; policy invalid"
-        return f"{head}; policy {fetch.state.value.replace('_', ' ')}"
+        why = f" ({fetch.problem.value.replace('_', ' ')})" if fetch.problem else ""
+        return f"{head}; policy {fetch.state.value.replace('_', ' ')}{why}"
 
     async def collect(self, ctx: CheckContext) -> MtaStsResult:
         return await collect_mta_sts(ctx)

@@ -169,12 +169,25 @@ def _judge_policy(
                 mode=policy.mode.value,
                 consequence=consequence,
                 lines=mx_lines(uncovered),
+                hint=_wildcard_hint(policy, uncovered),
                 severity=None if enforce else Severity.MEDIUM,
                 evidence=tuple(f"mx: {p}" for p in policy.mx[:20]),
             )
         )
     findings.extend(_mx_tls(policy, values, outcomes))
     return findings
+
+
+def _wildcard_hint(policy: MtaStsPolicy, hosts: list[str]) -> str:
+    """Said when a `*.` pattern ends like an uncovered host: the one-label rule is why."""
+    for pattern in policy.mx:
+        suffix = pattern[1:].lower() if pattern.startswith("*.") else None
+        if suffix and any(h.lower().endswith(suffix) for h in hosts):
+            return (
+                f" A '*.' pattern stands for exactly one label: {pattern} matches "
+                f"x{suffix}, not x.y{suffix}."
+            )
+    return ""
 
 
 def _mx_tls(

@@ -191,3 +191,38 @@ def test_no_probes_checks_dns_only(zone_file: Path, nginx: NginxPolicyServer) ->
     assert check["result"]["record"]["id"] == "2026113001"
     assert check["result"]["policy"]["state"] == "skipped"
     assert check["result"]["probes_enabled"] is False
+
+
+def test_bulk_reports_the_policies_too(
+    zone_file: Path, nginx: NginxPolicyServer, tmp_path: Path
+) -> None:
+    import csv
+    import os
+    import subprocess
+    import sys
+
+    names = ["good.sts.test", "redirect.sts.test", "testing.sts.test"]
+    src = tmp_path / "list.txt"
+    src.write_text("\n".join(names) + "\n")
+    out = tmp_path / "out"
+    command = [
+        sys.executable, "-m", "mailauth_audit", "bulk", str(src), "-o", str(out),
+        "--zone-file", str(zone_file), "--checks", "mta_sts,tls_rpt", "--no-progress",
+        "--allow-private-targets", "--https-port", str(nginx.port), "--ca-file", nginx.ca_file,
+    ]  # fmt: skip
+    res = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False,
+                         env={**os.environ, "NO_COLOR": "1"})  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    with (out / "results.csv").open(newline="", encoding="utf-8") as fh:
+        rows = {r["domain"]: r for r in csv.DictReader(fh)}
+    assert {d: rows[d]["mta_sts_mode"] for d in names} == {
+        "good.sts.test": "enforce",
+        "redirect.sts.test": "policy_rejected",
+        "testing.sts.test": "testing",
+    }
+    assert rows["redirect.sts.test"]["mta_sts_status"] == "fail"
+    assert rows["good.sts.test"]["tls_rpt_rua"] == "no_record"
+    lines = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    states = {d["domain"]: d["checks"]["mta_sts"]["result"]["policy"]["state"] for d in lines}
+    assert states == {"good.sts.test": "fetched", "redirect.sts.test": "rejected",
+                      "testing.sts.test": "fetched"}  # fmt: skip

@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from .changes import RecordChange
+
 if TYPE_CHECKING:
-    from .report.score import DomainScore
+    from .verdicts.checklist import ProviderChecklist
+    from .verdicts.score import DomainScore
 
 
 class Severity(StrEnum):
@@ -100,6 +103,8 @@ class Finding:
     remediation: str
     evidence: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
+    # the remediation as typed record changes (empty when no record can be proposed)
+    changes: tuple[RecordChange, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -191,11 +196,19 @@ class DomainReport:
         """The domain's score and grade, judged once; every output format reads this.
 
         No grade without evidence: with any check in error, `verdict.grade` is None and
-        `verdict.grade_status` is "not_graded" (see mailauth_audit.report.score).
+        `verdict.grade_status` is "not_graded" (see mailauth_audit.verdicts.score).
         """
-        from .report.score import score_domain  # the judgement lives with its formula
+        from .verdicts.score import score_domain  # the judgement lives with its formula
 
         return score_domain(self)
+
+    @functools.cached_property
+    def checklist(self) -> ProviderChecklist:
+        """The mailbox providers' bulk-sender requirements against this domain's evidence,
+        judged once (see mailauth_audit.verdicts.checklist); every output format reads this."""
+        from .verdicts.checklist import provider_checklist
+
+        return provider_checklist(self)
 
     @property
     def grade(self) -> str | None:

@@ -111,6 +111,13 @@ class Limits:
     # one's text (a longer one is cut and ends in "…"); the rest are counted in WireStats
     max_extended_errors: int = 4
     max_extended_error_text: int = 200
+    # values of work shared by every domain (RunMemo: SPF includes, MX hosts, report
+    # authorisation records) kept by one Auditor or AuditSession, least recently used dropped
+    # first; a dropped value is worked out again when asked, never reported missing
+    max_memo_entries: int = 100_000
+    # DNS answers kept by the run cache of an Auditor or AuditSession built from options
+    # (least recently used dropped first, asked again when needed)
+    max_cache_entries: int = 250_000
 
     def __post_init__(self) -> None:
         check_domain_timeout(self.domain_timeout)
@@ -134,6 +141,8 @@ _AT_LEAST_ONE = (
     "max_mta_sts_policy_chars",
     "max_mta_sts_policy_lines",
     "max_mta_sts_mx_patterns",
+    "max_memo_entries",
+    "max_cache_entries",
     "max_mta_sts_policy_addresses",
 )
 

@@ -4,9 +4,9 @@
   be fuzzed, re-run on saved facts, and reused without a network.
 - report/ renders what the checks produced through their public faces (`checks.registry`,
   `checks.base`), so a check can change its internals without breaking a renderer.
-- cli/ is a client of the facade (`asyncapi`, `api`, `options`, `model`, `errors`). Today it
-  reaches into many internals; `CLI_INTERNALS_TODAY` freezes that set so it can only shrink:
-  a new edge fails, and an edge that no longer exists must be deleted from the list.
+- cli/ is a client of the facade (`asyncapi`, `api`, `options`, `model`, `errors`) and
+  imports nothing else of the package: what it needs, `asyncapi` re-exports.
+  `CLI_INTERNALS_TODAY` is empty and stays so: a new edge fails.
 
 Imports inside functions and under `TYPE_CHECKING` count: they couple the layers all the same.
 """
@@ -51,64 +51,15 @@ RECORDS_FORBIDDEN_EXTERNAL = (
 
 REPORT_MAY_IMPORT_FROM_CHECKS = {"checks", "checks.registry", "checks.base"}
 # Existing exceptions, each with why it is there and how it goes away.
-REPORT_CHECKS_EXCEPTIONS = {
-    # The provider checklist is a per-domain verdict that reads the DKIM, DMARC and SPF
-    # result types; it goes once the result types are public (checks/<id>/result.py re-exported
-    # by checks.base or the registry) or the checklist moves to verdicts/.
-    ("report.checklist", "checks.dkim"),
-    ("report.checklist", "checks.dmarc"),
-    ("report.checklist", "checks.spf"),
-}
+REPORT_CHECKS_EXCEPTIONS: set[tuple[str, str]] = set()
+
+# verdicts/ judges a domain from its outcomes, once: it reads the model and the checks'
+# result types, never the layers that run checks, render or write
+VERDICTS_FORBIDDEN = ("engine", "report", "bulk", "cli", "resolver", "probes", "messages")
 
 CLI_FACADE = {"", "asyncapi", "api", "options", "model", "errors"}  # "" is the package itself
 # What cli/ imports beyond the facade today, per module. Only ever delete from this list.
-CLI_INTERNALS_TODAY = {
-    ("cli.bulk", "bulk.folder"),  # --compress (added with it: to move behind the facade)
-    ("cli.bulk", "bulk.inputs"),
-    ("cli.bulk", "bulk.jsonl"),
-    ("cli.bulk", "bulk.manifest"),
-    ("cli.bulk", "bulk.runner"),
-    ("cli.bulk", "bulk.summary"),  # --fail-on (added with it: to move behind the facade)
-    ("cli.bulk", "outputs"),
-    ("cli.bulk", "resolver.factory"),
-    ("cli.bulk", "resolver.selection"),
-    ("cli.bulk", "resolver.sources"),
-    ("cli.bulk", "resolver.wire"),
-    ("cli.bulk", "resolver.zonefiles"),
-    ("cli.common", "checks.dkim_selector_inputs"),
-    ("cli.demo", "demo.sample"),
-    ("cli.demo", "report.score"),
-    ("cli.dkim", "checks.dkim_selector_inputs"),
-    ("cli.dkim", "domain"),
-    ("cli.dkim", "messages.keys"),
-    ("cli.inputs", "bulk.inputs"),
-    ("cli.inputs", "domain"),
-    ("cli.main", "outputs"),
-    ("cli.main", "report.html"),
-    ("cli.main", "report.renderers"),
-    ("cli.main", "report.schema"),
-    ("cli.main", "resolver.base"),
-    ("cli.main", "resolver.factory"),
-    ("cli.main", "resolver.selection"),
-    ("cli.main", "version"),
-    ("cli.receive", "messages.receive"),
-    ("cli.receive", "messages.verify"),
-    ("cli.send", "atomic_write"),
-    ("cli.send", "messages.compose"),
-    ("cli.send", "messages.keys"),
-    ("cli.send", "messages.sign"),
-    ("cli.send", "messages.smtp_send"),
-    ("cli.send", "report.renderers"),
-    ("cli.send", "report.serialize"),
-    ("cli.send", "version"),
-    ("cli.verify", "messages.model"),
-    ("cli.verify", "messages.render"),
-    ("cli.verify", "messages.verify"),
-    ("cli.verify", "outputs"),
-    ("cli.verify", "resolver.base"),
-    ("cli.verify", "resolver.factory"),
-    ("cli.verify", "resolver.static"),
-}
+CLI_INTERNALS_TODAY: set[tuple[str, str]] = set()  # the facade re-exports what cli/ needs
 
 
 def _module_name(path: Path) -> str:
@@ -238,3 +189,26 @@ def test_cli_imports_only_the_facade_or_todays_internals() -> None:
     assert not gone, "delete these from CLI_INTERNALS_TODAY, they are gone:\n" + "\n".join(
         f"{m} -> {d}" for m, d in gone
     )
+
+
+def test_verdicts_judge_without_running_rendering_or_writing() -> None:
+    bad = sorted(
+        f"{module} imports {dep}"
+        for module, dep in _edges("verdicts")
+        if (internal := _internal(dep)) is not None
+        and any(_under(internal, p) for p in VERDICTS_FORBIDDEN)
+    )
+    assert not bad, "verdicts/ judges reports; it must not run, render or write:\n" + "\n".join(bad)
+
+
+def test_report_renders_without_judging() -> None:
+    """Score and checklist are judged once, in verdicts/; report/ reads them off the report
+    (`DomainReport.verdict`, `.checklist`) and never calls the judgement itself."""
+    calls = []
+    for path in sorted((PACKAGE_DIR / "report").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+                if name in ("score_domain", "provider_checklist"):
+                    calls.append(f"{path.name}:{node.lineno} calls {name}")
+    assert not calls, "\n".join(calls)

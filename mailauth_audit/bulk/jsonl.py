@@ -40,9 +40,9 @@ from typing import Any
 
 from ..model import DomainReport
 from ..outputs import open_regular
-from ..report.checklist import ProviderChecklist, provider_checklist
 from ..report.codec import FORMAT_KEY, report_document
-from ..report.score import DomainScore
+from ..verdicts.checklist import ProviderChecklist, provider_checklist
+from ..verdicts.score import DomainScore
 
 try:
     import orjson

@@ -27,48 +27,41 @@ change results, and a mismatch is refused (manifest.py); lines for domains not i
 are reported as foreign, never counted. The folder's files are checked before any work and
 never opened through a symlink (folder.py).
 
-Modules: runtime.py (resolver, loop, GC, items), workers.py (processes and their
-lifecycle), folder.py (the output folder's files), manifest.py (run.json).
+This module is the LOCAL runner: it owns the process, so it installs the stop handlers,
+tunes the garbage collector, picks the event loop (uvloop) and starts worker processes.
+Everything else is the in-loop core (core.py), which a task-queue worker calls without
+forking or touching signal handlers.
+
+Modules: core.py (the folder, the audit with its observers, the final files),
+observers.py (results, CSV rows, counters, progress), runtime.py (resolver, loop, GC,
+items), workers.py (processes and their lifecycle), folder.py (the output folder's files),
+manifest.py (run.json).
 """
 
 from __future__ import annotations
 
 import asyncio  # noqa: F401  (tests patch runner.asyncio.Runner)
 import contextlib
-import json
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
 
-from ..model import Provenance
-from ..options import AuditOptions
-from ..outputs import write_output
-from ..report.serialize import TOOL_NAME, to_jsonable
-from ..resolver.base import Resolver
-from ..version import __version__
-from .folder import (
-    COMPRESSED_NAMES,
-    CSV_ROWS_NAME,
-    PAGES_DIR,
-    RESULTS_NAME,
-    SUMMARY_NAME,
-    compress_results,
-    compressed_results,
-    preflight,
-    recover_state,
-    write_csv,
+from .core import (
+    BATCH_SIZE,
+    SUMMARY_VERSION,
+    BulkConfig,
+    BulkFolder,
+    BulkOutcome,
+    audit_folder,
+    run_bulk_in_loop,
+    summary_document,
+    write_reports,
 )
+from .folder import CSV_ROWS_NAME, RESULTS_NAME
 from .inputs import DomainEntry, InputStats
-from .jsonl import LINE_FORMAT, ResultsFile, ResultsWriteError, checklist_items
-from .manifest import ResumeMismatch, RunManifest, check_resume, write_manifest
-from .progress import Progress
+from .jsonl import ResultsWriteError
+from .observers import FLUSH_ITEMS
 from .runtime import (
     BULK_CACHE_ENTRIES,
     BULK_MEMO_ENTRIES,
-    FLUSH_SECONDS,
     LOOP_ENV,
     Item,
     gc_tuned,
@@ -78,7 +71,6 @@ from .runtime import (
     run_loop,
     tune_gc,
 )
-from .summary import BulkSummary
 from .workers import (
     StopRequest,
     WorkerDied,
@@ -89,11 +81,14 @@ from .workers import (
 )
 
 __all__ = [
+    "BATCH_SIZE",
     "BULK_CACHE_ENTRIES",
     "BULK_MEMO_ENTRIES",
     "CSV_ROWS_NAME",
+    "FLUSH_ITEMS",
     "LOOP_ENV",
     "RESULTS_NAME",
+    "SUMMARY_VERSION",
     "BulkConfig",
     "BulkOutcome",
     "Item",
@@ -101,124 +96,18 @@ __all__ = [
     "make_item",
     "per_worker_options",
     "run_bulk",
+    "run_bulk_in_loop",
+    "summary_document",
+    "write_reports",
 ]
 
 # the names benchmarks/instructions.py drives a worker's loop with
 _make_auditor, _tune_gc, _run_loop = make_auditor, tune_gc, run_loop
 
-SUMMARY_VERSION = "1.1"  # 1.1: results_file, results_line_format, checklist_items
-BATCH_SIZE = 100  # domains per message to a worker process
-FLUSH_ITEMS = 256  # results buffered before one write (single process)
-
-
-@dataclass(frozen=True)
-class BulkConfig:
-    output_dir: Path
-    options: AuditOptions = field(default_factory=AuditOptions)
-    processes: int = 1  # worker processes; 1 audits in this process
-    resume: bool = False
-    html_pages: bool = False
-    queries_per_second: float | None = None  # across all processes; None: no cap
-    progress: bool = True
-    batch_size: int = BATCH_SIZE
-    # tests and zone-file audits: a resolver factory instead of the network (processes=1)
-    resolver_factory: Callable[[], Resolver] | None = None
-    resume_hint: str = ""  # the command that resumes this run, for the interruption message
-    # where the answers come from (resolvers or zone files), as summary.json states it
-    provenance: Provenance | None = None
-    # "gzip": results.jsonl is compressed to results.jsonl.gz once the run is complete
-    compress: str | None = None
-
-
-@dataclass
-class BulkOutcome:
-    total: int  # distinct entries in the input
-    reported_before: int  # lines found in results.jsonl by --resume
-    reported_now: int
-    interrupted: bool
-    summary: BulkSummary
-    elapsed: float
-    output_dir: Path
-    foreign: int = 0  # lines in results.jsonl for domains not in this list (not counted)
-
-    @property
-    def complete(self) -> bool:
-        return not self.interrupted
-
-
-class _Sink:
-    """The single writer: results, CSV rows, counters and progress."""
-
-    def __init__(
-        self, results: ResultsFile, rows: ResultsFile, summary: BulkSummary, progress: Progress
-    ) -> None:
-        self.results = results
-        self.rows = rows
-        self.summary = summary
-        self.progress = progress
-        self.count = 0
-        self.errors = 0
-        self._buffer: list[Item] = []
-        self._last_flush = time.monotonic()
-
-    def add(self, items: list[Item], *, flush: bool = True) -> None:
-        self._buffer.extend(items)
-        if (
-            flush
-            or len(self._buffer) >= FLUSH_ITEMS
-            or (time.monotonic() - self._last_flush >= FLUSH_SECONDS)
-        ):
-            self.flush()
-
-    def tick(self) -> None:
-        self.progress.update(self.count, self.errors)
-
-    def flush(self) -> None:
-        batch, self._buffer = self._buffer, []
-        self._last_flush = time.monotonic()
-        if not batch:
-            return
-        # CSV rows first: a row without its result line is dropped on resume, whereas a
-        # result line without its row would leave results.csv short
-        self.rows.append([it[2] for it in batch])
-        self.results.append([it[1] for it in batch])
-        for it in batch:
-            d = it[3]
-            self.summary.add(d)
-            if d.errors:
-                self.errors += 1
-        self.count += len(batch)
-        self.progress.update(self.count, self.errors)
-
 
 def _batches(entries: list[DomainEntry], size: int) -> Iterator[list[str]]:
     for i in range(0, len(entries), size):
         yield [e.text for e in entries[i : i + size]]
-
-
-async def _run_in_process(
-    todo: list[DomainEntry],
-    config: BulkConfig,
-    sink: _Sink,
-    stop: StopRequest,
-    pages_dir: Path | None,
-) -> None:
-    auditor, resolver = make_auditor(
-        config.options, config.queries_per_second, config.resolver_factory
-    )
-
-    async def feed() -> AsyncIterator[str]:
-        for entry in todo:
-            if stop.requested:
-                return
-            yield entry.text
-
-    try:
-        async for report in auditor.audit_stream(feed()):
-            sink.add([make_item(report, pages_dir)], flush=False)
-    finally:
-        sink.flush()
-        await resolver.aclose()
 
 
 def run_bulk(
@@ -227,63 +116,36 @@ def run_bulk(
     *,
     input_stats: InputStats | None = None,
 ) -> BulkOutcome:
-    """Audit `entries` into `config.output_dir`.
+    """Audit `entries` into `config.output_dir`, owning this process for the run.
 
     Raises, before any domain is audited: OutputRefused when a file of the folder is a
     symlink or not a regular file; ResumeMismatch when --resume meets another run's folder.
     Raises ResultsWriteError when the results cannot be written (the file keeps whole
     lines; --resume continues)."""
-    out = config.output_dir
-    out.mkdir(parents=True, exist_ok=True)
-    preflight(out, pages=config.html_pages)
-    keys = {e.key for e in entries}
-    manifest = RunManifest.of(keys, config.options, html_pages=config.html_pages)
-    if config.resume:
-        check_resume(out, manifest)
-        finished = compressed_results(out)
-        if finished is not None:
-            raise ResumeMismatch(
-                f"{finished} holds a finished, compressed run: --resume appends to an "
-                f"uncompressed {RESULTS_NAME} (decompress it there to continue that run)"
-            )
-    write_manifest(out, manifest)
-    started_at = _now()
-    t0 = time.monotonic()
-    summary = BulkSummary()
-    done, foreign = recover_state(out, summary, keys) if config.resume else (set(), 0)
-    todo = [e for e in entries if e.key not in done]
-    already = len(entries) - len(todo)
-    pages_dir = out / PAGES_DIR if config.html_pages else None
-    if pages_dir is not None:
-        pages_dir.mkdir(exist_ok=True)
-    progress = Progress(len(entries), already_done=already, enabled=config.progress)
+    folder = BulkFolder.open(entries, config)
+    progress, sink = folder.progress, folder.sink
     stop = StopRequest()
     stop.on_first = lambda: progress.message(
         "stopping: finishing the domains in flight (press Ctrl-C again to stop at once)"
     )
     interrupted = False
-    results = ResultsFile(out / RESULTS_NAME)
-    try:
-        rows = ResultsFile(out / CSV_ROWS_NAME)
-    except BaseException:
-        results.close()
-        raise
     old_handlers = install_stop(stop)
-    sink = _Sink(results, rows, summary, progress)
     try:
         if config.processes <= 1:
             with gc_tuned():
-                run_loop(_run_in_process(todo, config, sink, stop, pages_dir))
+                run_loop(_audit(folder, stop))
         else:
             run_in_pool(
-                _batches(todo, max(1, config.batch_size)),
+                _batches(folder.todo, max(1, config.batch_size)),
                 config.processes,
                 config.options,
                 config.queries_per_second,
-                pages_dir,
+                folder.pages_dir,
                 sink,
                 stop,
             )
+            # the workers' items are written; the observers hear the end as in one process
+            sink.on_done(folder.run_summary(interrupted=stop.requested))
     except (KeyboardInterrupt, WorkerDied) as exc:
         interrupted = True
         if isinstance(exc, WorkerDied):
@@ -292,80 +154,9 @@ def run_bulk(
             sink.flush()
     finally:
         restore_signals(old_handlers)
-        results.close()
-        rows.close()
-    interrupted = interrupted or stop.requested
-    progress.finish()
-    outcome = BulkOutcome(
-        total=len(entries),
-        reported_before=already,
-        reported_now=sink.count,
-        interrupted=interrupted,
-        summary=summary,
-        elapsed=time.monotonic() - t0,
-        output_dir=out,
-        foreign=foreign,
-    )
-    if outcome.complete and config.compress:
-        compress_results(out, config.compress)
-    write_reports(outcome, config, input_stats, started_at)
-    return outcome
+        folder.close()
+    return folder.finish(interrupted or stop.requested, input_stats)
 
 
-# ---- the final files --------------------------------------------------------------------
-
-
-def summary_document(
-    outcome: BulkOutcome, config: BulkConfig, input_stats: InputStats | None, started_at: str
-) -> dict[str, Any]:
-    opts = config.options
-    return {
-        "summary_version": SUMMARY_VERSION,
-        "tool": {"name": TOOL_NAME, "version": __version__},
-        "complete": outcome.complete,
-        "started_at": started_at,
-        "finished_at": _now(),
-        "elapsed_seconds": round(outcome.elapsed, 3),
-        "domains_total": outcome.total,
-        "domains_reported_before_resume": outcome.reported_before,
-        "domains_reported_this_run": outcome.reported_now,
-        # lines in results.jsonl for domains not in this run's list: kept, never counted
-        "domains_foreign": outcome.foreign,
-        "input": None if input_stats is None else vars(input_stats).copy(),
-        "options": {
-            "checks": sorted(c.value for c in opts.checks),
-            "nameservers": list(opts.nameservers),
-            "concurrency": opts.limits.max_concurrent_domains,
-            "processes": config.processes,
-            "queries_per_second": config.queries_per_second,
-        },
-        "pages": PAGES_DIR if config.html_pages else None,
-        # results.jsonl lines name checklist items by id; what each id stands for, said once
-        "results_file": _results_name(outcome, config),
-        "results_line_format": LINE_FORMAT,
-        "checklist_items": checklist_items(),
-        "provenance": to_jsonable(config.provenance),
-        **outcome.summary.to_json(),
-    }
-
-
-def _results_name(outcome: BulkOutcome, config: BulkConfig) -> str:
-    if outcome.complete and config.compress:
-        return COMPRESSED_NAMES[config.compress]
-    return RESULTS_NAME
-
-
-def write_reports(
-    outcome: BulkOutcome, config: BulkConfig, input_stats: InputStats | None, started_at: str
-) -> None:
-    out = outcome.output_dir
-    doc = summary_document(outcome, config, input_stats, started_at)
-    write_output(out / SUMMARY_NAME, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-    write_csv(out)
-    from .index import write_index  # jinja2 only at the end
-
-    write_index(out, doc)  # index.html and index-2.html…: every domain of the run, listed
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+async def _audit(folder: BulkFolder, stop: StopRequest) -> None:
+    await audit_folder(folder, should_stop=lambda: stop.requested)

@@ -17,7 +17,6 @@ from ..model import DomainReport
 from ..options import AuditOptions
 from ..outputs import write_output
 from ..report.csvout import CSV_COLUMNS, domain_csv_row
-from ..report.score import score_domain
 from ..resolver.base import Resolver
 from ..resolver.caching import CachingResolver
 from ..resolver.factory import parse_nameserver, system_nameservers
@@ -32,6 +31,7 @@ __all__ = [
     "FLUSH_SECONDS",
     "LOOP_ENV",
     "Item",
+    "csv_rows_line",
     "gc_tuned",
     "make_auditor",
     "make_bulk_resolver",
@@ -58,13 +58,17 @@ def make_item(report: DomainReport, pages_dir: Path | None = None) -> Item:
     # the line is encoded straight from the report (bulk_line: orjson on the dataclasses, a
     # third of the json module's CPU); the digest is read off the report too (digest_report:
     # what --resume's digest(doc) computes from the line, held equal by the tests)
-    score = score_domain(report)
+    score = report.verdict  # judged once, on the report
     line = bulk_line(report, score) + b"\n"
-    row = domain_csv_row(report, score)
-    csv_line = json.dumps([report.domain, [row.get(c, "") for c in CSV_COLUMNS]]).encode()
     if pages_dir is not None and report.status.value == "completed":
         _write_page(pages_dir, report)
-    return report.domain, line, csv_line + b"\n", digest_report(report, score)
+    return report.domain, line, csv_rows_line(report), digest_report(report, score)
+
+
+def csv_rows_line(report: DomainReport) -> bytes:
+    """One line of the CSV-rows file: [domain, [cells in CSV_COLUMNS order]]."""
+    row = domain_csv_row(report, report.verdict)
+    return json.dumps([report.domain, [row.get(c, "") for c in CSV_COLUMNS]]).encode() + b"\n"
 
 
 def page_name(domain: str) -> str:
@@ -73,7 +77,7 @@ def page_name(domain: str) -> str:
 
 
 def _write_page(pages_dir: Path, report: DomainReport) -> None:
-    from .pages import render_domain_page  # jinja2 only when pages are wanted
+    from ..report.bulk_pages import render_domain_page  # jinja2 only when pages are wanted
 
     write_output(pages_dir / page_name(report.domain), render_domain_page(report))
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import CheckId, DomainReport
-from ..report.score import DomainScore
+from ..verdicts.score import DomainScore
 
 __all__ = [
     "NOT_GRADED",

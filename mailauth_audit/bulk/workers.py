@@ -62,10 +62,9 @@ class WorkerDied(RuntimeError):
 
 
 class Sink(Protocol):
-    """What the pool hands results to (runner._Sink)."""
+    """What the pool hands results to (observers.BulkSink)."""
 
     count: int
-    errors: int
 
     def add(self, items: list[Item], *, flush: bool = True) -> None: ...
 

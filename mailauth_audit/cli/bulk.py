@@ -23,21 +23,29 @@ from pathlib import Path
 
 import click
 
-from ..bulk.folder import COMPRESSED_NAMES, compressed_results
-from ..bulk.inputs import InputStats, read_entries
-from ..bulk.jsonl import ResultsWriteError
-from ..bulk.manifest import ResumeMismatch
-from ..bulk.runner import RESULTS_NAME, BulkConfig, run_bulk
-from ..bulk.summary import BulkSummary
+from ..asyncapi import (
+    COMPRESSED_NAMES,
+    RESULTS_NAME,
+    BulkConfig,
+    BulkSummary,
+    InputStats,
+    OutputRefused,
+    ResultsWriteError,
+    ResumeMismatch,
+    WireResolver,
+    ZoneSet,
+    compressed_results,
+    load_zones,
+    parse_nameserver,
+    read_entries,
+    run_bulk,
+    run_provenance,
+    system_nameservers,
+    zone_file_resolver,
+)
 from ..errors import ConfigurationError
 from ..model import CheckId, Provenance
 from ..options import AuditOptions, Limits, ProbeOptions, audit_date
-from ..outputs import OutputRefused
-from ..resolver.factory import parse_nameserver, system_nameservers
-from ..resolver.selection import load_zones, zone_file_resolver
-from ..resolver.sources import run_provenance
-from ..resolver.wire import WireResolver
-from ..resolver.zonefiles import ZoneSet
 from .common import (
     checks_option,
     domain_timeout_option,

@@ -282,7 +282,7 @@ def gather_selectors(
 ) -> tuple[str, ...]:
     """--selector names, then those of each --selectors-file and --selectors-from, each once.
     Raises SelectorInputError (a ConfigurationError: a usage error) for an unusable input."""
-    from ..checks.dkim_selector_inputs import read_message_selectors, read_selectors_file
+    from ..asyncapi import read_message_selectors, read_selectors_file
 
     out = list(selectors)
     for path in files:

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..demo.sample import DEFAULT_DEMO_FOLDER, audit_demo, write_demo
-from ..report.score import grade_label, score_domain
+from ..asyncapi import DEFAULT_DEMO_FOLDER, audit_demo, grade_label, write_demo
 from .common import quiet_option
 
 
@@ -37,5 +36,5 @@ def demo(output: Path, quiet: bool) -> None:
         click.echo(f"mailauth-audit: error: cannot write {output}: {exc.strerror}", err=True)
         sys.exit(2)
     for report in () if quiet else run.domains:
-        click.echo(f"  {report.domain:<22} {grade_label(score_domain(report))}", err=True)
+        click.echo(f"  {report.domain:<22} {grade_label(report.verdict)}", err=True)
     click.echo(str(index))

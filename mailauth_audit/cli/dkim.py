@@ -11,10 +11,7 @@ from pathlib import Path
 
 import click
 
-from ..checks.dkim_selector_inputs import valid_selector
-from ..domain import normalize_domain
-from ..errors import InvalidDomainError
-from ..messages.keys import (
+from ..asyncapi import (
     DEFAULT_RSA_BITS,
     MAX_RSA_BITS,
     MIN_RSA_BITS,
@@ -23,10 +20,13 @@ from ..messages.keys import (
     DkimKeyType,
     generate_key,
     key_record,
+    normalize_domain,
     suggested_selector,
+    valid_selector,
     validate_key_parameters,
     write_private_key,
 )
+from ..errors import InvalidDomainError
 from .common import output_option, quiet_option
 
 EXIT_OK, EXIT_USAGE = 0, 2  # as in cli.main

@@ -11,8 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from ..bulk.inputs import strip_comment
-from ..domain import normalize_domain
+from ..asyncapi import normalize_domain, strip_comment
 from ..errors import InvalidDomainError
 from ..options import CheckInputLimits
 

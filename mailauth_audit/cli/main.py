@@ -17,18 +17,25 @@ from typing import BinaryIO, ClassVar, NoReturn
 
 import click
 
-from ..asyncapi import audit_domains
+from ..asyncapi import (
+    RENDERERS,
+    STDOUT,
+    OutputFormat,
+    OutputRefused,
+    Resolver,
+    __version__,
+    audit_domains,
+    committed_schema,
+    is_folder_target,
+    parse_nameserver,
+    schema_text,
+    source_resolver,
+    write_output,
+    write_report_folder,
+)
 from ..errors import ConfigurationError
 from ..model import AuditRun, CheckId, Severity
 from ..options import AuditOptions, CheckInputLimits, Limits, ProbeOptions
-from ..outputs import STDOUT, OutputRefused, write_output
-from ..report.html import is_folder_target, write_report_folder
-from ..report.renderers import RENDERERS, OutputFormat
-from ..report.schema import committed_schema, schema_text
-from ..resolver.base import Resolver
-from ..resolver.factory import parse_nameserver
-from ..resolver.selection import source_resolver
-from ..version import __version__
 from .common import (
     ColorMode,
     authoritative_option,
@@ -338,4 +345,5 @@ _LazyGroup.lazy = {
     "send": ".send:send",
     "verify": ".verify:verify",
     "receive": ".receive:receive",
+    "fix": ".fix:fix",
 }

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import click
 
+from ..asyncapi import DEFAULT_MAX_SIZE, ReceivedReport, ReceiveOptions, serve
 from ..errors import ConfigurationError
-from ..messages.receive import ReceivedReport, ReceiveOptions, serve
-from ..messages.verify import DEFAULT_MAX_SIZE
 from ..options import ReceiveLimits
 from .common import (
     nameserver_option,

@@ -18,26 +18,32 @@ from pathlib import Path
 
 import click
 
-from ..atomic_write import write_atomically
-from ..messages.compose import DEFAULT_SUBJECT, ComposeError, MessageSpec, compose_message
-from ..messages.keys import DkimKeyError, read_private_key
-from ..messages.sign import DkimSignature, SigningError, sign_message
-from ..messages.smtp_send import (
+from ..asyncapi import (
+    DEFAULT_SUBJECT,
+    ComposeError,
+    DkimKeyError,
+    DkimSignature,
+    MessageSpec,
     PlaintextAuthRefused,
     RetryNotice,
     RetryPolicy,
+    SigningError,
     SmtpRejected,
     SmtpSecurity,
     SmtpSendError,
     SmtpSettings,
     SmtpTranscript,
+    __version__,
+    compose_message,
     default_security,
+    read_private_key,
+    sign_message,
     submit,
+    terminal_safe,
+    to_jsonable,
+    write_atomically,
 )
 from ..options import SmtpSendLimits
-from ..report.renderers import _printable as terminal_safe  # the escaping `check` prints with
-from ..report.serialize import to_jsonable
-from ..version import __version__
 from .common import ColorMode, color_enabled, color_option, output_option, quiet_option
 from .dkim import parse_selector
 

@@ -10,16 +10,26 @@ from typing import Any, TypeVar
 
 import click
 
+from ..asyncapi import (
+    DEFAULT_MAX_SIZE,
+    STDOUT,
+    Envelope,
+    EnvelopeSource,
+    MessageFormat,
+    MessageReport,
+    Resolver,
+    StaticResolver,
+    VerifyOptions,
+    make_resolver,
+    parse_nameserver,
+    read_message,
+    render_message,
+    verify_message,
+    write_output,
+)
 from ..errors import ConfigurationError
-from ..messages.model import Envelope, EnvelopeSource, MessageReport
-from ..messages.render import MessageFormat, render_message
-from ..messages.verify import DEFAULT_MAX_SIZE, VerifyOptions, read_message, verify_message
 from ..model import CheckStatus
 from ..options import AuditOptions, Limits, MessageLimits
-from ..outputs import STDOUT, write_output
-from ..resolver.base import Resolver
-from ..resolver.factory import make_resolver, parse_nameserver
-from ..resolver.static import StaticResolver
 from .common import (
     ColorMode,
     color_enabled,
@@ -192,7 +202,9 @@ def verify(
     async def run() -> MessageReport:
         resolver = build_resolver(nameservers, zone_file, timeout)
         try:
-            return await verify_message(raw, resolver, envelope, options, size=size)
+            return await verify_message(
+                raw, envelope=envelope, verify_options=options, resolver=resolver, size=size
+            )
         finally:
             await resolver.aclose()
 

@@ -11,7 +11,7 @@ grow with the length of the list.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -41,6 +41,7 @@ from ..resolver.factory import make_resolver
 from ..resolver.sources import run_provenance
 from ..resolver.stats import count_queries
 from ..version import __version__
+from .observers import AuditObserver, RunSummary, notify_done, notify_report
 from .outcome import DomainDeadlineExceeded, outcome_from_exception, resolver_notes
 from .plan import blocked_outcome, dependency_outcomes, plan_checks
 
@@ -70,9 +71,10 @@ class Auditor:
             resolver = make_resolver(self.options)
         elif not isinstance(resolver, CachingResolver):
             # every domain of a run shares one cache, and per-domain query counts come from it
-            resolver = CachingResolver(resolver)
+            resolver = CachingResolver(resolver, max_entries=self.options.limits.max_cache_entries)
         self.resolver: Resolver = resolver
-        self.memo = RunMemo()
+        # bounded: a long-lived auditor (a session, a service) must not grow with its history
+        self.memo = RunMemo(max_entries=self.options.limits.max_memo_entries)
         # what does not change from one domain to the next is worked out once per run
         # (checks are stateless; outcomes are frozen, so one "skipped" serves every domain).
         # Requested checks pull in the checks they depend on, which are reported too.
@@ -248,6 +250,66 @@ class Auditor:
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def audit_batch(
+        self,
+        domains: Iterable[str] | AsyncIterable[str],
+        observers: Sequence[AuditObserver] = (),
+        *,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> RunSummary:
+        """Audit `domains`, handing each report to `observers` as it is done; keep none.
+
+        Memory does not grow with the list (`audit_domains` keeps every report to return
+        them in order). `should_stop`, asked before each domain is taken, ends the run
+        early: the domains in flight finish and are reported, and the summary says
+        `interrupted`. See engine/observers.py for what observers may rely on."""
+        started = _now()
+        queries_before = _upstream_queries(self.resolver)
+        stopped = False
+
+        async def feed() -> AsyncIterator[str]:
+            nonlocal stopped
+            if isinstance(domains, AsyncIterable):
+                async for d in domains:
+                    if should_stop is not None and should_stop():
+                        stopped = True
+                        return
+                    yield d
+            else:
+                for d in domains:
+                    if should_stop is not None and should_stop():
+                        stopped = True
+                        return
+                    yield d
+
+        def summary(interrupted: bool) -> RunSummary:
+            return RunSummary(
+                started_at=started,
+                finished_at=_now(),
+                reported=reported,
+                interrupted=interrupted,
+                dns_queries=_upstream_queries(self.resolver) - queries_before,
+                provenance=run_provenance(self.resolver, started),
+            )
+
+        reported = 0
+        observer_failed = False
+        try:
+            async for report in self.audit_stream(feed()):
+                try:
+                    notify_report(observers, report)
+                except BaseException:
+                    observer_failed = True
+                    raise
+                reported += 1
+        except BaseException:
+            if not observer_failed:  # cancelled or interrupted: buffered writes still land
+                notify_done(observers, summary(True))
+            raise
+        done = summary(stopped)
+        notify_done(observers, done)
+        return done
 
     async def audit_domains(self, domains: Iterable[str]) -> AuditRun:
         """Audit a list; reports come back in input order."""

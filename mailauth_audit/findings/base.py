@@ -7,8 +7,9 @@ tests can assert codes instead of sentences.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from ..changes import RecordChange
 from ..model import CheckId, Finding, Severity
 
 
@@ -42,6 +43,7 @@ class FindingSpec:
         *,
         evidence: tuple[str, ...] | list[str] = (),
         severity: Severity | None = None,
+        changes: tuple[RecordChange, ...] | list[RecordChange] = (),
         **params: object,
     ) -> Finding:
         """Fill the templates. Values are inserted, never re-parsed, so hostile text is inert.
@@ -59,4 +61,6 @@ class FindingSpec:
             remediation=fill_template(self.remediation, filled),
             evidence=tuple(evidence),
             references=self.references,
+            # a change fixes the finding it is proposed by, unless it says more
+            changes=tuple(c if c.fixes else replace(c, fixes=(self.code,)) for c in changes),
         )

@@ -24,7 +24,7 @@ NO_SELECTOR_FOUND = FindingSpec(
     remediation="Turn on DKIM signing at your mail provider with a 2048-bit RSA key (most "
     "providers generate the key and show the record to publish), and publish its public key "
     "under a selector: `" + _NEW_KEY + "` (split a long key into strings of at most 255 "
-    "characters). If you already sign with another selector, re-run with `--selector NAME`, "
+    "bytes). If you already sign with another selector, re-run with `--selector NAME`, "
     "`--selectors-file FILE` (one name per line) or `--selectors-from MESSAGE` (a message "
     "you sent: the s= of its DKIM-Signature fields).",
     references=("RFC 6376 §3.6.1", "RFC 6376 §3.6.2.1", "RFC 8301 §3.2"),
@@ -166,7 +166,7 @@ INVALID_RECORD = FindingSpec(
     "fail every signature made with selector {selector}.",
     remediation="Republish the record exactly as your mail provider or signing software gives "
     'it, in the form `{name}. 3600 IN TXT "v=DKIM1; k=rsa; p=<base64 public key>"` (a '
-    "long key split into quoted strings of at most 255 characters, with nothing cut off).",
+    "long key split into quoted strings of at most 255 bytes, with nothing cut off).",
     references=("RFC 6376 §3.6.1", "RFC 6376 §3.2", "RFC 8463 §4"),
 )
 

@@ -1,5 +1,6 @@
 """DMARC identifier alignment (RFC 7489 §3.1, RFC 9989 §4.4) and the disposition a policy
-implies. Pure: the DMARC record was fetched by the domain audit's own `DmarcCheck.collect`.
+implies. Pure: the DMARC record was found by the domain audit's own discovery
+(`checks.dmarc.discovery`).
 
 Relaxed alignment compares Organizational Domains. The PSL's (RFC 7489 §3.2) is what the
 receivers deployed today compute, so it is used here; the check's tree-walk Organizational

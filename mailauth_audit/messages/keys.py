@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from ..errors import MailauthAuditError
 from ..options import suggested_dkim_selector
+from ..records.zonefile import zone_line
 
 MIN_RSA_BITS = 1024  # RFC 8301 §3.2: verifiers must not accept shorter keys
 RECOMMENDED_RSA_BITS = 2048  # RFC 8301 §3.2: signers should use at least 2048
@@ -102,7 +103,7 @@ class DkimKeyRecordText:
     key_type: DkimKeyType
     key_bits: int
     record: str  # the TXT value, "v=DKIM1; k=...; p=..."
-    zone_line: str  # the record as one zone-file line, split into strings of <= 255 chars
+    zone_line: str  # the record as one zone-file line, split into strings of <= 255 bytes
 
 
 def validate_key_parameters(key_type: DkimKeyType, bits: int | None) -> int:
@@ -161,11 +162,9 @@ def read_private_key(path: Path) -> DkimPrivateKey:
 
 
 def txt_zone_line(name: str, text: str, ttl: int = DEFAULT_TTL) -> str:
-    """A zone-file TXT line with the value split into character-strings of at most 255
-    (RFC 1035 §3.3.14; RFC 6376 §3.6.2.2: verifiers join them back without spaces)."""
-    chunks = [text[i : i + 255] for i in range(0, len(text), 255)] or [""]
-    quoted = " ".join('"' + c.replace("\\", "\\\\").replace('"', '\\"') + '"' for c in chunks)
-    return f"{name.rstrip('.')}. {ttl} IN TXT {quoted}"
+    """A zone-file TXT line (RFC 6376 §3.6.2.2: verifiers join the strings back without
+    spaces); written by the one zone-line function every part of the tool uses."""
+    return zone_line(name, "TXT", text, ttl)
 
 
 def key_record(

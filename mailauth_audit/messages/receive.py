@@ -32,9 +32,9 @@ from aiosmtpd.smtp import Envelope as SmtpEnvelope
 
 from ..atomic_write import write_atomically
 from ..options import MessageLimits, ReceiveLimits
+from ..report.message import render_html, render_json
 from ..resolver.base import Resolver
 from .model import Envelope, EnvelopeSource, MessageReport
-from .render import render_html, render_json
 from .smtp_limits import InboxServer, LimitedSMTP, SessionCounter
 from .verify import DEFAULT_MAX_SIZE, VerifyOptions, verify_message
 

@@ -4,7 +4,7 @@ header field (RFC 8601).
 
 The async function is the original (the `receive` server calls it per message on its loop);
 `verify_message_sync` mirrors it. DNS goes through the caller's `Resolver` only: DMARC
-discovery is the domain audit's own `DmarcCheck.collect`, and parsing, hygiene and the
+discovery is the domain audit's own (`checks.dmarc.discovery`), and parsing, hygiene and the
 blocking verifiers (dkimpy, pyspf) run in a worker thread whose lookups are bridged back to
 the loop (`dnsbridge.SyncDns`). A message is untrusted input: nothing in here raises for bad
 bytes; a size limit is checked before anything is parsed, header limits while parsing, and
@@ -18,8 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..checks.base import CheckContext
-from ..checks.dmarc import DmarcCheck
+from ..checks.dmarc.discovery import discover_policy
 from ..domain import normalize_domain
 from ..errors import InvalidDomainError, ResolverError
 from ..model import CheckStatus, Severity
@@ -320,7 +319,7 @@ async def _evaluate_domain(
         "dkim_aligned_strict": any(aligned(d, from_domain, "s") for d in dkim_domains),
     }
     try:
-        facts = await DmarcCheck().collect(CheckContext(domain=from_domain, resolver=resolver))
+        facts = await discover_policy(from_domain, resolver)
     except ResolverError as exc:
         return _no_dmarc(from_domain, AuthResult.TEMPERROR, str(exc), **alignment)
     adkim, aspf = facts.adkim, facts.aspf
@@ -334,17 +333,17 @@ async def _evaluate_domain(
         dkim_aligned_domain=dkim_match,
         organizational_domain=facts.organizational_domain,
     )
-    if facts.record is None or facts.effective_policy is None:
+    if facts.record_text is None or facts.policy is None:
         return _no_dmarc(from_domain, AuthResult.NONE, "no DMARC policy applies", **alignment)
     result = dmarc_result(spf_ok, dkim_match is not None)
     return _no_dmarc(
         from_domain,
         result,
         None if result is AuthResult.PASS else "neither SPF nor DKIM passed aligned",
-        record=facts.record,
+        record=facts.record_text,
         record_domain=facts.record_domain,
-        policy=facts.effective_policy,
+        policy=facts.policy,
         testing=facts.testing,
-        disposition=disposition(result, facts.effective_policy, facts.testing),
+        disposition=disposition(result, facts.policy, facts.testing),
         **alignment,
     )

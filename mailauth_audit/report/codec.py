@@ -24,8 +24,7 @@ from enum import Enum
 from typing import Any
 
 from ..model import CheckId, CheckOutcome, DomainReport, Finding
-from .checklist import provider_checklist
-from .score import DomainScore
+from ..verdicts.score import DomainScore
 
 __all__ = [
     "DERIVED_KEYS",
@@ -142,7 +141,7 @@ def report_document(
         "checks": {cid.value: _outcome(o, leaf) for cid, o in report.checks.items()},
         "findings": findings,
         "score": leaf(score if score is not None else report.verdict),
-        "checklist": leaf(provider_checklist(report)),
+        "checklist": leaf(report.checklist),
         "resolver_notes": leaf(report.resolver_notes),
     }
 

@@ -28,8 +28,8 @@ import io
 from ..model import CheckId, CheckOutcome, CheckStatus, DomainReport, Provenance, Severity
 from ..records.errors import RecordSyntaxError
 from ..records.spf import SpfQualifier, parse_spf
+from ..verdicts.score import DomainScore, GradeStatus
 from .provenance import source_text
-from .score import DomainScore, GradeStatus
 
 # the checks of the first CSV layout; the status columns of later checks are appended last
 _FIRST_CHECKS = (CheckId.MX, CheckId.SPF, CheckId.DKIM, CheckId.DMARC)

@@ -33,10 +33,8 @@ from ..model import (
     Severity,
 )
 from ..outputs import write_output
-from ..version import __version__
-from .checklist import PROVIDER_SOURCES, ProviderChecklist, provider_checklist
-from .html_text import error_text, linkify, printable, reference_link
-from .score import (
+from ..verdicts.checklist import PROVIDER_SOURCES, ProviderChecklist
+from ..verdicts.score import (
     GRADE_CAP,
     GRADE_THRESHOLDS,
     PENALTY,
@@ -44,8 +42,11 @@ from .score import (
     GradeStatus,
     checks_phrase,
     sort_key,
-    verdict_line,
 )
+from ..version import __version__
+from .changes import finding_blocks
+from .html_text import error_text, linkify, printable, reference_link
+from .verdict_text import verdict_line
 
 TEMPLATE_PACKAGE = "mailauth_audit.templates"
 # each check's heading, as the check declares it (kept for callers of the old name)
@@ -183,6 +184,22 @@ class CheckView:
     summary: str
     findings: tuple[tuple[str, Finding], ...]  # (anchor id, finding)
 
+    @property
+    def detail_template(self) -> str:
+        """The block showing what this check found (see `detail_template`)."""
+        return detail_template(self.check)
+
+
+GENERIC_DETAIL_TEMPLATE = "checks/_generic.html"
+
+
+@cache
+def detail_template(check: CheckId) -> str:
+    """`checks/<check id>.html` when the check has its own block, else the generic one (its
+    one-line summary): a new check shows on every page before anyone writes its block."""
+    node = resources.files(TEMPLATE_PACKAGE).joinpath("checks", f"{check.value}.html")
+    return f"checks/{check.value}.html" if node.is_file() else GENERIC_DETAIL_TEMPLATE
+
 
 @dataclass(frozen=True)
 class DomainView:
@@ -237,7 +254,7 @@ def domain_views(reports: Iterable[DomainReport]) -> tuple[DomainView, ...]:
                 anchor=prefix,
                 filename=_filename(report.domain, n, taken),
                 score=s,
-                checklist=provider_checklist(report),
+                checklist=report.checklist,
                 checks=tuple(checks),
                 top_fixes=top,
                 finding_counts=counts,
@@ -299,6 +316,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["remediation_blocks"] = remediation_blocks
     env.filters["remediation_segments"] = remediation_segments
+    env.filters["finding_blocks"] = finding_blocks
     env.filters["linkify"] = linkify
     env.filters["one_line"] = one_line
     env.filters["reference_link"] = reference_link

@@ -17,7 +17,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from ..model import AuditRun, CheckStatus, DomainReport, DomainStatus, Severity, sort_findings
-from .score import grade_label
+from .verdict_text import grade_label
 
 DEFAULT_FAILURE_THRESHOLD = Severity.HIGH  # without --fail-on: the checks with status `fail`
 

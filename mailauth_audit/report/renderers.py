@@ -10,6 +10,7 @@ from typing import ClassVar
 import click
 
 from ..checks.registry import CHECKS
+from ..messages.model import MessageReport
 from ..model import (
     AuditRun,
     CheckOutcome,
@@ -18,8 +19,11 @@ from ..model import (
     DomainStatus,
     Severity,
 )
-from .score import GradeStatus, verdict_line
+from ..verdicts.score import GradeStatus
+from ..version import __version__
+from .changes import change_lines, quoted_lines
 from .serialize import run_to_json
+from .verdict_text import verdict_line
 
 
 class OutputFormat(StrEnum):
@@ -73,6 +77,9 @@ def _printable(text: str) -> str:
     return "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in text)
 
 
+terminal_safe = _printable  # the escaping every terminal output of the tool uses
+
+
 class TextRenderer(Renderer):
     """A readable summary for a terminal: the verdict first, one line per check, then findings
     by severity."""
@@ -103,7 +110,10 @@ class TextRenderer(Renderer):
         lines.append("")
         for cid, outcome in report.checks.items():
             status = self._style(f"{outcome.status.value:<7}", _STATUS_COLOUR[outcome.status])
-            lines.append(f"  {cid.value.upper():<6} {status} {_printable(self._summary(outcome))}")
+            ttl = _record_ttl(outcome)
+            shown_ttl = f"  (TTL {ttl}s)" if ttl is not None else ""
+            summary = _printable(self._summary(outcome))
+            lines.append(f"  {cid.value.upper():<6} {status} {summary}{shown_ttl}")
         for note in report.resolver_notes:
             label = self._style("note", "yellow", bold=True)
             lines.append(f"  {label}: {_printable(note.message)}")
@@ -120,8 +130,13 @@ class TextRenderer(Renderer):
             )
             lines.append(f"  {sev} {f.code}: {_printable(f.title)}")
             lines.append(f"           {_printable(f.detail)}")
+            shown = {line for c in f.changes for line in quoted_lines(c)}  # quoted below
             for rem_line in f.remediation.splitlines():
-                lines.append(f"           fix: {_printable(rem_line)}")
+                if rem_line.strip() not in shown:
+                    lines.append(f"           fix: {_printable(rem_line)}")
+            for change in f.changes:
+                for change_line in change_lines(change):
+                    lines.append(f"           {_printable(change_line)}")
         lines.append("")
         lines.append(f"  ({report.dns_queries} DNS queries)")
         return "\n".join(lines) + "\n"
@@ -134,6 +149,15 @@ class TextRenderer(Renderer):
         if outcome.status is CheckStatus.SKIPPED:
             return outcome.skip_reason or ""
         return CHECKS[outcome.check].summary(outcome.result)
+
+
+def _record_ttl(outcome: CheckOutcome) -> int | None:
+    """The TTL the record a check's summary shows was answered with, when it says so."""
+    result = outcome.result
+    ttl = getattr(result, "record_ttl", None)
+    if ttl is None:
+        ttl = getattr(result, "ttl", None)
+    return ttl if isinstance(ttl, int) else None
 
 
 def _provenance_footer(run: AuditRun) -> str:
@@ -183,3 +207,33 @@ RENDERERS: dict[OutputFormat, type[Renderer]] = {
     OutputFormat.CSV: CsvRenderer,
     OutputFormat.JUNIT: JunitRenderer,
 }
+
+
+def render_audit(
+    subject: AuditRun | DomainReport | MessageReport,
+    fmt: str,
+    *,
+    color: bool = False,
+    fail_on: Severity | None = None,
+) -> str:
+    """The facade's `render`: a run, one domain's report (as a run of one) or a message
+    report, in `fmt`; ValueError naming the formats when `fmt` is not one of them."""
+    if isinstance(subject, MessageReport):
+        from .message import MessageFormat, render_message
+
+        try:
+            message_format = MessageFormat(fmt)
+        except ValueError:
+            known = ", ".join(f.value for f in MessageFormat)
+            raise ValueError(f"unknown message format {fmt!r} (choose from {known})") from None
+        return render_message(subject, message_format, color=color)
+    try:
+        audit_format = OutputFormat(fmt)
+    except ValueError:
+        known = ", ".join(f.value for f in OutputFormat)
+        raise ValueError(f"unknown format {fmt!r} (choose from {known})") from None
+    if isinstance(subject, DomainReport):
+        subject = AuditRun(
+            started_at="", finished_at="", domains=(subject,), tool_version=__version__
+        )
+    return RENDERERS[audit_format](color=color, fail_on=fail_on).render(subject)

@@ -23,8 +23,8 @@ from ..model import (
     Provenance,
     ResolverNote,
 )
-from .checklist import ProviderChecklist
-from .score import DomainScore
+from ..verdicts.checklist import ProviderChecklist
+from ..verdicts.score import DomainScore
 from .serialize import SCHEMA_VERSION
 
 _SCALARS: dict[Any, dict[str, Any]] = {

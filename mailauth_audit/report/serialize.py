@@ -15,9 +15,9 @@ except ImportError:  # pragma: no cover - orjson is a declared dependency
     orjson = None  # type: ignore[assignment]
 
 from ..model import AuditRun, CheckOutcome, DomainReport, Finding
+from ..verdicts.score import DomainScore
 from ..version import __version__
 from .codec import encode_value, report_document, to_json
-from .score import DomainScore
 
 # 1.1: per-domain score and provider checklist
 # 1.2: no grade without evidence: a domain with a check in error has score.grade and
@@ -25,8 +25,12 @@ from .score import DomainScore
 #      score.provisional_score and score.checks_in_error
 # 1.3: top-level provenance (mode live/draft/sample, the resolvers or zone files with their
 #      SHA-256, the time, the tool version); error reason outside_zone_file
-# 1.4: checks mta_sts (RFC 8461) and tls_rpt (RFC 8460)
-SCHEMA_VERSION = "1.4"
+# 1.4: findings carry `changes`: the remediation as typed record changes (action add /
+#      replace / remove, name, rtype, ttl, current, proposed, placeholders, fixes); the
+#      records shown carry the TTL they were answered with (spf/dmarc result.record_ttl,
+#      mx result.ttl, dkim selectors[].ttl, dmarc lookups[].ttl)
+# 1.5: checks mta_sts (RFC 8461) and tls_rpt (RFC 8460)
+SCHEMA_VERSION = "1.5"
 TOOL_NAME = "mailauth-audit"
 
 to_jsonable = encode_value  # the name renderers and the bulk runner serialise with

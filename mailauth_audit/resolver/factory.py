@@ -101,4 +101,7 @@ def make_resolver(options: AuditOptions, *, resolv_conf: str | Path = RESOLV_CON
         servers = [parse_nameserver(s) for s in options.nameservers]
     else:
         servers = system_nameservers(resolv_conf)
-    return CachingResolver(WireResolver(servers, limits=options.limits))
+    return CachingResolver(
+        WireResolver(servers, limits=options.limits),
+        max_entries=options.limits.max_cache_entries,
+    )

@@ -5,8 +5,9 @@ thousands of domains, and both spend several times more CPU per query than encod
 by hand and decoding only what `Answer` needs (figures: docs/BENCHMARKS.md, from
 benchmarks/resolver.py).
 
-Three layers: `codec` (bytes <-> WireMessage, pure), `transport` (UDP channels, TCP, slots
-in flight) and this module (retries, fallbacks, rcodes, CNAME chains). The codec's and the
+Four layers: `codec` (bytes <-> WireMessage, pure), `answers` (rcodes, CNAME chains, RRSIGs:
+what a response means, pure), `transport` (UDP channels, TCP, slots in flight) and this module
+(query ids, deadlines, retries, fallbacks). The codec's and the
 transport's public names are importable from here too, where they were first defined.
 """
 
@@ -18,13 +19,9 @@ import os
 from array import array
 from collections import deque
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-import dns.rdtypes.ANY.RRSIG
 
 from ..errors import (
     ConfigurationError,
-    DnsCnameLoop,
     DnsProtocolError,
     DnsRefused,
     DnsServfail,
@@ -33,13 +30,13 @@ from ..errors import (
     ResolverError,
 )
 from ..options import Limits
-from .base import Answer, Provenance, Rcode, RecordValue, RRType, normalize_qname
+from .answers import check_rcode, follow_chain, negative_for, signatures
+from .base import Answer, Provenance, Rcode, RRType, normalize_qname
 from .codec import (
     EDNS_PAYLOAD,
     FLAG_AD,
     FLAG_CD,
     QUESTION_TAIL,
-    RCODE_NAMES,
     WireFormatError,
     WireMessage,
     encode_name,
@@ -57,9 +54,6 @@ from .transport import (
     format_server,
 )
 
-if TYPE_CHECKING:
-    from dns.rdata import Rdata
-
 __all__ = [
     "EDNS_PAYLOAD",
     "WireFormatError",
@@ -74,7 +68,6 @@ __all__ = [
 _ID_POOL_SIZE = 4096  # query ids drawn from os.urandom this many at a time
 _FLAG_TC_OCTET = 0x02  # TC in the third octet of the header
 _FORMERR = 1
-_TYPE_RRSIG = 46
 
 # how a query differs from the default one: (DO bit, CD bit); None for neither, the usual case
 _QueryBits = tuple[bool, bool] | None
@@ -167,13 +160,15 @@ class WireResolver:
         authenticated = FLAG_AD
         while True:
             message, index = await self._ask(current, rdtype, qname, bits)
-            records, hops, hop_ttl = self._follow(message, current, rdtype, seen, chain, qname)
+            records, hops, hop_ttl = follow_chain(
+                message, current, rdtype, seen, chain, qname, self.max_cname_hops
+            )
             chain.extend(hops)
             ttl = hop_ttl if ttl is None else min(ttl, hop_ttl)
             authenticated &= message.flags
             end = chain[-1] if chain else qname
             rcode = Rcode.NXDOMAIN if message.rcode == 3 else Rcode.NOERROR
-            if records or not hops or rcode is Rcode.NXDOMAIN or _negative_for(message, end):
+            if records or not hops or rcode is Rcode.NXDOMAIN or negative_for(message, end):
                 if authenticated or bits is not None or message.extended_errors:
                     provenance = self._provenance(message, index, authenticated, end, bits)
                 else:  # the usual answer: one shared Provenance per server
@@ -197,66 +192,14 @@ class WireResolver:
     ) -> Provenance:
         if message.extended_errors_dropped:
             self.stats.extended_errors_dropped += message.extended_errors_dropped
-        signatures = _signatures(message, end, message.qtype) if bits and bits[0] else ()
+        rrsigs = signatures(message, end, message.qtype) if bits and bits[0] else ()
         return Provenance(
             self._plain[index].server,
             authenticated != 0,
             message.flags & FLAG_CD != 0,
             message.extended_errors,
-            signatures,
+            rrsigs,
         )
-
-    # --- CNAME chains ----------------------------------------------------------------------
-
-    def _follow(
-        self,
-        message: WireMessage,
-        start: str,
-        rdtype: RRType,
-        seen: set[str],
-        chain: list[str],
-        qname: str,
-    ) -> tuple[tuple[RecordValue, ...], list[str], int]:
-        """Records of `rdtype` at the end of the chain from `start`, the hops, their min TTL."""
-        want = int(rdtype)
-        # the usual answer first: every record owned by the name asked, none a CNAME
-        records: list[RecordValue] = []
-        ttl = -1
-        for owner, rtype, rttl, value in message.answers:
-            if owner != start or rtype == 5:
-                break
-            if rtype == want and value is not None:
-                records.append(value)
-                ttl = rttl if ttl < 0 else min(ttl, rttl)
-        else:
-            if records:
-                return tuple(records), [], ttl
-            return (), [], message.negative_ttl
-        by_owner: dict[str, list[tuple[int, int, RecordValue | None]]] = {}
-        for owner, rtype, rttl, value in message.answers:
-            by_owner.setdefault(owner, []).append((rtype, rttl, value))
-        hops: list[str] = []
-        ttls: list[int] = []
-        current = start
-        while True:
-            rrs = by_owner.get(current, ())
-            found = [(t, v) for rt, t, v in rrs if rt == want and v is not None]
-            if found:
-                ttls.extend(t for t, _ in found)
-                return tuple(v for _, v in found), hops, min(ttls)
-            cname = None
-            if want != 5:
-                cname = next((v for rt, t, v in rrs if rt == 5 and isinstance(v, str)), None)
-            if cname is None:
-                ttls.append(message.negative_ttl)
-                return (), hops, min(ttls)
-            ttls.append(next(t for rt, t, _ in rrs if rt == 5))
-            if cname in seen or len(chain) + len(hops) >= self.max_cname_hops:
-                path = " -> ".join([qname, *chain, *hops, cname])
-                raise DnsCnameLoop(qname, rdtype.name, path)
-            seen.add(cname)
-            hops.append(cname)
-            current = cname
 
     # --- one question, with retries ----------------------------------------------------------
 
@@ -327,7 +270,7 @@ class WireResolver:
                 self._semaphore.release()
             unreachable.pop(index, None)
             try:
-                return self._check_rcode(message, qname, rdtype), index
+                return check_rcode(message, qname, rdtype), index
             except (DnsServfail, DnsRefused) as exc:
                 refusals[index] = exc
                 if len(unreachable) + len(refusals) == len(servers):
@@ -420,26 +363,6 @@ class WireResolver:
         except WireFormatError as exc:
             raise DnsProtocolError(qname, rdtype.name, str(exc)) from None
 
-    @staticmethod
-    def _check_rcode(message: WireMessage, qname: str, rdtype: RRType) -> WireMessage:
-        rcode = message.rcode
-        if rcode in (0, 3):
-            if message.flags & 0x7800:
-                raise DnsProtocolError(qname, rdtype.name, "answer with an unexpected opcode")
-            if not message.has_question:
-                raise DnsProtocolError(qname, rdtype.name, "answer without a question section")
-            return message
-        if rcode == 2:
-            servfail = DnsServfail(qname, rdtype.name)
-            # why the server failed, when it says (RFC 8914): "DNSSEC Bogus" and the like
-            servfail.extended_errors = message.extended_errors  # type: ignore[attr-defined]
-            raise servfail
-        if rcode == 5:
-            raise DnsRefused(qname, rdtype.name)
-        raise DnsProtocolError(
-            qname, rdtype.name, f"unexpected rcode {RCODE_NAMES.get(rcode, str(rcode))}"
-        )
-
     def _new_id(self) -> int:
         """An unpredictable id (RFC 5452) not in flight. The ids come from the OS's CSPRNG
         4,096 at a time: one getrandom() per id was a measurable share of a bulk run."""
@@ -527,24 +450,3 @@ class WireResolver:
             # wake no more often than every 1/20 of the timeout: expiries may be that late
             when = max(deadlines[0][0], now + self.timeout / 20)
             self._timer = self._loop.call_at(when, self._expire_due)
-
-
-def _signatures(message: WireMessage, owner: str, rdtype: int) -> tuple[Rdata, ...]:
-    """The RRSIGs (RFC 4034 §3) in the response that cover the RRset at `owner`."""
-    return tuple(
-        value
-        for name, rtype, _ttl, value in message.answers
-        if rtype == _TYPE_RRSIG
-        and name == owner
-        and isinstance(value, dns.rdtypes.ANY.RRSIG.RRSIG)
-        and value.type_covered == rdtype
-    )
-
-
-def _negative_for(message: WireMessage, name: str) -> bool:
-    """Does the response's SOA say the server is authoritative for `name` (so its empty
-    answer is final), rather than leaving the chain at a name it does not serve?"""
-    soa = message.soa_owner
-    if soa is None:
-        return False
-    return soa == "" or name == soa or name.endswith("." + soa)

@@ -16,11 +16,11 @@ from mailauth_audit.bulk.inputs import read_entries
 from mailauth_audit.bulk.jsonl import LINE_FORMAT, bulk_line, checklist_items
 from mailauth_audit.bulk.manifest import ResumeMismatch
 from mailauth_audit.bulk.runner import BulkConfig, run_bulk
-from mailauth_audit.report.checklist import provider_checklist
 from mailauth_audit.report.codec import from_json, to_json
 from mailauth_audit.report.serialize import domain_json_line
 from mailauth_audit.resolver.caching import CachingResolver
 from mailauth_audit.resolver.static import StaticResolver
+from mailauth_audit.verdicts.checklist import provider_checklist
 
 REPORTS = [r for _, resolver, options in CASES for r in audit(resolver(), DOMAINS, options)]
 

@@ -20,7 +20,7 @@ from mailauth_audit.checks.dkim import (
     DkimSelectorStatus,
     judge_txt,
 )
-from mailauth_audit.checks.dkim_selectors import plan_selectors
+from mailauth_audit.checks.dkim.selectors import plan_selectors
 from mailauth_audit.checks.mx import MxHost, MxResult
 from mailauth_audit.errors import DnsTimeout
 from mailauth_audit.model import CheckId, CheckOutcome, CheckStatus, Severity

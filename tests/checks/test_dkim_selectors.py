@@ -18,13 +18,13 @@ import pytest
 
 from mailauth_audit.checks.base import CheckContext, EvaluationContext
 from mailauth_audit.checks.dkim import DkimCheck
-from mailauth_audit.checks.dkim_providers import PROVIDERS, detect_providers, spf_targets
-from mailauth_audit.checks.dkim_selector_inputs import (
+from mailauth_audit.checks.dkim.providers import PROVIDERS, detect_providers, spf_targets
+from mailauth_audit.checks.dkim.selector_inputs import (
     SelectorInputError,
     parse_selectors_text,
     selectors_from_message,
 )
-from mailauth_audit.checks.dkim_selectors import SelectorSource, plan_selectors
+from mailauth_audit.checks.dkim.selectors import SelectorSource, plan_selectors
 from mailauth_audit.messages.keys import DkimKeyType, generate_key, key_record, suggested_selector
 from mailauth_audit.options import (
     DEFAULT_DKIM_SELECTORS,

@@ -11,7 +11,7 @@ from mailauth_audit.asyncapi import audit_domain
 from mailauth_audit.checks.base import CheckContext
 from mailauth_audit.checks.dependencies import DependencyCycle, validate_registry
 from mailauth_audit.checks.dkim import DkimCheck
-from mailauth_audit.checks.dkim_model import DkimResult
+from mailauth_audit.checks.dkim.result import DkimResult
 from mailauth_audit.checks.mx import MxCheck, MxResult
 from mailauth_audit.checks.registry import CHECKS
 from mailauth_audit.checks.spf import SpfCheck

@@ -98,7 +98,7 @@ def _wire_expected() -> tuple[type[BaseException], ...]:
 
 
 def _make_wire() -> Run:
-    from mailauth_audit.resolver import codec, wire
+    from mailauth_audit.resolver import answers, codec, wire
     from mailauth_audit.resolver.base import MxRecord, RRType, TxtRecord
 
     resolver = wire.WireResolver([("127.0.0.1", 53)])  # no socket until a query is sent
@@ -141,13 +141,15 @@ def _make_wire() -> Run:
         # what WireResolver._ask/_without_edns do with a reply before an Answer is built
         # (private: the rcode mapping, FORMERR-to-EDNS fallback test and CNAME walk have no
         # public entry point that does not send a query)
-        checked = resolver._check_rcode(message, name, rdtype)
+        checked = answers.check_rcode(message, name, rdtype)
         _check(checked.rcode in (0, 3), f"rcode {checked.rcode} passed as an answer")
-        records, hops, ttl = resolver._follow(checked, name, rdtype, {name}, [], name)
+        records, hops, ttl = answers.follow_chain(
+            checked, name, rdtype, {name}, [], name, resolver.max_cname_hops
+        )
         _check(isinstance(records, tuple) and isinstance(hops, list), "follow result types")
         _check(len(hops) <= resolver.max_cname_hops, f"{len(hops)} CNAME hops followed")
         _check(0 <= ttl <= 0x7FFFFFFF, f"answer TTL {ttl}")
-        wire._negative_for(checked, hops[-1] if hops else name)
+        answers.negative_for(checked, hops[-1] if hops else name)
         return records
 
     return run

@@ -29,9 +29,9 @@ from verify_helpers import key_zone_line, zone
 from mailauth_audit.messages import verify as verify_module
 from mailauth_audit.messages.headers import parse_message
 from mailauth_audit.messages.model import AuthResult, Envelope, EnvelopeSource, MessageReport
-from mailauth_audit.messages.render import message_report_to_json
 from mailauth_audit.messages.verify import VerifyOptions, verify_message, verify_message_sync
 from mailauth_audit.options import MessageLimits
+from mailauth_audit.report.message import message_report_to_json
 from mailauth_audit.report.message_schema import committed_message_schema
 from mailauth_audit.resolver.static import StaticResolver
 

@@ -7,9 +7,9 @@ import jsonschema
 from verify_helpers import key_zone_line, message, rsa_key, sign
 
 from mailauth_audit.messages.model import AuthResult, DmarcDisposition, MessageReport
-from mailauth_audit.messages.render import message_report_to_json
 from mailauth_audit.messages.verify import VerifyOptions, verify_message_sync
 from mailauth_audit.options import MessageLimits
+from mailauth_audit.report.message import message_report_to_json
 from mailauth_audit.report.message_schema import committed_message_schema
 from mailauth_audit.resolver.static import StaticResolver
 

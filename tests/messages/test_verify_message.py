@@ -30,13 +30,13 @@ from mailauth_audit.messages.model import (
     EnvelopeSource,
     MessageReport,
 )
-from mailauth_audit.messages.render import (
+from mailauth_audit.messages.verify import VerifyOptions, read_message, verify_message_sync
+from mailauth_audit.model import CheckStatus
+from mailauth_audit.report.message import (
     MessageFormat,
     message_report_to_json,
     render_message,
 )
-from mailauth_audit.messages.verify import VerifyOptions, read_message, verify_message_sync
-from mailauth_audit.model import CheckStatus
 from mailauth_audit.report.message_schema import build_message_schema, committed_message_schema
 from mailauth_audit.resolver.static import StaticResolver
 

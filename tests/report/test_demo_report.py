@@ -16,7 +16,7 @@ from mailauth_audit.records.dkim import parse_dkim_key
 from mailauth_audit.records.dmarc import parse_dmarc
 from mailauth_audit.records.spf import parse_spf
 from mailauth_audit.report.html import remediation_records
-from mailauth_audit.report.score import score_domain
+from mailauth_audit.verdicts.score import score_domain
 
 
 @pytest.fixture(scope="module")

@@ -21,9 +21,9 @@ from mailauth_audit.model import (
     Finding,
     Severity,
 )
-from mailauth_audit.report.score import score_domain
 from mailauth_audit.report.serialize import domain_json_line, domain_to_json
 from mailauth_audit.resolver.static import StaticResolver
+from mailauth_audit.verdicts.score import score_domain
 
 ZONE_PATH = Path(__file__).parents[1] / "zones" / "example.zone"
 # every control character, quotes, backslash, non-ASCII, U+2028 and an astral character:

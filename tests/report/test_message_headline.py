@@ -14,8 +14,8 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "messages"))
 from verify_helpers import CLIENT_IP, DOMAIN, message, zone
 
 from mailauth_audit.messages.model import Envelope, EnvelopeSource, MessageReport
-from mailauth_audit.messages.render import MessageFormat, render_message
 from mailauth_audit.messages.verify import verify_message_sync
+from mailauth_audit.report.message import MessageFormat, render_message
 from mailauth_audit.resolver.static import StaticResolver
 
 SPF_OK = f'@ 300 IN TXT "v=spf1 ip4:{CLIENT_IP} -all"'

@@ -22,20 +22,19 @@ from mailauth_audit.model import (
     Severity,
     status_from_findings,
 )
-from mailauth_audit.report.checklist import ChecklistState, EvidenceSource, provider_checklist
 from mailauth_audit.report.renderers import JsonRenderer, TextRenderer
 from mailauth_audit.report.schema import committed_schema
-from mailauth_audit.report.score import (
+from mailauth_audit.report.serialize import SCHEMA_VERSION
+from mailauth_audit.report.verdict_text import grade_label, verdict_line
+from mailauth_audit.resolver.static import StaticResolver
+from mailauth_audit.verdicts.checklist import ChecklistState, EvidenceSource, provider_checklist
+from mailauth_audit.verdicts.score import (
     GRADES,
     GradeStatus,
     grade_for,
-    grade_label,
     score_domain,
     sort_key,
-    verdict_line,
 )
-from mailauth_audit.report.serialize import SCHEMA_VERSION
-from mailauth_audit.resolver.static import StaticResolver
 
 ZONE = (Path(__file__).parents[1] / "zones" / "example.zone").read_text()
 
@@ -147,7 +146,7 @@ def fixture_run():  # type: ignore[no-untyped-def]
 
 def test_json_text_and_score_agree(fixture_run) -> None:  # type: ignore[no-untyped-def]
     doc = json.loads(JsonRenderer().render(fixture_run))
-    assert doc["schema_version"] == SCHEMA_VERSION == "1.4"
+    assert doc["schema_version"] == SCHEMA_VERSION == "1.5"
     jsonschema.validate(doc, committed_schema())
     text = TextRenderer().render(fixture_run)
     for report, d in zip(fixture_run.domains, doc["domains"], strict=True):

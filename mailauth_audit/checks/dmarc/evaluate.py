@@ -3,8 +3,10 @@ RFC 7489; reporting authorisation RFC 9990)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from ...changes import RecordChange
 from ...findings import dmarc as F
 from ...model import Finding, Severity
 from ...records.dmarc import DMARC_REMOVED_TAGS, DmarcPolicy, DmarcRecord, DmarcSyntaxIssue
@@ -12,7 +14,17 @@ from ...records.errors import RecordSyntaxError
 from ...records.orgdomain import dmarc_name, psl_organizational_domain
 from .notes import lookup_failure_findings, unchecked_authorization_findings
 from .parsing import parse_cached
-from .remediation import proposable, propose_record, repair, zone_txt_line
+from .remediation import (
+    REPORT_MAILBOX,
+    add_change,
+    edited,
+    one_of_many,
+    proposable,
+    propose_record,
+    repair,
+    replace_change,
+    zone_txt_line,
+)
 from .result import DmarcRecordIssue, DmarcResult
 
 __all__ = ["MAX_FINDINGS_PER_KIND", "Judge"]
@@ -40,21 +52,63 @@ class Judge:
         self.policy_domain = facts.policy_domain or facts.domain
         self.out: list[Finding] = []
 
-    def line(self, overrides: dict[str, str | None] | None = None, name: str | None = None) -> str:
-        return zone_txt_line(name or self.record_name, propose_record(self.record, overrides))
+    def proposal(self, overrides: dict[str, str | None] | None = None) -> str:
+        """The record with only `overrides` changed; rebuilt from what receivers accept when
+        the record as written is ignored by receivers (then nothing in it is worth keeping)."""
+        if self.facts.record is not None and self.record is not None:
+            return edited(self.facts.record, {**self.discarded(), **(overrides or {})})
+        return propose_record(self.record, overrides)
 
-    def starter_line(self, domain: str) -> str:
-        text = f"v=DMARC1; p=none; rua=mailto:dmarc-reports@{domain}"
-        return zone_txt_line(dmarc_name(domain), text)
+    def discarded(self) -> dict[str, str | None]:
+        """Edits dropping what receivers discard anyway (an invalid value, a report URI
+        other than mailto:), so no proposal carries a stranger's URI or a syntax error."""
+        record = self.record
+        assert record is not None
+        # a record without p= is applied as p=none at best: say so explicitly
+        edits: dict[str, str | None] = {} if record.policy else {"p": "none"}
+        for issue in self.issues:
+            if issue.tag == "p":
+                edits["p"] = "none"  # what receivers apply (RFC 9989 §4.10.1)
+            elif issue.tag is not None and issue.tag not in ("rua", "ruf"):
+                edits[issue.tag] = None
+        for tag in ("rua", "ruf"):
+            uris = [u for u in record.report_uris if u.tag == tag]
+            kept = [u.uri for u in uris if proposable(u)]
+            if len(kept) != len(uris) or any(i.tag == tag for i in self.issues):
+                edits[tag] = ",".join(kept) or None
+        return edits
 
-    def starter_lines(self) -> str:
+    def line(self, overrides: dict[str, str | None] | None = None) -> str:
+        return zone_txt_line(self.record_name, self.proposal(overrides))
+
+    def change(self, overrides: dict[str, str | None] | None = None) -> tuple[RecordChange, ...]:
+        if self.facts.record is None:
+            return ()
+        return replace_change(
+            self.record_name, self.facts.record, self.proposal(overrides), self.facts.record_ttl
+        )
+
+    def ttl_at(self, name: str) -> int | None:
+        """The TTL the record at `name` was answered with, when it was asked."""
+        return next((lk.ttl for lk in self.facts.lookups if lk.name == name), None)
+
+    def starter_domains(self) -> list[str]:
         """For a subdomain, also the registered domain: RFC 9989 §5.1.4 asks for a record at
         the Organizational Domain too, and RFC 7489 receivers look there (by the PSL)."""
-        lines = [self.starter_line(self.domain)]
+        domains = [self.domain]
         registered = self.facts.psl_organizational_domain
         if registered != self.domain and registered.count("."):
-            lines.append(self.starter_line(registered))
-        return "\n".join(lines)
+            domains.append(registered)
+        return domains
+
+    @staticmethod
+    def starter_record() -> str:
+        return f"v=DMARC1; p=none; rua=mailto:{REPORT_MAILBOX}"
+
+    def starter_lines(self) -> str:
+        return "\n".join(
+            zone_txt_line(dmarc_name(d), self.starter_record()) for d in self.starter_domains()
+        )
 
     def findings(self) -> list[Finding]:
         self.own_name_problems()
@@ -67,6 +121,18 @@ class Judge:
                         record_name=self.own_name,
                         path=", ".join(self.facts.discovery_path),
                         zone_line=self.starter_lines(),
+                        # a policy now; the report mailbox, the owner's to name, apart
+                        changes=[
+                            change
+                            for d in self.starter_domains()
+                            for change in (
+                                add_change(dmarc_name(d), "v=DMARC1; p=none"),
+                                replace(
+                                    add_change(dmarc_name(d), self.starter_record()),
+                                    fixes=(F.MISSING.code, F.NO_RUA.code),
+                                ),
+                            )
+                        ],
                     )
                 )
             return self.out
@@ -82,14 +148,15 @@ class Judge:
     def own_name_problems(self) -> None:
         own = self.facts.lookups[0] if self.facts.lookups else None
         if own is not None and own.valid_count > 1:
-            first = repair(own.records[0]) if own.records else None
+            kept, changes = one_of_many(own.name, own.records, own.ttl)
             self.out.append(
                 F.MULTIPLE_RECORDS(
                     domain=self.domain,
                     record_name=own.name,
                     count=own.valid_count,
-                    zone_line=zone_txt_line(own.name, propose_record(first)),
+                    zone_line=zone_txt_line(own.name, kept),
                     evidence=own.records,
+                    changes=changes,
                 )
             )
 
@@ -98,6 +165,15 @@ class Judge:
         for issue in self.facts.syntax_issues:
             if issue.fatal:
                 fix = propose_record(repair(issue.record))
+            elif issue.record == self.facts.record and self.record is not None:
+                fix = self.proposal()  # every value receivers discard taken out
+            elif issue.tag in ("rua", "ruf") and self.record is not None:
+                uris = [u.uri for u in self.record.report_uris if u.tag == issue.tag]
+                fix = edited(issue.record, {issue.tag: ",".join(uris) or None})
+            elif issue.tag == "p":  # receivers act as if p=none (RFC 9989 §4.10.1)
+                fix = edited(issue.record, {"p": "none"})
+            elif issue.tag is not None:
+                fix = edited(issue.record, {issue.tag: None})
             else:
                 fix = propose_record(self.record)
             zone_line = zone_txt_line(issue.record_name, fix)
@@ -107,6 +183,9 @@ class Judge:
                 "position": issue.position,
                 "zone_line": zone_line,
                 "evidence": (issue.record,),
+                "changes": replace_change(
+                    issue.record_name, issue.record, fix, self.ttl_at(issue.record_name)
+                ),
             }
             if issue.tag in ("rua", "ruf") and not issue.fatal:
                 uri_count += 1
@@ -165,6 +244,7 @@ class Judge:
                     self.own_name,
                     propose_record(self.record, {"p": policy, "sp": None, "np": None, "psd": None}),
                 ),
+                # optional ("nothing to do if the parent's policy fits"): no change proposed
                 evidence=(facts.record or "",),
             )
         )
@@ -187,6 +267,7 @@ class Judge:
                     record_name=self.record_name,
                     consequence=consequence,
                     zone_line=self.line({"p": "none", "rua": self.rua_or_default()}),
+                    changes=self.change({"p": "none", "rua": self.rua_or_default()}),
                     evidence=evidence,
                 )
             )
@@ -200,6 +281,7 @@ class Judge:
                     domain=self.domain,
                     source=tag_text,
                     zone_line=self.line({source: "quarantine"}),
+                    changes=self.change({source: "quarantine"}),
                     evidence=evidence,
                 )
             )
@@ -209,6 +291,7 @@ class Judge:
                     domain=self.domain,
                     source=tag_text,
                     zone_line=self.line({source: "reject"}),
+                    changes=self.change({source: "reject"}),
                     evidence=evidence,
                 )
             )
@@ -227,6 +310,7 @@ class Judge:
                     subdomain_policy=sp.value,
                     policy_domain=self.policy_domain,
                     zone_line=self.line({"sp": None}),
+                    changes=self.change({"sp": None}),
                     evidence=evidence,
                 )
             )
@@ -240,6 +324,7 @@ class Judge:
                     np=np.value,
                     subdomain_effective=sub.value,
                     zone_line=self.line({"np": "reject"}),
+                    changes=self.change({"np": "reject"}),
                     evidence=evidence,
                 )
             )
@@ -251,6 +336,7 @@ class Judge:
                     policy_domain=self.policy_domain,
                     subdomain_effective=f"{'sp' if sp else 'p'}={sub.value}",
                     zone_line=self.line({"np": "reject"}),
+                    changes=self.change({"np": "reject"}),
                     evidence=evidence,
                 )
             )
@@ -267,6 +353,7 @@ class Judge:
                     policy=policy,
                     applied=_WEAKER[policy],
                     zone_line=self.line({"t": None}),
+                    changes=self.change({"t": None}),
                     evidence=evidence,
                 )
             )
@@ -277,7 +364,8 @@ class Judge:
                     record_name=self.record_name,
                     tag=name,
                     value=tag.value if tag else "",
-                    zone_line=self.line(),
+                    zone_line=self.line({name: None}),
+                    changes=self.change({name: None}),
                     evidence=evidence,
                 )
             )
@@ -288,7 +376,8 @@ class Judge:
                     record_name=self.record_name,
                     pct=pct,
                     policy=facts.effective_policy,
-                    zone_line=self.line(),
+                    zone_line=self.line({"pct": None}),
+                    changes=self.change({"pct": None}),
                     evidence=evidence,
                 )
             )
@@ -302,6 +391,7 @@ class Judge:
                     mechanisms=mechanisms,
                     policy_domain=self.policy_domain,
                     zone_line=self.line({"adkim": None, "aspf": None}),
+                    changes=self.change({"adkim": None, "aspf": None}),
                     evidence=evidence,
                 )
             )
@@ -310,7 +400,8 @@ class Judge:
                 F.UNKNOWN_TAG(
                     record_name=self.record_name,
                     tag=repr(tag.name if len(tag.name) <= 40 else tag.name[:40] + "…"),
-                    zone_line=self.line(),
+                    zone_line=self.line({tag.name.lower(): None}),
+                    changes=self.change({tag.name.lower(): None}),
                     evidence=evidence,
                 )
             )
@@ -325,7 +416,13 @@ class Judge:
         uris = (
             [u.uri for u in record.report_uris if u.tag == tag and proposable(u)] if record else []
         )
-        return ",".join(uris) or f"mailto:dmarc-reports@{self.policy_domain}"
+        return ",".join(uris) or f"mailto:{REPORT_MAILBOX}"
+
+    def uris_without_size(self, tag: str) -> str | None:
+        """The tag's URIs with the `!size` suffix RFC 9989 removed taken off."""
+        assert self.record is not None
+        uris = [u.uri for u in self.record.report_uris if u.tag == tag]
+        return ",".join(uris) or None
 
     def reporting(self) -> None:
         facts, record = self.facts, self.record
@@ -337,6 +434,7 @@ class Judge:
                     domain=self.domain,
                     record_name=self.record_name,
                     zone_line=self.line({"rua": self.rua_or_default()}),
+                    changes=self.change({"rua": self.rua_or_default()}),
                     evidence=evidence,
                 )
             )
@@ -353,6 +451,7 @@ class Judge:
                         kind=kind,
                         uri=uri.uri,
                         zone_line=self.line({uri.tag: self.uris_or_default(uri.tag)}),
+                        changes=self.change({uri.tag: self.uris_or_default(uri.tag)}),
                         evidence=evidence,
                     )
                 )
@@ -363,7 +462,8 @@ class Judge:
                         record_name=self.record_name,
                         uri=uri.uri,
                         size=size.partition("!")[2].strip(),
-                        zone_line=self.line(),
+                        zone_line=self.line({uri.tag: self.uris_without_size(uri.tag)}),
+                        changes=self.change({uri.tag: self.uris_without_size(uri.tag)}),
                         evidence=evidence,
                     )
                 )
@@ -379,6 +479,7 @@ class Judge:
                         authorization_name=dest.authorization_name,
                         destination_domain=dest.domain,
                         zone_line=zone_txt_line(dest.authorization_name, "v=DMARC1"),
+                        changes=[add_change(dest.authorization_name, "v=DMARC1")],
                         evidence=(facts.record or "", *dest.authorization_records),
                     )
                 )

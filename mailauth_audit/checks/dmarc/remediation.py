@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from ...changes import ChangeAction, RecordChange
 from ...records.dmarc import (
     DmarcDuplicateTagError,
     DmarcRecord,
@@ -18,11 +19,65 @@ from ...records.dmarc import (
     parse_dmarc_lenient,
 )
 from ...records.errors import RecordSyntaxError
+from ...records.taglist import edit_tag_list
+from ...records.zonefile import DEFAULT_TTL, zone_line
 from .parsing import value
 
-__all__ = ["ZONE_TTL", "proposable", "propose_record", "repair", "zone_txt_line"]
+__all__ = [
+    "REPORT_MAILBOX",
+    "ZONE_TTL",
+    "add_change",
+    "edited",
+    "one_of_many",
+    "proposable",
+    "propose_record",
+    "repair",
+    "replace_change",
+    "zone_txt_line",
+]
 
-ZONE_TTL = 3600
+ZONE_TTL = DEFAULT_TTL
+# a report mailbox only the owner can name: a proposal holding it cannot be applied as is
+REPORT_MAILBOX = "<your-report-mailbox>"
+
+
+def edited(text: str, edits: dict[str, str | None]) -> str:
+    """`text` with only the tags in `edits` changed: every other tag the owner wrote stays."""
+    return edit_tag_list(text, edits, right_after_version=("p",))
+
+
+def _placeholders(text: str) -> tuple[str, ...]:
+    return (REPORT_MAILBOX,) if REPORT_MAILBOX in text else ()
+
+
+def replace_change(
+    name: str, current: str, proposed: str, ttl: int | None = None
+) -> tuple[RecordChange, ...]:
+    """`current` replaced by `proposed`, keeping the TTL `current` was answered with."""
+    if proposed == current:
+        return ()
+    return (
+        RecordChange(
+            ChangeAction.REPLACE,
+            name,
+            "TXT",
+            ttl or ZONE_TTL,
+            current=current,
+            proposed=proposed,
+            placeholders=_placeholders(proposed),
+        ),
+    )
+
+
+def add_change(name: str, proposed: str) -> RecordChange:
+    return RecordChange(
+        ChangeAction.ADD,
+        name,
+        "TXT",
+        ZONE_TTL,
+        proposed=proposed,
+        placeholders=_placeholders(proposed),
+    )
 
 
 def proposable(uri: DmarcReportUri) -> bool:
@@ -32,13 +87,8 @@ def proposable(uri: DmarcReportUri) -> bool:
 
 
 def zone_txt_line(name: str, text: str, ttl: int = ZONE_TTL) -> str:
-    """A zone-file line a person can paste: quotes and backslashes escaped, strings split at
-    255 characters (RFC 1035 §3.3.14: one character-string holds at most 255)."""
-    escaped = [
-        '"' + chunk.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        for chunk in (text[i : i + 255] for i in range(0, max(len(text), 1), 255))
-    ]
-    return f"{name}. {ttl} IN TXT {' '.join(escaped)}"
+    """A zone-file line a person can paste (the one zone-line function, records/zonefile)."""
+    return zone_line(name, "TXT", text, ttl)
 
 
 _PROPOSAL_ORDER = ("p", "sp", "np", "adkim", "aspf", "t", "psd", "rua", "ruf", "fo")
@@ -94,3 +144,38 @@ def repair(text: str) -> DmarcRecord | None:
         except RecordSyntaxError:
             return None
         return record
+
+
+def one_of_many(
+    name: str, records: tuple[str, ...], ttl: int | None = None
+) -> tuple[str, list[RecordChange]]:
+    """One record in place of several: the first (repaired) with every tag of the others it
+    lacks and their report addresses added, so no mailbox the owner set up is lost; the
+    others removed."""
+    first = repair(records[0]) if records else None
+    if first is None:
+        kept = propose_record(None)
+    else:
+        kept = records[0] if first.text == records[0] else propose_record(first)
+    extra: dict[str, str | None] = {}
+    for text in records[1:]:
+        other = repair(text)
+        if other is None:
+            continue
+        for tag in ("rua", "ruf"):
+            have = [u.uri for u in (first.report_uris if first else ()) if u.tag == tag]
+            more = [u.uri for u in other.report_uris if u.tag == tag and proposable(u)]
+            merged = list(dict.fromkeys([*have, *more]))
+            if merged and merged != have:
+                extra[tag] = ",".join(merged)
+    kept = edited(kept, extra) if extra else kept
+    changes: list[RecordChange] = []
+    if records:
+        changes.extend(replace_change(name, records[0], kept, ttl))
+        changes.extend(
+            RecordChange(ChangeAction.REMOVE, name, "TXT", ttl or ZONE_TTL, current=text)
+            for text in records[1:]
+        )
+    else:
+        changes.append(add_change(name, kept))
+    return kept, changes

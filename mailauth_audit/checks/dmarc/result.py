@@ -28,6 +28,7 @@ class DmarcLookup:
     # change the policy is kept like this; any other failure makes the check an error.
     error_reason: str | None = None
     error: str | None = None  # set with error_reason: the resolver's message
+    ttl: int | None = None  # set when answered: the TTL the answer carried (seconds)
 
 
 @dataclass(frozen=True)
@@ -114,3 +115,4 @@ class DmarcResult:
     # questions that got no answer but could not change the policy that applies (a failure
     # that could is an error of the whole check instead); see check.py for the rule
     failed_lookups: tuple[DmarcLookupFailure, ...] = ()
+    record_ttl: int | None = None  # set with `record`: the TTL it was answered with

@@ -1,0 +1,20 @@
+"""One HTML page per domain (--html-pages), drawn by the report's own HTML renderer.
+
+Pages are written by whoever holds the report (a worker process) as soon as the domain is
+done, so a resumed run keeps the pages of what was already done and memory stays flat.
+"""
+
+from __future__ import annotations
+
+from ..model import AuditRun, DomainReport
+from ..version import __version__
+from .html import domain_views
+from .html import render_domain_page as _render
+
+__all__ = ["render_domain_page"]
+
+
+def render_domain_page(report: DomainReport) -> str:
+    run = AuditRun(started_at="", finished_at="", domains=(report,), tool_version=__version__)
+    (view,) = domain_views([report])
+    return _render(run, view, index_href="../index.html")

@@ -46,6 +46,8 @@ class CheckId(StrEnum):
     SPF = "spf"
     DKIM = "dkim"
     DMARC = "dmarc"
+    MTA_STS = "mta_sts"
+    TLS_RPT = "tls_rpt"
 
 
 class CheckStatus(StrEnum):

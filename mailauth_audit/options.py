@@ -104,6 +104,9 @@ class Limits:
     max_mta_sts_policy_chars: int = 64 * 1024
     max_mta_sts_policy_lines: int = 10_000
     max_mta_sts_mx_patterns: int = 1000
+    # addresses of mta-sts.<domain> tried in turn (A then AAAA) until one gives an HTTP
+    # answer; the rest are named in the result as not tried
+    max_mta_sts_policy_addresses: int = 4
     # Extended DNS Errors (RFC 8914) kept from one answer, and the characters kept of each
     # one's text (a longer one is cut and ends in "…"); the rest are counted in WireStats
     max_extended_errors: int = 4
@@ -140,6 +143,7 @@ _AT_LEAST_ONE = (
     "max_mta_sts_mx_patterns",
     "max_memo_entries",
     "max_cache_entries",
+    "max_mta_sts_policy_addresses",
 )
 
 

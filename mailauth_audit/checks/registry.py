@@ -9,14 +9,18 @@ from .base import Check
 from .dependencies import validate_registry
 from .dkim import DkimCheck
 from .dmarc import DmarcCheck
+from .mta_sts import MtaStsCheck
 from .mx import MxCheck
 from .spf import SpfCheck
+from .tls_rpt import TlsRptCheck
 
 CHECKS: dict[CheckId, type[Check[Any]]] = {
     CheckId.MX: MxCheck,
     CheckId.SPF: SpfCheck,
     CheckId.DKIM: DkimCheck,
     CheckId.DMARC: DmarcCheck,
+    CheckId.MTA_STS: MtaStsCheck,
+    CheckId.TLS_RPT: TlsRptCheck,
 }
 
 validate_registry(CHECKS)  # a dependency cycle fails here, at import, not mid-run

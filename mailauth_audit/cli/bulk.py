@@ -49,7 +49,7 @@ from ..asyncapi import (
 )
 from ..errors import ConfigurationError
 from ..model import CheckId, Provenance
-from ..options import AuditOptions, Limits, audit_date
+from ..options import AuditOptions, Limits, ProbeOptions, audit_date
 from .common import (
     checks_option,
     domain_timeout_option,
@@ -59,6 +59,7 @@ from .common import (
     nameserver_option,
     no_default_selectors_option,
     origin_option,
+    probe_options,
     quiet_option,
     retries_option,
     selector_option,
@@ -193,6 +194,7 @@ def _default_output() -> Path:
     help="Compress results.jsonl to results.jsonl.gz once every domain is reported (an "
     "interrupted run keeps results.jsonl, so --resume still works until the run completes).",
 )
+@probe_options
 def bulk(
     domain_list: str,
     output: Path | None,
@@ -220,6 +222,7 @@ def bulk(
     quiet: bool,
     debug: bool,
     compress: str | None,
+    probes: ProbeOptions,
 ) -> None:
     """Audit every domain in DOMAINS.txt (one per line; "-" reads stdin).
 
@@ -285,6 +288,7 @@ def bulk(
             domain_timeout=domain_timeout,
         ),
         debug=debug,
+        probes=probes,
     )
     # one date for the whole run: the date-style DKIM selectors do not change at midnight
     limits = replace(options.limits, max_dkim_selectors=max_selectors)

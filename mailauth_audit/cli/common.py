@@ -94,7 +94,7 @@ checks_option = click.option(
     "--checks",
     "checks_text",
     metavar="LIST",
-    help="Comma-separated checks to run (default: mx,spf,dkim,dmarc).",
+    help="Comma-separated checks to run (default: all: mx,spf,dkim,dmarc,mta_sts,tls_rpt).",
 )
 
 
@@ -298,3 +298,65 @@ fail_on_option = click.option(
     default=None,
     help="Exit 1 when any domain has a finding of this severity or worse.",
 )
+
+
+def probe_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--no-probes, --allow-private-targets, --smtp-port, --https-port and --ca-file, given
+    to the command as one `probes: ProbeOptions` argument (the names map to its fields).
+    An unusable --ca-file is refused when the run starts (ProbeSet), as a usage error."""
+    from ..options import ProbeOptions
+
+    defaults = ProbeOptions()
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ca_file = kwargs.pop("ca_file")
+        kwargs["probes"] = ProbeOptions(
+            enabled=not kwargs.pop("no_probes"),
+            allow_private_targets=kwargs.pop("allow_private_targets"),
+            smtp_port=kwargs.pop("smtp_port"),
+            https_port=kwargs.pop("https_port"),
+            ca_file=str(ca_file) if ca_file is not None else None,
+        )
+        return command(*args, **kwargs)
+
+    port = click.IntRange(1, 65535)
+    options = (
+        click.option(
+            "--no-probes",
+            is_flag=True,
+            help="Ask DNS only: connect to no mail or web server (STARTTLS, the MTA-STS "
+            "policy); results that need a connection are marked skipped.",
+        ),
+        click.option(
+            "--allow-private-targets",
+            is_flag=True,
+            help="Let probes connect to loopback, private and other non-global addresses "
+            "(test setups, internal mail systems). Without it such hosts are reported as "
+            "not probed.",
+        ),
+        click.option(
+            "--smtp-port",
+            type=port,
+            default=defaults.smtp_port,
+            show_default=True,
+            help="Port of the SMTP probes (test setups).",
+        ),
+        click.option(
+            "--https-port",
+            type=port,
+            default=defaults.https_port,
+            show_default=True,
+            help="Port of the HTTPS probes, e.g. the MTA-STS policy fetch (test setups).",
+        ),
+        click.option(
+            "--ca-file",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            default=None,
+            help="Trust only the CA certificates in this PEM file when judging a probed "
+            "server's certificate (test setups, a private PKI).",
+        ),
+    )
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper

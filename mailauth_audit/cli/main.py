@@ -38,7 +38,7 @@ from ..asyncapi import (
 )
 from ..errors import ConfigurationError
 from ..model import AuditRun, CheckId, Severity
-from ..options import AuditOptions, CheckInputLimits, Limits
+from ..options import AuditOptions, CheckInputLimits, Limits, ProbeOptions
 from .common import (
     ColorMode,
     authoritative_option,
@@ -55,6 +55,7 @@ from .common import (
     no_default_selectors_option,
     origin_option,
     output_option,
+    probe_options,
     quiet_option,
     retries_option,
     selector_option,
@@ -180,6 +181,7 @@ def main() -> None:
 @quiet_option
 @click.option("--debug", is_flag=True, help="Keep tracebacks of internal errors in the report.")
 @store_option
+@probe_options
 def check(
     domains: tuple[str, ...],
     domains_files: tuple[BinaryIO, ...],
@@ -204,6 +206,7 @@ def check(
     quiet: bool,
     debug: bool,
     store: str | None,
+    probes: ProbeOptions,
 ) -> None:
     """Audit DOMAINs and print a report. A DOMAIN of '-' reads names from stdin, one per line.
 
@@ -245,6 +248,7 @@ def check(
         nameservers=nameservers,
         limits=Limits(dns_timeout=timeout, dns_attempts=retries + 1, domain_timeout=domain_timeout),
         debug=debug,
+        probes=probes,
     )
     options = replace(options, limits=replace(options.limits, max_dkim_selectors=max_selectors))
     # the store is opened before any query: one that cannot be used stops the run here

@@ -26,6 +26,12 @@ class ProbeSet:
         self._smtp = smtp
         self._https = https
         self._owned: list[SmtpProber | HttpsFetcher] = []
+        if self.options.enabled and self.options.ca_file is not None:
+            from .certs import TrustStore
+
+            # a CA file without a certificate is the user's mistake, said once before the run
+            # (ConfigurationError), not an internal error in every domain's probe
+            TrustStore(self.options.ca_file)
 
     def refusal(self, address: str) -> str | None:
         """Why `address` must not be probed under this run's rule, or None."""

@@ -15,6 +15,9 @@ the one receivers apply, the SPF lookup count and what receivers conclude from t
 the DKIM selectors with a key and their sizes, the MX hosts. A cell is empty when its check
 did not run or could not complete; a check that completed and found nothing says so
 (`no_record`, SPF `none`).
+
+`<check>_status` columns of checks added after the first layout (mta_sts, tls_rpt, ...) come
+last (`LATER_STATUS_COLUMNS`), so no earlier column moves when a check is added.
 """
 
 from __future__ import annotations
@@ -28,13 +31,15 @@ from ..records.spf import SpfQualifier, parse_spf
 from ..verdicts.score import DomainScore, GradeStatus
 from .provenance import source_text
 
+# the checks of the first CSV layout; the status columns of later checks are appended last
+_FIRST_CHECKS = (CheckId.MX, CheckId.SPF, CheckId.DKIM, CheckId.DMARC)
 _BASE_COLUMNS: tuple[str, ...] = (
     "domain",
     "status",
     "grade",
     "score",
     "score_complete",
-    *(f"{cid.value}_status" for cid in CheckId),
+    *(f"{cid.value}_status" for cid in _FIRST_CHECKS),
     *(f"findings_{sev.value}" for sev in Severity),
     "dns_queries",
     "error",
@@ -50,8 +55,17 @@ FILTER_COLUMNS: tuple[str, ...] = (
     "dkim_key_sizes",  # one per selector: rsa2048, ed25519, revoked, unusable
     "dkim_min_rsa_bits",  # the smallest usable RSA key, for "below 2048" filters
     "mx_hosts",  # in preference order, space-separated; "." for a null MX
+    # the MTA-STS policy's mode (enforce, testing, none), else why there is none in force:
+    # no_record, invalid_record, policy_unreachable, policy_rejected, policy_invalid,
+    # policy_not_probed, policy_skipped (--no-probes), policy_not_checked
+    "mta_sts_mode",
+    "tls_rpt_rua",  # the mailto:/https: report destinations, space-separated, or no_record
 )
-CSV_COLUMNS: tuple[str, ...] = _BASE_COLUMNS + FILTER_COLUMNS
+# `<check>_status` of the checks added after the first layout, in CheckId order
+LATER_STATUS_COLUMNS: tuple[str, ...] = tuple(
+    f"{cid.value}_status" for cid in CheckId if cid not in _FIRST_CHECKS
+)
+CSV_COLUMNS: tuple[str, ...] = _BASE_COLUMNS + FILTER_COLUMNS + LATER_STATUS_COLUMNS
 NOT_GRADED = "-"  # the grade and score cells of a domain that is not graded
 
 
@@ -189,7 +203,38 @@ def filter_cells(report: DomainReport) -> dict[str, str]:
         if getattr(mx.result, "null_mx", False):
             hosts.insert(0, ".")
         cells["mx_hosts"] = _cell(" ".join(dict.fromkeys(hosts)))
+    mta_sts = _completed(report, CheckId.MTA_STS)
+    if mta_sts is not None:
+        cells["mta_sts_mode"] = mta_sts_mode(mta_sts.result)
+    tls_rpt = _completed(report, CheckId.TLS_RPT)
+    if tls_rpt is not None:
+        cells["tls_rpt_rua"] = _cell(tls_rpt_rua(tls_rpt.result))
     return cells
+
+
+def mta_sts_mode(result: object) -> str:
+    """The mode senders apply, or why no policy is in force (see FILTER_COLUMNS)."""
+    if not getattr(result, "records_found", ()):
+        return NO_RECORD
+    if getattr(result, "record", None) is None:
+        return "invalid_record"
+    fetch = getattr(result, "policy", None)
+    policy = getattr(fetch, "policy", None)
+    if policy is not None:
+        return _text(getattr(policy, "mode", None))
+    state = _text(getattr(fetch, "state", None))
+    if state == "fetched":
+        return "policy_not_checked" if getattr(fetch, "parser_limit", None) else "policy_invalid"
+    return f"policy_{state}" if state else ""
+
+
+def tls_rpt_rua(result: object) -> str:
+    if not getattr(result, "records_found", ()):
+        return NO_RECORD
+    record = getattr(result, "record", None)
+    if record is None:
+        return "invalid"
+    return " ".join(u.uri for u in getattr(record, "supported_rua", ()))
 
 
 # `check --format csv` only: where the answers came from, the same on every row (a bulk
@@ -209,7 +254,9 @@ def provenance_cells(p: Provenance | None) -> dict[str, str]:
 
 
 # `check --format csv`: the provenance columns keep their place, the filter columns follow
-CHECK_CSV_COLUMNS: tuple[str, ...] = _BASE_COLUMNS + PROVENANCE_COLUMNS + FILTER_COLUMNS
+CHECK_CSV_COLUMNS: tuple[str, ...] = (
+    _BASE_COLUMNS + PROVENANCE_COLUMNS + FILTER_COLUMNS + LATER_STATUS_COLUMNS
+)
 
 
 def csv_text(

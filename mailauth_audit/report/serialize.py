@@ -29,7 +29,8 @@ from .codec import encode_value, report_document, to_json
 #      replace / remove, name, rtype, ttl, current, proposed, placeholders, fixes); the
 #      records shown carry the TTL they were answered with (spf/dmarc result.record_ttl,
 #      mx result.ttl, dkim selectors[].ttl, dmarc lookups[].ttl)
-SCHEMA_VERSION = "1.4"
+# 1.5: checks mta_sts (RFC 8461) and tls_rpt (RFC 8460)
+SCHEMA_VERSION = "1.5"
 TOOL_NAME = "mailauth-audit"
 
 to_jsonable = encode_value  # the name renderers and the bulk runner serialise with

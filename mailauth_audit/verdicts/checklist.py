@@ -11,6 +11,10 @@ says where its evidence comes from:
   `needs_test_message` until the tool can receive one;
 - `provider_only`: no outside tool can observe it (the spam complaint rate lives in Google
   Postmaster Tools and Yahoo's Sender Hub); always `not_observable`, never passed.
+
+Two items no provider requires follow (`providers` empty): MTA-STS in enforce mode and a
+TLS-RPT record, which protect mail sent *to* the domain (`transport_items`). An MTA-STS
+policy this run did not fetch (--no-probes, an address not probed) leaves its item unknown.
 """
 
 from __future__ import annotations
@@ -292,8 +296,84 @@ def provider_checklist(report: DomainReport) -> ProviderChecklist:
             (),
         ),
     ]
+    items += transport_items(report)
     met = sum(i.state is ChecklistState.MET for i in items)
     not_met = sum(i.state is ChecklistState.NOT_MET for i in items)
     return ProviderChecklist(
         items=tuple(items), met=met, not_met=not_met, open=len(items) - met - not_met
     )
+
+
+_RECOMMENDED = "(recommended; no provider requires it)"
+
+
+def _mta_sts_verdict(result: object, outcome: CheckOutcome | None) -> tuple[bool, str] | None:
+    """Read by attribute (report/ sees checks only through the registry)."""
+    if result is None or outcome is None:
+        return None
+    if not getattr(result, "records_found", ()):
+        return False, "no MTA-STS record"
+    if getattr(result, "record", None) is None:
+        return False, f"MTA-STS record invalid: {getattr(result, 'syntax_error', '')}"
+    fetch = getattr(result, "policy", None)
+    state = str(getattr(getattr(fetch, "state", None), "value", ""))
+    if fetch is None or state in ("not_probed", "skipped") or getattr(fetch, "parser_limit", None):
+        return None
+    policy = getattr(fetch, "policy", None)
+    if policy is None:
+        return False, f"MTA-STS policy not usable: {getattr(fetch, 'reason', '')}"
+    mode = str(getattr(policy.mode, "value", policy.mode))
+    if mode != "enforce":
+        return False, f"MTA-STS policy in mode {mode}: senders do not require TLS"
+    broken = [f.title for f in outcome.findings if f.severity.rank >= 3]
+    if broken:
+        return False, f"MTA-STS in enforce mode, but: {broken[0]}"
+    return True, "MTA-STS policy in enforce mode covering every MX host"
+
+
+def _tls_rpt_verdict(result: object) -> tuple[bool, str] | None:
+    if result is None:
+        return None
+    record = getattr(result, "record", None)
+    if record is None:
+        found = getattr(result, "records_found", ())
+        return False, "no valid TLS-RPT record" if found else "no TLS-RPT record"
+    rua = getattr(record, "supported_rua", ())
+    if not rua:
+        return False, "TLS-RPT record names no mailto: or https: destination"
+    return True, "TLS reports go to " + ", ".join(u.uri for u in rua)
+
+
+def transport_items(report: DomainReport) -> list[ChecklistItem]:
+    """Inbound transport security: what MTA-STS and TLS-RPT show (no provider asks them of
+    bulk senders; they protect mail *to* the domain)."""
+    sts_o, sts = _result(report, CheckId.MTA_STS)
+    rpt_o, rpt = _result(report, CheckId.TLS_RPT)
+    requirement = f"Mail to the domain requires TLS: MTA-STS in enforce mode {_RECOMMENDED}"
+    sts_verdict = _mta_sts_verdict(sts, sts_o)
+    fetch = getattr(sts, "policy", None)
+    if sts_verdict is None and fetch is not None:
+        # the policy was not fetched (or judged) in this run: unknown, with the reason
+        reason = getattr(fetch, "reason", None) or "policy not fetched"
+        item = ChecklistItem(
+            "mta_sts",
+            requirement,
+            (),
+            EvidenceSource.DNS,
+            ChecklistState.UNKNOWN,
+            f"MTA-STS policy not checked: {reason}",
+            ("RFC 8461",),
+        )
+    else:
+        item = _dns_item("mta_sts", requirement, (), ("RFC 8461",), sts_verdict, sts_o)
+    return [
+        item,
+        _dns_item(
+            "tls_rpt",
+            f"TLS failures are reported: a TLS-RPT record {_RECOMMENDED}",
+            (),
+            ("RFC 8460",),
+            _tls_rpt_verdict(rpt),
+            rpt_o,
+        ),
+    ]

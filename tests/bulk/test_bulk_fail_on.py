@@ -22,7 +22,12 @@ from fixture_zone import ZONE
 from mailauth_audit.asyncapi import audit_domain
 from mailauth_audit.bulk.summary import BulkSummary, Digest
 from mailauth_audit.cli.bulk import bulk_exit_code
-from mailauth_audit.report.csvout import CSV_COLUMNS, FILTER_COLUMNS, domain_csv_row
+from mailauth_audit.report.csvout import (
+    CSV_COLUMNS,
+    FILTER_COLUMNS,
+    LATER_STATUS_COLUMNS,
+    domain_csv_row,
+)
 from mailauth_audit.resolver.static import StaticResolver
 
 
@@ -159,7 +164,8 @@ def test_results_csv_has_the_filter_columns(ns: str, tmp_path: Path) -> None:
         rows = {r[0]: dict(zip(header, r, strict=True)) for r in reader}
     # the existing columns keep their positions; the new ones follow
     assert tuple(header) == CSV_COLUMNS
-    assert tuple(header[-len(FILTER_COLUMNS) :]) == FILTER_COLUMNS
+    later = len(LATER_STATUS_COLUMNS)  # status columns of checks added since, at the very end
+    assert tuple(header[-len(FILTER_COLUMNS) - later : len(header) - later]) == FILTER_COLUMNS
     want = {
         "good.example": {
             "grade": "A",
@@ -171,8 +177,11 @@ def test_results_csv_has_the_filter_columns(ns: str, tmp_path: Path) -> None:
             "dkim_key_sizes": "rsa2048",
             "dkim_min_rsa_bits": "2048",
             "mx_hosts": "mx1.provider.example mx2.provider.example",
+            "mta_sts_mode": "no_record",
+            "tls_rpt_rua": "no_record",
+            "mta_sts_status": "pass",
             "findings_high": "0",
-            "findings_info": "1",
+            "findings_info": "2",  # mta_sts.not_deployed joined the one before it
         },
         "weak.example": {
             "dmarc_policy": "none",

@@ -22,6 +22,7 @@ from mailauth_audit.options import AuditOptions, Limits
 from mailauth_audit.resolver.static import StaticResolver
 
 EVENTS: list[str] = []
+_DNS = (CheckId.MX, CheckId.SPF, CheckId.DMARC, CheckId.DKIM)
 
 
 class DkimAfterMx(DkimCheck):
@@ -56,8 +57,9 @@ def test_todays_checks_are_one_wave_with_no_extra_steps() -> None:
     plan = plan_checks(CheckId, CHECKS)
     assert plan.waves == (
         Wave(
-            collect=(CheckId.MX, CheckId.SPF, CheckId.DMARC, CheckId.DKIM),
-            evaluate=(CheckId.MX, CheckId.SPF, CheckId.DMARC, CheckId.DKIM),
+            collect=(*_DNS, CheckId.MTA_STS, CheckId.TLS_RPT),
+            # TLS-RPT is judged after MTA-STS (a missing record matters when it is deployed)
+            evaluate=(*_DNS, CheckId.MTA_STS, CheckId.TLS_RPT),
         ),
     )
 
@@ -65,7 +67,7 @@ def test_todays_checks_are_one_wave_with_no_extra_steps() -> None:
 def test_dependent_check_collects_after_its_dependency_is_judged(dependent: None) -> None:
     plan = plan_checks(CheckId, CHECKS)
     assert [w.collect for w in plan.waves] == [
-        (CheckId.MX, CheckId.SPF, CheckId.DMARC),
+        (CheckId.MX, CheckId.SPF, CheckId.DMARC, CheckId.MTA_STS, CheckId.TLS_RPT),
         (CheckId.DKIM,),
     ]
     report = asyncio.run(audit_domain("good.example", resolver=StaticResolver(ZONE)))

@@ -43,9 +43,10 @@ Why:
   §4.6.4 ends evaluation at the 11th lookup, so the RFC defines no count beyond; we count the
   whole tree (what must be cut to get under the limit), checkdmarc stops part-way.
 
-The issue also named unanchored MTA-STS `mx` wildcards: checkdmarc 6.0.4 anchors them
-(`mx_in_mta_sts_patterns` uses fullmatch), and mailauth-audit has no MTA-STS check yet to
-compare with. Nothing leaves loopback: checkdmarc is pointed at nsd, and every connect() or
+The issue also named MTA-STS disagreements (redirects, unknown fields, unanchored `mx`
+wildcards): checkdmarc fetches policies through the system resolver, so MTA-STS is compared
+purely, in test_checkdmarc_mta_sts_oracle.py, with its own triaged table. Nothing leaves
+loopback: checkdmarc is pointed at nsd, and every connect() or
 sendto() elsewhere is refused and fails the test.
 """
 

@@ -108,6 +108,10 @@ class Limits:
     # one's text (a longer one is cut and ends in "…"); the rest are counted in WireStats
     max_extended_errors: int = 4
     max_extended_error_text: int = 200
+    # TLSA records of one MX host matched against its certificate chain (RFC 7672); a
+    # hostile RRset can hold hundreds, each hashed against every certificate. The rest are
+    # named in dane.records_not_checked
+    max_tlsa_records: int = 16
 
     def __post_init__(self) -> None:
         check_domain_timeout(self.domain_timeout)
@@ -131,6 +135,7 @@ _AT_LEAST_ONE = (
     "max_mta_sts_policy_chars",
     "max_mta_sts_policy_lines",
     "max_mta_sts_mx_patterns",
+    "max_tlsa_records",
 )
 
 

@@ -85,7 +85,7 @@ class NsdServer:
             "    control-enable: no",
         ]
         for i, origin in enumerate(self.zones):
-            lines += ["zone:", f"    name: {origin.rstrip('.')}", f'    zonefile: "{d}/z{i}.zone"']
+            lines += ["zone:", f"    name: {origin.rstrip('.') or '.'}", f'    zonefile: "{d}/z{i}.zone"']
         return "\n".join(lines) + "\n"
 
     def start(self, timeout: float = 10.0) -> tuple[str, int]:

@@ -6,9 +6,11 @@ from typing import Any
 
 from ..model import CheckId
 from .base import Check
+from .dane import DaneCheck
 from .dependencies import validate_registry
 from .dkim import DkimCheck
 from .dmarc import DmarcCheck
+from .dnssec import DnssecCheck
 from .mx import MxCheck
 from .spf import SpfCheck
 
@@ -17,6 +19,8 @@ CHECKS: dict[CheckId, type[Check[Any]]] = {
     CheckId.SPF: SpfCheck,
     CheckId.DKIM: DkimCheck,
     CheckId.DMARC: DmarcCheck,
+    CheckId.DNSSEC: DnssecCheck,
+    CheckId.DANE: DaneCheck,
 }
 
 validate_registry(CHECKS)  # a dependency cycle fails here, at import, not mid-run

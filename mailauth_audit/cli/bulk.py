@@ -40,6 +40,7 @@ from ..resolver.wire import WireResolver
 from ..resolver.zonefiles import ZoneSet
 from .common import (
     checks_option,
+    dnssec_resolver_option,
     domain_timeout_option,
     fail_on_option,
     gather_selectors,
@@ -133,6 +134,7 @@ def _default_output() -> Path:
     help="Worker processes; 0 = one per CPU core (at most 8), one for lists under 2,000.",
 )
 @nameserver_option
+@dnssec_resolver_option
 @click.option(
     "--qps",
     type=click.FloatRange(min=0.1),
@@ -182,6 +184,7 @@ def bulk(
     max_dns_in_flight: int,
     processes: int,
     nameservers: tuple[str, ...],
+    dnssec_resolvers: tuple[str, ...],
     qps: float | None,
     timeout: float,
     retries: int,
@@ -223,7 +226,7 @@ def bulk(
     with --resume); 130 interrupted.
     """
     try:
-        for ns in nameservers:
+        for ns in (*nameservers, *dnssec_resolvers):
             parse_nameserver(ns)
         if not nameservers and not zone_files:
             system_nameservers()
@@ -268,6 +271,7 @@ def bulk(
     # one date for the whole run: the date-style DKIM selectors do not change at midnight
     limits = replace(options.limits, max_dkim_selectors=max_selectors)
     options = replace(options, limits=limits, today=audit_date())
+    options = replace(options, probes=replace(options.probes, dnssec_resolvers=dnssec_resolvers))
     if processes == 0:
         # a worker process costs more to start than a short list takes
         processes = 1 if len(entries) < 2_000 else min(os.cpu_count() or 1, 8)

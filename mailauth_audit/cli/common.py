@@ -298,3 +298,14 @@ fail_on_option = click.option(
     default=None,
     help="Exit 1 when any domain has a finding of this severity or worse.",
 )
+
+
+dnssec_resolver_option = click.option(
+    "--dnssec-resolver",
+    "dnssec_resolvers",
+    multiple=True,
+    metavar="IP[:PORT]",
+    help="Validating DNS resolver whose AD bit gives the DNSSEC and DANE verdicts "
+    "(repeatable; same forms as --nameserver). Default: the --nameserver servers; a "
+    "resolver that does not validate makes those checks 'could not check'.",
+)

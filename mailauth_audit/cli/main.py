@@ -36,6 +36,7 @@ from .common import (
     checks_option,
     color_enabled,
     color_option,
+    dnssec_resolver_option,
     domain_timeout_option,
     fail_on_option,
     format_option,
@@ -147,6 +148,7 @@ def main() -> None:
     "'-' is stdout; a FIFO or device is written directly; a symbolic link is refused.",
 )
 @nameserver_option
+@dnssec_resolver_option
 @timeout_option
 @retries_option
 @domain_timeout_option
@@ -170,6 +172,7 @@ def check(
     fmt: str,
     output: str | None,
     nameservers: tuple[str, ...],
+    dnssec_resolvers: tuple[str, ...],
     timeout: float,
     retries: int,
     domain_timeout: float,
@@ -210,7 +213,7 @@ def check(
     if to_folder and OutputFormat(fmt) is not OutputFormat.HTML:
         _fail_usage(f"-o {output} is a folder; only --format html writes a folder of pages")
     domains = tuple(_domains(domains, domains_files))
-    for ns in nameservers:
+    for ns in (*nameservers, *dnssec_resolvers):
         try:
             parse_nameserver(ns)
         except ConfigurationError as exc:
@@ -228,6 +231,7 @@ def check(
         debug=debug,
     )
     options = replace(options, limits=replace(options.limits, max_dkim_selectors=max_selectors))
+    options = replace(options, probes=replace(options.probes, dnssec_resolvers=dnssec_resolvers))
     resolver: Resolver | None = None
     try:
         resolver = source_resolver(

@@ -37,7 +37,7 @@ from ..options import AuditOptions
 from ..probes.session import ProbeSet
 from ..resolver.base import Resolver
 from ..resolver.caching import CachingResolver
-from ..resolver.factory import make_resolver
+from ..resolver.factory import make_dnssec_resolver, make_resolver
 from ..resolver.sources import run_provenance
 from ..resolver.stats import count_queries
 from ..version import __version__
@@ -72,6 +72,8 @@ class Auditor:
             # every domain of a run shares one cache, and per-domain query counts come from it
             resolver = CachingResolver(resolver)
         self.resolver: Resolver = resolver
+        # --dnssec-resolver: a validating resolver of its own, closed with the run
+        self.dnssec_resolver = make_dnssec_resolver(self.options)
         self.memo = RunMemo()
         # what does not change from one domain to the next is worked out once per run
         # (checks are stateless; outcomes are frozen, so one "skipped" serves every domain).
@@ -100,6 +102,8 @@ class Auditor:
 
     async def aclose(self) -> None:
         await self.probes.aclose()
+        if self.dnssec_resolver is not None:
+            await self.dnssec_resolver.aclose()
         if self._owns_resolver:
             await self.resolver.aclose()
 
@@ -135,6 +139,7 @@ class Auditor:
             options=self.options,
             memo=self.memo,
             probes=self.probes,
+            dnssec_resolver=self.dnssec_resolver,
         )
         outcomes: dict[CheckId, CheckOutcome] = {}
         facts: dict[CheckId, Any] = {}

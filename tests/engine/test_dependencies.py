@@ -52,12 +52,17 @@ def dependent(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_todays_checks_are_one_wave_with_no_extra_steps() -> None:
-    # the bulk hot path: every check collects at once, then all are judged
+    # the bulk hot path: every check that needs no other's facts collects at once; DNSSEC
+    # and DANE need the MX hosts, so they collect in a second wave once MX is judged
     plan = plan_checks(CheckId, CHECKS)
     assert plan.waves == (
         Wave(
             collect=(CheckId.MX, CheckId.SPF, CheckId.DMARC, CheckId.DKIM),
             evaluate=(CheckId.MX, CheckId.SPF, CheckId.DMARC, CheckId.DKIM),
+        ),
+        Wave(
+            collect=(CheckId.DNSSEC, CheckId.DANE),
+            evaluate=(CheckId.DNSSEC, CheckId.DANE),
         ),
     )
 
@@ -66,7 +71,7 @@ def test_dependent_check_collects_after_its_dependency_is_judged(dependent: None
     plan = plan_checks(CheckId, CHECKS)
     assert [w.collect for w in plan.waves] == [
         (CheckId.MX, CheckId.SPF, CheckId.DMARC),
-        (CheckId.DKIM,),
+        (CheckId.DKIM, CheckId.DNSSEC, CheckId.DANE),
     ]
     report = asyncio.run(audit_domain("good.example", resolver=StaticResolver(ZONE)))
     assert EVENTS[:2] == ["mx start", "mx end"]

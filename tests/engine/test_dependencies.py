@@ -52,26 +52,24 @@ def dependent(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_todays_checks_are_one_wave_with_no_extra_steps() -> None:
-    # the bulk hot path: every check that needs no other's facts collects at once; DNSSEC
-    # and DANE need the MX hosts, so they collect in a second wave once MX is judged
+    # the bulk hot path: every check collects at once, then all are judged
     plan = plan_checks(CheckId, CHECKS)
     assert plan.waves == (
         Wave(
-            collect=(CheckId.MX, CheckId.SPF, CheckId.DMARC, CheckId.DKIM),
-            evaluate=(CheckId.MX, CheckId.SPF, CheckId.DMARC, CheckId.DKIM),
-        ),
-        Wave(
-            collect=(CheckId.DNSSEC, CheckId.DANE),
-            evaluate=(CheckId.DNSSEC, CheckId.DANE),
+            collect=(*_DNS_CHECKS, CheckId.DNSSEC, CheckId.DANE),
+            evaluate=(*_DNS_CHECKS, CheckId.DNSSEC, CheckId.DANE),
         ),
     )
+
+
+_DNS_CHECKS = (CheckId.MX, CheckId.SPF, CheckId.DMARC, CheckId.DKIM)
 
 
 def test_dependent_check_collects_after_its_dependency_is_judged(dependent: None) -> None:
     plan = plan_checks(CheckId, CHECKS)
     assert [w.collect for w in plan.waves] == [
-        (CheckId.MX, CheckId.SPF, CheckId.DMARC),
-        (CheckId.DKIM, CheckId.DNSSEC, CheckId.DANE),
+        (CheckId.MX, CheckId.SPF, CheckId.DMARC, CheckId.DNSSEC, CheckId.DANE),
+        (CheckId.DKIM,),
     ]
     report = asyncio.run(audit_domain("good.example", resolver=StaticResolver(ZONE)))
     assert EVENTS[:2] == ["mx start", "mx end"]

@@ -292,8 +292,85 @@ def provider_checklist(report: DomainReport) -> ProviderChecklist:
             (),
         ),
     ]
+    items += transport_items(report)
     met = sum(i.state is ChecklistState.MET for i in items)
     not_met = sum(i.state is ChecklistState.NOT_MET for i in items)
     return ProviderChecklist(
         items=tuple(items), met=met, not_met=not_met, open=len(items) - met - not_met
     )
+
+
+# Transport security: no mailbox provider requires these of bulk senders (hence no
+# providers), but they decide whether mail *to* the domain can be forged or intercepted.
+# Results are read by field name: the report layer does not import the checks' internals.
+
+
+def _dnssec_verdict(result: object) -> tuple[bool, str] | None:
+    names = list(getattr(result, "names", ()) or ())
+    if not names:
+        return None
+    verdicts = [(str(getattr(n, "name", "")), str(getattr(n, "verdict", ""))) for n in names]
+    bad = [f"{name} {verdict}" for name, verdict in verdicts if verdict != "secure"]
+    if bad:
+        return False, "not secure: " + ", ".join(bad)
+    return True, "secure: " + ", ".join(name for name, _ in verdicts)
+
+
+def _dane_verdict(outcome: CheckOutcome) -> tuple[bool, str] | None:
+    codes = {f.code for f in outcome.findings}
+    if codes & {"dane.tlsa_bogus", "dane.no_match", "dane.no_tls"}:
+        worst = sort_findings(outcome.findings)[0]
+        return False, worst.title
+    if "dane.chain_not_checked" in codes:
+        return None
+    if "dane.authenticated" in codes and not codes & {"dane.tlsa_insecure", "dane.mx_insecure"}:
+        return True, "TLSA records match the certificates the MX hosts present"
+    if "dane.not_deployed" in codes:
+        return False, "no TLSA record at any MX host"
+    return False, "TLSA records published, but DANE senders cannot use them"
+
+
+def transport_items(report: DomainReport) -> list[ChecklistItem]:
+    """DNSSEC and DANE, when their checks ran (a check not requested adds no item)."""
+    items: list[ChecklistItem] = []
+    outcome = report.checks.get(CheckId.DNSSEC)
+    if outcome is not None and outcome.status is not CheckStatus.SKIPPED:
+        _, result = _result(report, CheckId.DNSSEC)
+        items.append(
+            _dns_item(
+                "dnssec",
+                "DNS answers for the domain and its MX hosts validate with DNSSEC",
+                (),
+                ("RFC 4035", "RFC 7672 §2.2"),
+                None if result is None else _dnssec_verdict(result),
+                outcome,
+            )
+        )
+    outcome = report.checks.get(CheckId.DANE)
+    if outcome is not None and outcome.status is not CheckStatus.SKIPPED:
+        verdict = None if outcome.result is None else _dane_verdict(outcome)
+        if verdict is None and outcome.result is not None:
+            message = "the MX could not be probed to match its TLSA records"
+            items.append(
+                ChecklistItem(
+                    "dane",
+                    "MX TLS certificates are pinned with DANE TLSA records",
+                    (),
+                    EvidenceSource.DNS,
+                    ChecklistState.UNKNOWN,
+                    f"could not check: {message}",
+                    ("RFC 7672",),
+                )
+            )
+        else:
+            items.append(
+                _dns_item(
+                    "dane",
+                    "MX TLS certificates are pinned with DANE TLSA records",
+                    (),
+                    ("RFC 7672",),
+                    verdict,
+                    outcome,
+                )
+            )
+    return items

@@ -50,6 +50,9 @@ FILTER_COLUMNS: tuple[str, ...] = (
     "dkim_key_sizes",  # one per selector: rsa2048, ed25519, revoked, unusable
     "dkim_min_rsa_bits",  # the smallest usable RSA key, for "below 2048" filters
     "mx_hosts",  # in preference order, space-separated; "." for a null MX
+    "dnssec_verdict",  # the domain's: secure, insecure or bogus
+    "dnssec_mx_verdicts",  # the MX hosts', space-separated, in preference order
+    "dane",  # not_deployed, authenticated, no_match, no_tls, insecure, bogus, not_checked
 )
 CSV_COLUMNS: tuple[str, ...] = _BASE_COLUMNS + FILTER_COLUMNS
 NOT_GRADED = "-"  # the grade and score cells of a domain that is not graded
@@ -189,7 +192,37 @@ def filter_cells(report: DomainReport) -> dict[str, str]:
         if getattr(mx.result, "null_mx", False):
             hosts.insert(0, ".")
         cells["mx_hosts"] = _cell(" ".join(dict.fromkeys(hosts)))
+    dnssec = _completed(report, CheckId.DNSSEC)
+    if dnssec is not None:
+        names = list(getattr(dnssec.result, "names", ()) or ())
+        if names:
+            cells["dnssec_verdict"] = _text(getattr(names[0], "verdict", None))
+            cells["dnssec_mx_verdicts"] = " ".join(
+                _text(getattr(n, "verdict", None)) for n in names[1:]
+            )
+    dane = _completed(report, CheckId.DANE)
+    if dane is not None:
+        cells["dane"] = dane_state(dane)
     return cells
+
+
+# the worst DANE situation first: what a DANE sender would meet at one of the MX hosts
+_DANE_STATES = (
+    ("dane.tlsa_bogus", "bogus"),
+    ("dane.no_tls", "no_tls"),
+    ("dane.no_match", "no_match"),
+    ("dane.tlsa_insecure", "insecure"),
+    ("dane.mx_insecure", "insecure"),
+    ("dane.chain_not_checked", "not_checked"),
+    ("dane.authenticated", "authenticated"),
+    ("dane.not_deployed", "not_deployed"),
+)
+
+
+def dane_state(outcome: CheckOutcome) -> str:
+    """One word for the DANE column, from the check's findings (worst first)."""
+    found = {f.code for f in outcome.findings}
+    return next((state for code, state in _DANE_STATES if code in found), "unusable")
 
 
 # `check --format csv` only: where the answers came from, the same on every row (a bulk

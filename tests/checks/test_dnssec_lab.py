@@ -5,7 +5,13 @@ an aiosmtpd with STARTTLS presenting a trustme certificate (tests/dnssec_servers
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
+import json
+import subprocess
+import sys
 
+import jsonschema
 from dnssec_servers import ChainLab, chain_lab
 
 from mailauth_audit.asyncapi import audit_domain
@@ -13,6 +19,7 @@ from mailauth_audit.checks.dane import DaneResult
 from mailauth_audit.checks.dnssec import BogusKind, DnssecResult, DnssecVerdict
 from mailauth_audit.model import CheckId, CheckStatus, DomainReport, ErrorReason
 from mailauth_audit.options import AuditOptions, Limits, ProbeOptions
+from mailauth_audit.report.schema import committed_schema
 
 __all__ = ["chain_lab"]
 
@@ -173,3 +180,54 @@ def test_bogus_domain_fails_mx_but_dnssec_and_dane_say_why(chain_lab: ChainLab) 
     assert report.checks[CheckId.MX].status is CheckStatus.ERROR  # SERVFAIL from the validator
     assert "dnssec.bogus" in codes(report, CheckId.DNSSEC)
     assert "dane.tlsa_bogus" in codes(report, CheckId.DANE)
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mailauth_audit", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_cli_json_has_both_checks_validates_and_keeps_the_csv_columns(chain_lab: ChainLab) -> None:
+    host, port = chain_lab.validator
+    got = cli("check", "-f", "json", "-n", f"{host}:{port}", "--timeout", "3", "mixed.secure.test")
+    doc = json.loads(got.stdout)
+    jsonschema.validate(doc, committed_schema())
+    checks = doc["domains"][0]["checks"]
+    names = checks["dnssec"]["result"]["names"]
+    assert [(n["name"], n["verdict"]) for n in names] == [
+        ("mixed.secure.test", "secure"),
+        ("mx.secure.test", "secure"),
+        ("mx.expired.test", "bogus"),
+        ("mx.insecure.test", "insecure"),
+    ]
+    assert names[2]["bogus"]["kind"] == "expired_signature"
+    items = {i["id"]: i for i in doc["domains"][0]["checklist"]["items"]}
+    assert items["dnssec"]["state"] == "not_met"
+    csv_text = cli("check", "-f", "csv", "-n", f"{host}:{port}", "--timeout", "3", "secure.test")
+    row = next(csv.DictReader(io.StringIO(csv_text.stdout)))
+    assert (row["dnssec_status"], row["dnssec_verdict"], row["dnssec_mx_verdicts"]) == (
+        "pass",
+        "secure",
+        "secure",
+    )
+    assert row["dane_status"] == "warn"  # the lab MX is on loopback: not probed by default
+    assert row["dane"] == "not_checked"
+
+
+def test_cli_dnssec_resolver_and_the_non_validating_error(chain_lab: ChainLab) -> None:
+    nsd = "{}:{}".format(*chain_lab.authoritative)
+    unbound = "{}:{}".format(*chain_lab.validator)
+    plain = cli("check", "-n", nsd, "--timeout", "3", "secure.test")
+    assert "resolver does not validate DNSSEC" in plain.stdout
+    assert plain.returncode == 3  # a check could not be completed
+    separate = cli(
+        "check", "-n", nsd, "--dnssec-resolver", unbound, "--timeout", "3", "secure.test"
+    )
+    assert "DNSSEC" in separate.stdout and "secure; MX hosts: 1 secure" in separate.stdout
+    bad = cli("check", "--dnssec-resolver", "not-an-ip", "secure.test")
+    assert bad.returncode == 2 and "not-an-ip" in bad.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ...findings import dane as F
 from ...model import CheckId, Finding
 from ..base import Check, CheckContext, EvaluationContext, catalogue_of
+from ..dnssec.result import DnssecVerdict
 from .collect import collect_dane
 from .evaluate import evaluate_dane
 from .result import DaneResult
@@ -26,6 +27,9 @@ class DaneCheck(Check[DaneResult]):
     def summary(cls, result: DaneResult | None) -> str:
         hosts = result.hosts if result is not None else ()
         with_tlsa = [h for h in hosts if h.has_tlsa]
+        bogus = sum(1 for h in hosts if h.verdict is DnssecVerdict.BOGUS)
+        if bogus:
+            return f"TLSA lookup bogus at {bogus} of {len(hosts)} MX hosts"
         if not with_tlsa:
             return "not deployed (no TLSA record)"
         matched = sum(1 for h in with_tlsa if any(a.authenticated_by for a in h.addresses))

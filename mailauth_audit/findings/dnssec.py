@@ -16,9 +16,8 @@ SECURE = FindingSpec(
     severity=Severity.INFO,
     check=_C,
     title="Signed and validated with DNSSEC",
-    detail="{name} ({role}) validates as secure: the resolver set the AD bit for its {rdtype} "
-    "answer, signed by zone {zone}.",
-    remediation="Nothing to change. Keep the zone's signatures refreshed and roll keys with "
+    detail="Validated as secure (the resolver set the AD bit): {names}.",
+    remediation="Nothing to change. Keep the zones' signatures refreshed and roll keys with "
     "the DS at the parent in step.",
     references=("RFC 4035 §3.2.3", "RFC 4033 §5"),
 )
@@ -29,10 +28,10 @@ INSECURE = FindingSpec(
     severity=Severity.INFO,
     check=_C,
     title="Not protected by DNSSEC",
-    detail="{name} ({role}) is insecure: its {rdtype} answer is not signed, so a resolver "
-    "cannot tell a forged answer from a real one, and DANE cannot be used for it.",
-    remediation="Sign the zone that holds {name} (most DNS hosts offer it as one switch), then "
-    "publish the DS record they give you at the registrar of the parent zone.",
+    detail="Insecure (answers not signed): {names}. A resolver cannot tell a forged answer "
+    "for these names from a real one, and DANE cannot be used for them.",
+    remediation="Sign the zone(s) holding {first} (most DNS hosts offer it as one switch), "
+    "then publish the DS record they give you at the registrar of the parent zone.",
     references=("RFC 4033 §4", "RFC 4035 §2", "RFC 7672 §2.2"),
 )
 

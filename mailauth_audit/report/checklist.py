@@ -15,7 +15,7 @@ says where its evidence comes from:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from ..checks.dkim import DkimResult, DkimSelectorResult, DkimSelectorStatus
@@ -331,46 +331,25 @@ def _dane_verdict(outcome: CheckOutcome) -> tuple[bool, str] | None:
 
 
 def transport_items(report: DomainReport) -> list[ChecklistItem]:
-    """DNSSEC and DANE, when their checks ran (a check not requested adds no item)."""
-    items: list[ChecklistItem] = []
-    outcome = report.checks.get(CheckId.DNSSEC)
-    if outcome is not None and outcome.status is not CheckStatus.SKIPPED:
-        _, result = _result(report, CheckId.DNSSEC)
-        items.append(
-            _dns_item(
-                "dnssec",
-                "DNS answers for the domain and its MX hosts validate with DNSSEC",
-                (),
-                ("RFC 4035", "RFC 7672 §2.2"),
-                None if result is None else _dnssec_verdict(result),
-                outcome,
-            )
+    """DNSSEC and DANE; "not checked in this run" when their checks did not run, so every
+    domain's checklist has the same ids."""
+    dnssec_o, dnssec = _result(report, CheckId.DNSSEC)
+    dane_o, dane = _result(report, CheckId.DANE)
+    dane_verdict = None if dane_o is None or dane is None else _dane_verdict(dane_o)
+    requirement = "MX TLS certificates are pinned with DANE TLSA records"
+    dane_item = _dns_item("dane", requirement, (), ("RFC 7672",), dane_verdict, dane_o)
+    if dane_verdict is None and dane is not None:
+        dane_item = replace(
+            dane_item, evidence="could not check: the MX could not be probed to match its TLSA"
         )
-    outcome = report.checks.get(CheckId.DANE)
-    if outcome is not None and outcome.status is not CheckStatus.SKIPPED:
-        verdict = None if outcome.result is None else _dane_verdict(outcome)
-        if verdict is None and outcome.result is not None:
-            message = "the MX could not be probed to match its TLSA records"
-            items.append(
-                ChecklistItem(
-                    "dane",
-                    "MX TLS certificates are pinned with DANE TLSA records",
-                    (),
-                    EvidenceSource.DNS,
-                    ChecklistState.UNKNOWN,
-                    f"could not check: {message}",
-                    ("RFC 7672",),
-                )
-            )
-        else:
-            items.append(
-                _dns_item(
-                    "dane",
-                    "MX TLS certificates are pinned with DANE TLSA records",
-                    (),
-                    ("RFC 7672",),
-                    verdict,
-                    outcome,
-                )
-            )
-    return items
+    return [
+        _dns_item(
+            "dnssec",
+            "DNS answers for the domain and its MX hosts validate with DNSSEC",
+            (),
+            ("RFC 4035", "RFC 7672 §2.2"),
+            None if dnssec is None else _dnssec_verdict(dnssec),
+            dnssec_o,
+        ),
+        dane_item,
+    ]

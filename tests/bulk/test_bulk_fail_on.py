@@ -172,7 +172,11 @@ def test_results_csv_has_the_filter_columns(ns: str, tmp_path: Path) -> None:
             "dkim_min_rsa_bits": "2048",
             "mx_hosts": "mx1.provider.example mx2.provider.example",
             "findings_high": "0",
-            "findings_info": "1",
+            # two more since DNSSEC and DANE run: dnssec.insecure and dane.not_deployed
+            "findings_info": "3",
+            "dnssec_verdict": "insecure",
+            "dnssec_mx_verdicts": "insecure insecure",
+            "dane": "not_deployed",
         },
         "weak.example": {
             "dmarc_policy": "none",

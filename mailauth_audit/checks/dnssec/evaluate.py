@@ -45,17 +45,30 @@ def _bogus(item: DnssecName) -> Finding:
     )
 
 
+def _label(item: DnssecName) -> str:
+    what = "MX records" if item.role == "domain" else f"MX host, {item.rdtype}"
+    zone = f", zone {item.zone}" if item.zone else ""
+    return f"{item.name} ({what}{zone})"
+
+
 def evaluate_dnssec(facts: DnssecResult) -> list[Finding]:
+    """One finding per bogus or signed-but-unanchored name (each has its own fix), one for
+    all secure names and one for all unsigned ones."""
     findings: list[Finding] = []
+    secure = [n for n in facts.names if n.verdict is DnssecVerdict.SECURE]
+    unsigned = [n for n in facts.names if n.verdict is DnssecVerdict.INSECURE and not n.signed]
     for item in facts.names:
-        values = _values(item)
         if item.verdict is DnssecVerdict.BOGUS:
             findings.append(_bogus(item))
-        elif item.verdict is DnssecVerdict.SECURE:
-            findings.append(F.SECURE(values, evidence=[f"{item.name} {item.rdtype}: AD"]))
-        elif item.signed:
+        elif item.verdict is DnssecVerdict.INSECURE and item.signed:
             ds = f"`{item.expected_ds}`" if item.expected_ds else "(ask your DNS host for it)"
-            findings.append(F.SIGNED_NOT_ANCHORED(values, ds_line=ds))
-        else:
-            findings.append(F.INSECURE(values))
+            findings.append(F.SIGNED_NOT_ANCHORED(_values(item), ds_line=ds))
+    if secure:
+        labels = [_label(n) for n in secure]
+        findings.append(F.SECURE(names=", ".join(labels), evidence=labels))
+    if unsigned:
+        labels = [_label(n) for n in unsigned]
+        findings.append(
+            F.INSECURE(names=", ".join(labels), first=unsigned[0].name, evidence=labels)
+        )
     return findings

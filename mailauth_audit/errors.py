@@ -198,3 +198,21 @@ class NoAuthoritativeServer(ResolverError):
 
     reason = ErrorReason.NO_AUTHORITATIVE_SERVER
     label = "no authoritative server found"
+
+
+class ResolverNotValidating(ResolverError):
+    """Signed answers came back and the AD bit never did: the resolver does not validate
+    DNSSEC, so "secure" and "insecure" cannot be told apart through it. Never "insecure"."""
+
+    reason = ErrorReason.RESOLVER_NOT_VALIDATING
+    label = "resolver does not validate DNSSEC"
+
+    def __init__(self, servers: str, qname: str, rdtype: str) -> None:
+        super().__init__(
+            qname,
+            rdtype,
+            f"{servers or 'the resolver'} sent signed answers without the AD bit; "
+            "name a validating resolver with --dnssec-resolver",
+        )
+        # the message leads with the verdict ("resolver does not validate DNSSEC: ...")
+        self.args = (f"{self.label}: {self.detail} (asked {rdtype} {qname})",)

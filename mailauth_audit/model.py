@@ -48,6 +48,8 @@ class CheckId(StrEnum):
     DMARC = "dmarc"
     MTA_STS = "mta_sts"
     TLS_RPT = "tls_rpt"
+    DNSSEC = "dnssec"
+    DANE = "dane"
 
 
 class CheckStatus(StrEnum):
@@ -86,6 +88,9 @@ class ErrorReason(StrEnum):
     # a check this one depends on (Check.depends_on) could not be completed: nothing to
     # build on, so this one was not run; the message names the dependency and its reason
     DEPENDENCY_FAILED = "dependency_failed"
+    # signed answers came back without the AD bit: the resolver asked does not validate, so
+    # secure and insecure cannot be told apart (--dnssec-resolver names one that does)
+    RESOLVER_NOT_VALIDATING = "resolver_not_validating"
 
 
 class DomainStatus(StrEnum):

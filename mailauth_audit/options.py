@@ -118,6 +118,10 @@ class Limits:
     # DNS answers kept by the run cache of an Auditor or AuditSession built from options
     # (least recently used dropped first, asked again when needed)
     max_cache_entries: int = 250_000
+    # TLSA records of one MX host matched against its certificate chain (RFC 7672); a
+    # hostile RRset can hold hundreds, each hashed against every certificate. The rest are
+    # named in dane.records_not_checked
+    max_tlsa_records: int = 16
 
     def __post_init__(self) -> None:
         check_domain_timeout(self.domain_timeout)
@@ -144,6 +148,7 @@ _AT_LEAST_ONE = (
     "max_memo_entries",
     "max_cache_entries",
     "max_mta_sts_policy_addresses",
+    "max_tlsa_records",
 )
 
 

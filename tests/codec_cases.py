@@ -37,10 +37,14 @@ class FailingFor:
         self.needle = needle
         self.exc = exc
 
-    async def resolve(self, name: str, rdtype: RRType) -> Answer:
+    async def resolve(
+        self, name: str, rdtype: RRType, *, dnssec_ok: bool = False, checking_disabled: bool = False
+    ) -> Answer:
         if self.needle in name:
             raise self.exc(name, rdtype.name)
-        return await self.inner.resolve(name, rdtype)
+        return await self.inner.resolve(
+            name, rdtype, dnssec_ok=dnssec_ok, checking_disabled=checking_disabled
+        )
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -85,7 +85,8 @@ class NsdServer:
             "    control-enable: no",
         ]
         for i, origin in enumerate(self.zones):
-            lines += ["zone:", f"    name: {origin.rstrip('.')}", f'    zonefile: "{d}/z{i}.zone"']
+            name = origin.rstrip(".") or "."  # the root zone keeps its dot
+            lines += ["zone:", f"    name: {name}", f'    zonefile: "{d}/z{i}.zone"']
         return "\n".join(lines) + "\n"
 
     def start(self, timeout: float = 10.0) -> tuple[str, int]:

@@ -125,6 +125,14 @@ class CheckContext:
     # the run's SMTP prober and HTTPS fetcher (cached per run); checks that probe first ask
     # `probes.refusal(address)` and report a refused address as not probed
     probes: ProbeSet = field(default_factory=ProbeSet)
+    # --dnssec-resolver: a separate validating resolver for DNSSEC verdicts (AD bit); None:
+    # `resolver` is asked (see `validating_resolver`)
+    dnssec_resolver: Resolver | None = None
+
+    @property
+    def validating_resolver(self) -> Resolver:
+        """The resolver whose AD bit DNSSEC verdicts are read from."""
+        return self.dnssec_resolver if self.dnssec_resolver is not None else self.resolver
 
     def outcome(self, check: CheckId) -> CheckOutcome:
         """A dependency's outcome. Asking for a check not declared in `depends_on` is a bug

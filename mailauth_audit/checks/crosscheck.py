@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..findings import dane as dane_findings
 from ..findings import dkim as dkim_findings
 from ..findings import dmarc as dmarc_findings
+from ..findings import dnssec as dnssec_findings
 from ..findings import mx as mx_findings
 from ..findings import spf as spf_findings
 from ..model import CheckId, CheckOutcome, CheckStatus
@@ -51,6 +53,8 @@ _ABSENCE_CODES: dict[CheckId, str] = {
     CheckId.SPF: spf_findings.MISSING.code,
     CheckId.DKIM: dkim_findings.NO_SELECTOR_FOUND.code,
     CheckId.DMARC: dmarc_findings.MISSING.code,
+    CheckId.DNSSEC: dnssec_findings.INSECURE.code,
+    CheckId.DANE: dane_findings.NOT_DEPLOYED.code,
 }
 NXDOMAIN_SKIP_REASON = "domain does not exist (NXDOMAIN, see {code})"
 

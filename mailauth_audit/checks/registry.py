@@ -6,9 +6,11 @@ from typing import Any
 
 from ..model import CheckId
 from .base import Check
+from .dane import DaneCheck
 from .dependencies import validate_registry
 from .dkim import DkimCheck
 from .dmarc import DmarcCheck
+from .dnssec import DnssecCheck
 from .mta_sts import MtaStsCheck
 from .mx import MxCheck
 from .spf import SpfCheck
@@ -21,6 +23,8 @@ CHECKS: dict[CheckId, type[Check[Any]]] = {
     CheckId.DMARC: DmarcCheck,
     CheckId.MTA_STS: MtaStsCheck,
     CheckId.TLS_RPT: TlsRptCheck,
+    CheckId.DNSSEC: DnssecCheck,
+    CheckId.DANE: DaneCheck,
 }
 
 validate_registry(CHECKS)  # a dependency cycle fails here, at import, not mid-run

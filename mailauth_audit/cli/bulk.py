@@ -52,6 +52,7 @@ from ..model import CheckId, Provenance
 from ..options import AuditOptions, Limits, ProbeOptions, audit_date
 from .common import (
     checks_option,
+    dnssec_resolver_option,
     domain_timeout_option,
     fail_on_option,
     gather_selectors,
@@ -151,6 +152,7 @@ def _default_output() -> Path:
     help="Worker processes; 0 = one per CPU core (at most 8), one for lists under 2,000.",
 )
 @nameserver_option
+@dnssec_resolver_option
 @click.option(
     "--qps",
     type=click.FloatRange(min=0.1),
@@ -202,6 +204,7 @@ def bulk(
     max_dns_in_flight: int,
     processes: int,
     nameservers: tuple[str, ...],
+    dnssec_resolvers: tuple[str, ...],
     qps: float | None,
     timeout: float,
     retries: int,
@@ -247,7 +250,7 @@ def bulk(
     were not recorded in the store (add them with `history import`); 130 interrupted.
     """
     try:
-        for ns in nameservers:
+        for ns in (*nameservers, *dnssec_resolvers):
             parse_nameserver(ns)
         if not nameservers and not zone_files:
             system_nameservers()
@@ -293,6 +296,7 @@ def bulk(
     # one date for the whole run: the date-style DKIM selectors do not change at midnight
     limits = replace(options.limits, max_dkim_selectors=max_selectors)
     options = replace(options, limits=limits, today=audit_date())
+    options = replace(options, probes=replace(options.probes, dnssec_resolvers=dnssec_resolvers))
     if processes == 0:
         # a worker process costs more to start than a short list takes
         processes = 1 if len(entries) < 2_000 else min(os.cpu_count() or 1, 8)

@@ -360,3 +360,14 @@ def probe_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         wrapper = option(wrapper)
     return wrapper
+
+
+dnssec_resolver_option = click.option(
+    "--dnssec-resolver",
+    "dnssec_resolvers",
+    multiple=True,
+    metavar="IP[:PORT]",
+    help="Validating DNS resolver whose AD bit gives the DNSSEC and DANE verdicts "
+    "(repeatable; same forms as --nameserver). Default: the --nameserver servers; a "
+    "resolver that does not validate makes those checks 'could not check'.",
+)

@@ -46,6 +46,7 @@ from .common import (
     checks_option,
     color_enabled,
     color_option,
+    dnssec_resolver_option,
     domain_timeout_option,
     fail_on_option,
     format_option,
@@ -163,6 +164,7 @@ def main() -> None:
     "'-' is stdout; a FIFO or device is written directly; a symbolic link is refused.",
 )
 @nameserver_option
+@dnssec_resolver_option
 @timeout_option
 @retries_option
 @domain_timeout_option
@@ -188,6 +190,7 @@ def check(
     fmt: str,
     output: str | None,
     nameservers: tuple[str, ...],
+    dnssec_resolvers: tuple[str, ...],
     timeout: float,
     retries: int,
     domain_timeout: float,
@@ -232,7 +235,7 @@ def check(
     if to_folder and OutputFormat(fmt) is not OutputFormat.HTML:
         _fail_usage(f"-o {output} is a folder; only --format html writes a folder of pages")
     domains = tuple(_domains(domains, domains_files))
-    for ns in nameservers:
+    for ns in (*nameservers, *dnssec_resolvers):
         try:
             parse_nameserver(ns)
         except ConfigurationError as exc:
@@ -253,6 +256,7 @@ def check(
     options = replace(options, limits=replace(options.limits, max_dkim_selectors=max_selectors))
     # the store is opened before any query: one that cannot be used stops the run here
     history = open_named_store(url) if (url := store_url_from(store)) else None
+    options = replace(options, probes=replace(options.probes, dnssec_resolvers=dnssec_resolvers))
     resolver: Resolver | None = None
     try:
         resolver = source_resolver(

@@ -37,7 +37,7 @@ from ..options import AuditOptions
 from ..probes.session import ProbeSet
 from ..resolver.base import Resolver
 from ..resolver.caching import CachingResolver
-from ..resolver.factory import make_resolver
+from ..resolver.factory import make_dnssec_resolver, make_resolver
 from ..resolver.sources import run_provenance
 from ..resolver.stats import count_queries
 from ..version import __version__
@@ -73,6 +73,8 @@ class Auditor:
             # every domain of a run shares one cache, and per-domain query counts come from it
             resolver = CachingResolver(resolver, max_entries=self.options.limits.max_cache_entries)
         self.resolver: Resolver = resolver
+        # --dnssec-resolver: a validating resolver of its own, closed with the run
+        self.dnssec_resolver = make_dnssec_resolver(self.options)
         # bounded: a long-lived auditor (a session, a service) must not grow with its history
         self.memo = RunMemo(max_entries=self.options.limits.max_memo_entries)
         # what does not change from one domain to the next is worked out once per run
@@ -102,6 +104,8 @@ class Auditor:
 
     async def aclose(self) -> None:
         await self.probes.aclose()
+        if self.dnssec_resolver is not None:
+            await self.dnssec_resolver.aclose()
         if self._owns_resolver:
             await self.resolver.aclose()
 
@@ -137,6 +141,7 @@ class Auditor:
             options=self.options,
             memo=self.memo,
             probes=self.probes,
+            dnssec_resolver=self.dnssec_resolver,
         )
         outcomes: dict[CheckId, CheckOutcome] = {}
         facts: dict[CheckId, Any] = {}

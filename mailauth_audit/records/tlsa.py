@@ -47,6 +47,7 @@ __all__ = [
     "TlsaRecord",
     "TlsaSelector",
     "TlsaUsage",
+    "association_data",
     "parse_tlsa",
     "tlsa_from_fields",
     "tlsa_from_rdata",
@@ -343,3 +344,12 @@ def tlsa_matches(
         unreadable_certificates=tuple(i for i, c in enumerate(certs) if c.cert is None),
         certificates_not_checked=max(0, len(chain_der) - max_certificates),
     )
+
+
+def association_data(der: bytes, selector: int, matching_type: int) -> bytes | None:
+    """The association data a record with these parameters needs to match this certificate
+    (e.g. selector 1, matching type 1: SHA-256 of its SubjectPublicKeyInfo as encoded in
+    it); None when the DER is not a certificate or the parameters are not defined."""
+    if selector not in (0, 1) or matching_type not in (0, 1, 2):
+        return None
+    return _Certificate(der).association(selector, matching_type)

@@ -60,6 +60,9 @@ FILTER_COLUMNS: tuple[str, ...] = (
     # policy_not_probed, policy_skipped (--no-probes), policy_not_checked
     "mta_sts_mode",
     "tls_rpt_rua",  # the mailto:/https: report destinations, space-separated, or no_record
+    "dnssec_verdict",  # the domain's: secure, insecure or bogus
+    "dnssec_mx_verdicts",  # the MX hosts', space-separated, in preference order
+    "dane",  # not_deployed, authenticated, no_match, no_tls, insecure, bogus, not_checked
 )
 # `<check>_status` of the checks added after the first layout, in CheckId order
 LATER_STATUS_COLUMNS: tuple[str, ...] = tuple(
@@ -209,6 +212,17 @@ def filter_cells(report: DomainReport) -> dict[str, str]:
     tls_rpt = _completed(report, CheckId.TLS_RPT)
     if tls_rpt is not None:
         cells["tls_rpt_rua"] = _cell(tls_rpt_rua(tls_rpt.result))
+    dnssec = _completed(report, CheckId.DNSSEC)
+    if dnssec is not None:
+        names = list(getattr(dnssec.result, "names", ()) or ())
+        if names:
+            cells["dnssec_verdict"] = _text(getattr(names[0], "verdict", None))
+            cells["dnssec_mx_verdicts"] = " ".join(
+                _text(getattr(n, "verdict", None)) for n in names[1:]
+            )
+    dane = _completed(report, CheckId.DANE)
+    if dane is not None:
+        cells["dane"] = dane_state(dane)
     return cells
 
 
@@ -235,6 +249,25 @@ def tls_rpt_rua(result: object) -> str:
     if record is None:
         return "invalid"
     return " ".join(u.uri for u in getattr(record, "supported_rua", ()))
+
+
+# the worst DANE situation first: what a DANE sender would meet at one of the MX hosts
+_DANE_STATES = (
+    ("dane.tlsa_bogus", "bogus"),
+    ("dane.no_tls", "no_tls"),
+    ("dane.no_match", "no_match"),
+    ("dane.tlsa_insecure", "insecure"),
+    ("dane.mx_insecure", "insecure"),
+    ("dane.chain_not_checked", "not_checked"),
+    ("dane.authenticated", "authenticated"),
+    ("dane.not_deployed", "not_deployed"),
+)
+
+
+def dane_state(outcome: CheckOutcome) -> str:
+    """One word for the DANE column, from the check's findings (worst first)."""
+    found = {f.code for f in outcome.findings}
+    return next((state for code, state in _DANE_STATES if code in found), "unusable")
 
 
 # `check --format csv` only: where the answers came from, the same on every row (a bulk

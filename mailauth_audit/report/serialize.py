@@ -30,7 +30,9 @@ from .codec import encode_value, report_document, to_json
 #      records shown carry the TTL they were answered with (spf/dmarc result.record_ttl,
 #      mx result.ttl, dkim selectors[].ttl, dmarc lookups[].ttl)
 # 1.5: checks mta_sts (RFC 8461) and tls_rpt (RFC 8460)
-SCHEMA_VERSION = "1.5"
+# 1.6: checks dnssec and dane (results DnssecResult, DaneResult); error reason
+#      resolver_not_validating
+SCHEMA_VERSION = "1.6"
 TOOL_NAME = "mailauth-audit"
 
 to_jsonable = encode_value  # the name renderers and the bulk runner serialise with

@@ -16,7 +16,13 @@ from .base import Resolver
 from .caching import CachingResolver
 from .wire import WireResolver
 
-__all__ = ["RESOLV_CONF", "make_resolver", "parse_nameserver", "system_nameservers"]
+__all__ = [
+    "RESOLV_CONF",
+    "make_dnssec_resolver",
+    "make_resolver",
+    "parse_nameserver",
+    "system_nameservers",
+]
 
 RESOLV_CONF = Path("/etc/resolv.conf")
 DNS_PORT = 53
@@ -101,6 +107,19 @@ def make_resolver(options: AuditOptions, *, resolv_conf: str | Path = RESOLV_CON
         servers = [parse_nameserver(s) for s in options.nameservers]
     else:
         servers = system_nameservers(resolv_conf)
+    return CachingResolver(
+        WireResolver(servers, limits=options.limits),
+        max_entries=options.limits.max_cache_entries,
+    )
+
+
+def make_dnssec_resolver(options: AuditOptions) -> Resolver | None:
+    """--dnssec-resolver: a cache over the validating resolver(s) DNSSEC verdicts are read
+    from; None when none is named (the audit's own resolver is asked)."""
+    specs = options.probes.dnssec_resolvers
+    if not specs:
+        return None
+    servers = [parse_nameserver(s) for s in specs]
     return CachingResolver(
         WireResolver(servers, limits=options.limits),
         max_entries=options.limits.max_cache_entries,

@@ -19,7 +19,7 @@ policy this run did not fetch (--no-probes, an address not probed) leaves its it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from ..checks.dkim import DkimResult, DkimSelectorResult, DkimSelectorStatus
@@ -304,6 +304,61 @@ def provider_checklist(report: DomainReport) -> ProviderChecklist:
     )
 
 
+# Transport security: no mailbox provider requires these of bulk senders (hence no
+# providers), but they decide whether mail *to* the domain can be forged or intercepted.
+# Results are read by field name: the report layer does not import the checks' internals.
+
+
+def _dnssec_verdict(result: object) -> tuple[bool, str] | None:
+    names = list(getattr(result, "names", ()) or ())
+    if not names:
+        return None
+    verdicts = [(str(getattr(n, "name", "")), str(getattr(n, "verdict", ""))) for n in names]
+    bad = [f"{name} {verdict}" for name, verdict in verdicts if verdict != "secure"]
+    if bad:
+        return False, "not secure: " + ", ".join(bad)
+    return True, "secure: " + ", ".join(name for name, _ in verdicts)
+
+
+def _dane_verdict(outcome: CheckOutcome) -> tuple[bool, str] | None:
+    codes = {f.code for f in outcome.findings}
+    if codes & {"dane.tlsa_bogus", "dane.no_match", "dane.no_tls"}:
+        worst = sort_findings(outcome.findings)[0]
+        return False, worst.title
+    if "dane.chain_not_checked" in codes:
+        return None
+    if "dane.authenticated" in codes and not codes & {"dane.tlsa_insecure", "dane.mx_insecure"}:
+        return True, "TLSA records match the certificates the MX hosts present"
+    if "dane.not_deployed" in codes:
+        return False, "no TLSA record at any MX host"
+    return False, "TLSA records published, but DANE senders cannot use them"
+
+
+def _dnssec_dane_items(report: DomainReport) -> list[ChecklistItem]:
+    """DNSSEC and DANE; "not checked in this run" when their checks did not run, so every
+    domain's checklist has the same ids."""
+    dnssec_o, dnssec = _result(report, CheckId.DNSSEC)
+    dane_o, dane = _result(report, CheckId.DANE)
+    dane_verdict = None if dane_o is None or dane is None else _dane_verdict(dane_o)
+    requirement = "MX TLS certificates are pinned with DANE TLSA records"
+    dane_item = _dns_item("dane", requirement, (), ("RFC 7672",), dane_verdict, dane_o)
+    if dane_verdict is None and dane is not None:
+        dane_item = replace(
+            dane_item, evidence="could not check: the MX could not be probed to match its TLSA"
+        )
+    return [
+        _dns_item(
+            "dnssec",
+            "DNS answers for the domain and its MX hosts validate with DNSSEC",
+            (),
+            ("RFC 4035", "RFC 7672 §2.2"),
+            None if dnssec is None else _dnssec_verdict(dnssec),
+            dnssec_o,
+        ),
+        dane_item,
+    ]
+
+
 _RECOMMENDED = "(recommended; no provider requires it)"
 
 
@@ -376,4 +431,5 @@ def transport_items(report: DomainReport) -> list[ChecklistItem]:
             _tls_rpt_verdict(rpt),
             rpt_o,
         ),
+        *_dnssec_dane_items(report),
     ]

@@ -181,7 +181,11 @@ def test_results_csv_has_the_filter_columns(ns: str, tmp_path: Path) -> None:
             "tls_rpt_rua": "no_record",
             "mta_sts_status": "pass",
             "findings_high": "0",
-            "findings_info": "2",  # mta_sts.not_deployed joined the one before it
+            # mta_sts.not_deployed, dnssec.insecure and dane.not_deployed joined the one before
+            "findings_info": "4",
+            "dnssec_verdict": "insecure",
+            "dnssec_mx_verdicts": "insecure insecure",
+            "dane": "not_deployed",
         },
         "weak.example": {
             "dmarc_policy": "none",

@@ -132,9 +132,9 @@ def test_stream_is_bounded_and_reports_every_domain() -> None:
     base = resolver()
 
     class Yielding:
-        async def resolve(self, name, rdtype):  # type: ignore[no-untyped-def]
+        async def resolve(self, name, rdtype, **flags):  # type: ignore[no-untyped-def]
             await asyncio.sleep(0)
-            return await base.resolve(name, rdtype)
+            return await base.resolve(name, rdtype, **flags)
 
         async def aclose(self) -> None:
             return None

@@ -57,17 +57,28 @@ def test_todays_checks_are_one_wave_with_no_extra_steps() -> None:
     plan = plan_checks(CheckId, CHECKS)
     assert plan.waves == (
         Wave(
-            collect=(*_DNS, CheckId.MTA_STS, CheckId.TLS_RPT),
+            collect=(*_DNS, CheckId.MTA_STS, CheckId.TLS_RPT, CheckId.DNSSEC, CheckId.DANE),
             # TLS-RPT is judged after MTA-STS (a missing record matters when it is deployed)
-            evaluate=(*_DNS, CheckId.MTA_STS, CheckId.TLS_RPT),
+            evaluate=(*_DNS, CheckId.MTA_STS, CheckId.TLS_RPT, CheckId.DNSSEC, CheckId.DANE),
         ),
     )
+
+
+_DNS_CHECKS = (CheckId.MX, CheckId.SPF, CheckId.DMARC, CheckId.DKIM)
 
 
 def test_dependent_check_collects_after_its_dependency_is_judged(dependent: None) -> None:
     plan = plan_checks(CheckId, CHECKS)
     assert [w.collect for w in plan.waves] == [
-        (CheckId.MX, CheckId.SPF, CheckId.DMARC, CheckId.MTA_STS, CheckId.TLS_RPT),
+        (
+            CheckId.MX,
+            CheckId.SPF,
+            CheckId.DMARC,
+            CheckId.MTA_STS,
+            CheckId.TLS_RPT,
+            CheckId.DNSSEC,
+            CheckId.DANE,
+        ),
         (CheckId.DKIM,),
     ]
     report = asyncio.run(audit_domain("good.example", resolver=StaticResolver(ZONE)))

@@ -26,10 +26,14 @@ class HangingResolver:
         self.inner = StaticResolver(ZONE)
         self.hang = hang
 
-    async def resolve(self, name: str, rdtype: RRType) -> Answer:
+    async def resolve(
+        self, name: str, rdtype: RRType, *, dnssec_ok: bool = False, checking_disabled: bool = False
+    ) -> Answer:
         if name.rstrip(".").lower() in self.hang:
             await asyncio.sleep(3600)
-        return await self.inner.resolve(name, rdtype)
+        return await self.inner.resolve(
+            name, rdtype, dnssec_ok=dnssec_ok, checking_disabled=checking_disabled
+        )
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -1,0 +1,65 @@
+"""Collect: one DNSSEC verdict for the domain's MX RRset and for each MX host's addresses."""
+
+from __future__ import annotations
+
+from ...resolver.base import Resolver, RRType
+from ..base import CheckContext
+from ..concurrent import gather
+from ..mx import is_ip_literal
+from .chain import expected_ds, explain_bogus
+from .lookup import (
+    SignedAnswer,
+    ede_text,
+    require_validation,
+    resolver_label,
+    signed_lookup,
+)
+from .result import DnssecName, DnssecResult, DnssecVerdict
+
+
+async def _name(
+    resolver: Resolver, name: str, role: str, rdtype: RRType
+) -> tuple[SignedAnswer, DnssecName]:
+    got = await signed_lookup(resolver, name, rdtype)
+    bogus = None
+    if got.verdict is DnssecVerdict.BOGUS:
+        bogus = await explain_bogus(resolver, got.signer, got.answer)
+    return got, DnssecName(
+        name=name,
+        role=role,
+        rdtype=rdtype.name,
+        verdict=got.verdict,
+        signed=got.signed,
+        zone=got.signer,
+        extended_errors=ede_text(got.extended_errors),
+        bogus=bogus,
+    )
+
+
+async def _missing_ds(resolver: Resolver, zone: str) -> str | None:
+    keys = await resolver.resolve(zone, RRType.DNSKEY, dnssec_ok=True)
+    return expected_ds(zone, keys.rdata())
+
+
+async def collect_dnssec(ctx: CheckContext) -> DnssecResult:
+    """The domain's MX RRset is asked here with DO, not read from the MX check: when it is
+    bogus the MX check ends in SERVFAIL, and this is the check that must say why."""
+    resolver = ctx.validating_resolver
+    domain_got, domain_item = await _name(resolver, ctx.domain, "domain", RRType.MX)
+    exchanges = sorted(domain_got.answer.mx(), key=lambda r: (r.preference, r.exchange))
+    names = [r.exchange for r in exchanges if r.exchange and not is_ip_literal(r.exchange)]
+    hosts = list(dict.fromkeys(names))[: ctx.options.limits.max_mx_hosts]
+    pairs = [(domain_got, domain_item)]
+    pairs += await gather([_name(resolver, host, "mx", RRType.A) for host in hosts])
+    validates = await require_validation(ctx, [got for got, _ in pairs])
+    items = []
+    zones: dict[str, str | None] = {}
+    for _, item in pairs:
+        if item.verdict is DnssecVerdict.INSECURE and item.signed and item.zone is not None:
+            if item.zone not in zones:  # a signed island: the DS the parent lacks
+                zones[item.zone] = await _missing_ds(resolver, item.zone)
+            item = DnssecName(**{**vars(item), "expected_ds": zones[item.zone]})
+        items.append(item)
+    return DnssecResult(
+        resolver=resolver_label(ctx), names=tuple(items), resolver_validates=validates
+    )

@@ -43,6 +43,8 @@ class CheckId(StrEnum):
     SPF = "spf"
     DKIM = "dkim"
     DMARC = "dmarc"
+    STARTTLS = "starttls"  # TLS on every MX address (needs MX)
+    MX_IDENTITY = "mx_identity"  # PTR, forward-confirmed, banner name of every MX address
 
 
 class CheckStatus(StrEnum):

@@ -291,6 +291,10 @@ class ProbeLimits:
     max_chain_certificates: int = 10  # certificates of a presented chain kept and checked
     max_connections_per_address: int = 1  # concurrent probes of one IP address
     max_cached_probes: int = 100_000  # probe results remembered per run (LRU beyond)
+    # MX addresses (host, address pairs) one domain's STARTTLS check probes, in preference
+    # order (20 MX hosts with several addresses each would be 50+ connections); the rest are
+    # reported as not probed (starttls.addresses_not_probed)
+    max_mx_addresses_probed: int = 16
 
     def __post_init__(self) -> None:
         for name in (
@@ -313,6 +317,7 @@ class ProbeLimits:
             "max_chain_certificates",
             "max_connections_per_address",
             "max_cached_probes",
+            "max_mx_addresses_probed",
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:

@@ -31,7 +31,7 @@ from ..bulk.runner import RESULTS_NAME, BulkConfig, run_bulk
 from ..bulk.summary import BulkSummary
 from ..errors import ConfigurationError
 from ..model import CheckId, Provenance
-from ..options import AuditOptions, Limits, audit_date
+from ..options import AuditOptions, Limits, ProbeOptions, audit_date
 from ..outputs import OutputRefused
 from ..resolver.factory import parse_nameserver, system_nameservers
 from ..resolver.selection import load_zones, zone_file_resolver
@@ -47,6 +47,7 @@ from .common import (
     nameserver_option,
     no_default_selectors_option,
     origin_option,
+    probe_options,
     quiet_option,
     retries_option,
     selector_option,
@@ -144,6 +145,7 @@ def _default_output() -> Path:
 @retries_option
 @domain_timeout_option
 @checks_option
+@probe_options
 @selector_option
 @no_default_selectors_option
 @zone_files_option
@@ -187,6 +189,7 @@ def bulk(
     retries: int,
     domain_timeout: float,
     checks_text: str | None,
+    probes: ProbeOptions,
     selectors: tuple[str, ...],
     no_default_selectors: bool,
     zone_files: tuple[Path, ...],
@@ -264,10 +267,16 @@ def bulk(
             domain_timeout=domain_timeout,
         ),
         debug=debug,
+        probes=probes,
     )
     # one date for the whole run: the date-style DKIM selectors do not change at midnight
     limits = replace(options.limits, max_dkim_selectors=max_selectors)
     options = replace(options, limits=limits, today=audit_date())
+    if processes == 0 and probes.enabled:
+        # each worker process keeps its own probe cache: one process probes a provider's MX
+        # once per run (probes wait on the network, not the CPU); --processes N trades that
+        # for at most N probes per address
+        processes = 1
     if processes == 0:
         # a worker process costs more to start than a short list takes
         processes = 1 if len(entries) < 2_000 else min(os.cpu_count() or 1, 8)

@@ -12,8 +12,8 @@ from typing import Any, TextIO, TypeVar
 
 import click
 
-from ..model import Severity
-from ..options import DEFAULT_DKIM_SELECTORS, Limits
+from ..model import CheckId, Severity
+from ..options import DEFAULT_DKIM_SELECTORS, Limits, ProbeOptions
 
 
 class FinitePositiveFloat(click.ParamType):
@@ -94,7 +94,7 @@ checks_option = click.option(
     "--checks",
     "checks_text",
     metavar="LIST",
-    help="Comma-separated checks to run (default: mx,spf,dkim,dmarc).",
+    help=f"Comma-separated checks to run, of {','.join(c.value for c in CheckId)} (default: all).",
 )
 
 
@@ -298,3 +298,86 @@ fail_on_option = click.option(
     default=None,
     help="Exit 1 when any domain has a finding of this severity or worse.",
 )
+
+
+# -- probes: checks that connect to the domain's servers (starttls, MTA-STS, DANE) ----------
+
+
+def _ca_file(ctx: click.Context, param: click.Parameter, value: Path | None) -> str | None:
+    """A readable file holding at least one PEM certificate: refused up front, not after
+    the first handshake of the run."""
+    if value is None:
+        return None
+    try:
+        head = value.read_bytes()[: 16 * 1024 * 1024]
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {value}: {exc.strerror}") from None
+    if b"-----BEGIN CERTIFICATE-----" not in head:
+        raise click.BadParameter(f"{value} holds no PEM certificate")
+    return str(value)
+
+
+def probe_options(f: F) -> F:
+    """`--no-probes`, `--allow-private-targets`, `--smtp-port`, `--https-port`, `--ca-file`;
+    the command receives them as one `probes: ProbeOptions`."""
+
+    @functools.wraps(f)
+    def merged(
+        *args: Any,
+        no_probes: bool,
+        allow_private_targets: bool,
+        smtp_port: int,
+        https_port: int,
+        ca_file: str | None,
+        **kwargs: Any,
+    ) -> Any:
+        probes = ProbeOptions(
+            enabled=not no_probes,
+            allow_private_targets=allow_private_targets,
+            smtp_port=smtp_port,
+            https_port=https_port,
+            ca_file=ca_file,
+        )
+        return f(*args, probes=probes, **kwargs)
+
+    defaults = ProbeOptions()
+    decorators = [
+        click.option(
+            "--no-probes",
+            is_flag=True,
+            help="Ask DNS only: connect to no server (STARTTLS, MTA-STS policy); the checks "
+            "that need a connection are reported as skipped.",
+        ),
+        click.option(
+            "--allow-private-targets",
+            is_flag=True,
+            help="Let probes connect to loopback, private, link-local and documentation "
+            "addresses (test setups, internal mail systems). Off: such an MX is reported as "
+            "not probed.",
+        ),
+        click.option(
+            "--smtp-port",
+            type=click.IntRange(1, 65535),
+            default=defaults.smtp_port,
+            show_default=True,
+            help="Port the MX hosts are probed on (test setups).",
+        ),
+        click.option(
+            "--https-port",
+            type=click.IntRange(1, 65535),
+            default=defaults.https_port,
+            show_default=True,
+            help="Port MTA-STS policy hosts are fetched from (test setups).",
+        ),
+        click.option(
+            "--ca-file",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            callback=_ca_file,
+            metavar="PEM",
+            help="Trust these CA certificates instead of the system store when judging the "
+            "certificates probes see (test setups, a private PKI).",
+        ),
+    ]
+    for decorate in reversed(decorators):
+        merged = decorate(merged)
+    return merged  # type: ignore[return-value]

@@ -20,7 +20,7 @@ import click
 from ..asyncapi import audit_domains
 from ..errors import ConfigurationError
 from ..model import AuditRun, CheckId, Severity
-from ..options import AuditOptions, CheckInputLimits, Limits
+from ..options import AuditOptions, CheckInputLimits, Limits, ProbeOptions
 from ..outputs import STDOUT, OutputRefused, write_output
 from ..report.html import is_folder_target, write_report_folder
 from ..report.renderers import RENDERERS, OutputFormat
@@ -45,6 +45,7 @@ from .common import (
     no_default_selectors_option,
     origin_option,
     output_option,
+    probe_options,
     quiet_option,
     retries_option,
     selector_option,
@@ -160,6 +161,7 @@ def main() -> None:
 @selectors_from_option
 @max_selectors_option
 @checks_option
+@probe_options
 @fail_on_option
 @color_option
 @quiet_option
@@ -183,6 +185,7 @@ def check(
     selectors_messages: tuple[Path, ...],
     max_selectors: int,
     checks_text: str | None,
+    probes: ProbeOptions,
     fail_on: str | None,
     color: ColorMode,
     quiet: bool,
@@ -226,6 +229,7 @@ def check(
         nameservers=nameservers,
         limits=Limits(dns_timeout=timeout, dns_attempts=retries + 1, domain_timeout=domain_timeout),
         debug=debug,
+        probes=probes,
     )
     options = replace(options, limits=replace(options.limits, max_dkim_selectors=max_selectors))
     resolver: Resolver | None = None

@@ -7,10 +7,10 @@ from .base import FindingSpec
 
 def all_specs() -> list[FindingSpec]:
     """Every FindingSpec defined in the catalogue modules (a test keeps codes unique)."""
-    from . import dkim, dmarc, mx, spf
+    from . import dkim, dmarc, mx, mx_identity, spf, starttls
 
     specs: list[FindingSpec] = []
-    for module in (mx, spf, dkim, dmarc):
+    for module in (mx, spf, dkim, dmarc, starttls, mx_identity):
         specs.extend(v for v in vars(module).values() if isinstance(v, FindingSpec))
     return specs
 

@@ -21,10 +21,13 @@ class ProbeSet:
         *,
         smtp: SmtpProber | None = None,
         https: HttpsFetcher | None = None,
+        smtp_legacy: SmtpProber | None = None,
     ) -> None:
         self.options = options or ProbeOptions()
         self._smtp = smtp
         self._https = https
+        self._smtp_legacy = smtp_legacy
+        self._smtp_injected = smtp is not None
         self._owned: list[SmtpProber | HttpsFetcher] = []
 
     def refusal(self, address: str) -> str | None:
@@ -42,6 +45,29 @@ class ProbeSet:
             )
             self._owned.append(self._smtp)
         return self._smtp
+
+    @property
+    def smtp_legacy(self) -> SmtpProber | None:
+        """A second SMTP prober that offers at most TLS 1.1 (RFC 8996 deprecated 1.0 and
+        1.1): a completed handshake means the server still accepts them. Cached per run
+        like `smtp`, under its own keys. None when an SMTP prober was injected without a
+        legacy one (a fake must never be paired with real connections)."""
+        if self._smtp_legacy is None and self._smtp_injected:
+            return None
+        if self._smtp_legacy is None:
+            import ssl
+
+            from .smtp import AsyncSmtpProber, CachingSmtpProber
+
+            limits = self.options.limits
+            self._smtp_legacy = CachingSmtpProber(
+                AsyncSmtpProber(
+                    limits, ca_file=self.options.ca_file, max_tls_version=ssl.TLSVersion.TLSv1_1
+                ),
+                limits,
+            )
+            self._owned.append(self._smtp_legacy)
+        return self._smtp_legacy
 
     @property
     def https(self) -> HttpsFetcher:

@@ -50,6 +50,9 @@ FILTER_COLUMNS: tuple[str, ...] = (
     "dkim_key_sizes",  # one per selector: rsa2048, ed25519, revoked, unusable
     "dkim_min_rsa_bits",  # the smallest usable RSA key, for "below 2048" filters
     "mx_hosts",  # in preference order, space-separated; "." for a null MX
+    "mx_tls_versions",  # TLS versions the MX addresses negotiated, space-separated
+    "mx_without_starttls",  # MX addresses tested that took no STARTTLS (count)
+    "mx_cert_expires",  # the earliest expiry (YYYY-MM-DD) of the MX certificates seen
 )
 CSV_COLUMNS: tuple[str, ...] = _BASE_COLUMNS + FILTER_COLUMNS
 NOT_GRADED = "-"  # the grade and score cells of a domain that is not graded
@@ -189,7 +192,32 @@ def filter_cells(report: DomainReport) -> dict[str, str]:
         if getattr(mx.result, "null_mx", False):
             hosts.insert(0, ".")
         cells["mx_hosts"] = _cell(" ".join(dict.fromkeys(hosts)))
+    tls = _completed(report, CheckId.STARTTLS)
+    if tls is not None:
+        cells.update(_tls_cells(tls.result))
     return cells
+
+
+def _tls_cells(result: object) -> dict[str, str]:
+    versions: set[str] = set()
+    without = 0
+    expiries = []
+    for host in getattr(result, "hosts", ()) or ():
+        for a in host.addresses:
+            probe = a.probe
+            if probe is None:
+                continue
+            if probe.tls is None:
+                without += 1
+                continue
+            versions.add(probe.tls.version)
+            if probe.tls.chain:
+                expiries.append(probe.tls.chain[0].not_after)
+    return {
+        "mx_tls_versions": " ".join(sorted(versions)),
+        "mx_without_starttls": str(without),
+        "mx_cert_expires": min(expiries).strftime("%Y-%m-%d") if expiries else "",
+    }
 
 
 # `check --format csv` only: where the answers came from, the same on every row (a bulk

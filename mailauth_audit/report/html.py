@@ -36,6 +36,7 @@ from ..outputs import write_output
 from ..version import __version__
 from .checklist import PROVIDER_SOURCES, ProviderChecklist, provider_checklist
 from .html_text import error_text, linkify, printable, reference_link
+from .mx_rows import mx_tls_rows
 from .score import (
     GRADE_CAP,
     GRADE_THRESHOLDS,
@@ -304,6 +305,7 @@ def environment() -> jinja2.Environment:
     env.filters["reference_link"] = reference_link
     env.filters["error_text"] = error_text
     env.filters["unicode_name"] = unicode_name
+    env.filters["mx_tls_rows"] = mx_tls_rows
     env.globals.update(
         CheckStatus=CheckStatus,
         DomainStatus=DomainStatus,

@@ -6,6 +6,7 @@ The shape is fixed by `schema.json` next to this module; `SCHEMA_VERSION` change
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -25,7 +26,11 @@ from .score import DomainScore
 #      score.provisional_score and score.checks_in_error
 # 1.3: top-level provenance (mode live/draft/sample, the resolvers or zone files with their
 #      SHA-256, the time, the tool version); error reason outside_zone_file
-SCHEMA_VERSION = "1.3"
+# 1.4: checks `starttls` (TLS facts per MX address: banner, EHLO, STARTTLS, version, cipher,
+#      certificate chain, older versions accepted) and `mx_identity` (PTR, forward-confirmed);
+#      a check's `result` may now be set on a skipped or error outcome (facts that support no
+#      verdict: every address not probed, or none could be tested); checklist source `probe`
+SCHEMA_VERSION = "1.4"
 TOOL_NAME = "mailauth-audit"
 
 to_jsonable = encode_value  # the name renderers and the bulk runner serialise with
@@ -57,11 +62,18 @@ def domain_json_line(report: DomainReport, score: DomainScore | None = None) -> 
     """
     if orjson is not None:
         try:
-            return orjson.dumps(report_document(report, score, native=True))
+            return orjson.dumps(report_document(report, score, native=True), default=_native)
         except orjson.JSONEncodeError:
             pass
     doc = report_document(report, score)
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _native(value: object) -> str:
+    """What orjson cannot encode itself, as `encode_value` encodes it (base64 DER)."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
 def run_to_json(run: AuditRun) -> dict[str, Any]:

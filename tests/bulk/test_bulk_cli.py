@@ -29,6 +29,7 @@ from mailauth_audit.bulk.runner import BulkConfig, run_bulk
 from mailauth_audit.options import AuditOptions, Limits
 from mailauth_audit.report.codec import from_json, to_json
 from mailauth_audit.report.schema import committed_schema
+from mailauth_audit.report.serialize import SCHEMA_VERSION
 
 N = 240
 POLICIES = ("reject", "quarantine", "none", None)
@@ -161,7 +162,7 @@ def test_stdin_list_and_json_lines_validate_against_the_schema(ns: str, tmp_path
     docs = [to_json(from_json(d)) for d in lines]
     schema = committed_schema()
     run = {
-        "schema_version": "1.3",
+        "schema_version": SCHEMA_VERSION,
         "tool": {"name": "mailauth-audit", "version": "x"},
         "started_at": "",
         "finished_at": "",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import ssl
+import warnings
 
 from .certs import TrustStore, hostname_matches, peer_chain_der, summarize_certificate
 from .results import TlsSession
@@ -31,7 +32,9 @@ def probe_ssl_context(
     with contextlib.suppress(ValueError, ssl.SSLError):  # depends on the OpenSSL build
         ctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
     if max_version is not None:
-        ctx.maximum_version = max_version
+        with warnings.catch_warnings():  # naming TLS 1.1 is deprecated; offering it is the point
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.maximum_version = max_version
     if observe_legacy or (max_version is not None and max_version < ssl.TLSVersion.TLSv1_2):
         # OpenSSL 3 refuses TLS 1.0/1.1 (SHA-1 signatures) above security level 0; the probe
         # only observes what the server accepts, it protects nothing

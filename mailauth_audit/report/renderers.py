@@ -12,6 +12,7 @@ import click
 from ..checks.registry import CHECKS
 from ..model import (
     AuditRun,
+    CheckId,
     CheckOutcome,
     CheckStatus,
     DomainReport,
@@ -68,6 +69,9 @@ _SEVERITY_COLOUR: dict[Severity, str | None] = {
 }
 
 
+_CHECK_COLUMN = max(6, *(len(c.value) for c in CheckId))  # the longest check name lines up
+
+
 def _printable(text: str) -> str:
     """DNS text is written by strangers: never let it move the cursor or recolour a terminal."""
     return "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in text)
@@ -103,7 +107,8 @@ class TextRenderer(Renderer):
         lines.append("")
         for cid, outcome in report.checks.items():
             status = self._style(f"{outcome.status.value:<7}", _STATUS_COLOUR[outcome.status])
-            lines.append(f"  {cid.value.upper():<6} {status} {_printable(self._summary(outcome))}")
+            name = f"{cid.value.upper():<{_CHECK_COLUMN}}"
+            lines.append(f"  {name} {status} {_printable(self._summary(outcome))}")
         for note in report.resolver_notes:
             label = self._style("note", "yellow", bold=True)
             lines.append(f"  {label}: {_printable(note.message)}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -111,7 +112,7 @@ def test_undeterminable_origin_is_a_usage_error_naming_the_fix(tmp_path: Path) -
     res = cli("check", "--zone-file", str(draft), "--origin", "example.com",
               "--checks", "mx", "example.com")  # fmt: skip
     assert res.returncode == 0, res.stdout + res.stderr
-    assert "MX     pass" in res.stdout
+    assert re.search(r"MX +pass", res.stdout)
 
 
 def test_the_same_zone_in_two_files_is_a_usage_error(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import functools
 import ipaddress
 from dataclasses import dataclass
 
-from ..errors import ResolverError
+from ..errors import OutsideZoneFile, ResolverError
 from ..findings import mx_identity as F
 from ..model import CheckError, CheckId, CheckOutcome, ErrorReason, Finding
 from ..resolver.base import RRType
@@ -76,6 +76,11 @@ async def _identity(ctx: CheckContext, host: str, address: str) -> MxAddressIden
         found: _Reverse = await ctx.memo.get_or_compute(
             "mx_identity.reverse", address, functools.partial(_reverse, ctx, address)
         )
+    except OutsideZoneFile:
+        # a draft audit (--zone-file) holds the domain's zone, not the address owner's
+        # reverse zone: nothing to judge, and nothing that could not be answered either
+        why = "not checked: the reverse zone is outside the zone file(s)"
+        return MxAddressIdentity(host, address, reverse_name, not_checked=why)
     except ResolverError as exc:
         error = CheckError(reason=exc.reason, message=f"could not check: {exc}")
         return MxAddressIdentity(host, address, reverse_name, error=error)

@@ -299,3 +299,24 @@ def test_a_dependency_error_is_not_a_starttls_verdict() -> None:
     assert outcome.status is CheckStatus.ERROR
     assert outcome.error is not None and outcome.error.reason is ErrorReason.DEPENDENCY_FAILED
     assert prober.calls == []
+
+
+def test_reverse_zone_outside_a_draft_zone_file_is_not_checked_not_an_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from mailauth_audit.resolver.zonefiles import ZoneFileResolver, load_zone_files
+
+    zone = tmp_path / "example.test.zone"
+    # the PTR records of ZONE are out of a zone file for example.test.: only the domain's own
+    draft = "\n".join(line for line in ZONE.splitlines() if "in-addr" not in line)
+    zone.write_text("$ORIGIN example.test.\n@ 3600 IN SOA ns. h. 1 2 3 4 5\n" + draft)
+    resolver = ZoneFileResolver(load_zone_files([zone]))
+    popts = ProbeOptions(enabled=False, allow_private_targets=True)
+
+    async def run() -> DomainReport:
+        async with Auditor(AuditOptions(probes=popts), resolver) as auditor:
+            return await auditor.audit_domain("example.test")
+
+    report = asyncio.run(run())
+    identity = report.checks[CheckId.MX_IDENTITY]
+    assert identity.status is CheckStatus.SKIPPED
+    assert identity.skip_reason and "outside the zone file" in identity.skip_reason
+    assert CheckId.MX_IDENTITY not in report.verdict.checks_in_error

@@ -320,3 +320,28 @@ def test_reverse_zone_outside_a_draft_zone_file_is_not_checked_not_an_error(tmp_
     assert identity.status is CheckStatus.SKIPPED
     assert identity.skip_reason and "outside the zone file" in identity.skip_reason
     assert CheckId.MX_IDENTITY not in report.verdict.checks_in_error
+
+
+def test_html_table_and_csv_columns_show_the_facts() -> None:
+    from mailauth_audit.model import AuditRun
+    from mailauth_audit.report.csvout import domain_csv_row
+    from mailauth_audit.report.html import render_run_page
+    from mailauth_audit.report.renderers import TextRenderer
+
+    fixtures = {
+        "mx1.example.test": {**GOOD, "tls": tls()},
+        "mx2.example.test": {"ehlo": ["mx2.example.test", "PIPELINING"]},
+    }
+    report, _ = audit(fixtures)
+    page = render_run_page(AuditRun("", "", (report,)))
+    table = page[page.index('class="stack mx-tls"') :]
+    table = table[: table.index("</table>")]
+    assert table.count("<tr>") == 1 + 3  # header and one row per MX address
+    assert "TLSv1.3" in table and "no STARTTLS" in table
+    assert "mx1.example.test (forward-confirmed)" in table and "issued by" in table
+    row = domain_csv_row(report)
+    assert row["starttls_status"] == "warn" and row["mx_identity_status"] == "warn"
+    assert row["mx_tls_versions"] == "TLSv1.3" and row["mx_without_starttls"] == "1"
+    assert row["mx_cert_expires"] == (NOW + dt.timedelta(days=90)).strftime("%Y-%m-%d")
+    text = TextRenderer().render(AuditRun("", "", (report,)))
+    assert "STARTTLS on 2 of 3 MX address(es) tested (TLSv1.3)" in text

@@ -108,6 +108,9 @@ class Limits:
     # one's text (a longer one is cut and ends in "…"); the rest are counted in WireStats
     max_extended_errors: int = 4
     max_extended_error_text: int = 200
+    # PTR names of one MX address whose A/AAAA are asked to confirm it (forward-confirmed
+    # reverse DNS); a PTR RRset is written by the address owner and may list many names
+    max_ptr_names_confirmed: int = 4
 
     def __post_init__(self) -> None:
         check_domain_timeout(self.domain_timeout)
@@ -131,6 +134,7 @@ _AT_LEAST_ONE = (
     "max_mta_sts_policy_chars",
     "max_mta_sts_policy_lines",
     "max_mta_sts_mx_patterns",
+    "max_ptr_names_confirmed",
 )
 
 

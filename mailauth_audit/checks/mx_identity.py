@@ -24,8 +24,6 @@ from .mx import MxResult
 from .starttls.collect import mx_targets, over_cap_reason
 from .starttls.result import StarttlsResult
 
-MAX_PTR_NAMES = 4  # PTR names of one address whose forward records are asked
-
 
 @dataclass(frozen=True)
 class MxAddressIdentity:
@@ -56,7 +54,7 @@ async def _reverse(ctx: CheckContext, address: str) -> _Reverse:
     answer = await ctx.resolver.resolve(ip.reverse_pointer, RRType.PTR)
     names = tuple(dict.fromkeys(n.rstrip(".").lower() for n in answer.texts()))
     rtype = RRType.A if ip.version == 4 else RRType.AAAA
-    for name in names[:MAX_PTR_NAMES]:
+    for name in names[: ctx.options.limits.max_ptr_names_confirmed]:
         forward = await ctx.resolver.resolve(name, rtype)
         if any(_same(t, ip) for t in forward.texts()):
             return _Reverse(names, name)

@@ -7,9 +7,14 @@ provider's MX shared by thousands of domains is probed once per run.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..options import ProbeOptions
 from .base import HttpsFetcher, SmtpProber
 from .targets import refusal_reason
+
+if TYPE_CHECKING:
+    from .cache import AddressLimiter
 
 
 class ProbeSet:
@@ -28,7 +33,18 @@ class ProbeSet:
         self._https = https
         self._smtp_legacy = smtp_legacy
         self._smtp_injected = smtp is not None
+        self._smtp_limiter: AddressLimiter | None = None
         self._owned: list[SmtpProber | HttpsFetcher] = []
+
+    def _limiter(self) -> AddressLimiter:
+        """One per-address bound for both SMTP probers: the TLS 1.1 attempt for one MX name
+        never runs beside another name's probe of the same address."""
+        if self._smtp_limiter is None:
+            from .cache import AddressLimiter
+
+            limit = self.options.limits.max_connections_per_address
+            self._smtp_limiter = AddressLimiter(limit)
+        return self._smtp_limiter
 
     def refusal(self, address: str) -> str | None:
         """Why `address` must not be probed under this run's rule, or None."""
@@ -41,7 +57,8 @@ class ProbeSet:
 
             limits = self.options.limits
             self._smtp = CachingSmtpProber(
-                AsyncSmtpProber(limits, ca_file=self.options.ca_file), limits
+                AsyncSmtpProber(limits, ca_file=self.options.ca_file, limiter=self._limiter()),
+                limits,
             )
             self._owned.append(self._smtp)
         return self._smtp
@@ -62,7 +79,10 @@ class ProbeSet:
             limits = self.options.limits
             self._smtp_legacy = CachingSmtpProber(
                 AsyncSmtpProber(
-                    limits, ca_file=self.options.ca_file, max_tls_version=ssl.TLSVersion.TLSv1_1
+                    limits,
+                    ca_file=self.options.ca_file,
+                    max_tls_version=ssl.TLSVersion.TLSv1_1,
+                    limiter=self._limiter(),
                 ),
                 limits,
             )

@@ -75,6 +75,7 @@ class AsyncSmtpProber:
         ehlo_name: str | None = None,
         starttls: bool = True,
         max_tls_version: ssl.TLSVersion | None = None,
+        limiter: AddressLimiter | None = None,
     ) -> None:
         self.limits = limits or ProbeLimits()
         # offered at most (None: the newest); a prober capped at TLS 1.1 answers "does the
@@ -91,7 +92,10 @@ class AsyncSmtpProber:
         self.peak_open_connections = 0  # the most open at once, over all addresses
         self._ca_file = ca_file
         self._trust: TrustStore | None = None
-        self._limiter = AddressLimiter(self.limits.max_connections_per_address)
+        # shared with another prober (limiter=) when both may talk to the same addresses:
+        # the per-address bound then holds for their connections together
+        per_address = self.limits.max_connections_per_address
+        self._limiter = limiter if limiter is not None else AddressLimiter(per_address)
 
     @property
     def trust(self) -> TrustStore:

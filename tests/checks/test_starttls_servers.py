@@ -191,3 +191,21 @@ def test_an_mx_shared_by_many_domains_is_probed_once(ca: LoopbackCA) -> None:
     assert stats.probes == 1 and stats.hits + stats.coalesced == 29
     assert counter.opened == 2  # one probe, one TLS 1.1 attempt, for 30 domains
     assert counter.peak == 1  # one connection to the address at a time
+
+
+def test_two_mx_names_on_one_address_never_hold_two_connections(ca: LoopbackCA) -> None:
+    # Given two MX names on one address: each gets a probe and a TLS 1.1 attempt, and the
+    # attempt for one name must not run beside the other name's probe
+    zone = "".join(
+        f"example.test. IN MX {i} {name}.\n{name}. IN A 127.0.0.1\n"
+        for i, name in enumerate(("mx-a.example.test", "mx-b.example.test"))
+    )
+    ctx = context(ca.ca, "mx-a.example.test", "mx-b.example.test")
+    with counting_smtp_server(ctx) as (port, counter):
+        run, auditor = audit_run(["example.test"], port, ca.ca_file, zone=zone)
+    assert run.domains[0].checks[CheckId.STARTTLS].status is CheckStatus.PASS
+    assert counter.opened == 4
+    # one per-address bound for both probers (the server may see a closed connection a
+    # moment late, so its own count of connections open at once is not the measure)
+    main, legacy = auditor.probes.smtp, auditor.probes.smtp_legacy
+    assert main.inner._limiter is legacy.inner._limiter  # type: ignore[attr-defined]

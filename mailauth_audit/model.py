@@ -50,6 +50,8 @@ class CheckId(StrEnum):
     TLS_RPT = "tls_rpt"
     DNSSEC = "dnssec"
     DANE = "dane"
+    STARTTLS = "starttls"  # TLS on every MX address (needs MX)
+    MX_IDENTITY = "mx_identity"  # PTR, forward-confirmed, banner name of every MX address
 
 
 class CheckStatus(StrEnum):

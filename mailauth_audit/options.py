@@ -122,6 +122,9 @@ class Limits:
     # hostile RRset can hold hundreds, each hashed against every certificate. The rest are
     # named in dane.records_not_checked
     max_tlsa_records: int = 16
+    # PTR names of one MX address whose A/AAAA are asked to confirm it (forward-confirmed
+    # reverse DNS); a PTR RRset is written by the address owner and may list many names
+    max_ptr_names_confirmed: int = 4
 
     def __post_init__(self) -> None:
         check_domain_timeout(self.domain_timeout)
@@ -149,6 +152,7 @@ _AT_LEAST_ONE = (
     "max_cache_entries",
     "max_mta_sts_policy_addresses",
     "max_tlsa_records",
+    "max_ptr_names_confirmed",
 )
 
 
@@ -309,6 +313,10 @@ class ProbeLimits:
     max_chain_certificates: int = 10  # certificates of a presented chain kept and checked
     max_connections_per_address: int = 1  # concurrent probes of one IP address
     max_cached_probes: int = 100_000  # probe results remembered per run (LRU beyond)
+    # MX addresses (host, address pairs) one domain's STARTTLS check probes, in preference
+    # order (20 MX hosts with several addresses each would be 50+ connections); the rest are
+    # reported as not probed (starttls.addresses_not_probed)
+    max_mx_addresses_probed: int = 16
 
     def __post_init__(self) -> None:
         for name in (
@@ -331,6 +339,7 @@ class ProbeLimits:
             "max_chain_certificates",
             "max_connections_per_address",
             "max_cached_probes",
+            "max_mx_addresses_probed",
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:

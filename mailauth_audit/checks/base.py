@@ -15,7 +15,7 @@ from types import MappingProxyType, ModuleType
 from typing import Any, ClassVar, Generic, TypeVar
 
 from ..findings.base import FindingSpec
-from ..model import CheckId, CheckOutcome, Finding
+from ..model import CheckError, CheckId, CheckOutcome, Finding
 from ..options import AuditOptions
 from ..probes.session import ProbeSet
 from ..resolver.base import Resolver
@@ -196,6 +196,13 @@ class Check(ABC, Generic[ResultT]):
     @abstractmethod
     def evaluate(self, facts: ResultT, ctx: EvaluationContext) -> list[Finding]:
         """Judge the facts. Pure: same facts in, same findings out."""
+
+    def not_judged(self, facts: ResultT) -> CheckError | str | None:
+        """When collected facts support no verdict: a `CheckError` (nothing could be tested,
+        e.g. every MX address refused the probe: the outcome is `error`) or a reason (nothing
+        was there to test, e.g. every MX address is private: `skipped`). The facts stay on
+        the outcome either way, for the checks and renderers that read them. None: judged."""
+        return None
 
     @classmethod
     @abstractmethod

@@ -13,7 +13,9 @@ from .dmarc import DmarcCheck
 from .dnssec import DnssecCheck
 from .mta_sts import MtaStsCheck
 from .mx import MxCheck
+from .mx_identity import MxIdentityCheck
 from .spf import SpfCheck
+from .starttls import StarttlsCheck
 from .tls_rpt import TlsRptCheck
 
 CHECKS: dict[CheckId, type[Check[Any]]] = {
@@ -25,6 +27,8 @@ CHECKS: dict[CheckId, type[Check[Any]]] = {
     CheckId.TLS_RPT: TlsRptCheck,
     CheckId.DNSSEC: DnssecCheck,
     CheckId.DANE: DaneCheck,
+    CheckId.STARTTLS: StarttlsCheck,
+    CheckId.MX_IDENTITY: MxIdentityCheck,
 }
 
 validate_registry(CHECKS)  # a dependency cycle fails here, at import, not mid-run

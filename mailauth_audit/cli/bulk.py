@@ -164,6 +164,7 @@ def _default_output() -> Path:
 @retries_option
 @domain_timeout_option
 @checks_option
+@probe_options
 @selector_option
 @no_default_selectors_option
 @zone_files_option
@@ -196,7 +197,6 @@ def _default_output() -> Path:
     help="Compress results.jsonl to results.jsonl.gz once every domain is reported (an "
     "interrupted run keeps results.jsonl, so --resume still works until the run completes).",
 )
-@probe_options
 def bulk(
     domain_list: str,
     output: Path | None,
@@ -210,6 +210,7 @@ def bulk(
     retries: int,
     domain_timeout: float,
     checks_text: str | None,
+    probes: ProbeOptions,
     selectors: tuple[str, ...],
     no_default_selectors: bool,
     zone_files: tuple[Path, ...],
@@ -225,7 +226,6 @@ def bulk(
     quiet: bool,
     debug: bool,
     compress: str | None,
-    probes: ProbeOptions,
 ) -> None:
     """Audit every domain in DOMAINS.txt (one per line; "-" reads stdin).
 
@@ -297,6 +297,11 @@ def bulk(
     limits = replace(options.limits, max_dkim_selectors=max_selectors)
     options = replace(options, limits=limits, today=audit_date())
     options = replace(options, probes=replace(options.probes, dnssec_resolvers=dnssec_resolvers))
+    if processes == 0 and probes.enabled:
+        # each worker process keeps its own probe cache: one process probes a provider's MX
+        # once per run (probes wait on the network, not the CPU); --processes N trades that
+        # for at most N probes per address
+        processes = 1
     if processes == 0:
         # a worker process costs more to start than a short list takes
         processes = 1 if len(entries) < 2_000 else min(os.cpu_count() or 1, 8)

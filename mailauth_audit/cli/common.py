@@ -12,8 +12,8 @@ from typing import Any, TextIO, TypeVar
 
 import click
 
-from ..model import Severity
-from ..options import DEFAULT_DKIM_SELECTORS, Limits
+from ..model import CheckId, Severity
+from ..options import DEFAULT_DKIM_SELECTORS, Limits, ProbeOptions
 
 
 class FinitePositiveFloat(click.ParamType):
@@ -94,7 +94,7 @@ checks_option = click.option(
     "--checks",
     "checks_text",
     metavar="LIST",
-    help="Comma-separated checks to run (default: all: mx,spf,dkim,dmarc,mta_sts,tls_rpt).",
+    help=f"Comma-separated checks to run, of {','.join(c.value for c in CheckId)} (default: all).",
 )
 
 
@@ -304,7 +304,6 @@ def probe_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--no-probes, --allow-private-targets, --smtp-port, --https-port and --ca-file, given
     to the command as one `probes: ProbeOptions` argument (the names map to its fields).
     An unusable --ca-file is refused when the run starts (ProbeSet), as a usage error."""
-    from ..options import ProbeOptions
 
     defaults = ProbeOptions()
 

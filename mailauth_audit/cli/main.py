@@ -178,12 +178,12 @@ def main() -> None:
 @selectors_from_option
 @max_selectors_option
 @checks_option
+@probe_options
 @fail_on_option
 @color_option
 @quiet_option
 @click.option("--debug", is_flag=True, help="Keep tracebacks of internal errors in the report.")
 @store_option
-@probe_options
 def check(
     domains: tuple[str, ...],
     domains_files: tuple[BinaryIO, ...],
@@ -204,12 +204,12 @@ def check(
     selectors_messages: tuple[Path, ...],
     max_selectors: int,
     checks_text: str | None,
+    probes: ProbeOptions,
     fail_on: str | None,
     color: ColorMode,
     quiet: bool,
     debug: bool,
     store: str | None,
-    probes: ProbeOptions,
 ) -> None:
     """Audit DOMAINs and print a report. A DOMAIN of '-' reads names from stdin, one per line.
 

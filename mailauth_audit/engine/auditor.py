@@ -25,6 +25,7 @@ from ..domain import normalize_domain
 from ..errors import InvalidDomainError
 from ..model import (
     AuditRun,
+    CheckError,
     CheckId,
     CheckOutcome,
     CheckStatus,
@@ -207,7 +208,11 @@ class Auditor:
             else _NO_OUTCOMES,
         )
         try:
-            findings = sort_findings(self._checks[cid].evaluate(value, ectx))
+            check = self._checks[cid]
+            unjudged = check.not_judged(value)
+            if unjudged is not None:
+                return _unjudged_outcome(cid, value, unjudged)
+            findings = sort_findings(check.evaluate(value, ectx))
         except Exception as exc:
             return outcome_from_exception(cid, exc, debug=opts.debug)
         return CheckOutcome(
@@ -332,6 +337,13 @@ class Auditor:
             tool_version=__version__,
             provenance=run_provenance(self.resolver, started),
         )
+
+
+def _unjudged_outcome(cid: CheckId, facts: Any, why: CheckError | str) -> CheckOutcome:
+    """Facts that support no verdict (Check.not_judged): error or skipped, facts kept."""
+    if isinstance(why, CheckError):
+        return CheckOutcome(check=cid, status=CheckStatus.ERROR, result=facts, error=why)
+    return CheckOutcome(check=cid, status=CheckStatus.SKIPPED, result=facts, skip_reason=why)
 
 
 def _server_names(resolver: Resolver, options: AuditOptions) -> tuple[str, ...]:

@@ -7,10 +7,10 @@ from .base import FindingSpec
 
 def all_specs() -> list[FindingSpec]:
     """Every FindingSpec defined in the catalogue modules (a test keeps codes unique)."""
-    from . import dane, dkim, dmarc, dnssec, mta_sts, mx, spf, tls_rpt
+    from . import dane, dkim, dmarc, dnssec, mta_sts, mx, mx_identity, spf, starttls, tls_rpt
 
     specs: list[FindingSpec] = []
-    for module in (mx, spf, dkim, dmarc, mta_sts, tls_rpt, dnssec, dane):
+    for module in (mx, spf, dkim, dmarc, mta_sts, tls_rpt, dnssec, dane, starttls, mx_identity):
         specs.extend(v for v in vars(module).values() if isinstance(v, FindingSpec))
     return specs
 

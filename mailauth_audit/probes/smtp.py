@@ -74,8 +74,13 @@ class AsyncSmtpProber:
         ca_file: str | os.PathLike[str] | None = None,
         ehlo_name: str | None = None,
         starttls: bool = True,
+        max_tls_version: ssl.TLSVersion | None = None,
+        limiter: AddressLimiter | None = None,
     ) -> None:
         self.limits = limits or ProbeLimits()
+        # offered at most (None: the newest); a prober capped at TLS 1.1 answers "does the
+        # server still accept it?" with a completed handshake or ProbeTlsHandshakeFailed
+        self.max_tls_version = max_tls_version
         if ehlo_name is not None and (
             not ehlo_name.isascii() or not ehlo_name.isprintable() or " " in ehlo_name
         ):
@@ -87,7 +92,10 @@ class AsyncSmtpProber:
         self.peak_open_connections = 0  # the most open at once, over all addresses
         self._ca_file = ca_file
         self._trust: TrustStore | None = None
-        self._limiter = AddressLimiter(self.limits.max_connections_per_address)
+        # shared with another prober (limiter=) when both may talk to the same addresses:
+        # the per-address bound then holds for their connections together
+        per_address = self.limits.max_connections_per_address
+        self._limiter = limiter if limiter is not None else AddressLimiter(per_address)
 
     @property
     def trust(self) -> TrustStore:
@@ -285,7 +293,7 @@ class _Session:
         try:
             async with self._deadline(limits.tls_handshake_timeout):
                 await self.writer.start_tls(
-                    probe_ssl_context(),
+                    probe_ssl_context(max_version=self.prober.max_tls_version, observe_legacy=True),
                     server_hostname=sni,
                     # ours fires first; this one only keeps asyncio from waiting longer
                     ssl_handshake_timeout=limits.tls_handshake_timeout * 2,

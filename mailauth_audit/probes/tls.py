@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import ssl
+import warnings
 
 from .certs import TrustStore, hostname_matches, peer_chain_der, summarize_certificate
 from .results import TlsSession
@@ -12,16 +13,33 @@ from .results import TlsSession
 __all__ = ["probe_ssl_context", "server_name_indication", "tls_session"]
 
 
-def probe_ssl_context(alpn: tuple[str, ...] = ()) -> ssl.SSLContext:
+def probe_ssl_context(
+    alpn: tuple[str, ...] = (),
+    *,
+    max_version: ssl.TLSVersion | None = None,
+    observe_legacy: bool = False,
+) -> ssl.SSLContext:
     """Verification off on purpose: the handshake must succeed with any certificate so
     that the certificate can be recorded; `TrustStore` judges it afterwards. TLS 1.0 and
     1.1 stay allowed where the local OpenSSL has them: an MX that only speaks them still
-    offers STARTTLS, and the version is reported."""
+    offers STARTTLS, and the version is reported. `max_version` caps what is offered (the
+    "does it still accept TLS 1.1?" probe); without it the newest version is offered.
+    `observe_legacy` lowers OpenSSL's security level so that a server speaking only TLS 1.0
+    or SHA-1 signatures completes the handshake and is reported as such (SMTP probes)."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     with contextlib.suppress(ValueError, ssl.SSLError):  # depends on the OpenSSL build
         ctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+    if max_version is not None:
+        with warnings.catch_warnings():  # naming TLS 1.1 is deprecated; offering it is the point
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.maximum_version = max_version
+    if observe_legacy or (max_version is not None and max_version < ssl.TLSVersion.TLSv1_2):
+        # OpenSSL 3 refuses TLS 1.0/1.1 (SHA-1 signatures) above security level 0; the probe
+        # only observes what the server accepts, it protects nothing
+        with contextlib.suppress(ssl.SSLError):
+            ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
     if alpn:
         ctx.set_alpn_protocols(list(alpn))
     return ctx

@@ -15,11 +15,14 @@ of `checks`. Everything else is stored, so `from_json(to_json(r)) == r`.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import functools
 import types
 import typing
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -100,7 +103,10 @@ def encode_value(value: Any) -> Any:
     if isinstance(value, (list, tuple, set, frozenset)):
         return [encode_value(v) for v in value]
     if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
+        # DER certificates of a probe: base64, so the bytes survive (DANE re-reads them)
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, datetime):
+        return value.isoformat()  # what orjson writes for the same value
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
@@ -181,6 +187,10 @@ def _decoder(tp: Any) -> Callable[[Any], Any]:
         return _scalar(float, lambda d: type(d) in (int, float))
     if tp is str:
         return _scalar(str, lambda d: type(d) is str)
+    if tp is bytes:
+        return _bytes
+    if tp is datetime:
+        return _datetime
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
@@ -196,6 +206,24 @@ def _decoder(tp: Any) -> Callable[[Any], Any]:
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return _dataclass(tp)
     raise TypeError(f"no JSON decoder for type {tp!r}")
+
+
+def _bytes(data: Any) -> bytes:
+    if type(data) is not str:
+        raise _fail(bytes, data)
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise _fail(bytes, data) from None
+
+
+def _datetime(data: Any) -> datetime:
+    if type(data) is not str:
+        raise _fail(datetime, data)
+    try:
+        return datetime.fromisoformat(data)
+    except ValueError:
+        raise _fail(datetime, data) from None
 
 
 def _expect_none(data: Any) -> None:

@@ -63,6 +63,9 @@ FILTER_COLUMNS: tuple[str, ...] = (
     "dnssec_verdict",  # the domain's: secure, insecure or bogus
     "dnssec_mx_verdicts",  # the MX hosts', space-separated, in preference order
     "dane",  # not_deployed, authenticated, no_match, no_tls, insecure, bogus, not_checked
+    "mx_tls_versions",  # TLS versions the MX addresses negotiated, space-separated
+    "mx_without_starttls",  # MX addresses tested that took no STARTTLS (count)
+    "mx_cert_expires",  # the earliest expiry (YYYY-MM-DD) of the MX certificates seen
 )
 # `<check>_status` of the checks added after the first layout, in CheckId order
 LATER_STATUS_COLUMNS: tuple[str, ...] = tuple(
@@ -223,6 +226,9 @@ def filter_cells(report: DomainReport) -> dict[str, str]:
     dane = _completed(report, CheckId.DANE)
     if dane is not None:
         cells["dane"] = dane_state(dane)
+    tls = _completed(report, CheckId.STARTTLS)
+    if tls is not None:
+        cells.update(_tls_cells(tls.result))
     return cells
 
 
@@ -268,6 +274,28 @@ def dane_state(outcome: CheckOutcome) -> str:
     """One word for the DANE column, from the check's findings (worst first)."""
     found = {f.code for f in outcome.findings}
     return next((state for code, state in _DANE_STATES if code in found), "unusable")
+
+
+def _tls_cells(result: object) -> dict[str, str]:
+    versions: set[str] = set()
+    without = 0
+    expiries = []
+    for host in getattr(result, "hosts", ()) or ():
+        for a in host.addresses:
+            probe = a.probe
+            if probe is None:
+                continue
+            if probe.tls is None:
+                without += 1
+                continue
+            versions.add(probe.tls.version)
+            if probe.tls.chain:
+                expiries.append(probe.tls.chain[0].not_after)
+    return {
+        "mx_tls_versions": " ".join(sorted(versions)),
+        "mx_without_starttls": str(without),
+        "mx_cert_expires": min(expiries).strftime("%Y-%m-%d") if expiries else "",
+    }
 
 
 # `check --format csv` only: where the answers came from, the same on every row (a bulk

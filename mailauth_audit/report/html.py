@@ -46,6 +46,7 @@ from ..verdicts.score import (
 from ..version import __version__
 from .changes import finding_blocks
 from .html_text import error_text, linkify, printable, reference_link
+from .mx_rows import mx_tls_rows
 from .verdict_text import verdict_line
 
 TEMPLATE_PACKAGE = "mailauth_audit.templates"
@@ -322,6 +323,7 @@ def environment() -> jinja2.Environment:
     env.filters["reference_link"] = reference_link
     env.filters["error_text"] = error_text
     env.filters["unicode_name"] = unicode_name
+    env.filters["mx_tls_rows"] = mx_tls_rows
     env.globals.update(
         CheckStatus=CheckStatus,
         DomainStatus=DomainStatus,

@@ -13,6 +13,7 @@ from ..checks.registry import CHECKS
 from ..messages.model import MessageReport
 from ..model import (
     AuditRun,
+    CheckId,
     CheckOutcome,
     CheckStatus,
     DomainReport,
@@ -72,6 +73,9 @@ _SEVERITY_COLOUR: dict[Severity, str | None] = {
 }
 
 
+_CHECK_COLUMN = max(6, *(len(c.value) for c in CheckId))  # the longest check name lines up
+
+
 def _printable(text: str) -> str:
     """DNS text is written by strangers: never let it move the cursor or recolour a terminal."""
     return "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in text)
@@ -113,7 +117,8 @@ class TextRenderer(Renderer):
             ttl = _record_ttl(outcome)
             shown_ttl = f"  (TTL {ttl}s)" if ttl is not None else ""
             summary = _printable(self._summary(outcome))
-            lines.append(f"  {cid.value.upper():<6} {status} {summary}{shown_ttl}")
+            name = f"{cid.value.upper():<{_CHECK_COLUMN}}"
+            lines.append(f"  {name} {status} {summary}{shown_ttl}")
         for note in report.resolver_notes:
             label = self._style("note", "yellow", bold=True)
             lines.append(f"  {label}: {_printable(note.message)}")

@@ -10,6 +10,7 @@ import dataclasses
 import json
 import types
 import typing
+from datetime import datetime
 from enum import Enum, IntEnum
 from importlib import resources
 from typing import Any
@@ -29,6 +30,8 @@ from .serialize import SCHEMA_VERSION
 
 _SCALARS: dict[Any, dict[str, Any]] = {
     str: {"type": "string"},
+    bytes: {"type": "string", "contentEncoding": "base64"},  # DER certificates
+    datetime: {"type": "string", "format": "date-time"},
     int: {"type": "integer"},
     float: {"type": "number"},
     bool: {"type": "boolean"},

@@ -6,6 +6,7 @@ The shape is fixed by `schema.json` next to this module; `SCHEMA_VERSION` change
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -32,7 +33,11 @@ from .codec import encode_value, report_document, to_json
 # 1.5: checks mta_sts (RFC 8461) and tls_rpt (RFC 8460)
 # 1.6: checks dnssec and dane (results DnssecResult, DaneResult); error reason
 #      resolver_not_validating
-SCHEMA_VERSION = "1.6"
+# 1.7: checks `starttls` (TLS facts per MX address: banner, EHLO, STARTTLS, version, cipher,
+#      certificate chain, older versions accepted) and `mx_identity` (PTR, forward-confirmed);
+#      a check's `result` may now be set on a skipped or error outcome (facts that support no
+#      verdict: every address not probed, or none could be tested); checklist source `probe`
+SCHEMA_VERSION = "1.7"
 TOOL_NAME = "mailauth-audit"
 
 to_jsonable = encode_value  # the name renderers and the bulk runner serialise with
@@ -64,11 +69,18 @@ def domain_json_line(report: DomainReport, score: DomainScore | None = None) -> 
     """
     if orjson is not None:
         try:
-            return orjson.dumps(report_document(report, score, native=True))
+            return orjson.dumps(report_document(report, score, native=True), default=_native)
         except orjson.JSONEncodeError:
             pass
     doc = report_document(report, score)
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _native(value: object) -> str:
+    """What orjson cannot encode itself, as `encode_value` encodes it (base64 DER)."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
 def run_to_json(run: AuditRun) -> dict[str, Any]:

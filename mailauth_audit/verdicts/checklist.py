@@ -47,6 +47,7 @@ class EvidenceSource(StrEnum):
     DNS = "dns"  # proved (or disproved) by the records this audit read
     TEST_MESSAGE = "test_message"  # needs a message sent through the domain's real mail path
     PROVIDER_ONLY = "provider_only"  # only the mailbox provider can see it
+    PROBE = "probe"  # proved (or disproved) by connecting to the domain's servers (STARTTLS)
 
 
 class ChecklistState(StrEnum):
@@ -188,6 +189,51 @@ def _alignment_verdict(
     return True, f"{how} published for the From: domain, so DMARC alignment is possible"
 
 
+def _tls_verdict(outcome: CheckOutcome | None) -> tuple[bool, str] | None:
+    """From the starttls check's facts (read by field name): every MX address that could be
+    tested completed a STARTTLS handshake. Not probed or not testable: no verdict."""
+    if outcome is None or outcome.status in (CheckStatus.ERROR, CheckStatus.SKIPPED):
+        return None
+    tested = with_tls = 0
+    for host in getattr(outcome.result, "hosts", ()) or ():
+        for a in host.addresses:
+            if a.probe is None and a.error is None:
+                continue
+            if a.probe is None and getattr(a.error, "reason", None) != "tls_handshake_failed":
+                continue
+            tested += 1
+            with_tls += a.probe is not None and a.probe.tls is not None
+    if not tested:
+        return None
+    if with_tls == tested:
+        return True, f"all {tested} MX address(es) tested accept mail over STARTTLS"
+    return False, f"{tested - with_tls} of {tested} MX address(es) tested accept no STARTTLS"
+
+
+def _tls_item(outcome: CheckOutcome | None) -> ChecklistItem:
+    """Gmail asks for TLS in transmission; what an outside tool sees is the receiving half,
+    the domain's own MX hosts (replies and bounces to it travel there)."""
+    verdict = _tls_verdict(outcome)
+    if verdict is None:
+        state = ChecklistState.UNKNOWN
+        if outcome is not None and outcome.status is CheckStatus.SKIPPED:
+            evidence = f"MX not probed: {outcome.skip_reason or 'skipped'}"
+        else:
+            evidence = _unknown(outcome)
+    else:
+        state = ChecklistState.MET if verdict[0] else ChecklistState.NOT_MET
+        evidence = verdict[1]
+    return ChecklistItem(
+        "tls",
+        "Transmit mail over TLS",
+        (GMAIL,),
+        EvidenceSource.PROBE,
+        state,
+        evidence,
+        ("RFC 3207",),
+    )
+
+
 def provider_checklist(report: DomainReport) -> ProviderChecklist:
     """Map the audit's evidence onto the providers' requirements (see the module docstring)."""
     if report.status is DomainStatus.INVALID:
@@ -259,15 +305,7 @@ def provider_checklist(report: DomainReport) -> ProviderChecklist:
             "the sending addresses are known only from a received message",
             ("RFC 8601 §3", "RFC 1912 §2.1"),
         ),
-        ChecklistItem(
-            "tls",
-            "Transmit mail over TLS",
-            (GMAIL,),
-            EvidenceSource.TEST_MESSAGE,
-            ChecklistState.NEEDS_TEST_MESSAGE,
-            "whether the sender uses STARTTLS shows only in a received message",
-            ("RFC 3207",),
-        ),
+        _tls_item(report.checks.get(CheckId.STARTTLS)),
         ChecklistItem(
             "message_format",
             "Messages follow the Internet Message Format",

@@ -53,7 +53,8 @@ def dependent(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_todays_checks_are_one_wave_with_no_extra_steps() -> None:
-    # the bulk hot path: every check collects at once, then all are judged
+    # the bulk hot path: every DNS check collects at once, then all are judged; the probe
+    # checks need the MX hosts (depends_on) and make the one second wave
     plan = plan_checks(CheckId, CHECKS)
     assert plan.waves == (
         Wave(
@@ -61,7 +62,13 @@ def test_todays_checks_are_one_wave_with_no_extra_steps() -> None:
             # TLS-RPT is judged after MTA-STS (a missing record matters when it is deployed)
             evaluate=(*_DNS, CheckId.MTA_STS, CheckId.TLS_RPT, CheckId.DNSSEC, CheckId.DANE),
         ),
+        Wave(
+            collect=(CheckId.STARTTLS, CheckId.MX_IDENTITY),
+            evaluate=(CheckId.STARTTLS, CheckId.MX_IDENTITY),
+        ),
     )
+    dns_only = plan_checks([CheckId.MX, CheckId.SPF, CheckId.DKIM, CheckId.DMARC], CHECKS)
+    assert len(dns_only.waves) == 1
 
 
 _DNS_CHECKS = (CheckId.MX, CheckId.SPF, CheckId.DMARC, CheckId.DKIM)
@@ -79,7 +86,7 @@ def test_dependent_check_collects_after_its_dependency_is_judged(dependent: None
             CheckId.DNSSEC,
             CheckId.DANE,
         ),
-        (CheckId.DKIM,),
+        (CheckId.DKIM, CheckId.STARTTLS, CheckId.MX_IDENTITY),
     ]
     report = asyncio.run(audit_domain("good.example", resolver=StaticResolver(ZONE)))
     assert EVENTS[:2] == ["mx start", "mx end"]

@@ -131,7 +131,13 @@ def test_authoritative_only_nameserver_is_named_once(nsd_server) -> None:  # typ
     assert dmarc.status is CheckStatus.PASS, dmarc.error
     assert any(f.reason == ErrorReason.DNS_REFUSED.value for f in dmarc.result.failed_lookups)
     # and the checks that needed other zones are errors with one explanation for all
-    errors = [o for o in report.checks.values() if o.status is CheckStatus.ERROR]
+    # (the probe checks, which need the MX hosts, were not run for the same cause)
+    errors = [
+        o
+        for o in report.checks.values()
+        if o.status is CheckStatus.ERROR
+        and not (o.error and o.error.reason is ErrorReason.DEPENDENCY_FAILED)
+    ]
     assert errors and all(o.error.reason is ErrorReason.DNS_REFUSED for o in errors)
     (note,) = report.resolver_notes
     assert note.code == "resolver.refuses_recursion" and note.servers == (ns,)

@@ -58,13 +58,20 @@ def test_todays_checks_are_one_wave_with_no_extra_steps() -> None:
     plan = plan_checks(CheckId, CHECKS)
     assert plan.waves == (
         Wave(
-            collect=(*_DNS, CheckId.MTA_STS, CheckId.TLS_RPT, CheckId.DNSSEC, CheckId.DANE),
-            # TLS-RPT is judged after MTA-STS (a missing record matters when it is deployed)
-            evaluate=(*_DNS, CheckId.MTA_STS, CheckId.TLS_RPT, CheckId.DNSSEC, CheckId.DANE),
+            collect=(
+                *_DNS,
+                CheckId.MTA_STS,
+                CheckId.DNSSEC,
+                CheckId.DANE,
+                CheckId.TLS_RPT,
+            ),
+            evaluate=(*_DNS, CheckId.DNSSEC, CheckId.DANE),
         ),
+        # MTA-STS judges the MX certificates STARTTLS saw under `enforce`, and TLS-RPT is
+        # judged after MTA-STS and DANE (a missing record matters when they are deployed)
         Wave(
             collect=(CheckId.STARTTLS, CheckId.MX_IDENTITY),
-            evaluate=(CheckId.STARTTLS, CheckId.MX_IDENTITY),
+            evaluate=(CheckId.STARTTLS, CheckId.MTA_STS, CheckId.TLS_RPT, CheckId.MX_IDENTITY),
         ),
     )
     dns_only = plan_checks([CheckId.MX, CheckId.SPF, CheckId.DKIM, CheckId.DMARC], CHECKS)
@@ -82,9 +89,9 @@ def test_dependent_check_collects_after_its_dependency_is_judged(dependent: None
             CheckId.SPF,
             CheckId.DMARC,
             CheckId.MTA_STS,
-            CheckId.TLS_RPT,
             CheckId.DNSSEC,
             CheckId.DANE,
+            CheckId.TLS_RPT,
         ),
         (CheckId.DKIM, CheckId.STARTTLS, CheckId.MX_IDENTITY),
     ]

@@ -98,6 +98,10 @@ class Finding:
     remediation: str
     evidence: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
+    # the values the catalogue's templates were filled with, (name, text) in template order:
+    # with the code they give back detail and remediation (a results line stores these
+    # instead of the sentences). Empty when the texts are not the templates' (e.g. clipped).
+    params: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,12 @@ def clip_finding(finding: Finding, limit: int, max_evidence: int = 8) -> Finding
         and remediation is finding.remediation
     ):
         return finding
-    return dataclasses.replace(finding, detail=detail, remediation=remediation, evidence=evidence)
+    # clipped sentences no longer follow from the template values (which are unclipped)
+    unchanged = detail is finding.detail and remediation is finding.remediation
+    params = finding.params if unchanged else ()
+    return dataclasses.replace(
+        finding, detail=detail, remediation=remediation, evidence=evidence, params=params
+    )
 
 
 def listed(items: list[str], limit: int = 20) -> str:

@@ -25,7 +25,8 @@ from .score import DomainScore
 #      score.provisional_score and score.checks_in_error
 # 1.3: top-level provenance (mode live/draft/sample, the resolvers or zone files with their
 #      SHA-256, the time, the tool version); error reason outside_zone_file
-SCHEMA_VERSION = "1.3"
+# 1.4: a finding's params: the catalogue template values its texts were filled with
+SCHEMA_VERSION = "1.4"
 TOOL_NAME = "mailauth-audit"
 
 to_jsonable = encode_value  # the name renderers and the bulk runner serialise with

@@ -24,19 +24,17 @@ The line (LINE_FORMAT, the first key of every line since format 2):
   per-check findings are the one copy; the domain's list is their union, sorted), and the
   checklist as {item id: state} (the items' requirement, providers and references are in
   summary.json "checklist_items"; the evidence sentences follow from the facts in the line).
-- format 3: format 2 in the sparse form (`report/sparse.py`): a value that is the zero of
-  its declared type (null, false, 0, "", an empty list) is left out, a list of records found
-  that holds just the `record` beside it too, and each finding is its code, severity, template
-  values (`params`) and evidence, its sentences and references being the catalogue's (said
-  once in summary.json "finding_texts"). The outcome's empty parts and the top level's null
-  ones are left out as well.
+- format 3: format 2 with each finding in its sparse form (`report/sparse.py`): code,
+  severity, template values (`params`, an object) and evidence; its check, title, sentences
+  and references are the catalogue's (said once in summary.json "finding_texts"), written
+  only where they differ (a clipped text). An outcome's empty parts (no result, no findings,
+  no error, no skip reason) and the top level's null ones are left out.
   `report.codec.from_json` reads every format back to the same typed report.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import errno
 import json
 import os
@@ -50,7 +48,7 @@ from ..outputs import open_regular
 from ..report.checklist import ProviderChecklist, provider_checklist
 from ..report.codec import FORMAT_KEY, encode_value, report_document
 from ..report.score import DomainScore
-from ..report.sparse import catalogue, sparse_default
+from ..report.sparse import catalogue, sparse_finding
 
 try:
     import orjson
@@ -68,7 +66,6 @@ __all__ = [
 ]
 
 LINE_FORMAT = 3  # see the module docstring; a change here is a change for every reader
-_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS if orjson is not None else 0
 # an outcome's parts left out when empty or null; and the top-level keys always written
 _OMITTED_WHEN_EMPTY = ("result", "findings", "error", "skip_reason")
 _ALWAYS = frozenset({"domain", "status", "dns_queries", "checks", "score", "checklist"})
@@ -81,26 +78,22 @@ def bulk_line(report: DomainReport, score: DomainScore | None = None) -> bytes:
     doc = _slim(report_document(report, score, native=True))
     if orjson is not None:
         try:
-            return orjson.dumps(doc, default=sparse_default, option=_ORJSON_OPTIONS)
+            return orjson.dumps(doc)
         except orjson.JSONEncodeError:  # a lone surrogate, an integer beyond 64 bits
             pass
-    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), default=_plain_sparse)
+    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), default=encode_value)
     return text.encode()
 
 
-def _plain_sparse(value: Any) -> Any:
-    """The json module's `default`: dataclasses sparse, the rest as the codec writes them."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return sparse_default(value)
-    return encode_value(value)
-
-
 def _slim(doc: dict[str, Any]) -> dict[str, Any]:
-    """The line's top level: the domain's findings and the checklist's texts left out, and
-    the outcomes' empty parts (all of them have a default when read back)."""
+    """The line's top level: the domain's findings and the checklist's texts left out, each
+    finding in its sparse form, and the outcomes' and the top level's empty parts left out
+    (all of them have a default when read back)."""
     del doc["findings"]
     doc["checklist"] = {item.id: item.state.value for item in doc["checklist"].items}
     for outcome in doc["checks"].values():
+        if outcome["findings"]:
+            outcome["findings"] = [sparse_finding(f) for f in outcome["findings"]]
         for key in _OMITTED_WHEN_EMPTY:
             if not outcome[key]:
                 del outcome[key]

@@ -112,6 +112,10 @@ class Finding:
     references: tuple[str, ...] = ()
     # the remediation as typed record changes (empty when no record can be proposed)
     changes: tuple[RecordChange, ...] = ()
+    # the values the catalogue's templates were filled with, (name, text) in template order:
+    # with the code they give back detail and remediation (a results line stores these
+    # instead of the sentences). Empty when the texts are not the templates' (e.g. clipped).
+    params: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

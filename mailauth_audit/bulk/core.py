@@ -41,7 +41,7 @@ from .folder import (
     write_csv,
 )
 from .inputs import DomainEntry, InputStats
-from .jsonl import LINE_FORMAT, ResultsFile, checklist_items
+from .jsonl import LINE_FORMAT, ResultsFile, checklist_items, finding_texts
 from .manifest import ResumeMismatch, RunManifest, check_resume, write_manifest
 from .observers import (
     BulkSink,
@@ -68,7 +68,8 @@ __all__ = [
     "write_reports",
 ]
 
-SUMMARY_VERSION = "1.1"  # 1.1: results_file, results_line_format, checklist_items
+SUMMARY_VERSION = "1.2"  # 1.1: results_file, results_line_format, checklist_items
+# 1.2: finding_texts (results line format 3 gives a finding's code and values, not its texts)
 BATCH_SIZE = 100  # domains per message to a worker process
 
 
@@ -296,6 +297,7 @@ def summary_document(
         "results_file": _results_name(outcome, config),
         "results_line_format": LINE_FORMAT,
         "checklist_items": checklist_items(),
+        "finding_texts": finding_texts(),
         "provenance": to_jsonable(config.provenance),
         **outcome.summary.to_json(),
     }

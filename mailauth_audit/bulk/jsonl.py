@@ -24,7 +24,12 @@ The line (LINE_FORMAT, the first key of every line since format 2):
   per-check findings are the one copy; the domain's list is their union, sorted), and the
   checklist as {item id: state} (the items' requirement, providers and references are in
   summary.json "checklist_items"; the evidence sentences follow from the facts in the line).
-  `report.codec.from_json` reads both formats back to the same typed report.
+- format 3: format 2 with each finding in its sparse form (`report/sparse.py`): code,
+  severity, template values (`params`, an object) and evidence; its check, title, sentences
+  and references are the catalogue's (said once in summary.json "finding_texts"), written
+  only where they differ (a clipped text). An outcome's empty parts (no result, no findings,
+  no error, no skip reason) and the top level's null ones are left out.
+  `report.codec.from_json` reads every format back to the same typed report.
 """
 
 from __future__ import annotations
@@ -40,7 +45,8 @@ from typing import Any
 
 from ..model import DomainReport
 from ..outputs import open_regular
-from ..report.codec import FORMAT_KEY, report_document
+from ..report.codec import FORMAT_KEY, encode_value, report_document
+from ..report.sparse import catalogue, sparse_finding
 from ..verdicts.checklist import ProviderChecklist, provider_checklist
 from ..verdicts.score import DomainScore
 
@@ -55,32 +61,47 @@ __all__ = [
     "ResultsWriteError",
     "bulk_line",
     "checklist_items",
+    "finding_texts",
     "recover",
 ]
 
-LINE_FORMAT = 2  # see the module docstring; a change here is a change for every reader
+LINE_FORMAT = 3  # see the module docstring; a change here is a change for every reader
+# an outcome's parts left out when empty or null; and the top-level keys always written
+_OMITTED_WHEN_EMPTY = ("result", "findings", "error", "skip_reason")
+_ALWAYS = frozenset({"domain", "status", "dns_queries", "checks", "score", "checklist"})
 
 DEFAULT_SYNC_INTERVAL = 1.0  # seconds between fsyncs of the results file during a run
 
 
 def bulk_line(report: DomainReport, score: DomainScore | None = None) -> bytes:
     """One results line (without its newline): compact UTF-8 JSON, format LINE_FORMAT."""
+    doc = _slim(report_document(report, score, native=True))
     if orjson is not None:
-        doc = report_document(report, score, native=True)
-        states = {item.id: item.state.value for item in doc["checklist"].items}
         try:
-            return orjson.dumps(_slim(doc, states))
+            return orjson.dumps(doc)
         except orjson.JSONEncodeError:  # a lone surrogate, an integer beyond 64 bits
             pass
-    doc = report_document(report, score)
-    states = {item["id"]: item["state"] for item in doc["checklist"]["items"]}
-    return json.dumps(_slim(doc, states), ensure_ascii=False, separators=(",", ":")).encode()
+    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), default=encode_value)
+    return text.encode()
 
 
-def _slim(doc: dict[str, Any], states: dict[str, str]) -> dict[str, Any]:
+def _slim(doc: dict[str, Any]) -> dict[str, Any]:
+    """The line's top level: the domain's findings and the checklist's texts left out, each
+    finding in its sparse form, and the outcomes' and the top level's empty parts left out
+    (all of them have a default when read back)."""
     del doc["findings"]
-    doc["checklist"] = states
-    return {FORMAT_KEY: LINE_FORMAT, **doc}
+    doc["checklist"] = {item.id: item.state.value for item in doc["checklist"].items}
+    for outcome in doc["checks"].values():
+        if outcome["findings"]:
+            outcome["findings"] = [sparse_finding(f) for f in outcome["findings"]]
+        for key in _OMITTED_WHEN_EMPTY:
+            if not outcome[key]:
+                del outcome[key]
+    out = {FORMAT_KEY: LINE_FORMAT}
+    for key, value in doc.items():
+        if value or key in _ALWAYS:
+            out[key] = value
+    return out
 
 
 def checklist_items(checklist: ProviderChecklist | None = None) -> dict[str, dict[str, Any]]:
@@ -97,6 +118,23 @@ def checklist_items(checklist: ProviderChecklist | None = None) -> dict[str, dic
             "references": list(item.references),
         }
         for item in checklist.items
+    }
+
+
+def finding_texts() -> dict[str, dict[str, Any]]:
+    """The catalogue's texts of every finding code, said once (for summary.json): a line's
+    finding is its code and template values; `detail` and `remediation` are str.format
+    templates over those values (a name a line does not give stays as {name})."""
+    return {
+        spec.code: {
+            "severity": spec.severity.value,
+            "check": spec.check.value,
+            "title": spec.title,
+            "detail": spec.detail,
+            "remediation": spec.remediation,
+            "references": list(spec.references),
+        }
+        for spec in catalogue().values()
     }
 
 

@@ -140,11 +140,17 @@ def _findings(doc: dict[str, Any], checks: dict[str, Any]) -> list[dict[str, Any
     from its checks in the order `model.sort_findings` gives."""
     if "findings" in doc:
         return list(doc["findings"] or ())
-    every = [f for o in checks.values() for f in (o.get("findings") or ())]
+    # a format-3 finding names its check only through the outcome it is listed under
+    every = [(cid, f) for cid, o in checks.items() for f in (o.get("findings") or ())]
     rank = {sev: -i for i, sev in enumerate(SEVERITIES)}
-    return sorted(
-        every, key=lambda f: (-rank.get(f.get("severity"), 0), f.get("check"), f.get("code"))
+    every.sort(
+        key=lambda c: (
+            -rank.get(c[1].get("severity"), 0),
+            c[1].get("check", c[0]),
+            c[1].get("code"),
+        )
     )
+    return [f for _, f in every]
 
 
 def digest_report(report: DomainReport, score: DomainScore | None = None) -> Digest:

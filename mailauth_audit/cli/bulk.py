@@ -194,8 +194,9 @@ def _default_output() -> Path:
     "--compress",
     type=click.Choice(sorted(COMPRESSED_NAMES)),
     default=None,
-    help="Compress results.jsonl to results.jsonl.gz once every domain is reported (an "
-    "interrupted run keeps results.jsonl, so --resume still works until the run completes).",
+    help="Compress results.jsonl to results.jsonl.gz (gzip) or results.jsonl.zst (zstd) once "
+    "every domain is reported (an interrupted run keeps results.jsonl, so --resume still works "
+    "until the run completes).",
 )
 def bulk(
     domain_list: str,

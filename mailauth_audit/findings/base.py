@@ -6,6 +6,8 @@ tests can assert codes instead of sentences.
 
 from __future__ import annotations
 
+import functools
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -24,6 +26,16 @@ def fill_template(template: str, values: Mapping[str, object]) -> str:
     Values are inserted, never re-parsed, so braces in hostile DNS or message text are inert.
     """
     return template.format_map(_SafeDict(values))
+
+
+def template_names(*templates: str) -> tuple[str, ...]:
+    """The names the templates insert, each once, in the order they first appear."""
+    names: dict[str, None] = {}
+    for template in templates:
+        for _, name, _, _ in string.Formatter().parse(template):
+            if name:
+                names[name] = None
+    return tuple(names)
 
 
 @dataclass(frozen=True)
@@ -52,15 +64,27 @@ class FindingSpec:
         dict of them cannot silently land in `evidence` or `severity`; `params` win over it.
         """
         filled = {**(values or {}), **params}
+        # the templates' values as the text str.format inserts: the finding keeps them, so
+        # its sentences follow from code and values (a results line stores only those)
+        texts = {n: format(filled[n], "") for n in self._names if n in filled}
         return Finding(
             code=self.code,
             severity=severity or self.severity,
             check=self.check,
             title=self.title,
-            detail=fill_template(self.detail, filled),
-            remediation=fill_template(self.remediation, filled),
+            detail=fill_template(self.detail, texts),
+            remediation=fill_template(self.remediation, texts),
             evidence=tuple(evidence),
             references=self.references,
             # a change fixes the finding it is proposed by, unless it says more
             changes=tuple(c if c.fixes else replace(c, fixes=(self.code,)) for c in changes),
+            params=tuple(texts.items()),
         )
+
+    @functools.cached_property
+    def _names(self) -> tuple[str, ...]:
+        return template_names(self.detail, self.remediation)
+
+    def texts(self, params: Mapping[str, str]) -> tuple[str, str]:
+        """Detail and remediation as a finding with these params has them."""
+        return fill_template(self.detail, params), fill_template(self.remediation, params)

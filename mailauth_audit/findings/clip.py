@@ -35,7 +35,10 @@ def is_clipped(text: str | None) -> bool:
 def json_cost(text: str) -> int:
     """Bytes `text` takes in a JSON string (before quotes): control characters, quotes and
     backslashes are escaped, and escapes are what make hostile text larger than it looks."""
-    return len(text.encode("utf-8", "surrogatepass")) + 5 * len(_CONTROL.findall(text))
+    size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+    if text.isprintable() and '"' not in text and "\\" not in text:
+        return size  # nothing to escape: the usual record, without a regex scan of it
+    return size + 5 * len(_CONTROL.findall(text))
 
 
 def clip_finding(finding: Finding, limit: int, max_evidence: int = 8) -> Finding:
@@ -53,7 +56,12 @@ def clip_finding(finding: Finding, limit: int, max_evidence: int = 8) -> Finding
         and remediation is finding.remediation
     ):
         return finding
-    return dataclasses.replace(finding, detail=detail, remediation=remediation, evidence=evidence)
+    # clipped sentences no longer follow from the template values (which are unclipped)
+    unchanged = detail is finding.detail and remediation is finding.remediation
+    params = finding.params if unchanged else ()
+    return dataclasses.replace(
+        finding, detail=detail, remediation=remediation, evidence=evidence, params=params
+    )
 
 
 def listed(items: list[str], limit: int = 20) -> str:

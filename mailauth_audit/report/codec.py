@@ -392,6 +392,11 @@ def from_json(doc: Any) -> DomainReport:
     version whose shape differs, or a damaged one)."""
     if type(doc) is not dict:
         raise _fail(DomainReport, doc)
+    line_format = doc.get(FORMAT_KEY)
+    if type(line_format) is int and line_format >= 3:  # the sparse form (report/sparse.py)
+        from .sparse import dense_report
+
+        doc = dense_report(doc)
     hints = _hints(DomainReport)
     extra = doc.keys() - _REPORT_KEYS
     if extra:

@@ -37,7 +37,8 @@ from .codec import encode_value, report_document, to_json
 #      certificate chain, older versions accepted) and `mx_identity` (PTR, forward-confirmed);
 #      a check's `result` may now be set on a skipped or error outcome (facts that support no
 #      verdict: every address not probed, or none could be tested); checklist source `probe`
-SCHEMA_VERSION = "1.7"
+# 1.8: a finding's params: the catalogue template values its texts were filled with
+SCHEMA_VERSION = "1.8"
 TOOL_NAME = "mailauth-audit"
 
 to_jsonable = encode_value  # the name renderers and the bulk runner serialise with

@@ -1,8 +1,9 @@
-"""The results line (bulk/jsonl.py LINE_FORMAT 2) says each thing once, --resume reads lines
+"""The results line (bulk/jsonl.py LINE_FORMAT 3) says each thing once, --resume reads lines
 of both formats into the same summary, and --compress leaves results.jsonl.gz."""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 from pathlib import Path
@@ -16,6 +17,7 @@ from mailauth_audit.bulk.inputs import read_entries
 from mailauth_audit.bulk.jsonl import LINE_FORMAT, bulk_line, checklist_items
 from mailauth_audit.bulk.manifest import ResumeMismatch
 from mailauth_audit.bulk.runner import BulkConfig, run_bulk
+from mailauth_audit.findings.clip import clip_finding
 from mailauth_audit.report.codec import from_json, to_json
 from mailauth_audit.report.serialize import domain_json_line
 from mailauth_audit.resolver.caching import CachingResolver
@@ -34,7 +36,7 @@ def test_the_line_keeps_one_copy_of_each_finding_and_checklist_ids() -> None:
         doc = orjson.loads(bulk_line(report))
         assert next(iter(doc)) == "line_format" and doc["line_format"] == LINE_FORMAT
         assert "findings" not in doc
-        per_check = [f for o in doc["checks"].values() for f in o["findings"]]
+        per_check = [f for o in doc["checks"].values() for f in o.get("findings", ())]
         assert len(per_check) == len(report.findings)
         items = provider_checklist(report).items
         assert doc["checklist"] == {i.id: i.state.value for i in items}
@@ -126,3 +128,81 @@ def test_the_json_module_fallback_gives_the_same_line() -> None:
     assert json.loads(line)["dns_queries"] == 2**40
     big = from_json({**json.loads(line), "dns_queries": 2**70})
     assert json.loads(bulk_line(big)) == {**json.loads(line), "dns_queries": 2**70}
+
+
+def test_a_finding_in_the_line_is_its_code_and_values() -> None:
+    seen = 0
+    for report in REPORTS:
+        doc = orjson.loads(bulk_line(report))
+        for cid, outcome in doc["checks"].items():
+            for f in outcome.get("findings", ()):
+                # the sentences follow from the catalogue: none of them is in the line
+                assert {"title", "detail", "remediation", "references", "check"}.isdisjoint(f)
+                assert f["severity"] and f["code"].startswith(cid + ".")
+                seen += 1
+        assert from_json(doc) == report
+    assert seen > 20
+
+
+def test_a_clipped_finding_keeps_its_texts_in_the_line() -> None:
+    report = next(r for r in REPORTS if r.findings)
+    cid, outcome = next((c, o) for c, o in report.checks.items() if o.findings)
+    clipped = clip_finding(outcome.findings[0], 10)
+    assert clipped.detail != outcome.findings[0].detail and clipped.params == ()
+    changed = dataclasses.replace(
+        report,
+        checks={**report.checks, cid: dataclasses.replace(outcome, findings=(clipped,))},
+    )
+    doc = orjson.loads(bulk_line(changed))
+    (f,) = doc["checks"][cid.value]["findings"]
+    assert f["detail"] == clipped.detail and f["remediation"] == clipped.remediation
+    assert from_json(doc) == changed
+
+
+def test_lines_of_format_2_still_decode() -> None:
+    for report in REPORTS:
+        doc = to_json(report)
+        del doc["findings"]
+        doc["checklist"] = {i["id"]: i["state"] for i in doc["checklist"]["items"]}
+        for outcome in doc["checks"].values():
+            for f in outcome["findings"]:
+                del f["params"]  # format 2 knew no params
+        old = {"line_format": 2, **doc}
+        back = from_json(old)
+        assert to_json(back)["findings"] == [
+            {**f, "params": []} for f in to_json(report)["findings"]
+        ]
+        # and written again it is a format-3 line with the texts kept (no params to fill)
+        assert from_json(orjson.loads(bulk_line(back))) == back
+
+
+def test_the_summary_says_every_finding_text_once(tmp_path: Path) -> None:
+    entries, _ = read_entries(FIXTURE_DOMAINS)
+    run_bulk(entries, BulkConfig(output_dir=tmp_path, progress=False, resolver_factory=_static))
+    texts = json.loads((tmp_path / "summary.json").read_text())["finding_texts"]
+    for line in (tmp_path / "results.jsonl").read_bytes().splitlines():
+        doc = json.loads(line)
+        report = from_json(doc)
+        for f in report.findings:
+            spec = texts[f.code]
+            assert spec["title"] == f.title
+            assert spec["detail"].format_map(dict(f.params)) == f.detail
+
+
+def test_compress_zstd_leaves_a_zstd_file_with_the_same_lines(tmp_path: Path) -> None:
+    zstandard = pytest.importorskip("zstandard")
+    entries, _ = read_entries(FIXTURE_DOMAINS)
+    plain, packed = tmp_path / "plain", tmp_path / "packed"
+    run_bulk(entries, BulkConfig(output_dir=plain, progress=False, resolver_factory=_static))
+    run_bulk(
+        entries,
+        BulkConfig(output_dir=packed, progress=False, resolver_factory=_static, compress="zstd"),
+    )
+    assert not (packed / "results.jsonl").exists()
+    data = (packed / "results.jsonl.zst").read_bytes()
+    unpacked = zstandard.ZstdDecompressor().decompressobj().decompress(data)
+    assert sorted(unpacked.splitlines()) == sorted(
+        (plain / "results.jsonl").read_bytes().splitlines()
+    )
+    summary = json.loads((packed / "summary.json").read_text())
+    assert summary["results_file"] == "results.jsonl.zst"

@@ -35,6 +35,9 @@ class TxtFetch:
     record: SpfRecord | None  # exactly one SPF record and it parses
     error: RecordSyntaxError | None  # exactly one SPF record and it does not parse
     ttl: int | None = None  # the TTL the answer carried
+    # lookup_targets(record, name), worked out once: the fetch is shared by every domain
+    # whose tree includes this name, and each of them walks its targets
+    targets: tuple[tuple[SpfNodeKind, str], ...] = ()
 
     @property
     def void(self) -> bool:
@@ -95,7 +98,8 @@ async def fetch_txt(ctx: CheckContext, name: str) -> TxtFetch:
             record = parse_spf(texts[0])
         except RecordSyntaxError as exc:
             error = exc
-    return TxtFetch(name, answer.nxdomain, txt, texts, record, error, answer.ttl)
+    targets = tuple(lookup_targets(record, name)) if record is not None else ()
+    return TxtFetch(name, answer.nxdomain, txt, texts, record, error, answer.ttl, targets)
 
 
 async def probe(ctx: CheckContext, kind: SpfNodeKind, name: str) -> Probe:
@@ -127,9 +131,7 @@ async def fetch_tree(
         seen_records: set[str] = set()
         seen_probes: set[tuple[SpfNodeKind, str]] = set()
         for fetch in level:
-            if fetch.record is None:
-                continue
-            for kind, name in lookup_targets(fetch.record, fetch.name):
+            for kind, name in fetch.targets:
                 if kind in (SpfNodeKind.INCLUDE, SpfNodeKind.REDIRECT):
                     if name not in fetched and name not in seen_records:
                         seen_records.add(name)

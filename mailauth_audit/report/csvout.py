@@ -15,6 +15,10 @@ the one receivers apply, the SPF lookup count and what receivers conclude from t
 the DKIM selectors with a key and their sizes, the MX hosts. A cell is empty when its check
 did not run or could not complete; a check that completed and found nothing says so
 (`no_record`, SPF `none`).
+
+`domain_unicode`, appended last of all, is the domain as people write it: the U-label
+spelling of an internationalised name (`bücher.example` for `xn--bcher-kva.example`), the
+name itself when it has no IDN label.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import csv
 import io
 
+from ..domain import unicode_name
 from ..model import CheckId, CheckOutcome, CheckStatus, DomainReport, Provenance, Severity
 from ..records.errors import RecordSyntaxError
 from ..records.spf import SpfQualifier, parse_spf
@@ -51,7 +56,10 @@ FILTER_COLUMNS: tuple[str, ...] = (
     "dkim_min_rsa_bits",  # the smallest usable RSA key, for "below 2048" filters
     "mx_hosts",  # in preference order, space-separated; "." for a null MX
 )
-CSV_COLUMNS: tuple[str, ...] = _BASE_COLUMNS + FILTER_COLUMNS
+# the domain as people write it: the U-label spelling of an IDN (bücher.example beside
+# xn--bcher-kva.example in `domain`), the name itself otherwise; appended last
+IDN_COLUMNS: tuple[str, ...] = ("domain_unicode",)
+CSV_COLUMNS: tuple[str, ...] = _BASE_COLUMNS + FILTER_COLUMNS + IDN_COLUMNS
 NOT_GRADED = "-"  # the grade and score cells of a domain that is not graded
 
 
@@ -77,6 +85,7 @@ def domain_csv_row(report: DomainReport, score: DomainScore | None = None) -> di
         "error": _cell(report.error or ""),
         "provisional_score": "" if s.provisional_score is None else str(s.provisional_score),
         "not_graded_reason": _cell(s.not_graded_reason or "") if not_graded else "",
+        "domain_unicode": _cell(unicode_name(report.domain) or report.domain),
     }
     for cid in CheckId:
         outcome = report.checks.get(cid)
@@ -209,7 +218,9 @@ def provenance_cells(p: Provenance | None) -> dict[str, str]:
 
 
 # `check --format csv`: the provenance columns keep their place, the filter columns follow
-CHECK_CSV_COLUMNS: tuple[str, ...] = _BASE_COLUMNS + PROVENANCE_COLUMNS + FILTER_COLUMNS
+CHECK_CSV_COLUMNS: tuple[str, ...] = (
+    _BASE_COLUMNS + PROVENANCE_COLUMNS + FILTER_COLUMNS + IDN_COLUMNS
+)
 
 
 def csv_text(

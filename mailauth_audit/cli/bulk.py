@@ -45,7 +45,7 @@ from ..asyncapi import (
 )
 from ..errors import ConfigurationError
 from ..model import CheckId, Provenance
-from ..options import AuditOptions, Limits, audit_date
+from ..options import AuditOptions, Limits
 from .common import (
     checks_option,
     domain_timeout_option,
@@ -273,9 +273,10 @@ def bulk(
         ),
         debug=debug,
     )
-    # one date for the whole run: the date-style DKIM selectors do not change at midnight
+    # one date for the whole run (the date-style DKIM selectors do not change at midnight,
+    # nor when --resume continues it another day): the bulk core fixes it, see BulkFolder.open
     limits = replace(options.limits, max_dkim_selectors=max_selectors)
-    options = replace(options, limits=limits, today=audit_date())
+    options = replace(options, limits=limits)
     if processes == 0:
         # a worker process costs more to start than a short list takes
         processes = 1 if len(entries) < 2_000 else min(os.cpu_count() or 1, 8)

@@ -16,14 +16,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from ..engine.observers import RunSummary
-from ..model import Provenance
-from ..options import AuditOptions
+from ..model import Provenance, SourceKind
+from ..options import AuditOptions, audit_date
 from ..outputs import write_output
 from ..report.serialize import TOOL_NAME, to_jsonable
 from ..resolver.base import Resolver
@@ -42,7 +42,14 @@ from .folder import (
 )
 from .inputs import DomainEntry, InputStats
 from .jsonl import LINE_FORMAT, ResultsFile, checklist_items, finding_texts
-from .manifest import ResumeMismatch, RunManifest, check_resume, write_manifest
+from .manifest import (
+    ResumeMismatch,
+    RunManifest,
+    ZoneFileRef,
+    mismatch,
+    read_manifest,
+    write_manifest,
+)
 from .observers import (
     BulkSink,
     CsvRowsWriter,
@@ -68,8 +75,10 @@ __all__ = [
     "write_reports",
 ]
 
-SUMMARY_VERSION = "1.2"  # 1.1: results_file, results_line_format, checklist_items
-# 1.2: finding_texts (results line format 3 gives a finding's code and values, not its texts)
+# 1.1: results_file, results_line_format, checklist_items; 1.2: finding_texts (results line
+# format 3 gives a finding's code and values, not its texts); 1.3: options.max_selectors,
+# options.audit_date, options.zone_files
+SUMMARY_VERSION = "1.3"
 BATCH_SIZE = 100  # domains per message to a worker process
 
 
@@ -156,14 +165,22 @@ class BulkFolder:
     def open(cls, entries: list[DomainEntry], config: BulkConfig) -> BulkFolder:
         """Check and open the folder. Raises, before any domain is audited: OutputRefused
         when a file of the folder is a symlink or not a regular file; ResumeMismatch when
-        --resume meets another run's folder."""
+        --resume meets another run's folder.
+
+        The run has one audit date (the date-style DKIM selectors follow it): the one given
+        in the options, else the one recorded when --resume continues a run, else today in
+        UTC; the folder's config carries it."""
         out = config.output_dir
         out.mkdir(parents=True, exist_ok=True)
         preflight(out, pages=config.html_pages)
         keys = {e.key for e in entries}
-        manifest = RunManifest.of(keys, config.options, html_pages=config.html_pages)
+        before = read_manifest(out) if config.resume else None
+        config = replace(config, options=replace(config.options, today=_run_date(config, before)))
+        manifest = RunManifest.of(
+            keys, config.options, html_pages=config.html_pages, zone_files=zone_file_refs(config)
+        )
         if config.resume:
-            check_resume(out, manifest)
+            mismatch(out, before, manifest)
             finished = compressed_results(out)
             if finished is not None:
                 raise ResumeMismatch(
@@ -223,6 +240,30 @@ class BulkFolder:
         for observer in config.line_observers:
             observer.on_done(outcome)
         return outcome
+
+
+def _run_date(config: BulkConfig, before: RunManifest | None) -> date:
+    if config.options.today is not None:
+        return config.options.today
+    if before is not None and before.audit_date is not None:
+        try:
+            return date.fromisoformat(before.audit_date)
+        except ValueError:
+            raise ResumeMismatch(
+                f"cannot resume the run in {config.output_dir}: its run.json records an "
+                f"unreadable audit date {before.audit_date[:40]!r}"
+            ) from None
+    return audit_date()
+
+
+def zone_file_refs(config: BulkConfig) -> tuple[ZoneFileRef, ...]:
+    """The --zone-file(s) the answers come from, as the provenance names them."""
+    sources = config.provenance.sources if config.provenance is not None else ()
+    return tuple(
+        ZoneFileRef(path=s.path, sha256=s.sha256)
+        for s in sources
+        if s.kind is SourceKind.ZONE_FILE and s.path is not None and s.sha256 is not None
+    )
 
 
 async def audit_folder(
@@ -291,6 +332,10 @@ def summary_document(
             "concurrency": opts.limits.max_concurrent_domains,
             "processes": config.processes,
             "queries_per_second": config.queries_per_second,
+            # what decides which DKIM selectors were probed, and where the answers came from
+            "max_selectors": opts.limits.max_dkim_selectors,
+            "audit_date": None if opts.today is None else opts.today.isoformat(),
+            "zone_files": [{"path": z.path, "sha256": z.sha256} for z in zone_file_refs(config)],
         },
         "pages": PAGES_DIR if config.html_pages else None,
         # results.jsonl lines name checklist items by id; what each id stands for, said once

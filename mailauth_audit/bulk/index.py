@@ -30,8 +30,10 @@ def _rows(out: Path, pages: str | None) -> Iterator[DomainRow]:
         return
     for grade in GRADE_ORDER:
         for _key, cells in read_rows(path):
-            if len(cells) != len(CSV_COLUMNS):
+            if len(cells) > len(CSV_COLUMNS):
                 continue
+            # a row written before columns were appended (a run resumed by a newer version)
+            cells = [*cells, *[""] * (len(CSV_COLUMNS) - len(cells))]
             g = cells[col["grade"]]
             if (g if g in GRADE_ORDER else "") != grade:
                 continue

@@ -5,12 +5,18 @@ summary. Resumed with another list or other options, it would mix two runs and r
 "15 of 5 domains". So the first run records its inputs in the output folder: the number and
 a SHA-256 of its domain keys (folded: order, case, trailing dots and IDN spelling do not
 matter), and the options that change what a result says (--checks, --selector,
---no-default-selectors, --html-pages). --resume compares and refuses a mismatch, saying what
-differs. Options that only change how fast or how patiently the work is done (concurrency,
-processes, --qps, timeouts, the nameserver) may change between sessions.
+--no-default-selectors, --max-selectors, --html-pages), the --zone-file(s) answers came from
+with the SHA-256 of each (their content, not their path, is what matters) and the audit date
+(the date-style DKIM selectors s2026, ed2026... follow its year). --resume compares and
+refuses a mismatch, saying what differs. Options that only change how fast or how patiently
+the work is done (concurrency, processes, --qps, timeouts, the nameserver) may change between
+sessions. A resumed run keeps the audit date of its run (bulk/core.py), so resuming after
+midnight is the same run; only a date set explicitly (AuditOptions.today) can differ.
 
 A folder without run.json (written by an older version) is resumed as it is; the lines of
-domains not in the list are then reported as foreign, never counted as reported domains.
+domains not in the list are then reported as foreign, never counted as reported domains. A
+run.json from before the zone files, --max-selectors and the date were recorded is compared
+on what it holds.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +37,10 @@ __all__ = [
     "MANIFEST_NAME",
     "ResumeMismatch",
     "RunManifest",
+    "ZoneFileRef",
     "check_resume",
+    "mismatch",
+    "read_manifest",
     "write_manifest",
 ]
 
@@ -45,6 +54,14 @@ class ResumeMismatch(ValueError):
 
 
 @dataclass(frozen=True)
+class ZoneFileRef:
+    """A --zone-file the run's answers came from."""
+
+    path: str  # as given on the command line
+    sha256: str  # of its bytes, as read when the run (or this session of it) started
+
+
+@dataclass(frozen=True)
 class RunManifest:
     domains: int  # distinct entries (valid or not)
     domains_sha256: str  # of the sorted entry keys, one per line
@@ -52,9 +69,21 @@ class RunManifest:
     selectors: tuple[str, ...]  # sorted, lower case
     default_selectors: bool
     html_pages: bool
+    # the fields below are None only in a run.json written before they were recorded
+    # (not compared then); zone_files is () when the answers came from DNS servers
+    zone_files: tuple[ZoneFileRef, ...] | None = field(default=None)
+    max_selectors: int | None = None  # Limits.max_dkim_selectors (--max-selectors)
+    audit_date: str | None = None  # ISO date: AuditOptions.today of the run
 
     @classmethod
-    def of(cls, keys: Iterable[str], options: AuditOptions, *, html_pages: bool) -> RunManifest:
+    def of(
+        cls,
+        keys: Iterable[str],
+        options: AuditOptions,
+        *,
+        html_pages: bool,
+        zone_files: Iterable[ZoneFileRef] = (),
+    ) -> RunManifest:
         ordered = sorted(set(keys))
         digest = hashlib.sha256("\n".join(ordered).encode("utf-8", "surrogatepass"))
         return cls(
@@ -64,14 +93,16 @@ class RunManifest:
             selectors=tuple(sorted({s.strip().lower() for s in options.selectors})),
             default_selectors=options.use_default_selectors,
             html_pages=html_pages,
+            zone_files=tuple(zone_files),
+            max_selectors=options.limits.max_dkim_selectors,
+            audit_date=None if options.today is None else options.today.isoformat(),
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "manifest_version": MANIFEST_VERSION,
-            "tool_version": __version__,
-            **{k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()},
-        }
+        doc = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        if self.zone_files is not None:
+            doc["zone_files"] = [asdict(z) for z in self.zone_files]
+        return {"manifest_version": MANIFEST_VERSION, "tool_version": __version__, **doc}
 
     @classmethod
     def from_json(cls, doc: Any) -> RunManifest:
@@ -86,6 +117,9 @@ class RunManifest:
                 selectors=tuple(str(s) for s in doc["selectors"]),
                 default_selectors=bool(doc["default_selectors"]),
                 html_pages=bool(doc["html_pages"]),
+                zone_files=_zone_files(doc.get("zone_files")),
+                max_selectors=_optional(int, doc.get("max_selectors")),
+                audit_date=_optional(str, doc.get("audit_date")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"missing or malformed field: {exc}") from None
@@ -111,7 +145,47 @@ class RunManifest:
             out.append(_flag("--no-default-selectors", not self.default_selectors))
         if self.html_pages != now.html_pages:
             out.append(_flag("--html-pages", self.html_pages))
+        before_zones, now_zones = self.zone_files, now.zone_files
+        if (
+            before_zones is not None
+            and now_zones is not None
+            and _contents(before_zones) != _contents(now_zones)
+        ):
+            out.append(f"answers from {_sources(before_zones)} (now from {_sources(now_zones)})")
+        if None not in (self.max_selectors, now.max_selectors) and (
+            self.max_selectors != now.max_selectors
+        ):
+            out.append(
+                f"a different --max-selectors ({self.max_selectors}; now {now.max_selectors})"
+            )
+        if None not in (self.audit_date, now.audit_date) and self.audit_date != now.audit_date:
+            out.append(
+                f"a different audit date ({self.audit_date}; now {now.audit_date}), which "
+                "decides the date-style DKIM selectors probed"
+            )
         return out
+
+
+def _optional(kind: type[Any], value: Any) -> Any:
+    return None if value is None else kind(value)
+
+
+def _zone_files(value: Any) -> tuple[ZoneFileRef, ...] | None:
+    if value is None:
+        return None
+    return tuple(ZoneFileRef(path=str(z["path"]), sha256=str(z["sha256"])) for z in value)
+
+
+def _contents(files: tuple[ZoneFileRef, ...]) -> list[str]:
+    """What decides the answers: the files' bytes, whatever path each was given by."""
+    return sorted(z.sha256 for z in files)
+
+
+def _sources(files: tuple[ZoneFileRef, ...]) -> str:
+    if not files:
+        return "DNS servers"
+    named = ", ".join(f"{z.path} (sha256 {z.sha256[:12]}…)" for z in files)
+    return f"zone file{'s' if len(files) > 1 else ''} {named}"
 
 
 def _words(values: tuple[str, ...]) -> str:
@@ -145,7 +219,11 @@ def read_manifest(folder: Path) -> RunManifest | None:
 
 def check_resume(folder: Path, now: RunManifest) -> None:
     """Raise ResumeMismatch when the folder's run was started with other inputs."""
-    before = read_manifest(folder)
+    mismatch(folder, read_manifest(folder), now)
+
+
+def mismatch(folder: Path, before: RunManifest | None, now: RunManifest) -> None:
+    """Raise ResumeMismatch when `before` (the folder's run.json) differs from `now`."""
     if before is None:
         return
     diffs = before.differences(now)
@@ -153,7 +231,8 @@ def check_resume(folder: Path, now: RunManifest) -> None:
         raise ResumeMismatch(
             f"cannot resume the run in {folder}: it was started with "
             + "; ".join(diffs)
-            + ". Resume with the same list and options, or choose another --output folder."
+            + ". Resume with the same list, options and zone files, or choose another "
+            "--output folder."
         )
 
 

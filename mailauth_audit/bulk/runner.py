@@ -123,6 +123,7 @@ def run_bulk(
     Raises ResultsWriteError when the results cannot be written (the file keeps whole
     lines; --resume continues)."""
     folder = BulkFolder.open(entries, config)
+    config = folder.config  # with the run's audit date fixed (see BulkFolder.open)
     progress, sink = folder.progress, folder.sink
     stop = StopRequest()
     stop.on_first = lambda: progress.message(

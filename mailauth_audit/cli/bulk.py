@@ -49,7 +49,7 @@ from ..asyncapi import (
 )
 from ..errors import ConfigurationError
 from ..model import CheckId, Provenance
-from ..options import AuditOptions, Limits, ProbeOptions, audit_date
+from ..options import AuditOptions, Limits, ProbeOptions
 from .common import (
     checks_option,
     dnssec_resolver_option,
@@ -294,9 +294,10 @@ def bulk(
         debug=debug,
         probes=probes,
     )
-    # one date for the whole run: the date-style DKIM selectors do not change at midnight
+    # one date for the whole run (the date-style DKIM selectors do not change at midnight,
+    # nor when --resume continues it another day): the bulk core fixes it, see BulkFolder.open
     limits = replace(options.limits, max_dkim_selectors=max_selectors)
-    options = replace(options, limits=limits, today=audit_date())
+    options = replace(options, limits=limits)
     options = replace(options, probes=replace(options.probes, dnssec_resolvers=dnssec_resolvers))
     if processes == 0 and probes.enabled:
         # each worker process keeps its own probe cache: one process probes a provider's MX

@@ -16,8 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import CheckId
+from ..model import CheckId, Provenance
+from .codec import CodecError, decode_value
 from .html import environment
+from .provenance import banner, sources_line
 
 __all__ = ["INDEX_PAGE_SIZE", "Bar", "Chart", "DomainRow", "charts", "render_index"]
 
@@ -213,6 +215,7 @@ def render_index(
     `page_names` are the pages' file names (the folder's business, bulk/index.py)."""
     items, legend_end = legend()
     first = (page - 1) * INDEX_PAGE_SIZE + 1
+    provenance = _provenance(summary)
     return (
         environment()
         .get_template(TEMPLATE)
@@ -234,5 +237,17 @@ def render_index(
             listed=summary["domains"] if listed is None else listed,
             tool_version=summary["tool"]["version"],
             generated=summary["finished_at"],
+            # where the answers came from, as every report's header says (report/provenance.py)
+            provenance_banner=banner(provenance),
+            provenance_line=sources_line(provenance) if provenance is not None else None,
         )
     )
+
+
+def _provenance(summary: dict[str, Any]) -> Provenance | None:
+    """summary.json's provenance read back; None when it has none (or not in this shape)."""
+    try:
+        value = decode_value(Provenance, summary.get("provenance"))
+    except CodecError:
+        return None
+    return value if isinstance(value, Provenance) else None

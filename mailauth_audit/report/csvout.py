@@ -18,6 +18,9 @@ did not run or could not complete; a check that completed and found nothing says
 
 `<check>_status` columns of checks added after the first layout (mta_sts, tls_rpt, ...) come
 last (`LATER_STATUS_COLUMNS`), so no earlier column moves when a check is added.
+`domain_unicode`, appended last of all, is the domain as people write it: the U-label
+spelling of an internationalised name (`bücher.example` for `xn--bcher-kva.example`), the
+name itself when it has no IDN label.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from __future__ import annotations
 import csv
 import io
 
+from ..domain import unicode_name
 from ..model import CheckId, CheckOutcome, CheckStatus, DomainReport, Provenance, Severity
 from ..records.errors import RecordSyntaxError
 from ..records.spf import SpfQualifier, parse_spf
@@ -71,7 +75,10 @@ FILTER_COLUMNS: tuple[str, ...] = (
 LATER_STATUS_COLUMNS: tuple[str, ...] = tuple(
     f"{cid.value}_status" for cid in CheckId if cid not in _FIRST_CHECKS
 )
-CSV_COLUMNS: tuple[str, ...] = _BASE_COLUMNS + FILTER_COLUMNS + LATER_STATUS_COLUMNS
+# the domain as people write it: the U-label spelling of an IDN (bücher.example beside
+# xn--bcher-kva.example in `domain`), the name itself otherwise; appended last
+IDN_COLUMNS: tuple[str, ...] = ("domain_unicode",)
+CSV_COLUMNS: tuple[str, ...] = _BASE_COLUMNS + FILTER_COLUMNS + LATER_STATUS_COLUMNS + IDN_COLUMNS
 NOT_GRADED = "-"  # the grade and score cells of a domain that is not graded
 
 
@@ -97,6 +104,7 @@ def domain_csv_row(report: DomainReport, score: DomainScore | None = None) -> di
         "error": _cell(report.error or ""),
         "provisional_score": "" if s.provisional_score is None else str(s.provisional_score),
         "not_graded_reason": _cell(s.not_graded_reason or "") if not_graded else "",
+        "domain_unicode": _cell(unicode_name(report.domain) or report.domain),
     }
     for cid in CheckId:
         outcome = report.checks.get(cid)
@@ -316,7 +324,7 @@ def provenance_cells(p: Provenance | None) -> dict[str, str]:
 
 # `check --format csv`: the provenance columns keep their place, the filter columns follow
 CHECK_CSV_COLUMNS: tuple[str, ...] = (
-    _BASE_COLUMNS + PROVENANCE_COLUMNS + FILTER_COLUMNS + LATER_STATUS_COLUMNS
+    _BASE_COLUMNS + PROVENANCE_COLUMNS + FILTER_COLUMNS + LATER_STATUS_COLUMNS + IDN_COLUMNS
 )
 
 

@@ -10,6 +10,7 @@ from typing import ClassVar
 import click
 
 from ..checks.registry import CHECKS
+from ..domain import unicode_name
 from ..messages.model import MessageReport
 from ..model import (
     AuditRun,
@@ -100,7 +101,10 @@ class TextRenderer(Renderer):
         return "\n".join(parts) + _provenance_footer(run)
 
     def render_domain(self, report: DomainReport) -> str:
-        lines = [self._style(_printable(report.domain), None, bold=True)]
+        # an IDN domain as people write it, with the A-label that was queried beside it
+        uname = unicode_name(report.domain)
+        heading = f"{uname} ({report.domain})" if uname else report.domain
+        lines = [self._style(_printable(heading), None, bold=True)]
         if report.status is DomainStatus.INVALID:
             lines.append(
                 "  " + self._style("invalid", "red") + f": {_printable(report.error or '')}"

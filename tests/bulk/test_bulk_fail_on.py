@@ -164,8 +164,11 @@ def test_results_csv_has_the_filter_columns(ns: str, tmp_path: Path) -> None:
         rows = {r[0]: dict(zip(header, r, strict=True)) for r in reader}
     # the existing columns keep their positions; the new ones follow
     assert tuple(header) == CSV_COLUMNS
-    later = len(LATER_STATUS_COLUMNS)  # status columns of checks added since, at the very end
-    assert tuple(header[-len(FILTER_COLUMNS) - later : len(header) - later]) == FILTER_COLUMNS
+    # the filter columns, the status columns of checks added since, then domain_unicode
+    start = header.index(FILTER_COLUMNS[0])
+    assert tuple(header[start : start + len(FILTER_COLUMNS)]) == FILTER_COLUMNS
+    later = list(LATER_STATUS_COLUMNS)
+    assert header[start + len(FILTER_COLUMNS) :] == [*later, "domain_unicode"]
     want = {
         "good.example": {
             "grade": "A",

@@ -1,114 +1,41 @@
 """Judging DMARC facts: pure, so saved facts can be re-judged without DNS (RFC 9989,
-RFC 7489; reporting authorisation RFC 9990)."""
+RFC 7489; reporting authorisation RFC 9990). The corrected records the findings propose are
+proposals.py's; the findings about report destinations are report_findings.py's."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
 
-from ...changes import RecordChange
 from ...findings import dmarc as F
 from ...model import Finding, Severity
-from ...records.dmarc import DMARC_REMOVED_TAGS, DmarcPolicy, DmarcRecord, DmarcSyntaxIssue
-from ...records.errors import RecordSyntaxError
-from ...records.orgdomain import dmarc_name, psl_organizational_domain
-from .notes import lookup_failure_findings, unchecked_authorization_findings
-from .parsing import parse_cached
+from ...records.dmarc import DMARC_REMOVED_TAGS, DmarcPolicy
+from ...records.orgdomain import dmarc_name
+from .notes import lookup_failure_findings
+from .proposals import MAX_FINDINGS_PER_KIND, DmarcProposals
 from .remediation import (
-    REPORT_MAILBOX,
     add_change,
     edited,
     one_of_many,
-    proposable,
     propose_record,
     repair,
     replace_change,
     zone_txt_line,
 )
+from .report_findings import reporting_findings
 from .result import DmarcRecordIssue, DmarcResult
 
 __all__ = ["MAX_FINDINGS_PER_KIND", "Judge"]
 
-MAX_FINDINGS_PER_KIND = 10  # a hostile record with 500 bad tags gets 10 findings, not 500
-
 _WEAKER = {"reject": "quarantine", "quarantine": "none", "none": "none"}
 
 
-class Judge:
+class Judge(DmarcProposals):
     """Turns one DmarcResult into findings; a class only to share the parsed record."""
 
     def __init__(self, facts: DmarcResult) -> None:
-        self.facts = facts
-        self.domain = facts.domain
-        self.own_name = dmarc_name(facts.domain)
-        self.record: DmarcRecord | None = None
-        self.issues: tuple[DmarcSyntaxIssue, ...] = ()
-        if facts.record is not None:
-            try:
-                self.record, self.issues = parse_cached(facts.record)
-            except RecordSyntaxError:  # saved facts from an older parser: judge what we can
-                self.record = None
-        self.record_name = facts.record_domain or self.own_name
-        self.policy_domain = facts.policy_domain or facts.domain
+        super().__init__(facts)
         self.out: list[Finding] = []
-
-    def proposal(self, overrides: dict[str, str | None] | None = None) -> str:
-        """The record with only `overrides` changed; rebuilt from what receivers accept when
-        the record as written is ignored by receivers (then nothing in it is worth keeping)."""
-        if self.facts.record is not None and self.record is not None:
-            return edited(self.facts.record, {**self.discarded(), **(overrides or {})})
-        return propose_record(self.record, overrides)
-
-    def discarded(self) -> dict[str, str | None]:
-        """Edits dropping what receivers discard anyway (an invalid value, a report URI
-        other than mailto:), so no proposal carries a stranger's URI or a syntax error."""
-        record = self.record
-        assert record is not None
-        # a record without p= is applied as p=none at best: say so explicitly
-        edits: dict[str, str | None] = {} if record.policy else {"p": "none"}
-        for issue in self.issues:
-            if issue.tag == "p":
-                edits["p"] = "none"  # what receivers apply (RFC 9989 §4.10.1)
-            elif issue.tag is not None and issue.tag not in ("rua", "ruf"):
-                edits[issue.tag] = None
-        for tag in ("rua", "ruf"):
-            uris = [u for u in record.report_uris if u.tag == tag]
-            kept = [u.uri for u in uris if proposable(u)]
-            if len(kept) != len(uris) or any(i.tag == tag for i in self.issues):
-                edits[tag] = ",".join(kept) or None
-        return edits
-
-    def line(self, overrides: dict[str, str | None] | None = None) -> str:
-        return zone_txt_line(self.record_name, self.proposal(overrides))
-
-    def change(self, overrides: dict[str, str | None] | None = None) -> tuple[RecordChange, ...]:
-        if self.facts.record is None:
-            return ()
-        return replace_change(
-            self.record_name, self.facts.record, self.proposal(overrides), self.facts.record_ttl
-        )
-
-    def ttl_at(self, name: str) -> int | None:
-        """The TTL the record at `name` was answered with, when it was asked."""
-        return next((lk.ttl for lk in self.facts.lookups if lk.name == name), None)
-
-    def starter_domains(self) -> list[str]:
-        """For a subdomain, also the registered domain: RFC 9989 §5.1.4 asks for a record at
-        the Organizational Domain too, and RFC 7489 receivers look there (by the PSL)."""
-        domains = [self.domain]
-        registered = self.facts.psl_organizational_domain
-        if registered != self.domain and registered.count("."):
-            domains.append(registered)
-        return domains
-
-    @staticmethod
-    def starter_record() -> str:
-        return f"v=DMARC1; p=none; rua=mailto:{REPORT_MAILBOX}"
-
-    def starter_lines(self) -> str:
-        return "\n".join(
-            zone_txt_line(dmarc_name(d), self.starter_record()) for d in self.starter_domains()
-        )
 
     def findings(self) -> list[Finding]:
         self.own_name_problems()
@@ -141,7 +68,7 @@ class Judge:
         self.policy()
         self.subdomain_policies()
         self.tags()
-        self.reporting()
+        self.out.extend(reporting_findings(self))
         self.organizational_domain()
         return self.out
 
@@ -405,86 +332,6 @@ class Judge:
                     evidence=evidence,
                 )
             )
-
-    def rua_or_default(self) -> str:
-        return self.uris_or_default("rua")
-
-    def uris_or_default(self, tag: str) -> str:
-        """The record's mailto: URIs of `tag` (what a proposal may carry), or a mailbox at
-        the policy domain when it has none."""
-        record = self.record
-        uris = (
-            [u.uri for u in record.report_uris if u.tag == tag and proposable(u)] if record else []
-        )
-        return ",".join(uris) or f"mailto:{REPORT_MAILBOX}"
-
-    def uris_without_size(self, tag: str) -> str | None:
-        """The tag's URIs with the `!size` suffix RFC 9989 removed taken off."""
-        assert self.record is not None
-        uris = [u.uri for u in self.record.report_uris if u.tag == tag]
-        return ",".join(uris) or None
-
-    def reporting(self) -> None:
-        facts, record = self.facts, self.record
-        assert record is not None
-        evidence = (facts.record or "",)
-        if not record.rua:
-            self.out.append(
-                F.NO_RUA(
-                    domain=self.domain,
-                    record_name=self.record_name,
-                    zone_line=self.line({"rua": self.rua_or_default()}),
-                    changes=self.change({"rua": self.rua_or_default()}),
-                    evidence=evidence,
-                )
-            )
-        not_mailto = 0
-        for uri in record.report_uris:
-            kind = "aggregate" if uri.tag == "rua" else "failure"
-            if not proposable(uri):
-                not_mailto += 1
-                if not_mailto > MAX_FINDINGS_PER_KIND:
-                    continue
-                self.out.append(
-                    F.REPORT_URI_NOT_MAILTO(
-                        record_name=self.record_name,
-                        kind=kind,
-                        uri=uri.uri,
-                        zone_line=self.line({uri.tag: self.uris_or_default(uri.tag)}),
-                        changes=self.change({uri.tag: self.uris_or_default(uri.tag)}),
-                        evidence=evidence,
-                    )
-                )
-            if uri.max_size is not None:
-                size = record.text[uri.position :].split(",", 1)[0].split(";", 1)[0]
-                self.out.append(
-                    F.OBSOLETE_REPORT_SIZE(
-                        record_name=self.record_name,
-                        uri=uri.uri,
-                        size=size.partition("!")[2].strip(),
-                        zone_line=self.line({uri.tag: self.uris_without_size(uri.tag)}),
-                        changes=self.change({uri.tag: self.uris_without_size(uri.tag)}),
-                        evidence=evidence,
-                    )
-                )
-        policy_org = psl_organizational_domain(self.policy_domain)
-        for dest in facts.report_destinations:
-            if dest.external and dest.authorized is False and dest.authorization_name:
-                self.out.append(
-                    F.REPORT_DESTINATION_UNAUTHORIZED(
-                        record_name=self.record_name,
-                        kind="aggregate" if dest.tag == "rua" else "failure",
-                        address=dest.address or dest.uri,
-                        policy_org_domain=policy_org,
-                        authorization_name=dest.authorization_name,
-                        destination_domain=dest.domain,
-                        zone_line=zone_txt_line(dest.authorization_name, "v=DMARC1"),
-                        changes=[add_change(dest.authorization_name, "v=DMARC1")],
-                        evidence=(facts.record or "", *dest.authorization_records),
-                    )
-                )
-
-        self.out.extend(unchecked_authorization_findings(facts, self.record_name, policy_org))
 
     def organizational_domain(self) -> None:
         facts = self.facts

@@ -156,6 +156,7 @@ class BulkFolder:
         self.sink = BulkSink(
             writers,
             pages_dir=self.pages_dir,
+            provenance=config.provenance,
             progress=self.progress_observer,
         )
         self.started_at = _now()

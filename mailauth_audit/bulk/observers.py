@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..engine.observers import RunSummary
-from ..model import DomainReport
+from ..model import DomainReport, Provenance
 from .jsonl import ResultsFile, bulk_line
 from .progress import Progress
 from .runtime import FLUSH_SECONDS, Item, csv_rows_line, make_item
@@ -157,12 +157,14 @@ class BulkSink:
         writers: Sequence[ItemWriter],
         *,
         pages_dir: Path | None = None,
+        provenance: Provenance | None = None,
         progress: ProgressObserver | None = None,
         flush_items: int = FLUSH_ITEMS,
         flush_seconds: float = FLUSH_SECONDS,
     ) -> None:
         self.writers = tuple(writers)
         self.pages_dir = pages_dir
+        self.provenance = provenance  # the run's, shown on each domain page
         self.progress = progress
         self.flush_items = flush_items
         self.flush_seconds = flush_seconds
@@ -171,7 +173,7 @@ class BulkSink:
         self._last_flush = time.monotonic()
 
     def on_report(self, report: DomainReport) -> None:
-        self.add([make_item(report, self.pages_dir)], flush=False)
+        self.add([make_item(report, self.pages_dir, self.provenance)], flush=False)
 
     def on_done(self, summary: RunSummary) -> None:
         self.flush()

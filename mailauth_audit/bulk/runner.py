@@ -144,6 +144,7 @@ def run_bulk(
                 folder.pages_dir,
                 sink,
                 stop,
+                provenance=config.provenance,
             )
             # the workers' items are written; the observers hear the end as in one process
             sink.on_done(folder.run_summary(interrupted=stop.requested))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.auditor import Auditor
-from ..model import DomainReport
+from ..model import DomainReport, Provenance
 from ..options import AuditOptions
 from ..outputs import write_output
 from ..report.csvout import CSV_COLUMNS, domain_csv_row
@@ -54,14 +54,16 @@ FLUSH_SECONDS = 0.5  # longest a finished result waits in a buffer before it is 
 Item = tuple[str, bytes, bytes, Digest]  # key, results line, CSV-rows line, digest
 
 
-def make_item(report: DomainReport, pages_dir: Path | None = None) -> Item:
+def make_item(
+    report: DomainReport, pages_dir: Path | None = None, provenance: Provenance | None = None
+) -> Item:
     # the line is encoded straight from the report (bulk_line: orjson on the dataclasses, a
     # third of the json module's CPU); the digest is read off the report too (digest_report:
     # what --resume's digest(doc) computes from the line, held equal by the tests)
     score = report.verdict  # judged once, on the report
     line = bulk_line(report, score) + b"\n"
     if pages_dir is not None and report.status.value == "completed":
-        _write_page(pages_dir, report)
+        _write_page(pages_dir, report, provenance)
     return report.domain, line, csv_rows_line(report), digest_report(report, score)
 
 
@@ -76,10 +78,10 @@ def page_name(domain: str) -> str:
     return f"{domain}.html"
 
 
-def _write_page(pages_dir: Path, report: DomainReport) -> None:
+def _write_page(pages_dir: Path, report: DomainReport, provenance: Provenance | None) -> None:
     from ..report.bulk_pages import render_domain_page  # jinja2 only when pages are wanted
 
-    write_output(pages_dir / page_name(report.domain), render_domain_page(report))
+    write_output(pages_dir / page_name(report.domain), render_domain_page(report, provenance))
 
 
 # ---- resolver ---------------------------------------------------------------------------

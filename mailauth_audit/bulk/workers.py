@@ -36,6 +36,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
+from ..model import Provenance
 from ..options import AuditOptions, BulkRunLimits
 from .runtime import FLUSH_SECONDS, Item, make_auditor, make_item, run_loop, tune_gc
 
@@ -145,6 +146,7 @@ def _worker_main(
     qps: float | None,
     pages_dir: Path | None,
     parent_pid: int,
+    provenance: Provenance | None = None,
 ) -> None:
     die_with_parent(parent_pid)
     # the parent decides how to stop; it kills workers with SIGKILL when it must stop at once
@@ -152,7 +154,7 @@ def _worker_main(
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     tune_gc()
     try:
-        run_loop(_worker_loop(tasks, results, options, qps, pages_dir))
+        run_loop(_worker_loop(tasks, results, options, qps, pages_dir, provenance))
     except Exception as exc:  # e.g. a refused page file: the parent reports it and stops
         results.put((_FAILED, exc if isinstance(exc, OSError) else repr(exc)))
         return
@@ -165,6 +167,7 @@ async def _worker_loop(
     options: AuditOptions,
     qps: float | None,
     pages_dir: Path | None,
+    provenance: Provenance | None = None,
 ) -> None:
     loop = asyncio.get_running_loop()
     auditor, resolver = make_auditor(options, qps, None)
@@ -181,7 +184,7 @@ async def _worker_loop(
     last = time.monotonic()
     try:
         async for report in auditor.audit_stream(feed()):
-            out.append(make_item(report, pages_dir))
+            out.append(make_item(report, pages_dir, provenance))
             now = time.monotonic()
             if len(out) >= WORKER_BATCH or now - last >= FLUSH_SECONDS:
                 results.put(("items", out))
@@ -218,6 +221,8 @@ def run_in_pool(
     pages_dir: Path | None,
     sink: Sink,
     stop: StopRequest,
+    *,
+    provenance: Provenance | None = None,
 ) -> None:
     n = processes
     qps = queries_per_second / n if queries_per_second else None
@@ -236,7 +241,7 @@ def run_in_pool(
     workers = [
         ctx.Process(
             target=_worker_main,
-            args=(tasks, results, options, qps, pages_dir, os.getpid()),
+            args=(tasks, results, options, qps, pages_dir, os.getpid(), provenance),
             name=f"mailauth-bulk-{i}",
             daemon=True,
         )

@@ -226,3 +226,15 @@ def _draft_resolver(folder: Path) -> Any:
     from mailauth_audit.resolver.static import StaticResolver
 
     return CachingResolver(StaticResolver((folder / "draft.zone").read_text()))
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_domain_pages_say_where_their_answers_came_from(draft: Path, processes: str) -> None:
+    # the pages of --html-pages are reports too: written by the run's process or by a worker
+    res = cli("list.txt", "-o", "out", "--zone-file", "draft.zone", "--html-pages",
+              "--processes", processes, cwd=draft)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    digest = hashlib.sha256((draft / "draft.zone").read_bytes()).hexdigest()
+    page = (draft / "out" / "domains" / "draft.test.html").read_text(encoding="utf-8")
+    header = page.split("<main", 1)[0]
+    assert "DRAFT — audited from zone file draft.zone" in header and digest in header

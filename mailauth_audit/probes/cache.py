@@ -38,6 +38,10 @@ class AddressLimiter:
             raise ValueError("per_address must be at least 1")
         self.per_address = per_address
         self._slots: dict[str, tuple[asyncio.Semaphore, list[int]]] = {}
+        self._holding: dict[str, int] = {}  # connections open now, per address
+        # the most connections ever open to one address at once: what politeness promises,
+        # seen from our side (a server's own count lags behind our closes)
+        self.peak_per_address = 0
 
     def __len__(self) -> int:
         return len(self._slots)
@@ -51,7 +55,14 @@ class AddressLimiter:
         users[0] += 1
         try:
             async with semaphore:
-                yield
+                held = self._holding[address] = self._holding.get(address, 0) + 1
+                self.peak_per_address = max(self.peak_per_address, held)
+                try:
+                    yield
+                finally:
+                    self._holding[address] -= 1
+                    if not self._holding[address]:
+                        del self._holding[address]
         finally:
             users[0] -= 1
             if users[0] == 0:

@@ -52,6 +52,12 @@ class ProbeSet:
             self._smtp_limiter = AddressLimiter(limit)
         return self._smtp_limiter
 
+    @property
+    def smtp_limiter(self) -> AddressLimiter:
+        """The per-address limit the SMTP probers share (its `peak_per_address` tells how
+        many connections to one address were ever open at once)."""
+        return self._limiter()
+
     def refusal(self, address: str) -> str | None:
         """Why `address` must not be probed under this run's rule, or None."""
         return refusal_reason(address, allow_private=self.options.allow_private_targets)

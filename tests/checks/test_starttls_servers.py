@@ -190,7 +190,9 @@ def test_an_mx_shared_by_many_domains_is_probed_once(ca: LoopbackCA) -> None:
     stats = auditor.probes.smtp.stats  # type: ignore[attr-defined]
     assert stats.probes == 1 and stats.hits + stats.coalesced == 29
     assert counter.opened == 2  # one probe, one TLS 1.1 attempt, for 30 domains
-    assert counter.peak == 1  # one connection to the address at a time
+    # one connection to the address at a time, counted on our side: the server's own count
+    # of open sessions lags behind our closes on a loaded machine
+    assert auditor.probes.smtp_limiter.peak_per_address == 1
 
 
 def test_two_mx_names_on_one_address_never_hold_two_connections(ca: LoopbackCA) -> None:

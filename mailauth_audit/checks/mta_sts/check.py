@@ -58,4 +58,4 @@ class MtaStsCheck(Check[MtaStsResult]):
         return await collect_mta_sts(ctx)
 
     def evaluate(self, facts: MtaStsResult, ctx: EvaluationContext) -> list[Finding]:
-        return judge(facts, ctx.domain, ctx.outcomes)
+        return judge(facts, ctx.domain, ctx.outcomes, ctx.options.today)

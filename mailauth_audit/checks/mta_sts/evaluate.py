@@ -4,6 +4,7 @@ has one, in; findings out."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from ...findings import mta_sts as F
@@ -37,14 +38,17 @@ def shown(texts: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def judge(
-    facts: MtaStsResult, domain: str, outcomes: Mapping[CheckId, CheckOutcome]
+    facts: MtaStsResult,
+    domain: str,
+    outcomes: Mapping[CheckId, CheckOutcome],
+    today: date | None = None,
 ) -> list[Finding]:
     record_id = facts.record.id if facts.record is not None else None
     values: dict[str, object] = {
         "domain": domain,
         "txt_name": facts.txt_name,
         "url": facts.policy.url if facts.policy else policy_url(f"mta-sts.{domain}", 443),
-        "zone_line": txt_zone_line(facts.txt_name, None),
+        "zone_line": txt_zone_line(facts.txt_name, None, today),
     }
     if not facts.records_found:
         if facts.lookalikes:
@@ -78,7 +82,7 @@ def judge(
             F.RECORD_NOTES(
                 values,
                 notes=notes,
-                zone_line=txt_zone_line(facts.txt_name, record_id),
+                zone_line=txt_zone_line(facts.txt_name, record_id, today),
                 evidence=shown(facts.records_found),
             )
         )

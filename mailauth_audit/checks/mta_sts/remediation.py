@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import date
+
+from ...options import audit_date
 
 EXAMPLE_MAX_AGE = 604800  # a week: long enough to resist a fetch being blocked
 
 
-def txt_zone_line(txt_name: str, record_id: str | None = None) -> str:
+def txt_zone_line(txt_name: str, record_id: str | None = None, today: date | None = None) -> str:
     """`_mta-sts.example.com. 3600 IN TXT "v=STSv1; id=..."`: a new id when none is given
-    (any change of the policy needs a new id for senders to fetch it again)."""
-    new_id = record_id or datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    (any change of the policy needs a new id for senders to fetch it again). The new id is
+    the audit's date, so that the same facts always give the same advice."""
+    new_id = record_id or f"{audit_date(today):%Y%m%d}01"
     return f'{txt_name}. 3600 IN TXT "v=STSv1; id={new_id}"'
 
 

@@ -47,6 +47,9 @@ if {legacy}:  # the built-in list only: no provider or date-style selectors
     sel = dict(selectors=DEFAULT_DKIM_SELECTORS, use_default_selectors=False)
 else:
     sel = {{}}
+if {checks!r}:  # like for like with versions that had fewer checks
+    from mailauth_audit.model import CheckId
+    sel["checks"] = frozenset(CheckId(c) for c in {checks!r}.split(","))
 async def main():
     auditor, resolver = runner._make_auditor(
         AuditOptions(nameservers=("127.0.0.1:{port}",), limits=limits, **sel), None, None)
@@ -117,6 +120,12 @@ def main() -> None:
         help="probe only the built-in DKIM selector list (no provider or date-style names)",
     )
     ap.add_argument(
+        "--checks",
+        default="",
+        help="comma-separated checks to run (default: all the measured code has); "
+        "mx,spf,dkim,dmarc compares like for like with 0.1.0 and 0.2.0",
+    )
+    ap.add_argument(
         "--keep",
         type=Path,
         help="copy the callgrind outputs here (for callgrind_annotate --inclusive=yes)",
@@ -146,6 +155,7 @@ def main() -> None:
                     port=a.port,
                     plain=a.plain,
                     legacy=a.legacy_selectors,
+                    checks=a.checks,
                 )
             )
         # first, alone on the server: the same workloads uninstrumented, counted by nsd
@@ -173,6 +183,7 @@ def main() -> None:
         f"instructions per domain: {per_domain / 1e6:.2f} M  ({a.domains} domains; "
         f"start-up and 10 domains: {base / 1e6:.0f} M)  root={a.root.resolve()}"
         f"{'  legacy selectors' if a.legacy_selectors else ''}"
+        f"{f'  checks {a.checks}' if a.checks else ''}"
     )
     print(f"DNS queries per domain (server-counted): {per_query:.2f}")
 

@@ -322,6 +322,11 @@ _25._tcp.mx-bt IN TLSA {leaf_tlsa}
 mixed IN MX 10 mx
 mixed IN MX 20 mx.expired.test.
 mixed IN MX 30 mx.insecure.test.
+full IN MX 10 mx
+full IN TXT "v=spf1 -all"
+_dmarc.full IN TXT "v=DMARC1; p=reject"
+_mta-sts.full IN TXT "v=STSv1; id=20261130"
+mta-sts.full IN A 127.0.0.1
 """
     )
     signed = _sign(secure, "secure.test.", keys["secure.test."][0], workdir)

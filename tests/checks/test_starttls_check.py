@@ -17,9 +17,9 @@ from mailauth_audit.model import CheckId, CheckStatus, DomainReport, ErrorReason
 from mailauth_audit.options import AuditOptions, ProbeLimits, ProbeOptions
 from mailauth_audit.probes import StaticSmtpProber
 from mailauth_audit.probes.session import ProbeSet
-from mailauth_audit.report.checklist import ChecklistState, provider_checklist
 from mailauth_audit.report.codec import from_json, to_json
 from mailauth_audit.resolver.static import StaticResolver
+from mailauth_audit.verdicts.checklist import ChecklistState, provider_checklist
 
 ZONE = """
 $ORIGIN example.test.

@@ -58,13 +58,14 @@ def test_todays_checks_are_one_wave_with_no_extra_steps() -> None:
     plan = plan_checks(CheckId, CHECKS)
     assert plan.waves == (
         Wave(
-            collect=(*_DNS, CheckId.MTA_STS, CheckId.TLS_RPT, CheckId.DNSSEC, CheckId.DANE),
-            # TLS-RPT is judged after MTA-STS (a missing record matters when it is deployed)
-            evaluate=(*_DNS, CheckId.MTA_STS, CheckId.TLS_RPT, CheckId.DNSSEC, CheckId.DANE),
+            collect=(*_DNS, CheckId.MTA_STS, CheckId.DNSSEC, CheckId.DANE, CheckId.TLS_RPT),
+            evaluate=(*_DNS, CheckId.DNSSEC, CheckId.DANE),
         ),
         Wave(
             collect=(CheckId.STARTTLS, CheckId.MX_IDENTITY),
-            evaluate=(CheckId.STARTTLS, CheckId.MX_IDENTITY),
+            # MTA-STS is judged after starttls (an enforce MX whose certificate fails), and
+            # TLS-RPT after MTA-STS and DANE (a missing record matters when one is deployed)
+            evaluate=(CheckId.STARTTLS, CheckId.MTA_STS, CheckId.TLS_RPT, CheckId.MX_IDENTITY),
         ),
     )
     dns_only = plan_checks([CheckId.MX, CheckId.SPF, CheckId.DKIM, CheckId.DMARC], CHECKS)
@@ -82,9 +83,9 @@ def test_dependent_check_collects_after_its_dependency_is_judged(dependent: None
             CheckId.SPF,
             CheckId.DMARC,
             CheckId.MTA_STS,
-            CheckId.TLS_RPT,
             CheckId.DNSSEC,
             CheckId.DANE,
+            CheckId.TLS_RPT,
         ),
         (CheckId.DKIM, CheckId.STARTTLS, CheckId.MX_IDENTITY),
     ]

@@ -233,6 +233,9 @@ class ChainLab:
     leaf_tlsa: str  # "3 1 1 <hex>" of the certificate the SMTP server presents
     smtp_port: int  # aiosmtpd with STARTTLS on 127.0.0.1, certificate for CHAIN_MX_NAMES
     ca_file: str
+    # the SMTP server's TLS context (the leaf whose TLSA the lab publishes), for tests that
+    # start a server of their own (e.g. one counting connections) with the same certificate
+    server_tls: ssl.SSLContext | None = None
 
 
 def _keygen(origin: str, workdir: Path) -> tuple[str, str]:
@@ -319,6 +322,11 @@ _25._tcp.mx-bt IN TLSA {leaf_tlsa}
 mixed IN MX 10 mx
 mixed IN MX 20 mx.expired.test.
 mixed IN MX 30 mx.insecure.test.
+full IN MX 10 mx
+full IN TXT "v=spf1 -all"
+_dmarc.full IN TXT "v=DMARC1; p=reject"
+_mta-sts.full IN TXT "v=STSv1; id=20261130"
+mta-sts.full IN A 127.0.0.1
 """
     )
     signed = _sign(secure, "secure.test.", keys["secure.test."][0], workdir)
@@ -436,7 +444,7 @@ def chain_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChainLab]:
             _Sink(), hostname="127.0.0.1", port=port, tls_context=tls, ident="dane lab"
         )
         smtp.start()
-        yield ChainLab(validator, nsd_address, leaf_tlsa, port, str(ca_file))
+        yield ChainLab(validator, nsd_address, leaf_tlsa, port, str(ca_file), tls)
     finally:
         if smtp is not None:
             smtp.stop()

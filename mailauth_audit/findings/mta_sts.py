@@ -247,8 +247,8 @@ MX_CERTIFICATE_INVALID = FindingSpec(
     check=_C,
     title="An MX host cannot meet the MTA-STS policy's TLS requirement",
     detail=(
-        "In mode {mode}, senders deliver only over STARTTLS with a certificate valid for the "
-        "MX host name: {problems}. {consequence}"
+        "In mode {mode}, senders that honour MTA-STS require STARTTLS with a certificate "
+        "valid for the MX host name: {problems}. {consequence}"
     ),
     remediation=(
         "Offer STARTTLS on each MX host with a certificate for its name from a public CA; "

@@ -10,11 +10,13 @@ import pytest
 
 from mailauth_audit.checks.mta_sts import MtaStsResult, PolicyFetchState, PolicyProblem
 from mailauth_audit.checks.mta_sts.evaluate import mx_tls_problems
+from mailauth_audit.checks.starttls.result import MxAddressTls, MxHostTls, StarttlsResult
 from mailauth_audit.checks.tls_rpt import TlsRptResult
 from mailauth_audit.engine.auditor import Auditor
 from mailauth_audit.errors import ProbeTimeout
 from mailauth_audit.model import CheckId, CheckStatus, DomainReport, ErrorReason, Severity
 from mailauth_audit.options import AuditOptions, ProbeOptions
+from mailauth_audit.probes.results import SmtpProbeResult, SmtpReply, TlsSession
 from mailauth_audit.probes.session import ProbeSet
 from mailauth_audit.probes.static import StaticHttpsFetcher
 from mailauth_audit.records.mta_sts import parse_mta_sts_policy
@@ -304,43 +306,55 @@ def test_tls_rpt_record_rules(rpt: tuple[str, ...], code: str | None) -> None:
     assert codes(report, CheckId.TLS_RPT) == ([code] if code else [])
 
 
-class _Tls:
-    def __init__(self, trusted: bool = True, matches: bool = True) -> None:
-        self.trusted, self.hostname_matches, self.trust_error = trusted, matches, "untrusted"
+def _tls(trusted: bool = True) -> TlsSession:
+    return TlsSession(
+        version="TLSv1.3",
+        cipher="TLS_AES_256_GCM_SHA384",
+        cipher_bits=256,
+        group=None,
+        chain_der=(),
+        chain=(),
+        chain_truncated=False,
+        trusted=trusted,
+        trust_error=None if trusted else "untrusted",
+        trust_store="system",
+        hostname_matches=True,
+        sni=None,
+    )
 
 
-class _Probe:
-    def __init__(self, offered: bool = True, tls: _Tls | None = None) -> None:
-        self.starttls_offered, self.tls = offered, tls
+def _addr(host: str, tls: TlsSession | None = None, *, offered: bool = True) -> MxAddressTls:
+    probe = SmtpProbeResult(
+        host=host,
+        address="192.0.2.25",
+        port=25,
+        banner=SmtpReply(220, (host,)),
+        ehlo_name="probe.example",
+        esmtp=True,
+        ehlo_greeting=host,
+        extensions=(("STARTTLS", ""),) if offered else (),
+        starttls_offered=offered,
+        starttls_reply=SmtpReply(220, ("go ahead",)) if offered else None,
+        tls=tls,
+        extensions_after_tls=None,
+    )
+    return MxAddressTls(host=host, address="192.0.2.25", probe=probe)
 
 
-class _Addr:
-    def __init__(self, probe: _Probe | None, not_probed: str | None = None) -> None:
-        self.address, self.probe, self.not_probed, self.error = (
-            "192.0.2.25",
-            probe,
-            not_probed,
-            None,
-        )
-
-
-class _Host:
-    def __init__(self, host: str, *addrs: _Addr) -> None:
-        self.host, self.addresses, self.address_error = host, addrs, None
-
-
-class _Starttls:
-    def __init__(self, *hosts: _Host) -> None:
-        self.hosts = hosts
-
-
-def test_mx_tls_problems_read_the_starttls_contract() -> None:
+def test_mx_tls_problems_read_the_starttls_result() -> None:
     policy = parse_mta_sts_policy(GOOD_POLICY)
-    result = _Starttls(
-        _Host("mx1.sts.example", _Addr(_Probe(tls=_Tls()))),
-        _Host("a.mx.sts.example", _Addr(_Probe(tls=_Tls(trusted=False)))),
-        _Host("other.example", _Addr(_Probe(offered=False))),  # not covered: not judged here
-        _Host("b.mx.sts.example", _Addr(None, not_probed="loopback")),
+    result = StarttlsResult(
+        hosts=(
+            MxHostTls("mx1.sts.example", 10, (_addr("mx1.sts.example", _tls()),)),
+            MxHostTls("a.mx.sts.example", 20, (_addr("a.mx.sts.example", _tls(False)),)),
+            # not covered by the policy: mx_not_covered says it, not this
+            MxHostTls("other.example", 30, (_addr("other.example", offered=False),)),
+            MxHostTls(
+                "b.mx.sts.example",
+                40,
+                (MxAddressTls("b.mx.sts.example", "192.0.2.25", not_probed="loopback"),),
+            ),
+        )
     )
     problems, unverified = mx_tls_problems(policy, result)
     assert problems == ["a.mx.sts.example (192.0.2.25): certificate not trusted (untrusted)"]

@@ -58,13 +58,7 @@ def test_todays_checks_are_one_wave_with_no_extra_steps() -> None:
     plan = plan_checks(CheckId, CHECKS)
     assert plan.waves == (
         Wave(
-            collect=(
-                *_DNS,
-                CheckId.MTA_STS,
-                CheckId.DNSSEC,
-                CheckId.DANE,
-                CheckId.TLS_RPT,
-            ),
+            collect=(*_DNS, CheckId.MTA_STS, CheckId.DNSSEC, CheckId.DANE, CheckId.TLS_RPT),
             evaluate=(*_DNS, CheckId.DNSSEC, CheckId.DANE),
         ),
         # MTA-STS judges the MX certificates STARTTLS saw under `enforce`, and TLS-RPT is

@@ -29,7 +29,7 @@ class MtaStsCheck(Check[MtaStsResult]):
     title = "MTA-STS (TLS required for mail to the domain)"
     result_type = MtaStsResult
     catalogue = catalogue_of(F)
-    evaluate_after = (STARTTLS,) if STARTTLS is not None else ()
+    evaluate_after = (STARTTLS,)
     standard = "RFC 8461"
 
     @classmethod

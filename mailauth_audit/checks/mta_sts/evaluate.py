@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
 
 from ...findings import mta_sts as F
 from ...findings.clip import clip_text
-from ...model import CheckId, CheckOutcome, CheckStatus, Finding, Severity
+from ...model import CheckId, CheckOutcome, CheckStatus, ErrorReason, Finding, Severity
 from ...records.mta_sts import MtaStsMode, MtaStsNoteKind, MtaStsPolicy, policy_covers
+from ..starttls.result import StarttlsResult
 from .collect import policy_url
 from .remediation import example_policy, mx_lines, txt_zone_line
 from .result import MtaStsResult, PolicyFetch, PolicyFetchState, PolicyProblem
 
 ONE_DAY = 86400
-# the STARTTLS check is optional in a run (and may not exist in older builds)
-STARTTLS: CheckId | None = getattr(CheckId, "STARTTLS", None)
+# the STARTTLS check is optional in a run (a --checks selection may leave it out)
+STARTTLS = CheckId.STARTTLS
 
 _REJECTED = {
     PolicyProblem.CERTIFICATE: F.POLICY_CERTIFICATE_INVALID,
@@ -199,17 +199,26 @@ def _mx_tls(
 ) -> list[Finding]:
     """What the STARTTLS check saw at MX hosts the policy covers (RFC 8461 §4.2)."""
     enforce = policy.mode is MtaStsMode.ENFORCE
-    outcome = outcomes.get(STARTTLS) if STARTTLS is not None else None
-    if outcome is None or outcome.status in (CheckStatus.ERROR, CheckStatus.SKIPPED):
+    outcome = outcomes.get(STARTTLS)
+    result = outcome.result if outcome is not None else None
+    if (
+        outcome is None
+        or outcome.status in (CheckStatus.ERROR, CheckStatus.SKIPPED)
+        or not isinstance(result, StarttlsResult)
+    ):
         if not enforce:
             return []
-        why = (
-            "the starttls check was not run"
-            if outcome is None or outcome.status is CheckStatus.SKIPPED
-            else "the starttls check could not complete"
-        )
+        if outcome is None:
+            why = "the starttls check was not run"
+        elif outcome.status is CheckStatus.SKIPPED:
+            why = f"the starttls check probed nothing ({outcome.skip_reason or 'skipped'})"
+        elif outcome.status is CheckStatus.ERROR:
+            detail = f": {outcome.error.message}" if outcome.error is not None else ""
+            why = f"the starttls check could not complete{detail}"
+        else:
+            why = "the starttls check left no result"
         return [F.MX_TLS_NOT_VERIFIED(values, reason=why)]
-    problems, unverified = mx_tls_problems(policy, outcome.result)
+    problems, unverified = mx_tls_problems(policy, result)
     findings: list[Finding] = []
     if problems:
         consequence = (
@@ -232,30 +241,35 @@ def _mx_tls(
     return findings
 
 
-def mx_tls_problems(policy: MtaStsPolicy, result: Any) -> tuple[list[str], list[str]]:
-    """(problems, unverified): per covered MX address, why a sender's TLS would fail there,
-    or why it was not tested. Reads the StarttlsResult contract by attribute, so this module
-    does not need the starttls check's code to exist."""
+def mx_tls_problems(policy: MtaStsPolicy, result: StarttlsResult) -> tuple[list[str], list[str]]:
+    """(problems, unverified): per covered MX address, why a sender's TLS would fail there
+    (RFC 8461 §4.2: STARTTLS, a certificate chaining to a trusted root, valid now, naming
+    the MX host), or why it was not tested. This is where the starttls check's low
+    certificate findings become fatal: said here once, with the policy mode."""
     problems: list[str] = []
     unverified: list[str] = []
-    for host in getattr(result, "hosts", ()) or ():
-        name = str(getattr(host, "host", ""))
+    for host in result.hosts:
+        name = host.host
         if not policy_covers(policy, name):
             continue  # mx_not_covered already says what happens there
-        if getattr(host, "address_error", None) is not None:
+        if host.address_error is not None:
             unverified.append(f"{name}: {host.address_error.message}")
-        for addr in getattr(host, "addresses", ()) or ():
+        for addr in host.addresses:
             where = f"{name} ({addr.address})"
-            probe = getattr(addr, "probe", None)
+            probe = addr.probe
             if probe is None:
-                why = addr.not_probed or (addr.error.message if addr.error else "not tested")
+                error = addr.error
+                if error is not None and error.reason is ErrorReason.TLS_HANDSHAKE_FAILED:
+                    problems.append(f"{where}: the TLS handshake failed ({error.message})")
+                    continue
+                why = addr.not_probed or (error.message if error else "not tested")
                 unverified.append(f"{where}: {why}")
                 continue
             tls = probe.tls
             if not probe.starttls_offered:
                 problems.append(f"{where} does not offer STARTTLS")
             elif tls is None:
-                problems.append(f"{where}: the STARTTLS handshake did not complete")
+                problems.append(f"{where}: the STARTTLS command was refused")
             elif not tls.trusted:
                 problems.append(f"{where}: certificate not trusted ({tls.trust_error})")
             elif not tls.hostname_matches:

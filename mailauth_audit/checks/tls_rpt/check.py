@@ -27,7 +27,7 @@ class TlsRptCheck(Check[TlsRptResult]):
     title = "TLS-RPT (reports of TLS failures)"
     result_type = TlsRptResult
     catalogue = catalogue_of(F)
-    evaluate_after = (CheckId.MTA_STS,) + ((DANE,) if DANE is not None else ())
+    evaluate_after = (CheckId.MTA_STS, DANE)
     standard = "RFC 8460"
 
     @classmethod

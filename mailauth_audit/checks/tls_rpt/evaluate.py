@@ -9,11 +9,13 @@ from ...findings import tls_rpt as F
 from ...findings.clip import clip_text
 from ...model import CheckId, CheckOutcome, CheckStatus, Finding
 from ...records.tls_rpt import TlsRptNoteKind
+from ..dane.result import DaneResult
+from ..dnssec.result import DnssecVerdict
+from ..mta_sts.result import MtaStsResult
 from .remediation import tls_rpt_zone_line
 from .result import TlsRptResult
 
-# DANE comes with its own check (which may not exist in every build)
-DANE: CheckId | None = getattr(CheckId, "DANE", None)
+DANE = CheckId.DANE
 
 
 SHOWN_RECORDS = 10  # records quoted as evidence; a zone may publish hundreds
@@ -31,7 +33,7 @@ def deployed_policies(outcomes: Mapping[CheckId, CheckOutcome]) -> list[str]:
     mta_sts = outcomes.get(CheckId.MTA_STS)
     if mta_sts is not None and _completed(mta_sts) and _mta_sts_deployed(mta_sts.result):
         found.append("MTA-STS")
-    dane = outcomes.get(DANE) if DANE is not None else None
+    dane = outcomes.get(DANE)
     if dane is not None and _completed(dane) and _dane_deployed(dane.result):
         found.append("DANE")
     return found
@@ -43,16 +45,15 @@ def _completed(outcome: CheckOutcome | None) -> bool:
 
 def _mta_sts_deployed(result: object) -> bool:
     """A `v=STSv1` record is published (valid or not: the owner meant to deploy it)."""
-    return bool(getattr(result, "records_found", None))
+    return isinstance(result, MtaStsResult) and bool(result.records_found)
 
 
 def _dane_deployed(result: object) -> bool:
-    """Whether a DANE result shows TLSA records at some MX (read by attribute: the DANE
-    check's result type is its own)."""
-    deployed = getattr(result, "deployed", None)
-    if isinstance(deployed, bool):
-        return deployed
-    return any(getattr(h, "tlsa", None) for h in getattr(result, "hosts", ()) or ())
+    """TLSA records at some MX host that DANE senders act on: not behind an insecure answer
+    (senders ignore those, RFC 7672 §2.2); bogus ones count, the owner meant to deploy DANE."""
+    if not isinstance(result, DaneResult):
+        return False
+    return any(h.has_tlsa and h.verdict is not DnssecVerdict.INSECURE for h in result.hosts)
 
 
 def judge(

@@ -390,7 +390,7 @@ class ServiceLimits:
     "first 1,000 audited" would take the rest as audited."""
 
     max_domains_per_request: int = 1000  # names in one POST /v1/audits; more: 422, nothing run
-    max_request_bytes: int = 1024 * 1024  # body of one request, read at most this far: 413
+    max_request_bytes: int = 4 * 1024 * 1024  # body of one request, read at most this far: 413
     max_running_jobs: int = 2  # jobs audited at once; the others wait, status "queued"
     max_pending_jobs: int = 100  # jobs queued or running; more: 503 until one finishes
 

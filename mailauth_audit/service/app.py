@@ -114,7 +114,7 @@ def create_app(store: Store, manager: JobManager) -> FastAPI:
         title="mailauth-audit",
         version=__version__,
         description="Audit domains' email authentication (MX, SPF, DKIM, DMARC, ...) over HTTP.",
-        openapi_url="/v1/openapi.json",
+        openapi_url=None,  # served below, behind a token like every route but /healthz
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
@@ -154,6 +154,10 @@ def create_app(store: Store, manager: JobManager) -> FastAPI:
         401: {"model": Problem, "description": "no token, an unknown one, or a revoked one"},
         403: {"model": Problem, "description": "the token's scope does not allow this"},
     }
+
+    @app.get("/v1/openapi.json", dependencies=[reader], include_in_schema=False)
+    async def openapi() -> dict[str, Any]:
+        return app.openapi()
 
     @app.get("/healthz", response_model=Health)
     async def healthz() -> Health:

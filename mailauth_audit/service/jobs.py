@@ -183,6 +183,14 @@ class JobManager:
                 job.finished_at = utc_text()
             if job.status != "interrupted":
                 job.status = "failed" if job.error is not None else "done"
+            self._forget_finished()
+
+    def _forget_finished(self) -> None:
+        """Keep at most `max_pending_jobs` finished jobs in memory (the oldest go first):
+        a forgotten job is read back from the store, without its per-job error counts."""
+        finished = [i for i, j in self.jobs.items() if j.status not in ("queued", "running")]
+        for job_id in finished[: max(0, len(finished) - self.limits.max_pending_jobs)]:
+            del self.jobs[job_id]
 
     async def get(self, job_id: int) -> Job | None:
         """The job, from memory, or rebuilt from the store after a restart."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from mailauth_audit.options import AuditOptions
+from mailauth_audit.options import AuditOptions, ServiceLimits
 from mailauth_audit.service.jobs import Job, JobManager
 from mailauth_audit.store.record import RunInfo, utc_text
 from mailauth_audit.store.store import open_store
@@ -42,3 +42,12 @@ def test_a_job_is_found_in_the_store_after_a_restart(store_url: str) -> None:
         assert done.document()["checks"] == ["mx", "spf"]
     finally:
         store.close()
+
+
+def test_finished_jobs_in_memory_are_bounded() -> None:
+    manager = JobManager(None, AuditOptions(), ServiceLimits(max_pending_jobs=2))  # type: ignore[arg-type]
+    for i in range(5):
+        manager.jobs[i] = Job(i, ("a.example",), ("mx",), utc_text(), status="done")
+    manager.jobs[5] = Job(5, ("a.example",), ("mx",), utc_text(), status="running")
+    manager._forget_finished()
+    assert sorted(manager.jobs) == [3, 4, 5]  # the newest finished ones, and the running one

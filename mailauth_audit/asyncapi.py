@@ -312,10 +312,16 @@ if TYPE_CHECKING:
         list_events,
     )
 
+# ---- the HTTP service (issue 14): `serve` and its API tokens -------------------------------
+if TYPE_CHECKING:
+    from .service.server import ServiceConfig, openapi_text, run_service
+    from .store.tokens import ApiToken, TokenScope, create_token, list_tokens, revoke_token
+
 __all__ = [
     "SMTP_PASSWORD_ENV",
     "STORE_ENV",
     "WEBHOOK_SECRET_ENV",
+    "ApiToken",
     "AuditDiff",
     "AuditObserver",
     "AuditSession",
@@ -327,15 +333,18 @@ __all__ = [
     "RunSummary",
     "SchemaTooNew",
     "SentMessage",
+    "ServiceConfig",
     "Store",
     "StoreError",
     "StoreRecorder",
     "StoreUnavailable",
     "StoredEvent",
+    "TokenScope",
     "ack_events",
     "audit_batch",
     "audit_domain",
     "audit_domains",
+    "create_token",
     "cutoff",
     "default_store_path",
     "deliver_events",
@@ -351,11 +360,15 @@ __all__ = [
     "import_results",
     "json_document",
     "list_events",
+    "list_tokens",
     "open_store",
+    "openapi_text",
     "parse_duration",
     "render",
     "render_fix",
+    "revoke_token",
     "run_diff_text",
+    "run_service",
     "send_test_message",
     "store_url_from",
     "validate_options",
@@ -658,6 +671,9 @@ _RE_EXPORTS: dict[str, tuple[str, ...]] = {
         "domain_history",
         "list_events",
     ),
+    # the HTTP service: FastAPI and uvicorn load only when `serve` runs
+    ".service.server": ("ServiceConfig", "openapi_text", "run_service"),
+    ".store.tokens": ("ApiToken", "TokenScope", "create_token", "list_tokens", "revoke_token"),
 }
 _LAZY: dict[str, str] = {name: module for module, names in _RE_EXPORTS.items() for name in names}
 

@@ -380,3 +380,27 @@ class StoreLimits:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a whole number of at least 1: {value!r}")
+
+
+@dataclass(frozen=True)
+class ServiceLimits:
+    """Bounds of `serve` (the HTTP API): what one caller can make the service hold or do.
+
+    A request is refused whole (413/422 with the reason) rather than cut: a caller told
+    "first 1,000 audited" would take the rest as audited."""
+
+    max_domains_per_request: int = 1000  # names in one POST /v1/audits; more: 422, nothing run
+    max_request_bytes: int = 4 * 1024 * 1024  # body of one request, read at most this far: 413
+    max_running_jobs: int = 2  # jobs audited at once; the others wait, status "queued"
+    max_pending_jobs: int = 100  # jobs queued or running; more: 503 until one finishes
+
+    def __post_init__(self) -> None:
+        for name in (
+            "max_domains_per_request",
+            "max_request_bytes",
+            "max_running_jobs",
+            "max_pending_jobs",
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1: {value!r}")

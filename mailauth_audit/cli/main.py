@@ -394,4 +394,6 @@ _LazyGroup.lazy = {
     "diff": ".history:diff",
     "alerts": ".history:alerts",
     "prune": ".history:prune",
+    "serve": ".service:serve",
+    "token": ".service:token",
 }

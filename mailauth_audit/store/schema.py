@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "api_tokens",
     "audits",
     "blobs",
     "check_results",
@@ -128,4 +129,16 @@ deliveries = Table(
     Column("last_error", Text, nullable=True),
     Column("updated_at", String(32), nullable=False),
     UniqueConstraint("event_id", "channel", name="uq_deliveries_event_channel"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("scope", String(16), nullable=False),  # "read", "write" or "admin"
+    # sha256 of the token (hex): the token itself is shown once and never stored
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("created_at", String(32), nullable=False),
+    Column("revoked_at", String(32), nullable=True),
 )

@@ -1,0 +1,229 @@
+"""`serve` (the HTTP API) and `token` (its API tokens).
+
+Which store: --store, else $MAILAUTH_AUDIT_STORE, else ~/.local/share/mailauth-audit/audits.db
+(created when missing: one machine needs no database server). `serve` takes the audit
+options of `check` as the options of every job it runs; API callers choose only domains
+and checks, so the probe address rule is lifted by `serve --allow-private-targets` alone.
+
+Exit codes: 0 done; 2 usage error, or the store cannot be opened.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+from dataclasses import replace
+
+import click
+
+from .. import asyncapi as facade
+from ..errors import ConfigurationError
+from ..options import AuditOptions, Limits, ProbeOptions, ServiceLimits
+from .common import (
+    checks_option,
+    dnssec_resolver_option,
+    domain_timeout_option,
+    nameserver_option,
+    no_default_selectors_option,
+    probe_options,
+    retries_option,
+    selector_option,
+    timeout_option,
+)
+from .history import _fail, open_named_store, store_option
+from .main import _parse_checks
+
+_SERVICE = ServiceLimits()
+
+
+def _store_url(option: str | None) -> str:
+    """The named store, else the default file (its folder made on first use)."""
+    named = facade.store_url_from(option)
+    if named is not None:
+        return named
+    path = facade.default_store_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _fail(f"cannot create {path.parent}: {exc.strerror}")
+    return str(path)
+
+
+@click.group()
+def token() -> None:
+    """API tokens for `serve`: create (shown once), list, revoke.
+
+    \b
+    Scopes: read (GET), write (GET and POST audits), admin (all).
+    Examples:
+      mailauth-audit token create --name ci --scope write
+      mailauth-audit token list
+      mailauth-audit token revoke ci
+    """
+
+
+@token.command("create")
+@click.option("--name", required=True, help="A unique name, e.g. who or what uses the token.")
+@click.option(
+    "--scope",
+    type=click.Choice(["read", "write", "admin"]),
+    default="read",
+    show_default=True,
+    help="read: GET only; write: also POST /v1/audits; admin: everything.",
+)
+@store_option
+def token_create(name: str, scope: str, store: str | None) -> None:
+    """Create a token and print it once (only its SHA-256 is stored)."""
+    opened = open_named_store(_store_url(store))
+    try:
+        created, secret = facade.create_token(opened, name, facade.TokenScope(scope))
+    except facade.StoreError as exc:
+        _fail(str(exc))
+    finally:
+        opened.close()
+    click.echo(secret)
+    click.echo(
+        f"token {created.name!r} ({created.scope.value}) created; it is shown only this once",
+        err=True,
+    )
+
+
+@token.command("list")
+@store_option
+def token_list(store: str | None) -> None:
+    """List tokens: name, scope, created, revoked (never the tokens themselves)."""
+    opened = open_named_store(_store_url(store))
+    try:
+        tokens = facade.list_tokens(opened)
+    except facade.StoreError as exc:
+        _fail(str(exc))
+    finally:
+        opened.close()
+    for t in tokens:
+        state = f"revoked {t.revoked_at}" if t.revoked_at else "active"
+        click.echo(f"{t.name}\t{t.scope.value}\tcreated {t.created_at}\t{state}")
+
+
+@token.command("revoke")
+@click.argument("name")
+@store_option
+def token_revoke(name: str, store: str | None) -> None:
+    """Revoke the token NAME: requests bearing it are refused from now on."""
+    opened = open_named_store(_store_url(store))
+    try:
+        revoked = facade.revoke_token(opened, name)
+    except facade.StoreError as exc:
+        _fail(str(exc))
+    finally:
+        opened.close()
+    click.echo(f"token {revoked.name!r} revoked at {revoked.revoked_at}", err=True)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=8025, show_default=True, help="TCP port."
+)
+@store_option
+@nameserver_option
+@dnssec_resolver_option
+@timeout_option
+@retries_option
+@domain_timeout_option
+@selector_option
+@no_default_selectors_option
+@checks_option
+@probe_options
+@click.option(
+    "--max-domains-per-request",
+    type=click.IntRange(1),
+    default=_SERVICE.max_domains_per_request,
+    show_default=True,
+    help="Domains one POST /v1/audits may name; a longer list is refused whole (422).",
+)
+@click.option(
+    "--max-running-jobs",
+    type=click.IntRange(1),
+    default=_SERVICE.max_running_jobs,
+    show_default=True,
+    help="Jobs audited at once; the others wait (status queued).",
+)
+def serve(
+    host: str,
+    port: int,
+    store: str | None,
+    nameservers: tuple[str, ...],
+    dnssec_resolvers: tuple[str, ...],
+    timeout: float,
+    retries: int,
+    domain_timeout: float,
+    selectors: tuple[str, ...],
+    no_default_selectors: bool,
+    checks_text: str | None,
+    probes: ProbeOptions,
+    max_domains_per_request: int,
+    max_running_jobs: int,
+) -> None:
+    """Serve the HTTP API: POST domains, poll, fetch results (jobs run in this process).
+
+    \b
+    Examples:
+      mailauth-audit token create --name ci --scope write
+      mailauth-audit serve                     # http://127.0.0.1:8025, default store
+      curl -H "Authorization: Bearer $T" -d '{"domains":["example.com"]}' \\
+           http://127.0.0.1:8025/v1/audits
+    The OpenAPI document is at /v1/openapi.json. Without TLS of its own: put a TLS proxy in
+    front before listening beyond loopback.
+    """
+    for ns in (*nameservers, *dnssec_resolvers):
+        try:
+            facade.parse_nameserver(ns)
+        except ConfigurationError as exc:
+            _fail(str(exc))
+    options = AuditOptions(
+        checks=_parse_checks(checks_text),
+        selectors=selectors,
+        use_default_selectors=not no_default_selectors,
+        nameservers=nameservers,
+        limits=Limits(dns_timeout=timeout, dns_attempts=retries + 1, domain_timeout=domain_timeout),
+        probes=replace(probes, dnssec_resolvers=dnssec_resolvers),
+    )
+    try:
+        options = facade.validate_options(options)
+    except ConfigurationError as exc:
+        _fail(str(exc))
+    url = _store_url(store)
+    open_named_store(url).close()  # refused here, with the reason, before listening
+    if not _is_loopback(host):
+        click.echo(
+            f"mailauth-audit: warning: listening on {host} without TLS; put a TLS proxy in "
+            "front (tokens travel in every request)",
+            err=True,
+        )
+    config = facade.ServiceConfig(
+        store_url=url,
+        host=host,
+        port=port,
+        options=options,
+        limits=replace(
+            _SERVICE,
+            max_domains_per_request=max_domains_per_request,
+            max_running_jobs=max_running_jobs,
+        ),
+    )
+    try:
+        facade.run_service(config)
+    except facade.StoreError as exc:
+        _fail(f"cannot use the store: {exc}")
+    except OSError as exc:
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    sys.exit(0)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ..changes import RecordChange
 from ..model import CheckId, Finding, Severity
@@ -77,7 +77,7 @@ class FindingSpec:
             evidence=tuple(evidence),
             references=self.references,
             # a change fixes the finding it is proposed by, unless it says more
-            changes=tuple(c if c.fixes else replace(c, fixes=(self.code,)) for c in changes),
+            changes=tuple(c if c.fixes else c.fixing((self.code,)) for c in changes),
             params=tuple(texts.items()),
         )
 

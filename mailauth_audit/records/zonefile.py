@@ -43,8 +43,11 @@ def split_txt(text: str, limit: int = TXT_STRING_LIMIT) -> tuple[bytes, ...]:
 
 
 def _escape(chunk: bytes) -> str:
-    out: list[str] = []
     text = chunk.decode("utf-8", "surrogateescape")
+    # the usual case, printable ASCII without a quote or backslash, is written as it is
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return text
+    out: list[str] = []
     for ch in text:
         code = ord(ch)
         if ch in '"\\':

@@ -7,8 +7,8 @@ import pytest
 from mailauth_audit.probes.targets import AddressClass, classify_address, refusal_reason
 
 CASES = [
-    ("8.8.8.8", AddressClass.GLOBAL),
-    ("2a00:1450:4001::1", AddressClass.GLOBAL),
+    ("203.0.114.7", AddressClass.GLOBAL),  # next to, not in, 203.0.113.0/24
+    ("2a01:db8::1", AddressClass.GLOBAL),  # not in 2001:db8::/32
     ("127.0.0.1", AddressClass.LOOPBACK),
     ("127.255.0.9", AddressClass.LOOPBACK),
     ("::1", AddressClass.LOOPBACK),

@@ -4,6 +4,7 @@ PostgreSQL server of tests/store for the scheduler's tests on both databases."""
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,11 +21,26 @@ from starlette.testclient import TestClient
 from mailauth_audit.options import ServiceLimits
 from mailauth_audit.service.app import create_app
 from mailauth_audit.service.jobs import JobManager
+from mailauth_audit.store.store import open_store
+
+
+@pytest.fixture(scope="session")
+def api_store_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """The populated store, made once; each module works on its own copy."""
+    path = tmp_path_factory.mktemp("api-template") / "audits.db"
+    store, tokens = make_store(path)
+    store.close()
+    return path, tokens
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    store, tokens = make_store(tmp_path_factory.mktemp("api") / "audits.db")
+def api(
+    api_store_template: tuple[Path, dict[str, str]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Api]:
+    template, tokens = api_store_template
+    copy = tmp_path_factory.mktemp("api") / "audits.db"
+    shutil.copyfile(template, copy)
+    store = open_store(str(copy))
     limits = ServiceLimits(max_domains_per_request=50, rate_per_second=1e5, rate_burst=10**5)
     manager = JobManager(store, offline_options(), limits)
     app = create_app(store, manager)

@@ -6,6 +6,7 @@ schedules and missed ticks behave as documented."""
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -172,3 +173,49 @@ def test_last_due_is_at_or_before_now(cron: str) -> None:
     due = last_due(cron, now)
     assert due <= now and due.tzinfo is not None
     assert last_due(cron, due) == due
+
+
+def test_a_fired_schedule_sends_its_jobs_drift_events_to_its_webhook(tmp_path: object) -> None:
+    from alert_servers import WebhookServer
+    from history_zones import BEFORE, KEY_1024, audit
+
+    from mailauth_audit.report.codec import to_json
+    from mailauth_audit.store.record import RunInfo, utc_text
+
+    store = open_store(str(tmp_path) + "/a.db")  # type: ignore[operator]
+    try:
+        store.record_run(audit(BEFORE))
+        weakened = audit(dict(BEFORE, dmarc="v=DMARC1; p=none", dkim={"s1": KEY_1024}))
+        with WebhookServer("ok") as hook:
+            given = ScheduleInput(
+                name="hooked", cron="* * * * *", domains=("shop.example",), webhooks=(hook.url,)
+            )
+            create_schedule(store, given, LIMITS)
+
+            class Job:
+                id = 0
+
+            async def submit(domains: object, checks: object) -> Job:
+                # the job: one run recording the weakened zone's audit (drift events)
+                run_id, started = store.start_run(RunInfo("api", utc_text(), "test"))
+                store.record_documents(run_id, started, [to_json(weakened.domains[0])])
+                Job.id = run_id
+                return Job()
+
+            states = iter(["running", "done"])
+
+            async def job_state(run_id: int) -> str | None:
+                return next(states, "done")
+
+            limits = ServiceLimits(scheduler_interval=0.01)
+
+            async def main() -> None:
+                scheduler = Scheduler(store, submit, limits, job_state=job_state)
+                await scheduler.tick(T0)
+                await asyncio.wait_for(asyncio.gather(*scheduler._deliveries), 30)
+
+            asyncio.run(main())
+            codes = sorted(json.loads(body)["event"]["code"] for _, body in hook.received)
+        assert "dmarc.policy_weakened" in codes and "dkim.key_shortened" in codes, codes
+    finally:
+        store.close()

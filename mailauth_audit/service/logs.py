@@ -36,6 +36,8 @@ class SecretFilter(logging.Filter):
     """Rewrites the record's message (args merged in) without the secrets it carries."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):  # each argument cleaned: formatters may read them
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message:
@@ -54,6 +56,11 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        args = record.args
+        if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) == 5:
+            client, method, path, _version, status = args
+            doc.update(client=str(client), method=str(method), path=redact(str(path)))
+            doc["status"] = status
         if record.exc_info:
             doc["exception"] = self.formatException(record.exc_info)
         elif record.exc_text:

@@ -86,7 +86,10 @@ def test_serve_json_logs_carry_no_token(tmp_path: Path) -> None:
         stop_process(proc, grace=10)
     text = log.read_text(errors="replace")
     lines = [json.loads(line) for line in text.splitlines() if line.strip()]
-    assert any(d["logger"] == "uvicorn.access" for d in lines), text[:2000]
+    access = [d for d in lines if d["logger"] == "uvicorn.access"]
+    assert access, text[:2000]
+    assert {"method", "path", "status", "client"} <= set(access[0])
+    assert any(d["status"] == 429 and d["path"] == "/metrics" for d in access)
     assert any("429" in d["message"] for d in lines)
     for token in tokens.values():
         assert token not in text

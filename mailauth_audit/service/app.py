@@ -29,7 +29,7 @@ from ..store.connect import StoreError
 from ..store.store import Store
 from ..store.tokens import ApiToken, TokenScope, find_token
 from ..version import __version__
-from .codec_schemas import REPORT_REF, codec_components, json_ref
+from .codec_schemas import REPORT_REF, json_ref, with_codec_schemas
 from .context import MAX_ID, ApiContext, Invalid
 from .jobs import JobManager, ServiceBusy
 from .metrics import ApiMetrics, metrics_router
@@ -191,16 +191,7 @@ def create_app(store: Store, manager: JobManager, *, scheduler: Scheduler | None
     app.include_router(schedules_router(ctx))
     app.include_router(alerts_router(ctx))
     app.include_router(metrics_router(ctx))
-    generated = app.openapi
-
-    def openapi_with_codec_schemas() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            doc = generated()
-            doc.setdefault("components", {}).setdefault("schemas", {}).update(codec_components())
-            app.openapi_schema = doc
-        return app.openapi_schema
-
-    app.openapi = openapi_with_codec_schemas  # type: ignore[method-assign]
+    with_codec_schemas(app)
 
     @app.get("/v1/openapi.json", dependencies=[reader], include_in_schema=False)
     async def openapi() -> dict[str, Any]:

@@ -14,7 +14,17 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["DIFF_REF", "EVENTS_REF", "HISTORY_REF", "REPORT_REF", "codec_components", "json_ref"]
+from fastapi import FastAPI
+
+__all__ = [
+    "DIFF_REF",
+    "EVENTS_REF",
+    "HISTORY_REF",
+    "REPORT_REF",
+    "codec_components",
+    "json_ref",
+    "with_codec_schemas",
+]
 
 REPORT_REF = "#/components/schemas/Report_DomainReport"
 HISTORY_REF = "#/components/schemas/HistoryDocument"
@@ -69,3 +79,17 @@ def codec_components() -> dict[str, Any]:
     """A fresh copy each call: the caller adds them to its document."""
     loaded: dict[str, Any] = json.loads(_components())
     return loaded
+
+
+def with_codec_schemas(app: FastAPI) -> None:
+    """Make `app.openapi()` add the codec's components to the document FastAPI generates."""
+    generated = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = generated()
+            doc.setdefault("components", {}).setdefault("schemas", {}).update(codec_components())
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -393,6 +393,14 @@ class ServiceLimits:
     max_request_bytes: int = 4 * 1024 * 1024  # body of one request, read at most this far: 413
     max_running_jobs: int = 2  # jobs audited at once; the others wait, status "queued"
     max_pending_jobs: int = 100  # jobs queued or running; more: 503 until one finishes
+    # per-token token bucket, in memory in each `serve` process (two processes: twice this)
+    rate_per_second: float = 10.0  # requests a token may make per second, sustained; more: 429
+    rate_burst: int = 50  # requests a token may make at once after being idle
+    scheduler_interval: float = 5.0  # seconds between the scheduler's looks at due schedules
+    max_schedules: int = 1000  # schedules in the store; creating more: 422
+    max_alert_targets: int = 10  # webhooks + email addresses of one schedule
+    max_events_per_response: int = 1000  # GET /v1/alerts and /history list at most this many
+    max_metrics_audits: int = 10_000  # new audits one /metrics scrape reads; the rest next time
 
     def __post_init__(self) -> None:
         for name in (
@@ -404,3 +412,17 @@ class ServiceLimits:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a whole number of at least 1: {value!r}")
+        for name in (
+            "rate_burst",
+            "max_schedules",
+            "max_alert_targets",
+            "max_events_per_response",
+            "max_metrics_audits",
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1: {value!r}")
+        for name in ("rate_per_second", "scheduler_interval"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a finite number above 0: {value!r}")

@@ -148,6 +148,32 @@ def token_revoke(name: str, store: str | None) -> None:
     show_default=True,
     help="Jobs audited at once; the others wait (status queued).",
 )
+@click.option(
+    "--rate-per-second",
+    type=click.FloatRange(min=0, min_open=True, max=1e6),
+    default=_SERVICE.rate_per_second,
+    show_default=True,
+    help="Requests per second one token may make, sustained (per serve process); more: 429.",
+)
+@click.option(
+    "--rate-burst",
+    type=click.IntRange(1),
+    default=_SERVICE.rate_burst,
+    show_default=True,
+    help="Requests one token may make at once after being idle.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one JSON object per line. Tokens and passwords are never logged.",
+)
+@click.option(
+    "--no-scheduler",
+    is_flag=True,
+    help="Do not fire schedules from this process (another serve process does).",
+)
 def serve(
     host: str,
     port: int,
@@ -163,6 +189,10 @@ def serve(
     probes: ProbeOptions,
     max_domains_per_request: int,
     max_running_jobs: int,
+    rate_per_second: float,
+    rate_burst: int,
+    log_format: str,
+    no_scheduler: bool,
 ) -> None:
     """Serve the HTTP API: POST domains, poll, fetch results (jobs run in this process).
 
@@ -209,7 +239,11 @@ def serve(
             _SERVICE,
             max_domains_per_request=max_domains_per_request,
             max_running_jobs=max_running_jobs,
+            rate_per_second=rate_per_second,
+            rate_burst=rate_burst,
         ),
+        log_format=log_format,
+        scheduler=not no_scheduler,
     )
     try:
         facade.run_service(config)

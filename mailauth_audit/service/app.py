@@ -11,11 +11,12 @@ the probe address rule and every other audit option are the operator's (`serve` 
 
 import asyncio
 import json
+import math
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
@@ -28,7 +29,15 @@ from ..store.connect import StoreError
 from ..store.store import Store
 from ..store.tokens import ApiToken, TokenScope, find_token
 from ..version import __version__
+from .codec_schemas import REPORT_REF, json_ref, with_codec_schemas
+from .context import MAX_ID, ApiContext, Invalid
 from .jobs import JobManager, ServiceBusy
+from .metrics import ApiMetrics, metrics_router
+from .ratelimit import TokenBuckets
+from .routes_alerts import alerts_router
+from .routes_domains import domains_router
+from .routes_schedules import schedules_router
+from .schedules_loop import Scheduler
 
 __all__ = ["create_app"]
 
@@ -100,14 +109,22 @@ def _refuse(status: int, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"detail": detail, **extra}, status_code=status)
 
 
-def create_app(store: Store, manager: JobManager) -> FastAPI:
+def create_app(store: Store, manager: JobManager, *, scheduler: Scheduler | None = None) -> FastAPI:
     limits = manager.limits
+    buckets = TokenBuckets(limits.rate_per_second, limits.rate_burst)
+    metrics = ApiMetrics(store, limits.max_metrics_audits)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await metrics.start()
+        ticking = asyncio.create_task(scheduler.run()) if scheduler is not None else None
         try:
             yield
         finally:
+            if ticking is not None and scheduler is not None:
+                ticking.cancel()
+                await asyncio.gather(ticking, return_exceptions=True)
+                await scheduler.aclose()
             await manager.aclose()
 
     app = FastAPI(
@@ -125,6 +142,7 @@ def create_app(store: Store, manager: JobManager) -> FastAPI:
     ) -> ApiToken:
         unauthenticated = {"WWW-Authenticate": "Bearer"}
         if credentials is None or credentials.scheme.lower() != "bearer":
+            metrics.refused.labels("unauthenticated").inc()
             raise HTTPException(
                 401, "an Authorization: Bearer <token> header is required", headers=unauthenticated
             )
@@ -132,15 +150,25 @@ def create_app(store: Store, manager: JobManager) -> FastAPI:
             token = await asyncio.to_thread(find_token, store, credentials.credentials)
         except StoreError as exc:
             raise HTTPException(503, f"the store cannot be read now: {exc}") from None
-        if token is None:
-            raise HTTPException(401, "unknown token", headers=unauthenticated)
-        if not token.active:
-            raise HTTPException(401, "this token was revoked", headers=unauthenticated)
+        if token is None or not token.active:
+            metrics.refused.labels("unauthenticated").inc()
+            why = "unknown token" if token is None else "this token was revoked"
+            raise HTTPException(401, why, headers=unauthenticated)
+        wait = buckets.take(token.id)
+        if wait > 0:
+            metrics.refused.labels("rate_limited").inc()
+            raise HTTPException(
+                429,
+                f"more than {limits.rate_per_second:g} requests per second with this token "
+                f"(ServiceLimits.rate_per_second, burst {limits.rate_burst}): try again later",
+                headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            )
         return token
 
     def scoped(needed: TokenScope) -> Callable[..., Coroutine[Any, Any, ApiToken]]:
         async def check(token: Annotated[ApiToken, Depends(caller)]) -> ApiToken:
             if not token.scope.allows(needed):
+                metrics.refused.labels("forbidden").inc()
                 raise HTTPException(
                     403, f"this token's scope is {token.scope.value}; {needed.value} is needed"
                 )
@@ -153,7 +181,17 @@ def create_app(store: Store, manager: JobManager) -> FastAPI:
     errors: dict[int | str, dict[str, Any]] = {
         401: {"model": Problem, "description": "no token, an unknown one, or a revoked one"},
         403: {"model": Problem, "description": "the token's scope does not allow this"},
+        429: {
+            "model": Problem,
+            "description": "this token's rate limit: Retry-After says when to try again",
+        },
     }
+    ctx = ApiContext(store, manager, limits, reader, writer, errors, metrics)
+    app.include_router(domains_router(ctx))
+    app.include_router(schedules_router(ctx))
+    app.include_router(alerts_router(ctx))
+    app.include_router(metrics_router(ctx))
+    with_codec_schemas(app)
 
     @app.get("/v1/openapi.json", dependencies=[reader], include_in_schema=False)
     async def openapi() -> dict[str, Any]:
@@ -220,7 +258,7 @@ def create_app(store: Store, manager: JobManager) -> FastAPI:
         dependencies=[reader],
         responses={**errors, 404: {"model": Problem}},
     )
-    async def audit_status(audit_id: int) -> JobStatus:
+    async def audit_status(audit_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> JobStatus:
         job = await manager.get(audit_id)
         if job is None:
             raise HTTPException(404, f"no audit {audit_id}")
@@ -240,7 +278,9 @@ def create_app(store: Store, manager: JobManager) -> FastAPI:
             404: {"model": Problem},
         },
     )
-    async def audit_results(audit_id: int) -> StreamingResponse:
+    async def audit_results(
+        audit_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    ) -> StreamingResponse:
         job = manager.jobs.get(audit_id)
         order = job.domains if job is not None else ()
         try:
@@ -254,8 +294,13 @@ def create_app(store: Store, manager: JobManager) -> FastAPI:
     @app.get(
         "/v1/domains/{domain}",
         dependencies=[reader],
-        response_model=dict[str, Any],
-        responses={**errors, 404: {"model": Problem}, 422: {"model": Problem}},
+        response_class=JSONResponse,
+        responses={
+            **errors,
+            200: json_ref(REPORT_REF, "the latest stored report (the JSON of `check -f json`)"),
+            404: {"model": Problem},
+            422: {"model": Invalid},
+        },
     )
     async def latest_audit(domain: str) -> Any:
         try:

@@ -17,6 +17,8 @@ from ..options import AuditOptions, ServiceLimits, StoreLimits
 from ..store.store import Store, open_store
 from .app import create_app
 from .jobs import JobManager
+from .logs import configure_logging
+from .schedules_loop import JobState, Scheduler
 
 __all__ = ["ServiceConfig", "openapi_document", "openapi_text", "run_service"]
 
@@ -32,6 +34,8 @@ class ServiceConfig:
     limits: ServiceLimits = field(default_factory=ServiceLimits)
     store_limits: StoreLimits = field(default_factory=StoreLimits)
     log_level: str = "info"
+    log_format: str = "text"  # or "json": one JSON object per line (service/logs.py)
+    scheduler: bool = True  # False: `serve --no-scheduler` (another process fires schedules)
 
 
 def run_service(config: ServiceConfig) -> None:
@@ -39,9 +43,16 @@ def run_service(config: ServiceConfig) -> None:
     the lifespan cancels running jobs: their runs stay unfinished, reported "interrupted")."""
     import uvicorn  # only `serve` needs it
 
+    configure_logging(config.log_format, config.log_level)
     store = open_store(config.store_url, config.store_limits)
     try:
-        app = create_app(store, JobManager(store, config.options, config.limits))
+        manager = JobManager(store, config.options, config.limits)
+        scheduler = (
+            Scheduler(store, manager.submit, config.limits, job_state=_job_state(manager))
+            if config.scheduler
+            else None
+        )
+        app = create_app(store, manager, scheduler=scheduler)
         server = uvicorn.Server(
             uvicorn.Config(
                 app,
@@ -51,11 +62,20 @@ def run_service(config: ServiceConfig) -> None:
                 server_header=False,
                 proxy_headers=False,
                 lifespan="on",
+                log_config=None,  # records go to configure_logging's handler (secrets redacted)
             )
         )
         server.run()
     finally:
         store.close()
+
+
+def _job_state(manager: JobManager) -> JobState:
+    async def state(job_id: int) -> str | None:
+        job = await manager.get(job_id)
+        return None if job is None else job.status
+
+    return state
 
 
 class _NoStore(Store):

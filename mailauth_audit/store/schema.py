@@ -12,6 +12,7 @@ same way in both databases.
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -34,6 +35,8 @@ __all__ = [
     "findings",
     "metadata",
     "runs",
+    "schedule_ticks",
+    "schedules",
 ]
 
 metadata = MetaData()
@@ -141,4 +144,32 @@ api_tokens = Table(
     Column("token_sha256", String(64), nullable=False, unique=True),
     Column("created_at", String(32), nullable=False),
     Column("revoked_at", String(32), nullable=True),
+)
+
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("cron", String(120), nullable=False),  # five fields (minute..weekday), UTC
+    Column("group_name", String(100), nullable=False),  # the named group of domains
+    Column("domains", Text, nullable=False),  # JSON list of normalised names
+    Column("checks", Text, nullable=True),  # JSON list of check ids; None: the operator's
+    Column("targets", Text, nullable=False),  # JSON list: "webhook:<url>", "email:<address>"
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),  # ticks before it are never fired
+)
+
+schedule_ticks = Table(
+    "schedule_ticks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("schedule_id", Integer, ForeignKey("schedules.id", ondelete="CASCADE"), nullable=False),
+    Column("tick_at", String(32), nullable=False),  # the cron time this row fires
+    Column("claimed_at", String(32), nullable=False),
+    Column("run_id", Integer, nullable=True),  # the job submitted; None while or if not
+    Column("error", Text, nullable=True),  # why no job was submitted
+    # whichever scheduler inserts the row first fires the tick; the others' inserts conflict
+    UniqueConstraint("schedule_id", "tick_at", name="uq_schedule_ticks_tick"),
 )

@@ -393,6 +393,12 @@ class ServiceLimits:
     max_request_bytes: int = 4 * 1024 * 1024  # body of one request, read at most this far: 413
     max_running_jobs: int = 2  # jobs audited at once; the others wait, status "queued"
     max_pending_jobs: int = 100  # jobs queued or running; more: 503 until one finishes
+    # pages for people (/ui/) and the run report
+    session_seconds: int = 8 * 3600  # a login's cookie expires after this; then log in again
+    max_form_bytes: int = 4096  # body of a form POST (login, logout), read this far: 413
+    max_page_domains: int = 1000  # domains the overview lists; it says when there are more
+    max_history_points: int = 200  # latest audits drawn on a domain page; it says so beyond
+    max_report_domains: int = 20_000  # audits one run report page counts; more: 422
 
     def __post_init__(self) -> None:
         for name in (
@@ -400,6 +406,16 @@ class ServiceLimits:
             "max_request_bytes",
             "max_running_jobs",
             "max_pending_jobs",
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1: {value!r}")
+        for name in (
+            "session_seconds",
+            "max_form_bytes",
+            "max_page_domains",
+            "max_history_points",
+            "max_report_domains",
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:

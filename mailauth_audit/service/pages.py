@@ -15,11 +15,11 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 import markupsafe
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
@@ -254,7 +254,11 @@ def pages_router(
         return await guarded(request, render)
 
     @router.get("/ui/audits/{audit_id}/report")
-    async def run_report(request: Request, audit_id: int, page_number: int = 1) -> Response:
+    async def run_report(
+        request: Request,
+        audit_id: int,
+        page_number: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1,
+    ) -> Response:
         async def render(token: ApiToken, csrf: str) -> Response:
             try:
                 html = await asyncio.to_thread(
@@ -263,7 +267,7 @@ def pages_router(
                     audit_id,
                     page_number,
                     max_domains=limits.max_report_domains,
-                    page_href="report?page_number={}",
+                    page_href="report?page={}",
                     domain_href="/ui/domains/{}",
                 )
             except LookupError:

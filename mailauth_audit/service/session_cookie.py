@@ -5,6 +5,8 @@ signed with HMAC-SHA256 under a server secret carries the token's row id, an exp
 random nonce, and the server checks the signature, the expiry and then the token's row on
 every request, so revoking the token ends its sessions at once. The token itself is never in
 the cookie: a stolen cookie dies at its expiry or with the token, whichever comes first.
+Logging out removes the cookie from the browser; a copy taken before stays valid until then
+(there is no server-side list to strike it from): revoke the token to end every session.
 
 The secret comes from $MAILAUTH_AUDIT_SESSION_SECRET (at least 32 characters; set it when
 logins must survive a restart or be shared by several processes), else it is drawn at

@@ -1,13 +1,17 @@
-"""The session cookie and CSRF tokens of the pages, without a browser: what a forged,
-tampered, expired or foreign cookie gets (nothing), and the Secure flag over https."""
+"""The session cookie and CSRF tokens of the pages, in process (no browser): what a forged,
+tampered, expired or foreign cookie gets (nothing), the Secure flag over https, a revoked
+token's session closing, the pages' bounds said on the page, the grouping swapped."""
 
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "store"))
 
 from mailauth_audit.options import AuditOptions, ServiceLimits
 from mailauth_audit.service.app import create_app
@@ -93,5 +97,50 @@ def test_secure_over_https_and_revocation_ends_a_session(tmp_path: Path) -> None
             assert SESSION_COOKIE in client.cookies
             r = client.get("/ui/", follow_redirects=False)
             assert r.status_code == 303 and r.headers["location"] == "/ui/login"
+    finally:
+        store.close()
+
+
+def test_bounds_are_said_and_the_grouping_can_be_swapped(tmp_path: Path) -> None:
+    """Given a store of 3 domains with 3 audits of shop.example, and limits below both,
+    the overview and the domain page say what they left out, a run too large for the index
+    page is refused with the limit's name, and a grouping function given to the pages
+    replaces the by-run one."""
+    from fastapi import FastAPI
+    from history_zones import BEFORE, KEY_1024, audit
+
+    from mailauth_audit.service.page_data import DomainGroup, overview
+    from mailauth_audit.service.pages import pages_router
+
+    store = open_store(str(tmp_path / "audits.db"))
+    try:
+        domains = ("shop.example", "nomail.example", "other.example")
+        for spec in (BEFORE, dict(BEFORE, dkim={"s1": KEY_1024}), BEFORE):
+            store.record_run(audit(spec, domains))
+        _, token = create_token(store, "person", TokenScope.READ)
+        limits = ServiceLimits(max_page_domains=2, max_history_points=2, max_report_domains=2)
+        app = create_app(store, JobManager(store, AuditOptions(), limits))
+        with TestClient(app) as client:
+            _login(client, token)
+            page = client.get("/ui/")
+            assert "2 of 3 domains are listed" in page.text and "max_page_domains" in page.text
+            page = client.get("/ui/domains/shop.example")
+            assert "latest 2 of 3 audits" in page.text and page.text.count("<circle") == 2
+            page = client.get("/ui/audits/3/report")
+            assert page.status_code == 422 and "max_report_domains" in page.text
+            assert client.get("/ui/domains/never.example").status_code == 404
+            assert client.get("/ui/domains/a..b").status_code == 422
+
+        def one_group(lines, labels):  # type: ignore[no-untyped-def]
+            return [DomainGroup("Everything", None, tuple(lines))]
+
+        assert [g.name for g in overview(store, 10, one_group).groups] == ["Everything"]
+        custom = FastAPI()
+        signer = SessionSigner(SECRET, 60)
+        custom.include_router(pages_router(store, ServiceLimits(), signer, one_group))
+        with TestClient(custom) as client:
+            _login(client, token)
+            page = client.get("/ui/")
+            assert "Everything" in page.text and "Run 3" not in page.text
     finally:
         store.close()

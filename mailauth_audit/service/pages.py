@@ -134,7 +134,10 @@ def pages_router(
         request: Request, render: Callable[[ApiToken, str], Awaitable[Response]]
     ) -> Response:
         """A page for a logged-in caller (else to the login form), with its logout form."""
-        who = await signed_in(request)
+        try:
+            who = await signed_in(request)
+        except StoreError as exc:
+            return store_down(exc)
         if who is None:
             return RedirectResponse(LOGIN, status_code=303, headers=PAGE_HEADERS)
         token, session = who
@@ -150,14 +153,10 @@ def pages_router(
                 detail=exc.detail,
             )
         except StoreError as exc:
-            return page(
-                "problem.html",
-                503,
-                who=token,
-                csrf=signer.csrf_token(session.nonce),
-                title="The store cannot be read now",
-                detail=str(exc),
-            )
+            return store_down(exc)
+
+    def store_down(exc: StoreError) -> HTMLResponse:
+        return page("problem.html", 503, title="The store cannot be read now", detail=str(exc))
 
     @router.get("/")
     async def root() -> RedirectResponse:
@@ -165,8 +164,11 @@ def pages_router(
 
     @router.get(LOGIN)
     async def login_form(request: Request) -> Response:
-        if await signed_in(request) is not None:
-            return RedirectResponse("/ui/", status_code=303, headers=PAGE_HEADERS)
+        try:
+            if await signed_in(request) is not None:
+                return RedirectResponse("/ui/", status_code=303, headers=PAGE_HEADERS)
+        except StoreError as exc:
+            return store_down(exc)
         return _login_page(request, None, 200)
 
     def _login_page(request: Request, problem: str | None, status: int) -> Response:
@@ -187,7 +189,7 @@ def pages_router(
         try:
             token = await asyncio.to_thread(find_token, store, presented)
         except StoreError as exc:
-            return page("problem.html", 503, title="The store cannot be read now", detail=str(exc))
+            return store_down(exc)
         if token is None or not token.active:
             reason = "unknown token" if token is None else "this token was revoked"
             return _login_page(request, reason, 401)

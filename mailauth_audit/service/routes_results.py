@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from ..options import ServiceLimits
 from ..store.connect import StoreError
 from ..store.store import Store
-from .run_index import RunTooLarge, csv_lines, jsonl_lines, ordered_rows, run_index_page
+from .run_index import RunTooLarge, csv_lines, jsonl_lines, row_batches, run_index_page
 
 __all__ = ["PAGE_HEADERS", "ResultsFormat", "results_router"]
 
@@ -91,7 +91,7 @@ def results_router(
     ) -> StreamingResponse:
         chosen = _chosen(format, request.headers.get("accept", ""))
         try:
-            rows = await asyncio.to_thread(ordered_rows, store, audit_id, order_of(audit_id))
+            rows = await asyncio.to_thread(row_batches, store, audit_id, order_of(audit_id))
         except LookupError:
             raise HTTPException(404, f"no audit {audit_id}") from None
         except StoreError as exc:

@@ -10,12 +10,12 @@ ordered as bulk's: not graded first, then worst grade first, from the audits tab
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..bulk.summary import BulkSummary, digest
 from ..model import CheckId, DomainReport, Severity
@@ -34,6 +34,7 @@ __all__ = [
     "csv_lines",
     "jsonl_lines",
     "ordered_rows",
+    "row_batches",
     "run_index_page",
 ]
 
@@ -58,22 +59,68 @@ def ordered_rows(store: Store, run_id: int, order: Sequence[str] = ()) -> list[A
     return sorted(rows.values(), key=lambda r: (ranked.get(r.domain, len(ranked)), r.domain))
 
 
+def row_batches(
+    store: Store, run_id: int, order: Sequence[str] = ()
+) -> Iterator[Sequence[AuditRow]]:
+    """The run's audits, BATCH at a time: in the job's order when it is known (a job in
+    memory: at most `max_domains_per_request` names), else by name, read a batch per query
+    (keyset on the name) so a run of millions of domains is never held whole. LookupError,
+    raised here rather than while iterating, when there is no such run."""
+    if order:
+        rows = ordered_rows(store, run_id, order)
+        return (rows[i : i + BATCH] for i in range(0, len(rows), BATCH))
+    with store.transaction(write=False) as conn:
+        if conn.execute(select(runs.c.id).where(runs.c.id == run_id)).first() is None:
+            raise LookupError(run_id)
+    return _by_name(store, run_id)
+
+
+_COLUMNS = (  # AuditRow's fields, in its order
+    audits.c.id,
+    audits.c.run_id,
+    audits.c.domain,
+    audits.c.audited_at,
+    audits.c.status,
+    audits.c.grade,
+    audits.c.score,
+    audits.c.blob_id,
+)
+
+
+def _by_name(store: Store, run_id: int) -> Iterator[Sequence[AuditRow]]:
+    last = ""
+    while True:
+        with store.transaction(write=False) as conn:
+            batch = [
+                AuditRow(*r)
+                for r in conn.execute(
+                    select(*_COLUMNS)
+                    .where(audits.c.run_id == run_id, audits.c.domain > last)
+                    .order_by(audits.c.domain)
+                    .limit(BATCH)
+                )
+            ]
+        if not batch:
+            return
+        yield batch
+        last = batch[-1].domain
+
+
 def _reports(
-    store: Store, rows: Sequence[AuditRow]
+    store: Store, batches: Iterable[Sequence[AuditRow]]
 ) -> Iterator[tuple[AuditRow, DomainReport | StoreError]]:
-    for start in range(0, len(rows), BATCH):
-        chunk = rows[start : start + BATCH]
-        found = store.reports(chunk)
-        for row in chunk:
+    for batch in batches:
+        found = store.reports(batch)
+        for row in batch:
             yield row, found[row.id]
 
 
-def jsonl_lines(store: Store, rows: Sequence[AuditRow]) -> Iterator[bytes]:
+def jsonl_lines(store: Store, batches: Iterable[Sequence[AuditRow]]) -> Iterator[bytes]:
     """One report per line, the JSON of `check -f json` (the codec); a report this version
     cannot decode is a line naming its domain and why."""
     from ..report.codec import to_json
 
-    for row, report in _reports(store, rows):
+    for row, report in _reports(store, batches):
         if isinstance(report, StoreError):
             doc: dict[str, Any] = {"domain": row.domain, "error": str(report)}
         else:
@@ -90,11 +137,11 @@ def _csv_line(cells: Sequence[str]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def csv_lines(store: Store, rows: Sequence[AuditRow]) -> Iterator[bytes]:
+def csv_lines(store: Store, batches: Iterable[Sequence[AuditRow]]) -> Iterator[bytes]:
     """The columns of `bulk`'s results.csv (`CSV_COLUMNS`), one row per domain, in the same
     CSV dialect; an undecodable report is a row with its domain and the reason in `error`."""
     yield _csv_line(CSV_COLUMNS)
-    for row, report in _reports(store, rows):
+    for row, report in _reports(store, batches):
         if isinstance(report, StoreError):
             cells = dict.fromkeys(CSV_COLUMNS, "")
             cells.update(domain=row.domain, status=row.status, error=str(report))
@@ -235,20 +282,24 @@ def run_index_page(
     """Page `page` of the run's index; None when the run has no such page; LookupError when
     there is no run; RunTooLarge past `max_domains` audits. `domain_href` ("{}" is the
     domain) links each listed domain to its page."""
-    rows = ordered_rows(store, run_id)
-    if len(rows) > max_domains:
+    with store.transaction(write=False) as conn:
+        count = conn.execute(
+            select(func.count()).select_from(audits).where(audits.c.run_id == run_id)
+        ).scalar_one()
+    if count > max_domains:
         raise RunTooLarge(
-            f"run {run_id} has {len(rows)} domains; its index page counts at most "
+            f"run {run_id} has {count} domains; its index page counts at most "
             f"{max_domains} (ServiceLimits.max_report_domains): read its results as CSV "
             "or JSON lines instead"
         )
+    rows = ordered_rows(store, run_id)
     pages = max(1, -(-len(rows) // INDEX_PAGE_SIZE))
     if not 1 <= page <= pages:
         return None
     listed = sorted(rows, key=lambda r: (GRADE_ORDER.index(_grade_key(r)), r.domain))
     chosen = listed[(page - 1) * INDEX_PAGE_SIZE : page * INDEX_PAGE_SIZE]
     shown = []
-    for row, report in _reports(store, chosen):
+    for row, report in _reports(store, [chosen]):
         if isinstance(report, DomainReport):
             linked = domain_href.format(row.domain) if domain_href else None
             shown.append(_domain_row(report, linked if row.status == "completed" else None))

@@ -401,6 +401,12 @@ class ServiceLimits:
     max_alert_targets: int = 10  # webhooks + email addresses of one schedule
     max_events_per_response: int = 1000  # GET /v1/alerts and /history list at most this many
     max_metrics_audits: int = 10_000  # new audits one /metrics scrape reads; the rest next time
+    # pages for people (/ui/) and the run report
+    session_seconds: int = 8 * 3600  # a login's cookie expires after this; then log in again
+    max_form_bytes: int = 4096  # body of a form POST (login, logout), read this far: 413
+    max_page_domains: int = 1000  # domains the overview lists; it says when there are more
+    max_history_points: int = 200  # latest audits drawn on a domain page; it says so beyond
+    max_report_domains: int = 20_000  # audits one run report page counts; more: 422
 
     def __post_init__(self) -> None:
         for name in (
@@ -418,6 +424,11 @@ class ServiceLimits:
             "max_alert_targets",
             "max_events_per_response",
             "max_metrics_audits",
+            "session_seconds",
+            "max_form_bytes",
+            "max_page_domains",
+            "max_history_points",
+            "max_report_domains",
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:

@@ -210,9 +210,12 @@ def render_index(
     pages: int = 1,
     listed: int | None = None,
     page_names: tuple[str, ...] = ("index.html",),
+    results_links: tuple[tuple[str, str], ...] = (),
 ) -> str:
     """One page of the index: the run's summary and `rows`, the domains of page `page`;
-    `page_names` are the pages' file names (the folder's business, bulk/index.py)."""
+    `page_names` are the pages' file names (the folder's business, bulk/index.py).
+    `results_links` (label, href): where the full results are, when not the folder's files
+    (the service's endpoints)."""
     items, legend_end = legend()
     first = (page - 1) * INDEX_PAGE_SIZE + 1
     provenance = _provenance(summary)
@@ -240,6 +243,7 @@ def render_index(
             # where the answers came from, as every report's header says (report/provenance.py)
             provenance_banner=banner(provenance),
             provenance_line=sources_line(provenance) if provenance is not None else None,
+            results_links=results_links,
         )
     )
 

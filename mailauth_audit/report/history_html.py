@@ -8,7 +8,7 @@ from html import escape
 
 from ..store.views import DomainHistory, HistoryEntry, StoredEvent
 
-__all__ = ["history_html"]
+__all__ = ["history_html", "score_chart_svg"]
 
 _W, _H, _PAD = 640, 180, 28  # chart size and margin, px
 
@@ -49,6 +49,12 @@ def _chart(entries: tuple[HistoryEntry, ...]) -> str:
         parts.append(f'<text x="{_W / 2}" y="{_H / 2}" text-anchor="middle">no graded audit</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def score_chart_svg(entries: tuple[HistoryEntry, ...]) -> str:
+    """The score-over-time chart alone (inline SVG, every value escaped): the service's
+    domain page draws the same chart as this page."""
+    return _chart(entries)
 
 
 def _x(i: int, n: int) -> float:

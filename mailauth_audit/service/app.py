@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
@@ -33,11 +33,14 @@ from .codec_schemas import REPORT_REF, json_ref, with_codec_schemas
 from .context import MAX_ID, ApiContext, Invalid
 from .jobs import JobManager, ServiceBusy
 from .metrics import ApiMetrics, metrics_router
+from .pages import pages_router
 from .ratelimit import TokenBuckets
 from .routes_alerts import alerts_router
 from .routes_domains import domains_router
+from .routes_results import results_router
 from .routes_schedules import schedules_router
 from .schedules_loop import Scheduler
+from .session_cookie import SessionSigner, secret_from_env
 
 __all__ = ["create_app"]
 
@@ -264,32 +267,15 @@ def create_app(store: Store, manager: JobManager, *, scheduler: Scheduler | None
             raise HTTPException(404, f"no audit {audit_id}")
         return JobStatus(**job.document())
 
-    @app.get(
-        "/v1/audits/{audit_id}/results",
-        dependencies=[reader],
-        response_class=StreamingResponse,
-        responses={
-            **errors,
-            200: {
-                "description": "one domain report per line (the JSON of `check -f json`), "
-                "as recorded so far",
-                "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
-            },
-            404: {"model": Problem},
-        },
+    app.include_router(  # results as JSON lines or CSV, streamed; the run's HTML index
+        results_router(
+            store,
+            reader,
+            {**errors, 404: {"model": Problem}},
+            lambda i: _job_order(manager, i),
+            limits,
+        )
     )
-    async def audit_results(
-        audit_id: Annotated[int, Path(ge=1, le=MAX_ID)],
-    ) -> StreamingResponse:
-        job = manager.jobs.get(audit_id)
-        order = job.domains if job is not None else ()
-        try:
-            lines = await asyncio.to_thread(_result_lines, store, audit_id, order)
-        except LookupError:
-            raise HTTPException(404, f"no audit {audit_id}") from None
-        except StoreError as exc:
-            raise HTTPException(503, f"the store cannot be read now: {exc}") from None
-        return StreamingResponse(iter(lines), media_type="application/x-ndjson")
 
     @app.get(
         "/v1/domains/{domain}",
@@ -315,6 +301,8 @@ def create_app(store: Store, manager: JobManager, *, scheduler: Scheduler | None
             raise HTTPException(404, f"no audit of {name} in the store")
         return doc
 
+    signer = SessionSigner(secret_from_env(), limits.session_seconds)
+    app.include_router(pages_router(store, limits, signer))  # /ui/: pages for people
     return app
 
 
@@ -374,25 +362,10 @@ def _parse_request(
     return names, checks or None
 
 
-def _result_lines(store: Store, run_id: int, order: tuple[str, ...]) -> list[str]:
-    try:
-        rows = store.audits_of_run(run_id)
-    except StoreError as exc:
-        if f"no run {run_id}" in str(exc):
-            raise LookupError(run_id) from None
-        raise
-    ranked = {name: i for i, name in enumerate(order)}
-    chosen = sorted(rows.values(), key=lambda r: (ranked.get(r.domain, len(ranked)), r.domain))
-    reports = store.reports(chosen)
-    lines = []
-    for row in chosen:
-        report = reports[row.id]
-        if isinstance(report, StoreError):
-            doc: dict[str, Any] = {"domain": row.domain, "error": str(report)}
-        else:
-            doc = to_json(report)
-        lines.append(json.dumps(doc, ensure_ascii=False) + "\n")
-    return lines
+def _job_order(manager: JobManager, job_id: int) -> tuple[str, ...]:
+    """The domains as the job named them, while it is in memory (results keep that order)."""
+    job = manager.jobs.get(job_id)
+    return job.domains if job is not None else ()
 
 
 def _latest(store: Store, domain: str) -> dict[str, Any] | None:

@@ -52,7 +52,15 @@ def test_serve_json_logs_carry_no_token(tmp_path: Path) -> None:
     command = [
         *(sys.executable, "-m", "mailauth_audit", "serve", "--store", str(db)),
         *("--port", str(port), "--nameserver", f"127.0.0.1:{free_port()}", "--timeout", "0.2"),
-        *("--log-format", "json", "--no-scheduler", "--rate-burst", "5"),
+        *(
+            "--log-format",
+            "json",
+            "--no-scheduler",
+            "--rate-burst",
+            "5",
+            "--rate-per-second",
+            "0.01",
+        ),
     ]
     with log.open("wb") as out:
         proc = subprocess.Popen(

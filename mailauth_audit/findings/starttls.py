@@ -143,6 +143,21 @@ WEAK_SIGNATURE = FindingSpec(
     references=("RFC 9155",),
 )
 
+WEAK_GROUP = FindingSpec(
+    code="starttls.weak_key_exchange",
+    severity=Severity.LOW,
+    check=_TLS,
+    title="MX agrees on a weak key-exchange group",
+    detail="{where} negotiated {group} for the key exchange; current guidance asks for a "
+    "finite-field group of at least 2048 bits or an elliptic curve of at least 224 bits. "
+    "A recorded session's secrecy is only as strong as this group.",
+    remediation="Prefer ECDHE (X25519, P-256) and give DHE a group of 2048 bits or more "
+    "(RFC 7919 ffdhe2048), e.g. in Postfix 3.7 or later remove a custom "
+    "`smtpd_tls_dh1024_param_file` with a 1024-bit prime (the default `auto` uses "
+    "ffdhe2048), or point it at a file made by `openssl dhparam 2048`.",
+    references=("RFC 7919", "RFC 7525 §4.3", "NIST SP 800-57 Part 1"),
+)
+
 NOT_TESTED = FindingSpec(
     code="starttls.addresses_not_tested",
     severity=Severity.INFO,

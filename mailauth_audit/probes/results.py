@@ -35,7 +35,10 @@ class TlsSession:
     version: str  # "TLSv1.3", "TLSv1.2", ...
     cipher: str  # OpenSSL cipher suite name
     cipher_bits: int | None
-    group: str | None  # key-exchange group, where the ssl module can tell (Python >= 3.15)
+    # key-exchange group: "X25519", "secp256r1", "ffdhe2048", "X25519MLKEM768"; "DHE" for a
+    # TLS 1.2 server's own prime (its size in group_bits); None when the TLS library did not
+    # report it, or the key exchange has no group (RSA key transport)
+    group: str | None
     chain_der: tuple[bytes, ...]  # as presented, leaf first, at most max_chain_certificates
     chain: tuple[CertificateSummary, ...]  # the same certificates, parsed
     chain_truncated: bool  # the server presented more than max_chain_certificates
@@ -44,6 +47,18 @@ class TlsSession:
     trust_store: str  # "system" or the CA file's path
     hostname_matches: bool  # the leaf names the host asked for (RFC 6125, SAN first)
     sni: str | None  # server name sent in the ClientHello (None for an address literal)
+    # the group's size: curve bits (X25519: 253) or the DHE prime's bits; None with group
+    # None or a code point this tool does not know
+    group_bits: int | None = None
+
+    @property
+    def group_text(self) -> str:
+        """The group as reports show it; an unreported group is said to be, never guessed."""
+        if self.group is None:
+            return "not reported"
+        if self.group == "DHE" and self.group_bits:
+            return f"DHE {self.group_bits}-bit"
+        return self.group
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from ..options import ProbeLimits
 from .base import SmtpProber, check_target
 from .cache import AddressLimiter, ProbeCache, ProbeCacheStats
 from .certs import TrustStore
+from .handshake import HandshakeObserver
 from .results import SmtpProbeResult, SmtpReply, TlsSession
 from .tls import probe_ssl_context, server_name_indication, tls_session
 
@@ -290,10 +291,12 @@ class _Session:
         self.stage = "tls"
         sni = server_name_indication(self.host)
         limits = self.limits
+        ctx = probe_ssl_context(max_version=self.prober.max_tls_version, observe_legacy=True)
+        observer = HandshakeObserver.attach(ctx)  # the key-exchange group (see handshake.py)
         try:
             async with self._deadline(limits.tls_handshake_timeout):
                 await self.writer.start_tls(
-                    probe_ssl_context(max_version=self.prober.max_tls_version, observe_legacy=True),
+                    ctx,
                     server_hostname=sni,
                     # ours fires first; this one only keeps asyncio from waiting longer
                     ssl_handshake_timeout=limits.tls_handshake_timeout * 2,
@@ -310,6 +313,7 @@ class _Session:
             host=self.host,
             trust=self.prober.trust,
             max_chain=limits.max_chain_certificates,
+            observer=observer,
         )
 
     async def _ehlo_after_tls(self, name: str) -> _Extensions | None:

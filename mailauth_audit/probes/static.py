@@ -14,8 +14,8 @@ A value is a ready result, a `ProbeError` subclass (raised), or a JSON-like mapp
     {"https://mta-sts.example.com/.well-known/mta-sts.txt":
         {"status": 200, "content_type": "text/plain", "body": "version: STSv1\\n..."}}
 
-A "tls" mapping may give version, cipher, cipher_bits, chain_pem (or chain_pem_file,
-relative to the fixture file), trusted (default true), trust_error, hostname_matches
+A "tls" mapping may give version, cipher, cipher_bits, group, group_bits, chain_pem (or
+chain_pem_file, relative to the fixture file), trusted (default true), trust_error, hostname_matches
 (default: computed from the leaf, or true without a chain). A host or URL with no fixture
 behaves like an address where nothing listens: `ProbeConnectionRefused`.
 """
@@ -130,6 +130,7 @@ def _tls(spec: Mapping[str, Any] | None, host: str, base: Path | None) -> TlsSes
         trust_store="fixture",
         hostname_matches=bool(matches),
         sni=server_name_indication(host),
+        group_bits=spec.get("group_bits"),
     )
 
 

@@ -8,6 +8,7 @@ import ssl
 import warnings
 
 from .certs import TrustStore, hostname_matches, peer_chain_der, summarize_certificate
+from .handshake import HandshakeObserver, KeyExchangeGroup, group_bits
 from .results import TlsSession
 
 __all__ = ["probe_ssl_context", "server_name_indication", "tls_session"]
@@ -60,6 +61,7 @@ def tls_session(
     host: str,
     trust: TrustStore,
     max_chain: int,
+    observer: HandshakeObserver | None = None,
 ) -> TlsSession:
     presented = peer_chain_der(ssl_object)
     chain_der = tuple(presented[:max_chain])
@@ -73,12 +75,12 @@ def tls_session(
         leaf_parsed = leaf_parsed or index == 0
     trust_error = trust.verify(chain_der)
     cipher = ssl_object.cipher()
-    group = getattr(ssl_object, "group", None)
+    group = _group(ssl_object, observer, cipher[0] if cipher else "")
     return TlsSession(
         version=ssl_object.version() or "unknown",
         cipher=cipher[0] if cipher else "unknown",
         cipher_bits=cipher[2] if cipher else None,
-        group=group() if callable(group) else None,
+        group=group.name if group is not None else None,
         chain_der=chain_der,
         chain=tuple(summaries),
         chain_truncated=len(presented) > max_chain,
@@ -87,4 +89,17 @@ def tls_session(
         trust_store=trust.label,
         hostname_matches=leaf_parsed and hostname_matches(summaries[0], host),
         sni=server_name_indication(host),
+        group_bits=group.bits if group is not None else None,
     )
+
+
+def _group(
+    ssl_object: ssl.SSLObject | ssl.SSLSocket, observer: HandshakeObserver | None, cipher: str
+) -> KeyExchangeGroup | None:
+    """The ssl module's own answer where it has one (Python >= 3.15), else what the
+    observer read from the server's handshake messages, else None (never a guess)."""
+    reported = getattr(ssl_object, "group", None)
+    name = reported() if callable(reported) else None
+    if isinstance(name, str) and name:
+        return group_bits(name)
+    return observer.group(cipher) if observer is not None else None

@@ -32,6 +32,7 @@ class MxTlsRow:
     older_versions: str  # "TLSv1.1 accepted", "refused", "unknown: why", ""
     dane: str = ""  # "match (3 1 1 …)", "no match", "no TLSA", "not checked: why", ""
     mta_sts: str = ""  # "covered (enforce)", "not covered (testing)", "no policy", ""
+    group: str = ""  # key-exchange group: "X25519", "secp256r1", "DHE 1024-bit", "not reported"
 
 
 def _ptr_map(report: DomainReport) -> dict[tuple[str, str], str]:
@@ -170,6 +171,7 @@ def mx_tls_rows(report: DomainReport) -> tuple[MxTlsRow, ...]:
                     older_versions=older,
                     dane=dane_text,
                     mta_sts=mta_sts,
+                    group=tls.group_text if tls is not None else "",
                 )
             )
     return tuple(rows)

@@ -38,7 +38,9 @@ from .codec import encode_value, report_document, to_json
 #      a check's `result` may now be set on a skipped or error outcome (facts that support no
 #      verdict: every address not probed, or none could be tested); checklist source `probe`
 # 1.8: a finding's params: the catalogue template values its texts were filled with
-SCHEMA_VERSION = "1.8"
+# 1.9: starttls TLS sessions carry the key-exchange group (`group`, now filled in on every
+#      Python) and its size `group_bits`; finding starttls.weak_key_exchange
+SCHEMA_VERSION = "1.9"
 TOOL_NAME = "mailauth-audit"
 
 to_jsonable = encode_value  # the name renderers and the bulk runner serialise with

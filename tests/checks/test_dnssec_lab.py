@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import jsonschema
+import pytest
 from dnssec_servers import ChainLab, chain_lab
 
 from mailauth_audit.asyncapi import audit_domain
@@ -111,15 +112,39 @@ def test_separate_validating_resolver_gives_the_verdicts(chain_lab: ChainLab) ->
     assert report.checks[CheckId.MX].status is not CheckStatus.ERROR
 
 
-def test_non_validating_resolver_is_an_error_never_insecure(chain_lab: ChainLab) -> None:
-    report = audit(chain_lab, "secure.test", nsd=True)
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "secure.test",
+        # signed, no MX (the A record is the implicit MX): the MX answer is a signed NODATA,
+        # whose RRSIGs are in the authority section, not on an answer RRset
+        "mx.secure.test",
+        "absent.secure.test",  # NXDOMAIN, signed the same way
+    ],
+)
+def test_non_validating_resolver_is_an_error_never_insecure(
+    chain_lab: ChainLab, domain: str
+) -> None:
+    report = audit(chain_lab, domain, nsd=True)
     outcome = report.checks[CheckId.DNSSEC]
     assert outcome.status is CheckStatus.ERROR and outcome.result is None
     assert outcome.error is not None
     assert outcome.error.reason is ErrorReason.RESOLVER_NOT_VALIDATING
     assert "resolver does not validate DNSSEC" in outcome.error.message
-    dane = report.checks[CheckId.DANE]
-    assert dane.error is not None and dane.error.reason is ErrorReason.RESOLVER_NOT_VALIDATING
+    if domain == "secure.test":  # with no MX host there is no TLSA to ask for
+        dane = report.checks[CheckId.DANE]
+        assert dane.error is not None and dane.error.reason is ErrorReason.RESOLVER_NOT_VALIDATING
+
+
+def test_domain_without_mx_verdicts(chain_lab: ChainLab) -> None:
+    # the validator says secure for the signed NODATA; an unsigned zone without MX is
+    # insecure through either server (nothing signed to validate)
+    secure = dnssec(audit(chain_lab, "mx.secure.test")).names[0]
+    assert (secure.name, secure.verdict) == ("mx.secure.test", DnssecVerdict.SECURE)
+    for nsd in (False, True):
+        result = dnssec(audit(chain_lab, "mx.insecure.test", nsd=nsd))
+        assert [n.verdict for n in result.names] == [DnssecVerdict.INSECURE]
+        assert not result.names[0].signed and result.resolver_validates is None
 
 
 def dane(report: DomainReport) -> DaneResult:

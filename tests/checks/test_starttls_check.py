@@ -13,7 +13,7 @@ import trustme
 from mailauth_audit.checks.starttls import StarttlsResult
 from mailauth_audit.engine.auditor import Auditor
 from mailauth_audit.errors import DnsServfail
-from mailauth_audit.model import CheckId, CheckStatus, DomainReport, ErrorReason
+from mailauth_audit.model import CheckId, CheckStatus, DomainReport, ErrorReason, Severity
 from mailauth_audit.options import AuditOptions, ProbeLimits, ProbeOptions
 from mailauth_audit.probes import StaticSmtpProber
 from mailauth_audit.probes.session import ProbeSet
@@ -329,7 +329,7 @@ def test_html_table_and_csv_columns_show_the_facts() -> None:
     from mailauth_audit.report.renderers import TextRenderer
 
     fixtures = {
-        "mx1.example.test": {**GOOD, "tls": tls()},
+        "mx1.example.test": {**GOOD, "tls": tls(group="X25519", group_bits=253)},
         "mx2.example.test": {"ehlo": ["mx2.example.test", "PIPELINING"]},
     }
     report, _ = audit(fixtures)
@@ -338,10 +338,39 @@ def test_html_table_and_csv_columns_show_the_facts() -> None:
     table = table[: table.index("</table>")]
     assert table.count("<tr>") == 1 + 3  # header and one row per MX address
     assert "TLSv1.3" in table and "no STARTTLS" in table
+    assert '<th scope="col">Group</th>' in table and ">X25519</td>" in table
     assert "mx1.example.test (forward-confirmed)" in table and "issued by" in table
     row = domain_csv_row(report)
     assert row["starttls_status"] == "warn" and row["mx_identity_status"] == "warn"
     assert row["mx_tls_versions"] == "TLSv1.3" and row["mx_without_starttls"] == "1"
     assert row["mx_cert_expires"] == (NOW + dt.timedelta(days=90)).strftime("%Y-%m-%d")
     text = TextRenderer().render(AuditRun("", "", (report,)))
-    assert "STARTTLS on 2 of 3 MX address(es) tested (TLSv1.3)" in text
+    assert "STARTTLS on 2 of 3 MX address(es) tested (TLSv1.3; group X25519)" in text
+
+
+@pytest.mark.parametrize(
+    ("group", "bits", "weak"),
+    [
+        ("DHE", 1024, "a 1024-bit DHE prime"),
+        ("DHE", 2048, None),
+        ("ffdhe2048", 2048, None),
+        ("secp192r1", 192, "secp192r1 (192 bits)"),
+        ("secp256r1", 256, None),
+        ("X25519", 253, None),
+        (None, None, None),  # not reported: never judged
+        ("unknown group 0x7777", None, None),
+    ],
+)
+def test_weak_key_exchange_group(group: str | None, bits: int | None, weak: str | None) -> None:
+    report, _ = audit({"mx1.example.test": {**GOOD, "tls": tls(group=group, group_bits=bits)}})
+    findings = {f.code: f for f in report.checks[CheckId.STARTTLS].findings}
+    if weak is None:
+        assert "starttls.weak_key_exchange" not in findings
+        return
+    finding = findings["starttls.weak_key_exchange"]
+    assert finding.severity is Severity.LOW
+    assert weak in finding.detail and "RFC 7919" in finding.references
+    assert finding.evidence == (
+        f"mx1.example.test [192.0.2.10]: {weak}",
+        f"mx1.example.test [2001:db8::10]: {weak}",
+    )

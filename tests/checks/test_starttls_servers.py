@@ -83,6 +83,8 @@ def test_postfix_mx_with_starttls_passes(postfix, ca: LoopbackCA) -> None:  # ty
     assert probe.tls is not None and probe.tls.version in ("TLSv1.2", "TLSv1.3")
     assert probe.tls.trusted and probe.tls.hostname_matches
     assert probe.tls.chain[0].not_after > dt.datetime.now(dt.UTC)
+    # Debian's Postfix with OpenSSL 3 agrees on X25519, the first group our client offers
+    assert (probe.tls.group, probe.tls.group_bits) == ("X25519", 253)
     # Postfix refuses TLS 1.0/1.1 here (smtpd_tls_protocols = >=TLSv1.2)
     assert a.legacy_tls_accepted is None and a.legacy_tls_unknown is None
     assert report.grade is not None
@@ -129,6 +131,7 @@ def test_tls_1_0_only_server(ca: LoopbackCA) -> None:
         report = audit_one(port, ca.ca_file)
     probe = only_address(report).probe
     assert probe is not None and probe.tls is not None and probe.tls.version == "TLSv1"
+    assert probe.tls.group == "X25519"  # TLS 1.0 ECDHE: read from the ServerKeyExchange
     assert "starttls.old_tls_version" in codes(report)
 
 

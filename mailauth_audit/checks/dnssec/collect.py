@@ -41,6 +41,19 @@ async def _missing_ds(resolver: Resolver, zone: str) -> str | None:
     return expected_ds(zone, keys.rdata())
 
 
+async def _zone_of_empty_answer(resolver: Resolver, name: str) -> SignedAnswer | None:
+    """An empty answer (no MX: NODATA or NXDOMAIN) is signed in its authority section
+    (RFC 4035 §3.1.3), which answers do not keep: whether the zone is signed is read from the
+    SOA of the closest enclosing name that has one, its apex. At most one query per label of
+    `name` (through the run's cache), and only when the answer came without AD."""
+    labels = name.rstrip(".").split(".")
+    for start in range(len(labels)):
+        got = await signed_lookup(resolver, ".".join(labels[start:]), RRType.SOA)
+        if got.answer.records or got.verdict is not DnssecVerdict.INSECURE:
+            return got
+    return None
+
+
 async def collect_dnssec(ctx: CheckContext) -> DnssecResult:
     """The domain's MX RRset is asked here with DO, not read from the MX check: when it is
     bogus the MX check ends in SERVFAIL, and this is the check that must say why."""
@@ -51,7 +64,19 @@ async def collect_dnssec(ctx: CheckContext) -> DnssecResult:
     hosts = list(dict.fromkeys(names))[: ctx.options.limits.max_mx_hosts]
     pairs = [(domain_got, domain_item)]
     pairs += await gather([_name(resolver, host, "mx", RRType.A) for host in hosts])
-    validates = await require_validation(ctx, [got for got, _ in pairs])
+    evidence = [got for got, _ in pairs]
+    if domain_got.verdict is DnssecVerdict.INSECURE and domain_got.answer.empty:
+        # without this a signed domain without MX, asked through a resolver that does not
+        # validate, would pass for insecure: signatures present, AD never set
+        apex = await _zone_of_empty_answer(resolver, ctx.domain)
+        if apex is not None and apex.signed:
+            evidence.append(apex)
+            if apex.verdict is DnssecVerdict.INSECURE:
+                domain_item = DnssecName(
+                    **{**vars(domain_item), "signed": True, "zone": apex.signer}
+                )
+                pairs[0] = (domain_got, domain_item)
+    validates = await require_validation(ctx, evidence)
     items = []
     zones: dict[str, str | None] = {}
     for _, item in pairs:

@@ -10,7 +10,10 @@ probe is a connection, EHLO, STARTTLS and one handshake, plus a second handshake
 TLS 1.1 when the first negotiated 1.2 or newer: two connections per MX address. sslyze
 answers the same questions with a scan per TLS version and cipher suite (dozens of
 connections per server), which is neither polite to an MX shared by thousands of domains
-nor needed for what this check judges (benchmarks/starttls_cost.py measures both).
+nor needed for what this check judges (benchmarks/starttls_cost.py measures both). The
+key-exchange group is read from the same handshake (probes/handshake.py), not from a second
+connection made with nassl (benchmarks/tls_group_cost.py measures the options); it is
+judged (RFC 7919, RFC 7525 §4.3) only when it was reported.
 """
 
 from __future__ import annotations
@@ -51,9 +54,11 @@ class StarttlsCheck(Check[StarttlsResult]):
         if not judged:
             return f"{len(every)} MX address(es), none tested"
         with_tls = [a for a in judged if a.probe is not None and a.probe.tls is not None]
-        versions = sorted({a.probe.tls.version for a in with_tls if a.probe and a.probe.tls})
+        sessions = [a.probe.tls for a in with_tls if a.probe and a.probe.tls]
+        versions = sorted({tls.version for tls in sessions})
+        groups = sorted({tls.group_text for tls in sessions})
         text = f"STARTTLS on {len(with_tls)} of {len(judged)} MX address(es) tested"
         if versions:
-            text += f" ({', '.join(versions)})"
+            text += f" ({', '.join(versions)}; group {', '.join(groups)})"
         untested = len(every) - len(judged)
         return text + (f"; {untested} not tested" if untested else "")

@@ -19,6 +19,7 @@ from .result import MxAddressTls, StarttlsResult
 EXPIRY_WARNING_DAYS = 14  # a certificate expiring this soon is a warning (issue 12)
 MIN_RSA_BITS = 2048
 MIN_EC_BITS = 224
+MIN_DH_BITS = 2048  # finite-field groups, RFC 7919 / NIST SP 800-57 (112-bit strength)
 _LEGACY = ("TLSv1", "TLSv1.1", "SSLv3")
 _WEAK_HASHES = ("sha1", "md5", "md2")
 _MAX_NAMED = 6  # addresses named in one finding's detail; evidence lists them all
@@ -91,6 +92,19 @@ def _weak_key(leaf: CertificateSummary) -> str | None:
     return None
 
 
+def _weak_group(tls: TlsSession) -> str | None:
+    """The group as the finding names it, when it is below the bar; None for a strong or
+    unknown group (an unreported group is never judged)."""
+    if tls.group is None or tls.group_bits is None:
+        return None
+    finite_field = tls.group == "DHE" or tls.group.startswith("ffdhe")
+    if tls.group_bits >= (MIN_DH_BITS if finite_field else MIN_EC_BITS):
+        return None
+    if tls.group == "DHE":
+        return f"a {tls.group_bits}-bit DHE prime"
+    return f"{tls.group} ({tls.group_bits} bits)"
+
+
 def evaluate_starttls(result: StarttlsResult) -> list[Finding]:
     every = list(addresses(result))
     judged = [a for a in every if tested(a)]
@@ -120,6 +134,8 @@ def evaluate_starttls(result: StarttlsResult) -> list[Finding]:
             add(F.UNTRUSTED, a)
         if not tls.hostname_matches:
             add(F.NAME_MISMATCH, a)
+        if _weak_group(tls):
+            add(F.WEAK_GROUP, a)
         leaf = _leaf(tls)
         if leaf is None:
             continue
@@ -178,6 +194,11 @@ def _finding(
         values["days"] = abs((leaf.not_after - now).days)
     elif spec is F.WEAK_KEY and leaf is not None:
         values["key"] = _weak_key(leaf)
+    elif spec is F.WEAK_GROUP and tls is not None:
+        values["group"] = _weak_group(tls)
+        evidence = _evidence(
+            items, lambda a: (_weak_group(a.probe.tls) or "") if a.probe and a.probe.tls else ""
+        )
     elif spec is F.WEAK_SIGNATURE and leaf is not None:
         values["algorithm"] = leaf.signature_algorithm
     if leaf is not None and spec in (F.UNTRUSTED, F.NAME_MISMATCH, F.EXPIRED, F.EXPIRING):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -109,6 +110,7 @@ def latency(clients: int, requests: int, store_url: str | None) -> None:
         samples, errors, wall = asyncio.run(run())
     finally:
         stop_process(proc, grace=10)
+        shutil.rmtree(folder, ignore_errors=True)
     ms = [s * 1000 for s in samples]
     print(f"GET {path}: {clients} concurrent clients x {requests} requests, store {url}")
     print(

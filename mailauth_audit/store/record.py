@@ -25,7 +25,8 @@ from ..report.serialize import SCHEMA_VERSION
 from . import blob
 from .connect import StoreError
 from .drift import detect
-from .schema import audits, blobs, check_results, events, findings, runs
+from .facts import facts_text
+from .schema import audits, blobs, events, runs
 
 __all__ = ["RecordResult", "RunInfo", "dialect_insert", "record_documents", "start_run", "utc_text"]
 
@@ -130,7 +131,7 @@ def _grade(doc: dict[str, Any]) -> tuple[str | None, int | None]:
 class _Pending:
     doc: dict[str, Any]
     kept: dict[str, Any]
-    sha: str
+    sha: bytes
     body: bytes
     blob_id: int = 0
     audit_id: int = 0
@@ -180,12 +181,14 @@ def record_documents(
                 "score": score,
                 "schema_version": SCHEMA_VERSION,
                 "blob_id": p.blob_id,
+                "facts": facts_text(
+                    p.doc.get("checks") if isinstance(p.doc.get("checks"), dict) else None
+                ),
             }
         )
     stmt = audits.insert().returning(audits.c.id, audits.c.domain, sort_by_parameter_order=True)
     for audit_id, name in conn.execute(stmt, rows).all():
         todo[name].audit_id = int(audit_id)
-    _store_facts(conn, list(todo.values()))
     added = _detect_events(conn, when, todo, previous, threshold)
     return RecordResult(len(todo), len(batch) - len(todo), added)
 
@@ -193,49 +196,16 @@ def record_documents(
 def _store_blobs(conn: Connection, pending: list[_Pending]) -> None:
     unique = {p.sha: p.body for p in pending}
     conn.execute(
-        dialect_insert(conn, blobs).on_conflict_do_nothing(index_elements=["sha256"]),
+        dialect_insert(conn, blobs).on_conflict_do_nothing(index_elements=["digest"]),
         [
-            {"sha256": sha, "codec": blob.CURRENT_CODEC, "body": body}
+            {"digest": sha, "codec": blob.CURRENT_CODEC, "body": body}
             for sha, body in unique.items()
         ],
     )
-    ids = dict(
-        conn.execute(select(blobs.c.sha256, blobs.c.id).where(blobs.c.sha256.in_(unique))).all()
-    )
+    found = conn.execute(select(blobs.c.digest, blobs.c.id).where(blobs.c.digest.in_(unique)))
+    ids = {bytes(key): blob_id for key, blob_id in found}
     for p in pending:
         p.blob_id = int(ids[p.sha])
-
-
-def _store_facts(conn: Connection, pending: list[_Pending]) -> None:
-    status_rows, finding_rows = [], []
-    for p in pending:
-        checks = p.doc.get("checks")
-        for check_id, outcome in (checks if isinstance(checks, dict) else {}).items():
-            if not isinstance(outcome, dict):
-                continue
-            error = outcome.get("error") if isinstance(outcome.get("error"), dict) else None
-            status_rows.append(
-                {
-                    "audit_id": p.audit_id,
-                    "check_id": check_id,
-                    "status": str(outcome.get("status")),
-                    "reason": None if error is None else error.get("reason"),
-                }
-            )
-            for f in outcome.get("findings") or ():
-                params = f.get("params")
-                finding_rows.append(
-                    {
-                        "audit_id": p.audit_id,
-                        "code": f.get("code"),
-                        "severity": f.get("severity"),
-                        "params": json.dumps(params, sort_keys=True) if params else None,
-                    }
-                )
-    if status_rows:
-        conn.execute(check_results.insert(), status_rows)
-    if finding_rows:
-        conn.execute(findings.insert(), finding_rows)
 
 
 def _previous_audits(

@@ -65,7 +65,7 @@ def at_rest(store: Store, url: str) -> int:
         from sqlalchemy import text
 
         total = 0
-        for table in ("runs", "blobs", "audits", "check_results", "findings", "events"):
+        for table in ("runs", "blobs", "audits", "events"):
             total += conn.execute(text(f"SELECT pg_total_relation_size('{table}')")).scalar_one()
         return int(total)
 
@@ -74,9 +74,12 @@ def measure(
     backend: str, url: str, zone: str, domains: list[str], work: Path, plain: float
 ) -> dict[str, Any]:
     store = open_store(url)
+    empty = at_rest(store, url)
     first = StoreRecorder(store, "bulk")
     recorded = bulk(zone, domains, work / f"{backend}-1", first)
-    one_run = at_rest(store, url) / store.stored_bytes()["audits"]
+    one_run_total = at_rest(store, url)
+    one_run = one_run_total / store.stored_bytes()["audits"]
+    marginal = (one_run_total - empty) / store.stored_bytes()["audits"]
     second = StoreRecorder(store, "bulk")
     bulk(zone, domains, work / f"{backend}-2", second)
     assert first.error is None and second.error is None, (first.error, second.error)
@@ -92,6 +95,8 @@ def measure(
         "bulk_s": recorded,
         "overhead_pct": 100 * (recorded - plain) / plain,
         "bytes_per_audit_one_run": one_run,
+        "bytes_per_audit_marginal": marginal,
+        "empty_store": empty,
         "bytes_per_audit_at_rest": size / figures["audits"],
         "blob_bytes_per_audit": figures["blob_bytes"] / figures["audits"],
         "diff_s": diff_seconds,
@@ -136,7 +141,9 @@ def main() -> None:
             print(
                 f"{r['backend']:<10} {r['audits']} audits: bulk {r['bulk_s']:.1f} s "
                 f"(+{r['overhead_pct']:.0f} % for recording); at rest "
-                f"{r['bytes_per_audit_one_run']:.0f} B per audit after one run, "
+                f"{r['bytes_per_audit_one_run']:.0f} B per audit after one run "
+                f"({r['bytes_per_audit_marginal']:.0f} B without the empty store's "
+                f"{r['empty_store']} B), "
                 f"{r['bytes_per_audit_at_rest']:.0f} B after two (compressed reports "
                 f"{r['blob_bytes_per_audit']:.0f} B per audit, shared when identical); "
                 f"diff of the two runs {r['diff_s']:.2f} s "

@@ -5,8 +5,10 @@ the compressed report they summarise (a row header, a key and an index entry eac
 what reads them wants all of one audit's at once. The report blob keeps everything (finding
 parameters included); this is what lists and filters read without decoding it.
 
-    mx:pass,spf:error/dns_timeout,dmarc:fail|dmarc.missing:high,spf.softfail_all:low
+    mx:p,spf:e/dns_timeout,dmarc:f|dmarc.missing:h,spf.softfail_all:l
 
+Statuses and severities are written as their first letter (a value this version does not
+know is written whole: every known one is a single letter, so the two cannot be confused).
 Check ids, statuses, reasons, codes and severities are identifiers ([a-z0-9_.-]): none holds
 ":", ",", "/" or "|".
 """
@@ -18,9 +20,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..model import CheckStatus, Severity
+
 __all__ = ["AuditFacts", "facts_text", "parse_facts"]
 
 _WORD = re.compile(r"[a-z0-9_.-]{1,80}")
+_SHORT = {v.value: v.value[0] for v in (*CheckStatus, *Severity)}
+_STATUS_OF = {v.value[0]: v.value for v in CheckStatus}
+_SEVERITY_OF = {v.value[0]: v.value for v in Severity}
+assert len(_STATUS_OF) == len(CheckStatus) and len(_SEVERITY_OF) == len(Severity)
 
 
 @dataclass(frozen=True)
@@ -49,11 +57,12 @@ def facts_text(checks: Mapping[str, Any] | None) -> str:
         reason = _word(error.get("reason")) if isinstance(error, dict) else None
         if reason is None:
             reason = _word(outcome.get("skip_reason"))
-        statuses.append(f"{check_id}:{status}" + (f"/{reason}" if reason else ""))
+        short = _SHORT.get(status, status)
+        statuses.append(f"{check_id}:{short}" + (f"/{reason}" if reason else ""))
         for f in _findings(outcome.get("findings")):
             code, severity = _word(f.get("code")), _word(f.get("severity"))
             if code is not None and severity is not None:
-                findings.append(f"{code}:{severity}")
+                findings.append(f"{code}:{_SHORT.get(severity, severity)}")
     return ",".join(statuses) + "|" + ",".join(findings)
 
 
@@ -71,11 +80,11 @@ def parse_facts(text: str | None) -> AuditFacts | None:
     for item in filter(None, head.split(",")):
         check, _, rest = item.partition(":")
         status, _, reason = rest.partition("/")
-        statuses[check] = status
+        statuses[check] = _STATUS_OF.get(status, status)
         if reason:
             reasons[check] = reason
     found = tuple(
-        (code, severity)
+        (code, _SEVERITY_OF.get(severity, severity))
         for code, _, severity in (item.partition(":") for item in filter(None, tail.split(",")))
     )
     return AuditFacts(statuses, reasons, found)

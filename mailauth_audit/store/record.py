@@ -132,7 +132,7 @@ class _Pending:
     doc: dict[str, Any]
     kept: dict[str, Any]
     sha: bytes
-    body: bytes
+    data: bytes  # the canonical bytes (blob.dumps)
     blob_id: int = 0
     audit_id: int = 0
 
@@ -163,7 +163,7 @@ def record_documents(
             continue
         kept = stored_document(doc)
         data = blob.dumps(kept)
-        todo[name] = _Pending(doc, kept, blob.digest(data), blob.pack(data))
+        todo[name] = _Pending(doc, kept, blob.digest(data), data)
     if not todo:
         return RecordResult(0, len(batch), 0)
     previous = _previous_audits(conn, run_id, when, list(todo))
@@ -194,18 +194,27 @@ def record_documents(
 
 
 def _store_blobs(conn: Connection, pending: list[_Pending]) -> None:
-    unique = {p.sha: p.body for p in pending}
-    conn.execute(
-        dialect_insert(conn, blobs).on_conflict_do_nothing(index_elements=["digest"]),
-        [
-            {"digest": sha, "codec": blob.CURRENT_CODEC, "body": body}
-            for sha, body in unique.items()
-        ],
-    )
-    found = conn.execute(select(blobs.c.digest, blobs.c.id).where(blobs.c.digest.in_(unique)))
-    ids = {bytes(key): blob_id for key, blob_id in found}
+    """Each pending document's blob id; only documents not stored yet are compressed (a
+    domain unchanged since its last audit is the usual case, and compressing is the cost)."""
+    unique = {p.sha: p.data for p in pending}
+    ids = _blob_ids(conn, list(unique))
+    missing = [sha for sha in unique if sha not in ids]
+    if missing:
+        conn.execute(
+            dialect_insert(conn, blobs).on_conflict_do_nothing(index_elements=["digest"]),
+            [
+                {"digest": sha, "codec": blob.CURRENT_CODEC, "body": blob.pack(unique[sha])}
+                for sha in missing
+            ],
+        )
+        ids.update(_blob_ids(conn, missing))
     for p in pending:
-        p.blob_id = int(ids[p.sha])
+        p.blob_id = ids[p.sha]
+
+
+def _blob_ids(conn: Connection, keys: list[bytes]) -> dict[bytes, int]:
+    found = conn.execute(select(blobs.c.digest, blobs.c.id).where(blobs.c.digest.in_(keys)))
+    return {bytes(key): int(blob_id) for key, blob_id in found}
 
 
 def _previous_audits(

@@ -5,8 +5,9 @@ What is stored per audit, and why so: the whole report once, compressed (`blobs`
 identical reports), so an audit decodes back to the typed report a newer version can judge
 again; and beside it, in the audit's row, the few facts lists and filters read without
 decoding it (`grade`, `score`, and `facts`: check statuses and finding codes with their
-severity, see facts.py). Finding texts come from the catalogue, never from rows. Times are ISO 8601 UTC text of one fixed width, so they sort and compare the
-same way in both databases.
+severity, see facts.py). Finding texts come from the catalogue, never from rows. Times are
+ISO 8601 UTC text of one fixed width, so they sort and compare the same way in both
+databases.
 """
 
 from __future__ import annotations

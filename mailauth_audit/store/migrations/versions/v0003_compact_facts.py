@@ -30,6 +30,11 @@ branch_labels = None
 depends_on = None
 
 _BATCH = 1000
+# facts.py's one-letter forms, written out: a revision does not change with later code
+_SHORT = {
+    **{s: s[0] for s in ("pass", "warn", "fail", "error", "skipped")},
+    **{s: s[0] for s in ("critical", "high", "medium", "low", "info")},
+}
 
 
 def upgrade() -> None:
@@ -54,12 +59,13 @@ def _fold_facts(conn: sa.Connection) -> None:
     for audit_id, check_id, status, reason in conn.execute(
         sa.text("SELECT audit_id, check_id, status, reason FROM check_results ORDER BY audit_id")
     ):
-        statuses[audit_id].append(f"{check_id}:{status}" + (f"/{reason}" if reason else ""))
+        short = _SHORT.get(status, status)
+        statuses[audit_id].append(f"{check_id}:{short}" + (f"/{reason}" if reason else ""))
     found: dict[int, list[str]] = defaultdict(list)
     for audit_id, code, severity in conn.execute(
         sa.text("SELECT audit_id, code, severity FROM findings ORDER BY audit_id, id")
     ):
-        found[audit_id].append(f"{code}:{severity}")
+        found[audit_id].append(f"{code}:{_SHORT.get(severity, severity)}")
     rows = [
         {"i": audit_id, "f": ",".join(statuses[audit_id]) + "|" + ",".join(found[audit_id])}
         for audit_id in statuses.keys() | found.keys()

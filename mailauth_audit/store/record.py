@@ -28,7 +28,15 @@ from .drift import detect
 from .facts import facts_text
 from .schema import audits, blobs, events, runs
 
-__all__ = ["RecordResult", "RunInfo", "dialect_insert", "record_documents", "start_run", "utc_text"]
+__all__ = [
+    "RecordResult",
+    "RunInfo",
+    "decode_document",
+    "dialect_insert",
+    "record_documents",
+    "start_run",
+    "utc_text",
+]
 
 
 def utc_text(value: str | float | datetime | None = None) -> str:
@@ -110,8 +118,20 @@ def _run_row(info: RunInfo) -> dict[str, Any]:
 
 
 def stored_document(doc: dict[str, Any]) -> dict[str, Any]:
-    """What is kept of a report document: everything but what is derived from it."""
-    return {k: v for k, v in doc.items() if k not in DERIVED_KEYS and k != FORMAT_KEY}
+    """What is kept of a report document: everything but what is derived from it. A bulk
+    line's format number stays: it says how the rest reads (format 3 is sparse)."""
+    return {k: v for k, v in doc.items() if k not in DERIVED_KEYS}
+
+
+def decode_document(doc: dict[str, Any]) -> DomainReport:
+    """The typed report of a stored document. Bulk lines of format 3 were first stored
+    without their format number; such a document reads as what it is."""
+    try:
+        return from_json(doc)
+    except CodecError:
+        if FORMAT_KEY in doc:
+            raise
+        return from_json({**doc, FORMAT_KEY: 3})
 
 
 def _grade(doc: dict[str, Any]) -> tuple[str | None, int | None]:
@@ -121,7 +141,7 @@ def _grade(doc: dict[str, Any]) -> tuple[str | None, int | None]:
     if isinstance(score, dict):
         return score.get("grade"), score.get("score")
     try:
-        verdict = from_json(stored_document(doc)).verdict
+        verdict = decode_document(stored_document(doc)).verdict
     except CodecError:
         return None, None
     return verdict.grade, verdict.score
@@ -242,7 +262,7 @@ def load_report(conn: Connection, blob_id: int) -> DomainReport:
     """The typed report of a stored blob; StoreError when it cannot be decoded."""
     row = conn.execute(select(blobs.c.codec, blobs.c.body).where(blobs.c.id == blob_id)).one()
     try:
-        return from_json(blob.unpack(bytes(row.body), int(row.codec)))
+        return decode_document(blob.unpack(bytes(row.body), int(row.codec)))
     except (blob.BlobError, CodecError) as exc:
         raise StoreError(f"stored report cannot be decoded by this version: {exc}") from None
 
@@ -270,8 +290,8 @@ def _detect_events(
         prev_id, prev_blob = previous[name]
         row = bodies[prev_blob]
         try:
-            old = from_json(blob.unpack(bytes(row.body), int(row.codec)))
-            new = from_json(todo[name].kept)
+            old = decode_document(blob.unpack(bytes(row.body), int(row.codec)))
+            new = decode_document(todo[name].kept)
         except (blob.BlobError, CodecError):
             continue  # a report this version cannot read: nothing to compare with
         for e in detect(old, new, threshold):

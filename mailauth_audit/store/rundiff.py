@@ -15,9 +15,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..report.codec import CodecError, from_json
+from ..report.codec import CodecError
 from .blob import BlobError, unpack
 from .diff import AuditDiff, diff_reports
+from .record import decode_document
 from .schema import blobs
 from .store import AuditRow, Store
 
@@ -120,8 +121,8 @@ def _domain_change(
     if before is not None and after is not None:
         try:
             diff = diff_reports(
-                from_json(before),
-                from_json(after),
+                decode_document(before),
+                decode_document(after),
                 before_audit=a.id,
                 after_audit=b.id,
                 before_at=a.audited_at,

@@ -297,10 +297,10 @@ if TYPE_CHECKING:
         email_target,
     )
     from .store.diff import AuditDiff
-    from .store.reports import stored_run
     from .store.durations import cutoff, parse_duration
     from .store.location import STORE_ENV, default_store_path, store_url_from
     from .store.recorder import ImportResult, StoreRecorder, import_results
+    from .store.reports import stored_run
     from .store.store import Store, open_store
     from .store.views import (
         DomainHistory,

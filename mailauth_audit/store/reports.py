@@ -10,12 +10,13 @@ from sqlalchemy import select
 
 from ..model import AuditRun, Provenance
 from ..report.codec import CodecError, decode_value
+from ..report.provenance import source_text
 from .connect import StoreError
 from .record import load_report
 from .schema import audits, runs
 from .store import Store
 
-__all__ = ["stored_run"]
+__all__ = ["answering_servers", "stored_run"]
 
 
 def stored_run(store: Store, audit_id: int, domain: str | None = None) -> AuditRun:
@@ -59,3 +60,16 @@ def _provenance(text: str | None) -> Provenance | None:
     except (CodecError, ValueError):
         return None
     return value if isinstance(value, Provenance) else None
+
+
+def answering_servers(store: Store, run_ids: set[int]) -> dict[int, str | None]:
+    """Who answered each run's questions, when the run asked one DNS source: every record
+    its reports hold came from it. None for a run that asked several (the reports do not
+    say which answered what) or whose sources were not recorded."""
+    with store.transaction(write=False) as conn:
+        rows = conn.execute(select(runs.c.id, runs.c.provenance).where(runs.c.id.in_(run_ids)))
+        found = {int(r.id): _provenance(r.provenance) for r in rows}
+    return {
+        run_id: source_text(p.sources[0]) if p is not None and len(p.sources) == 1 else None
+        for run_id, p in found.items()
+    }

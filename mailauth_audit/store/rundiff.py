@@ -19,6 +19,7 @@ from ..report.codec import CodecError
 from .blob import BlobError, unpack
 from .diff import AuditDiff, diff_reports
 from .record import decode_document
+from .reports import answering_servers
 from .schema import blobs
 from .store import AuditRow, Store
 
@@ -74,6 +75,7 @@ def diff_runs(store: Store, run_a: int, run_b: int) -> RunDiff:
     differing = [d for d in common if a[d].blob_id != b[d].blob_id]
     unchanged = len(common) - len(differing)
     changes: list[RunDomainChange] = []
+    servers = answering_servers(store, {run_a, run_b})
     with store.transaction(write=False) as conn:
         for chunk in _chunks(differing, _BLOBS_PER_QUERY // 2):
             wanted = {a[d].blob_id for d in chunk} | {b[d].blob_id for d in chunk}
@@ -87,7 +89,15 @@ def diff_runs(store: Store, run_a: int, run_b: int) -> RunDiff:
                 ):
                     unchanged += 1
                     continue
-                changes.append(_domain_change(a[domain], b[domain], before, after))
+                changes.append(
+                    _domain_change(
+                        a[domain],
+                        b[domain],
+                        before,
+                        after,
+                        (servers.get(run_a), servers.get(run_b)),
+                    )
+                )
     order = {"worse": 0, "better": 1, "changed": 2}
     changes.sort(key=lambda c: (order[c.direction], c.domain))
     return RunDiff(
@@ -115,7 +125,11 @@ def _read_docs(conn: Any, ids: set[int]) -> dict[int, dict[str, Any]]:
 
 
 def _domain_change(
-    a: AuditRow, b: AuditRow, before: dict[str, Any] | None, after: dict[str, Any] | None
+    a: AuditRow,
+    b: AuditRow,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    servers: tuple[str | None, str | None],
 ) -> RunDomainChange:
     diff: AuditDiff | None = None
     if before is not None and after is not None:
@@ -127,6 +141,8 @@ def _domain_change(
                 after_audit=b.id,
                 before_at=a.audited_at,
                 after_at=b.audited_at,
+                before_server=servers[0],
+                after_server=servers[1],
             )
         except CodecError:
             diff = None

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from ..model import DomainReport, Severity
 from .connect import StoreError
 from .diff import AuditDiff, diff_reports
+from .reports import answering_servers
 from .rundiff import RunDiff, RunDomainChange, diff_runs
 from .schema import events
 from .store import AuditRow, Store
@@ -136,6 +137,7 @@ def _diff_rows(store: Store, a: AuditRow, b: AuditRow) -> AuditDiff:
         if isinstance(r, StoreError):
             raise r
     assert isinstance(ra, DomainReport) and isinstance(rb, DomainReport)
+    servers = answering_servers(store, {a.run_id, b.run_id})
     return diff_reports(
         ra,
         rb,
@@ -143,6 +145,8 @@ def _diff_rows(store: Store, a: AuditRow, b: AuditRow) -> AuditDiff:
         after_audit=b.id,
         before_at=a.audited_at,
         after_at=b.audited_at,
+        before_server=servers.get(a.run_id),
+        after_server=servers.get(b.run_id),
     )
 
 

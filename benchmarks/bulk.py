@@ -284,6 +284,12 @@ def main() -> None:
         metavar="N",
         help="the probe scenario: MX records pointed at N loopback STARTTLS servers",
     )
+    ap.add_argument(
+        "--store",
+        choices=["sqlite", "postgresql"],
+        default=None,
+        help="the store scenario: runs with and without recording (benchmarks/bulk_store.py)",
+    )
     ap.add_argument("extra", nargs="*", help="more options for `mailauth-audit bulk`")
     a = ap.parse_args()
     if a.probe_fleet:
@@ -302,6 +308,15 @@ def main() -> None:
             "(stop it with serve.sh stop, or pass --port)"
         )
     print(sh("bash", str(BENCH / "serve.sh"), "start", str(data), env=env).strip(), flush=True)
+    if a.store:
+        from bulk_store import store_scenario
+
+        a.root = a.root.resolve()
+        try:
+            store_scenario(a, data, env, run_ours)
+        finally:
+            print(sh("bash", str(BENCH / "serve.sh"), "stop", env=env, check=False).strip())
+        return
     try:
         runs = []
         for i in range(a.runs):

@@ -1,17 +1,21 @@
-"""History store benchmark: bytes per domain-audit at rest, what recording costs a bulk run,
-and how long `diff --run A --run B` takes.
+"""History store benchmark: bytes per domain-audit at rest on the bench zone.
 
     python benchmarks/store.py --count 2000 [--backend sqlite|postgresql|both] [--pg-url URL]
 
 1. generates a bench zone of COUNT domains with ../shared/bench/gen_zone.py (or --data DIR);
-2. runs the bulk runner twice over it in this process (answers from the zone file through
-   StaticResolver: no network, so the run is CPU-bound and recording's share is at its
-   largest), once without a store and once recording into it; then a second recorded run;
-3. prints: bulk seconds without/with recording, bytes per audit at rest (SQLite: the file
-   after a checkpoint and VACUUM; PostgreSQL: pg_total_relation_size of the tables), the
-   compressed report bytes per audit, and the time of a run diff of the two recorded runs.
+2. runs the bulk runner over it once in this process (answers from the zone file through
+   StaticResolver: no network), which writes results.jsonl;
+3. records that results file into an empty store of each backend (`history import`'s code,
+   the same recording `bulk --store` does), then a copy of it as a second run;
+4. prints bytes per audit at rest after the first run (the figure the issue's 2 KB target is
+   about: a domain's first audit stores its whole report) and after the second (identical
+   reports share their blob): SQLite, the file after a checkpoint and VACUUM; PostgreSQL,
+   pg_total_relation_size of the tables. Each also without the empty store's size, the
+   share that grows with the audits; and the compressed report bytes per first audit.
 
-PostgreSQL: --pg-url, or a throwaway server started like the tests do (tests/store/pgserver.py).
+What recording costs a bulk run: `benchmarks/bulk.py --store sqlite|postgresql`. A diff of
+two 100k-domain runs: `benchmarks/store_diff.py`. PostgreSQL: --pg-url, or a throwaway
+server started like the tests do (tests/store/pgserver.py).
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -30,73 +33,54 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "store"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 BENCH = Path(os.environ.get("BENCH_DIR", ROOT.parent / "shared" / "bench"))
+
+from bulk_store import store_bytes  # noqa: E402
 
 from mailauth_audit.bulk.inputs import read_entries  # noqa: E402
 from mailauth_audit.bulk.runner import BulkConfig, run_bulk  # noqa: E402
 from mailauth_audit.resolver.static import StaticResolver  # noqa: E402
-from mailauth_audit.store.recorder import StoreRecorder  # noqa: E402
-from mailauth_audit.store.store import Store, open_store  # noqa: E402
-from mailauth_audit.store.views import diff_runs  # noqa: E402
+from mailauth_audit.store.recorder import import_results  # noqa: E402
+from mailauth_audit.store.store import open_store  # noqa: E402
 
 
-def bulk(zone: str, domains: list[str], out: Path, recorder: StoreRecorder | None) -> float:
+def bulk(zone: str, domains: list[str], out: Path) -> Path:
     entries, _ = read_entries([d + "\n" for d in domains])
     config = BulkConfig(
-        output_dir=out,
-        progress=False,
-        resolver_factory=lambda: StaticResolver(zone),
-        line_observers=(recorder,) if recorder is not None else (),
+        output_dir=out, progress=False, resolver_factory=lambda: StaticResolver(zone)
     )
-    start = time.perf_counter()
     run_bulk(entries, config)
-    return time.perf_counter() - start
+    return out / "results.jsonl"
 
 
-def at_rest(store: Store, url: str) -> int:
-    if store.engine.dialect.name == "sqlite":
-        store.engine.dispose()  # the pool reconnects when the store is next used
-        path = url
-        with sqlite3.connect(path) as conn:
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            conn.execute("VACUUM")
-        return Path(path).stat().st_size
-    with store.transaction() as conn:
-        from sqlalchemy import text
-
-        total = 0
-        for table in ("runs", "blobs", "audits", "check_results", "findings", "events"):
-            total += conn.execute(text(f"SELECT pg_total_relation_size('{table}')")).scalar_one()
-        return int(total)
-
-
-def measure(
-    backend: str, url: str, zone: str, domains: list[str], work: Path, plain: float
-) -> dict[str, Any]:
+def measure(backend: str, url: str, results: Path, work: Path) -> dict[str, Any]:
     store = open_store(url)
-    first = StoreRecorder(store, "bulk")
-    recorded = bulk(zone, domains, work / f"{backend}-1", first)
-    one_run = at_rest(store, url) / store.stored_bytes()["audits"]
-    second = StoreRecorder(store, "bulk")
-    bulk(zone, domains, work / f"{backend}-2", second)
-    assert first.error is None and second.error is None, (first.error, second.error)
-    runs = store.runs()
+    store.close()
+    empty, _ = store_bytes(url)
+    store = open_store(url)
     start = time.perf_counter()
-    d = diff_runs(store, runs[0]["id"], runs[1]["id"])
-    diff_seconds = time.perf_counter() - start
-    figures = store.stored_bytes()
-    size = at_rest(store, url)
+    first = import_results(store, results)
+    seconds = time.perf_counter() - start
+    blob_bytes = store.stored_bytes()["blob_bytes"]
+    store.close()
+    size1, audits1 = store_bytes(url)
+    again = work / f"{backend}-second-run.jsonl"
+    shutil.copyfile(results, again)  # another file: another run of the same reports
+    store = open_store(url)
+    import_results(store, again)
+    store.close()
+    size2, audits2 = store_bytes(url)
     return {
         "backend": backend,
-        "audits": figures["audits"],
-        "bulk_s": recorded,
-        "overhead_pct": 100 * (recorded - plain) / plain,
-        "bytes_per_audit_one_run": one_run,
-        "bytes_per_audit_at_rest": size / figures["audits"],
-        "blob_bytes_per_audit": figures["blob_bytes"] / figures["audits"],
-        "diff_s": diff_seconds,
-        "diff_unchanged": d.unchanged,
-        "diff_changed": len(d.changes),
+        "audits": first.recorded,
+        "import_s": seconds,
+        "one_run": size1 / audits1,
+        "one_run_growth": (size1 - empty) / audits1,
+        "two_runs": size2 / audits2,
+        "two_runs_growth": (size2 - empty) / audits2,
+        "empty": empty,
+        "blob_per_audit": blob_bytes / audits1,
     }
 
 
@@ -119,11 +103,10 @@ def main() -> None:
             )
         zone = (data / "bench.zone").read_text()
         domains = (data / "domains.txt").read_text().split()[: a.count]
-        plain = bulk(zone, domains, work / "plain", None)
-        print(f"{len(domains)} domains; bulk without a store: {plain:.1f} s")
+        results = bulk(zone, domains, work / "out")
         rows = []
         if a.backend in ("sqlite", "both"):
-            rows.append(measure("sqlite", str(work / "audits.db"), zone, domains, work, plain))
+            rows.append(measure("sqlite", str(work / "audits.db"), results, work))
         if a.backend in ("postgresql", "both"):
             url = a.pg_url
             if url is None:
@@ -131,16 +114,16 @@ def main() -> None:
 
                 server = PostgresServer().start()
                 url = server.new_database()
-            rows.append(measure("postgresql", url, zone, domains, work, plain))
+            rows.append(measure("postgresql", url, results, work))
+        print(f"{len(domains)} bench domains, bytes per domain-audit at rest (target <= 2,048):")
         for r in rows:
             print(
-                f"{r['backend']:<10} {r['audits']} audits: bulk {r['bulk_s']:.1f} s "
-                f"(+{r['overhead_pct']:.0f} % for recording); at rest "
-                f"{r['bytes_per_audit_one_run']:.0f} B per audit after one run, "
-                f"{r['bytes_per_audit_at_rest']:.0f} B after two (compressed reports "
-                f"{r['blob_bytes_per_audit']:.0f} B per audit, shared when identical); "
-                f"diff of the two runs {r['diff_s']:.2f} s "
-                f"({r['diff_changed']} changed, {r['diff_unchanged']} unchanged)"
+                f"  {r['backend']:<10} first audit {r['one_run']:,.0f} B "
+                f"({r['one_run_growth']:,.0f} B without the empty store's {r['empty']:,} B); "
+                f"after a second identical run {r['two_runs']:,.0f} B "
+                f"({r['two_runs_growth']:,.0f} B); compressed report "
+                f"{r['blob_per_audit']:,.0f} B per first audit; recorded in "
+                f"{r['import_s']:.1f} s"
             )
     finally:
         if server is not None:

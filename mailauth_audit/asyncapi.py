@@ -286,7 +286,7 @@ if TYPE_CHECKING:
 # a `check` that records nothing.
 if TYPE_CHECKING:
     from .report.history import diff_text, events_text, history_text, json_document, run_diff_text
-    from .report.history_html import history_html
+    from .report.history_html import diff_html, history_html
     from .store.connect import SchemaTooNew, StoreError, StoreUnavailable
     from .store.deliver import (
         SMTP_PASSWORD_ENV,
@@ -300,6 +300,7 @@ if TYPE_CHECKING:
     from .store.durations import cutoff, parse_duration
     from .store.location import STORE_ENV, default_store_path, store_url_from
     from .store.recorder import ImportResult, StoreRecorder, import_results
+    from .store.reports import stored_run
     from .store.store import Store, open_store
     from .store.views import (
         DomainHistory,
@@ -349,6 +350,7 @@ __all__ = [
     "default_store_path",
     "deliver_events",
     "diff_domain",
+    "diff_html",
     "diff_runs",
     "diff_text",
     "domain_history",
@@ -371,6 +373,7 @@ __all__ = [
     "run_service",
     "send_test_message",
     "store_url_from",
+    "stored_run",
     "validate_options",
     "verify_message",
     "write_corrected_zone",
@@ -628,7 +631,8 @@ _RE_EXPORTS: dict[str, tuple[str, ...]] = {
         "json_document",
         "run_diff_text",
     ),
-    ".report.history_html": ("history_html",),
+    ".report.history_html": ("diff_html", "history_html"),
+    ".store.reports": ("stored_run",),
     ".store.connect": (
         "SchemaTooNew",
         "StoreError",

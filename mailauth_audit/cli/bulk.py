@@ -321,7 +321,9 @@ def bulk(
         # opened before any query: a store that cannot be used stops the run here (exit 2)
         from ..asyncapi import StoreRecorder  # SQLAlchemy only when a store is used
 
-        recorder = StoreRecorder(open_named_store(url), "bulk")
+        recorder = StoreRecorder(
+            open_named_store(url), "bulk", provenance=_provenance(options, zones)
+        )
     config = BulkConfig(
         output_dir=out,
         options=options,

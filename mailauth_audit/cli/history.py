@@ -118,11 +118,51 @@ def history() -> None:
 @format_option(["text", "json", "html"], "text")
 @output_option(metavar="FILE", help="Write to FILE instead of stdout.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Only the last N audits.")
+@click.option(
+    "--audit",
+    "audit_id",
+    type=int,
+    default=None,
+    metavar="ID",
+    help="Show the stored report of audit ID (the full report, as `check` showed it).",
+)
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="With -f html: write DIR/history.html and each audit's report as "
+    "DIR/audit-ID.html, linked from the history page.",
+)
 def history_show(
-    domain: str, store: str | None, fmt: str, output: str | None, limit: int | None
+    domain: str,
+    store: str | None,
+    fmt: str,
+    output: str | None,
+    limit: int | None,
+    audit_id: int | None,
+    output_dir: Path | None,
 ) -> None:
-    """Show DOMAIN's stored audits, oldest first, with the drift events each raised."""
+    """Show DOMAIN's stored audits, oldest first, with the drift events each raised.
+
+    \b
+    Examples:
+      mailauth-audit history example.com --audit 42 -f html -o audit-42.html
+      mailauth-audit history example.com -f html --output-dir example-history/
+    """
     name = domain.strip().rstrip(".").lower()
+    if audit_id is not None and output_dir is not None:
+        _fail("give --audit or --output-dir, not both")
+    if output_dir is not None and (fmt != "html" or output is not None):
+        _fail("--output-dir writes HTML pages: use it with -f html and without -o")
+    if audit_id is not None:
+        with _store(store) as opened:
+            run = facade.stored_run(opened, audit_id, name)
+        _emit(facade.render(run, fmt), output)
+        return
+    if output_dir is not None:
+        _write_history_folder(store, name, limit, output_dir)
+        return
     with _store(store) as opened:
         view = facade.domain_history(opened, name, limit)
     if fmt == "json":
@@ -132,6 +172,30 @@ def history_show(
     else:
         text = facade.history_text(view)
     _emit(text, output)
+
+
+def _audit_page(audit_id: int) -> str:
+    return f"audit-{audit_id}.html"
+
+
+def _write_history_folder(store: str | None, name: str, limit: int | None, folder: Path) -> None:
+    """history.html and a report page per readable audit, linked relatively: the folder
+    can be moved or served as it is."""
+    pages: dict[str, str] = {}
+    with _store(store) as opened:
+        view = facade.domain_history(opened, name, limit)
+        for entry in view.entries:
+            if entry.decodable:
+                run = facade.stored_run(opened, entry.audit_id, name)
+                pages[_audit_page(entry.audit_id)] = facade.render(run, "html")
+    pages["history.html"] = facade.history_html(view, _audit_page)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for file_name, text in pages.items():
+            facade.write_atomically(folder / file_name, text)
+    except OSError as exc:
+        _fail(f"cannot write {folder}: {exc.strerror or exc}")
+    click.echo(f"wrote {folder / 'history.html'} and {len(pages) - 1} audit reports", err=True)
 
 
 @history.command("import")
@@ -165,7 +229,7 @@ def history_import(results: Path, store: str | None) -> None:
 @click.argument("domain", required=False)
 @click.option("--run", "runs", type=int, multiple=True, metavar="ID", help="Compare two runs.")
 @store_option
-@format_option(["text", "json"], "text")
+@format_option(["text", "json", "html"], "text")
 @output_option(metavar="FILE", help="Write to FILE instead of stdout.")
 def diff(
     domain: str | None, runs: tuple[int, ...], store: str | None, fmt: str, output: str | None
@@ -176,6 +240,7 @@ def diff(
     Examples:
       mailauth-audit diff example.com
       mailauth-audit diff --run 41 --run 42 -f json
+      mailauth-audit diff example.com -f html -o example-diff.html
     """
     if runs and domain:
         _fail("give a DOMAIN or two --run, not both")
@@ -192,6 +257,8 @@ def diff(
             assert domain is not None
             view = facade.diff_domain(opened, domain.strip().rstrip(".").lower())
             render, kind = facade.diff_text, "diff"
+    if fmt == "html":
+        render = facade.diff_html
     _emit(facade.json_document(kind, view) if fmt == "json" else render(view), output)
 
 

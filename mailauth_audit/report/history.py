@@ -74,7 +74,11 @@ def diff_text(d: AuditDiff) -> str:
     for r in d.records:
         lines.append(f"  {r.change} {r.type} {r.name}")
         lines.extend(f"    - {v}" for v in r.before)
+        if r.before and (answer := _answer(r.ttl_before, r.server_before)):
+            lines.append(f"      {answer}")
         lines.extend(f"    + {v}" for v in r.after)
+        if r.after and (answer := _answer(r.ttl_after, r.server_after)):
+            lines.append(f"      {answer}")
     for f in d.findings:
         mark = "+" if f.change == "appeared" else "-"
         lines.append(f"  {mark} finding {f.code} [{f.severity}] {f.change}")
@@ -83,6 +87,12 @@ def diff_text(d: AuditDiff) -> str:
     if not d.changed:
         lines.append("  no change")
     return "\n".join(lines) + "\n"
+
+
+def _answer(ttl: int | None, server: str | None) -> str:
+    """ "(TTL 300, from resolver 127.0.0.1:53)": how a record was answered, when known."""
+    parts = ([f"TTL {ttl}"] if ttl is not None else []) + ([f"from {server}"] if server else [])
+    return f"({', '.join(parts)})" if parts else ""
 
 
 def run_diff_text(d: RunDiff) -> str:

@@ -4,11 +4,13 @@ findings were written by strangers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
-from ..store.views import DomainHistory, HistoryEntry, StoredEvent
+from ..store.diff import AuditDiff
+from ..store.views import DomainHistory, HistoryEntry, RunDiff, StoredEvent
 
-__all__ = ["history_html", "score_chart_svg"]
+__all__ = ["diff_html", "history_html", "score_chart_svg"]
 
 _W, _H, _PAD = 640, 180, 28  # chart size and margin, px
 
@@ -77,7 +79,16 @@ def _event(e: StoredEvent) -> str:
     )
 
 
-def history_html(history: DomainHistory) -> str:
+def _audit_cell(e: HistoryEntry, report_href: Callable[[int], str] | None) -> str:
+    label = f"{e.audit_id} (run {e.run_id})"
+    if report_href is None or not e.decodable:
+        return label
+    return f'<a href="{escape(report_href(e.audit_id))}">report of audit {label}</a>'
+
+
+def history_html(history: DomainHistory, report_href: Callable[[int], str] | None = None) -> str:
+    """The page; `report_href(audit_id)` links each audit to its stored report, when those
+    pages are written beside it (`history DOMAIN -f html --output-dir DIR`)."""
     domain = escape(history.domain)
     rows = []
     for e in reversed(history.entries):
@@ -88,7 +99,7 @@ def history_html(history: DomainHistory) -> str:
             f'<tr id="audit-{e.audit_id}"><td>{escape(e.audited_at[:16].replace("T", " "))}</td>'
             f'<td class="grade">{escape(e.grade or "–")}</td>'
             f"<td>{'' if e.score is None else e.score}</td><td>{checks}</td>"
-            f"<td>{e.audit_id} (run {e.run_id})</td></tr>"
+            f"<td>{_audit_cell(e, report_href)}</td></tr>"
         )
     events = "".join(_event(e) for e in reversed(history.events)) or "<li>no drift events</li>"
     return (
@@ -102,4 +113,30 @@ def history_html(history: DomainHistory) -> str:
         "<h2>Audits</h2><table><thead><tr><th>When (UTC)</th><th>Grade</th><th>Score</th>"
         f"<th>Checks</th><th>Audit</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
         "</body></html>\n"
+    )
+
+
+def diff_html(view: AuditDiff | RunDiff, report_href: Callable[[int], str] | None = None) -> str:
+    """A domain's diff or a run diff as one page (templates/diff.html, autoescaped).
+    `report_href(audit_id)` links each audit to its stored report, when those are written."""
+    from ..version import __version__
+    from .html import environment
+
+    context: dict[str, object]
+    if isinstance(view, RunDiff):
+        title, at = f"Run {view.run_before} → run {view.run_after}", ""
+        context = {"run_diff": view, "diff": None}
+    else:
+        title, at = f"{view.domain}: what changed", view.after_at or ""
+        context = {"run_diff": None, "diff": view}
+    return (
+        environment()
+        .get_template("diff.html")
+        .render(
+            **context,
+            title=title,
+            report_href=report_href,
+            generated=at[:19].replace("T", " ") or "-",
+            tool_version=__version__,
+        )
     )

@@ -25,7 +25,8 @@ from sqlalchemy import func, select
 
 from ..store.blob import BlobError, unpack
 from ..store.connect import StoreError
-from ..store.schema import audits, blobs, check_results
+from ..store.facts import parse_facts
+from ..store.schema import audits, blobs
 from ..store.store import Store
 from .context import ApiContext, Problem
 
@@ -87,7 +88,7 @@ class ApiMetrics:
             return
         with self.store.transaction(write=False) as conn:
             rows = conn.execute(
-                select(audits.c.id, audits.c.status, blobs.c.codec, blobs.c.body)
+                select(audits.c.id, audits.c.status, audits.c.facts, blobs.c.codec, blobs.c.body)
                 .join(blobs, blobs.c.id == audits.c.blob_id)
                 .where(audits.c.id > self._last_id)
                 .order_by(audits.c.id)
@@ -97,20 +98,17 @@ class ApiMetrics:
                 self.lag.set(0)
                 return
             top = int(rows[-1].id)
-            errors = conn.execute(
-                select(check_results.c.reason, func.count())
-                .where(
-                    check_results.c.audit_id > self._last_id,
-                    check_results.c.audit_id <= top,
-                    check_results.c.status == "error",
-                )
-                .group_by(check_results.c.reason)
-            ).all()
             unread = conn.execute(
                 select(func.count()).select_from(audits).where(audits.c.id > top)
             ).scalar_one()
+        errors: dict[str, int] = {}
         for row in rows:
             self.audits.labels(str(row.status)).inc()
+            facts = parse_facts(row.facts) if row.facts else None
+            for check, status in (facts.statuses if facts else {}).items():
+                if status == "error":
+                    reason = facts.reasons.get(check, "unknown") if facts else "unknown"
+                    errors[reason] = errors.get(reason, 0) + 1
             try:
                 doc: dict[str, Any] = unpack(bytes(row.body), int(row.codec))
             except BlobError:
@@ -118,8 +116,8 @@ class ApiMetrics:
             queries = doc.get("dns_queries")
             if isinstance(queries, int) and queries > 0:
                 self.dns_queries.inc(queries)
-        for reason, count in errors:
-            self.check_errors.labels(str(reason or "unknown")).inc(int(count))
+        for reason, count in errors.items():
+            self.check_errors.labels(reason).inc(count)
         self.lag.set(int(unread))
         self._last_id = top
 

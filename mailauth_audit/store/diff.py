@@ -22,6 +22,7 @@ __all__ = [
     "RecordChange",
     "StatusChange",
     "diff_reports",
+    "record_ttls",
     "records_seen",
 ]
 
@@ -35,6 +36,14 @@ class RecordChange:
     change: str  # "added", "removed", "changed"
     before: tuple[str, ...]  # the values before (empty when added)
     after: tuple[str, ...]  # the values after (empty when removed)
+    # the TTL each audit's answer carried; None when that audit had no such record
+    ttl_before: int | None = None
+    ttl_after: int | None = None
+    # who answered each audit's question: the run's one DNS source ("resolver
+    # 127.0.0.1:53", "zone file …"); None when the run asked several (then the stored
+    # report does not say which) or the run's sources were not recorded
+    server_before: str | None = None
+    server_after: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,21 @@ def _result(report: DomainReport, check: CheckId) -> Any:
     return report.checks[check].result
 
 
+def record_ttls(report: DomainReport) -> dict[RecordKey, int | None]:
+    """The TTL each of `records_seen`'s records was answered with, by the same keys."""
+    out: dict[RecordKey, int | None] = {}
+    if _completed(report, CheckId.MX):
+        out[("MX", report.domain)] = _result(report, CheckId.MX).ttl
+    if _completed(report, CheckId.SPF):
+        out[("SPF", report.domain)] = _result(report, CheckId.SPF).record_ttl
+    if _completed(report, CheckId.DMARC):
+        out[("DMARC", f"_dmarc.{report.domain}")] = _result(report, CheckId.DMARC).record_ttl
+    if _completed(report, CheckId.DKIM):
+        for s in _result(report, CheckId.DKIM).selectors:
+            out[("DKIM", s.name)] = s.ttl
+    return out
+
+
 def records_seen(report: DomainReport) -> dict[RecordKey, tuple[str, ...]]:
     """The published records a report's facts hold, by (type, name), for completed checks."""
     out: dict[RecordKey, tuple[str, ...]] = {}
@@ -114,7 +138,10 @@ def records_seen(report: DomainReport) -> dict[RecordKey, tuple[str, ...]]:
 
 
 def _record_changes(
-    before: Mapping[RecordKey, tuple[str, ...]], after: Mapping[RecordKey, tuple[str, ...]]
+    before: Mapping[RecordKey, tuple[str, ...]],
+    after: Mapping[RecordKey, tuple[str, ...]],
+    ttls: tuple[Mapping[RecordKey, int | None], Mapping[RecordKey, int | None]],
+    servers: tuple[str | None, str | None],
 ) -> tuple[RecordChange, ...]:
     changes = []
     for key in sorted(before.keys() | after.keys()):
@@ -122,7 +149,19 @@ def _record_changes(
         if a == b:
             continue
         kind = "added" if not a else "removed" if not b else "changed"
-        changes.append(RecordChange(key[0], key[1], kind, a, b))
+        changes.append(
+            RecordChange(
+                key[0],
+                key[1],
+                kind,
+                a,
+                b,
+                ttls[0].get(key) if a else None,
+                ttls[1].get(key) if b else None,
+                servers[0] if a else None,
+                servers[1] if b else None,
+            )
+        )
     return tuple(changes)
 
 
@@ -134,6 +173,8 @@ def diff_reports(
     after_audit: int | None = None,
     before_at: str | None = None,
     after_at: str | None = None,
+    before_server: str | None = None,
+    after_server: str | None = None,
 ) -> AuditDiff:
     statuses = []
     for check in sorted(before.checks.keys() | after.checks.keys()):
@@ -172,7 +213,9 @@ def diff_reports(
         score_before=before.verdict.score,
         score_after=after.verdict.score,
         statuses=tuple(statuses),
-        records=_record_changes(seen_a, seen_b),
+        records=_record_changes(
+            seen_a, seen_b, (record_ttls(before), record_ttls(after)), (before_server, after_server)
+        ),
         findings=tuple(findings),
         not_compared=not_compared,
     )

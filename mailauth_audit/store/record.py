@@ -25,9 +25,18 @@ from ..report.serialize import SCHEMA_VERSION
 from . import blob
 from .connect import StoreError
 from .drift import detect
-from .schema import audits, blobs, check_results, events, findings, runs
+from .facts import facts_text
+from .schema import audits, blobs, events, runs
 
-__all__ = ["RecordResult", "RunInfo", "dialect_insert", "record_documents", "start_run", "utc_text"]
+__all__ = [
+    "RecordResult",
+    "RunInfo",
+    "decode_document",
+    "dialect_insert",
+    "record_documents",
+    "start_run",
+    "utc_text",
+]
 
 
 def utc_text(value: str | float | datetime | None = None) -> str:
@@ -109,8 +118,20 @@ def _run_row(info: RunInfo) -> dict[str, Any]:
 
 
 def stored_document(doc: dict[str, Any]) -> dict[str, Any]:
-    """What is kept of a report document: everything but what is derived from it."""
-    return {k: v for k, v in doc.items() if k not in DERIVED_KEYS and k != FORMAT_KEY}
+    """What is kept of a report document: everything but what is derived from it. A bulk
+    line's format number stays: it says how the rest reads (format 3 is sparse)."""
+    return {k: v for k, v in doc.items() if k not in DERIVED_KEYS}
+
+
+def decode_document(doc: dict[str, Any]) -> DomainReport:
+    """The typed report of a stored document. Bulk lines of format 3 were first stored
+    without their format number; such a document reads as what it is."""
+    try:
+        return from_json(doc)
+    except CodecError:
+        if FORMAT_KEY in doc:
+            raise
+        return from_json({**doc, FORMAT_KEY: 3})
 
 
 def _grade(doc: dict[str, Any]) -> tuple[str | None, int | None]:
@@ -120,7 +141,7 @@ def _grade(doc: dict[str, Any]) -> tuple[str | None, int | None]:
     if isinstance(score, dict):
         return score.get("grade"), score.get("score")
     try:
-        verdict = from_json(stored_document(doc)).verdict
+        verdict = decode_document(stored_document(doc)).verdict
     except CodecError:
         return None, None
     return verdict.grade, verdict.score
@@ -130,8 +151,8 @@ def _grade(doc: dict[str, Any]) -> tuple[str | None, int | None]:
 class _Pending:
     doc: dict[str, Any]
     kept: dict[str, Any]
-    sha: str
-    body: bytes
+    sha: bytes
+    data: bytes  # the canonical bytes (blob.dumps)
     blob_id: int = 0
     audit_id: int = 0
 
@@ -162,7 +183,7 @@ def record_documents(
             continue
         kept = stored_document(doc)
         data = blob.dumps(kept)
-        todo[name] = _Pending(doc, kept, blob.digest(data), blob.pack(data))
+        todo[name] = _Pending(doc, kept, blob.digest(data), data)
     if not todo:
         return RecordResult(0, len(batch), 0)
     previous = _previous_audits(conn, run_id, when, list(todo))
@@ -180,62 +201,40 @@ def record_documents(
                 "score": score,
                 "schema_version": SCHEMA_VERSION,
                 "blob_id": p.blob_id,
+                "facts": facts_text(
+                    p.doc.get("checks") if isinstance(p.doc.get("checks"), dict) else None
+                ),
             }
         )
     stmt = audits.insert().returning(audits.c.id, audits.c.domain, sort_by_parameter_order=True)
     for audit_id, name in conn.execute(stmt, rows).all():
         todo[name].audit_id = int(audit_id)
-    _store_facts(conn, list(todo.values()))
     added = _detect_events(conn, when, todo, previous, threshold)
     return RecordResult(len(todo), len(batch) - len(todo), added)
 
 
 def _store_blobs(conn: Connection, pending: list[_Pending]) -> None:
-    unique = {p.sha: p.body for p in pending}
-    conn.execute(
-        dialect_insert(conn, blobs).on_conflict_do_nothing(index_elements=["sha256"]),
-        [
-            {"sha256": sha, "codec": blob.CURRENT_CODEC, "body": body}
-            for sha, body in unique.items()
-        ],
-    )
-    ids = dict(
-        conn.execute(select(blobs.c.sha256, blobs.c.id).where(blobs.c.sha256.in_(unique))).all()
-    )
+    """Each pending document's blob id; only documents not stored yet are compressed (a
+    domain unchanged since its last audit is the usual case, and compressing is the cost)."""
+    unique = {p.sha: p.data for p in pending}
+    ids = _blob_ids(conn, list(unique))
+    missing = [sha for sha in unique if sha not in ids]
+    if missing:
+        conn.execute(
+            dialect_insert(conn, blobs).on_conflict_do_nothing(index_elements=["digest"]),
+            [
+                {"digest": sha, "codec": blob.CURRENT_CODEC, "body": blob.pack(unique[sha])}
+                for sha in missing
+            ],
+        )
+        ids.update(_blob_ids(conn, missing))
     for p in pending:
-        p.blob_id = int(ids[p.sha])
+        p.blob_id = ids[p.sha]
 
 
-def _store_facts(conn: Connection, pending: list[_Pending]) -> None:
-    status_rows, finding_rows = [], []
-    for p in pending:
-        checks = p.doc.get("checks")
-        for check_id, outcome in (checks if isinstance(checks, dict) else {}).items():
-            if not isinstance(outcome, dict):
-                continue
-            error = outcome.get("error") if isinstance(outcome.get("error"), dict) else None
-            status_rows.append(
-                {
-                    "audit_id": p.audit_id,
-                    "check_id": check_id,
-                    "status": str(outcome.get("status")),
-                    "reason": None if error is None else error.get("reason"),
-                }
-            )
-            for f in outcome.get("findings") or ():
-                params = f.get("params")
-                finding_rows.append(
-                    {
-                        "audit_id": p.audit_id,
-                        "code": f.get("code"),
-                        "severity": f.get("severity"),
-                        "params": json.dumps(params, sort_keys=True) if params else None,
-                    }
-                )
-    if status_rows:
-        conn.execute(check_results.insert(), status_rows)
-    if finding_rows:
-        conn.execute(findings.insert(), finding_rows)
+def _blob_ids(conn: Connection, keys: list[bytes]) -> dict[bytes, int]:
+    found = conn.execute(select(blobs.c.digest, blobs.c.id).where(blobs.c.digest.in_(keys)))
+    return {bytes(key): int(blob_id) for key, blob_id in found}
 
 
 def _previous_audits(
@@ -263,7 +262,7 @@ def load_report(conn: Connection, blob_id: int) -> DomainReport:
     """The typed report of a stored blob; StoreError when it cannot be decoded."""
     row = conn.execute(select(blobs.c.codec, blobs.c.body).where(blobs.c.id == blob_id)).one()
     try:
-        return from_json(blob.unpack(bytes(row.body), int(row.codec)))
+        return decode_document(blob.unpack(bytes(row.body), int(row.codec)))
     except (blob.BlobError, CodecError) as exc:
         raise StoreError(f"stored report cannot be decoded by this version: {exc}") from None
 
@@ -291,8 +290,8 @@ def _detect_events(
         prev_id, prev_blob = previous[name]
         row = bodies[prev_blob]
         try:
-            old = from_json(blob.unpack(bytes(row.body), int(row.codec)))
-            new = from_json(todo[name].kept)
+            old = decode_document(blob.unpack(bytes(row.body), int(row.codec)))
+            new = decode_document(todo[name].kept)
         except (blob.BlobError, CodecError):
             continue  # a report this version cannot read: nothing to compare with
         for e in detect(old, new, threshold):

@@ -15,10 +15,10 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from ..model import DomainReport, Severity
-from ..report.codec import to_json
+from ..model import DomainReport, Provenance, Severity
+from ..report.codec import encode_value, to_json
 from ..version import __version__
 from .connect import StoreError
 from .record import RecordResult, RunInfo, utc_text
@@ -26,6 +26,7 @@ from .store import Store, results_run_key
 
 __all__ = ["ImportResult", "StoreRecorder", "import_results", "read_results_lines"]
 
+T = TypeVar("T")
 IMPORT_BATCH = 500  # documents per transaction when importing a results file
 
 
@@ -37,12 +38,15 @@ class StoreRecorder:
         store: Store,
         kind: str = "bulk",
         *,
-        provenance: dict[str, Any] | None = None,
+        provenance: Provenance | dict[str, Any] | None = None,
         threshold: Severity = Severity.HIGH,
     ) -> None:
         self.store = store
         self.kind = kind
-        self.provenance = provenance
+        # the run's DNS sources, kept with the run: which server answered its records
+        self.provenance = (
+            encode_value(provenance) if isinstance(provenance, Provenance) else provenance
+        )
         self.threshold = threshold
         self.started_at = utc_text()
         self.recorded = 0
@@ -131,11 +135,14 @@ def _first_line(path: Path) -> bytes:
 def import_results(store: Store, path: Path, threshold: Severity = Severity.HIGH) -> ImportResult:
     """Bring a bulk run's results file into the store: the same run as when it was recorded
     live (if it was), each domain once."""
-    started = _summary_started_at(path.parent) or utc_text(path.stat().st_mtime_ns / 1e9)
+    started = _summary_value(path.parent, "started_at", str) or utc_text(
+        path.stat().st_mtime_ns / 1e9
+    )
     info = RunInfo(
         kind="bulk",
         started_at=started,
         tool_version=__version__,
+        provenance=_summary_value(path.parent, "provenance", dict),
         source=str(path),
         run_key=results_run_key(path, _first_line(path)),
     )
@@ -169,10 +176,11 @@ def import_results(store: Store, path: Path, threshold: Severity = Severity.HIGH
     return ImportResult(run_id, recorded, already, events, unreadable)
 
 
-def _summary_started_at(folder: Path) -> str | None:
+def _summary_value(folder: Path, key: str, kind: type[T]) -> T | None:
+    """A value of the run's summary.json beside its results, when it has one of that type."""
     try:
         doc = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    value = doc.get("started_at") if isinstance(doc, dict) else None
-    return value if isinstance(value, str) else None
+    value = doc.get(key) if isinstance(doc, dict) else None
+    return value if isinstance(value, kind) else None

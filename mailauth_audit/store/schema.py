@@ -3,10 +3,11 @@ PostgreSQL.
 
 What is stored per audit, and why so: the whole report once, compressed (`blobs`, shared by
 identical reports), so an audit decodes back to the typed report a newer version can judge
-again; and beside it the few facts queries filter on (`audits.grade`, `check_results`,
-`findings` as code + severity + parameters). Finding texts come from the catalogue, never
-from rows. Times are ISO 8601 UTC text of one fixed width, so they sort and compare the
-same way in both databases.
+again; and beside it, in the audit's row, the few facts lists and filters read without
+decoding it (`grade`, `score`, and `facts`: check statuses and finding codes with their
+severity, see facts.py). Finding texts come from the catalogue, never from rows. Times are
+ISO 8601 UTC text of one fixed width, so they sort and compare the same way in both
+databases.
 """
 
 from __future__ import annotations
@@ -29,10 +30,8 @@ __all__ = [
     "api_tokens",
     "audits",
     "blobs",
-    "check_results",
     "deliveries",
     "events",
-    "findings",
     "metadata",
     "runs",
     "schedule_ticks",
@@ -60,7 +59,9 @@ blobs = Table(
     "blobs",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("sha256", String(64), nullable=False, unique=True),  # of the uncompressed document
+    # SHA-256 of the uncompressed document, raw (32 bytes): half the hex form, in the row
+    # and in its unique index
+    Column("digest", LargeBinary, nullable=False, unique=True),
     Column("codec", Integer, nullable=False),  # blob.CODECS: how `body` is compressed
     Column("body", LargeBinary, nullable=False),
 )
@@ -77,28 +78,9 @@ audits = Table(
     Column("score", Integer, nullable=True),
     Column("schema_version", String(16), nullable=False),  # of the stored document
     Column("blob_id", Integer, ForeignKey("blobs.id"), nullable=False),
+    Column("facts", Text, nullable=True),  # facts.py: check statuses, finding codes
     UniqueConstraint("run_id", "domain", name="uq_audits_run_domain"),
     Index("ix_audits_domain_time", "domain", "audited_at"),
-)
-
-check_results = Table(
-    "check_results",
-    metadata,
-    Column("audit_id", Integer, ForeignKey("audits.id", ondelete="CASCADE"), primary_key=True),
-    Column("check_id", String(16), primary_key=True),
-    Column("status", String(16), nullable=False),
-    Column("reason", String(40), nullable=True),  # ErrorReason when status is error
-)
-
-findings = Table(
-    "findings",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("audit_id", Integer, ForeignKey("audits.id", ondelete="CASCADE"), nullable=False),
-    Column("code", String(80), nullable=False),
-    Column("severity", String(16), nullable=False),
-    Column("params", Text, nullable=True),  # the finding's parameters, JSON, when it has any
-    Index("ix_findings_audit", "audit_id"),
 )
 
 events = Table(

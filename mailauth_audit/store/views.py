@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy import select
 
 from ..model import DomainReport, Severity
-from .blob import BlobError, unpack
 from .connect import StoreError
 from .diff import AuditDiff, diff_reports
-from .schema import blobs, events
+from .reports import answering_servers
+from .rundiff import RunDiff, RunDomainChange, diff_runs
+from .schema import events
 from .store import AuditRow, Store
 
 __all__ = [
@@ -136,6 +137,7 @@ def _diff_rows(store: Store, a: AuditRow, b: AuditRow) -> AuditDiff:
         if isinstance(r, StoreError):
             raise r
     assert isinstance(ra, DomainReport) and isinstance(rb, DomainReport)
+    servers = answering_servers(store, {a.run_id, b.run_id})
     return diff_reports(
         ra,
         rb,
@@ -143,113 +145,9 @@ def _diff_rows(store: Store, a: AuditRow, b: AuditRow) -> AuditDiff:
         after_audit=b.id,
         before_at=a.audited_at,
         after_at=b.audited_at,
+        before_server=servers.get(a.run_id),
+        after_server=servers.get(b.run_id),
     )
-
-
-@dataclass(frozen=True)
-class RunDomainChange:
-    domain: str
-    grade_before: str | None
-    grade_after: str | None
-    score_before: int | None
-    score_after: int | None
-    direction: str  # "better", "worse", "changed" (same score, other facts)
-    diff: AuditDiff | None  # None when a report could not be decoded
-
-
-@dataclass(frozen=True)
-class RunDiff:
-    run_before: int
-    run_after: int
-    domains_before: int
-    domains_after: int
-    only_before: tuple[str, ...]  # audited in the first run only
-    only_after: tuple[str, ...]
-    unchanged: int
-    changes: tuple[RunDomainChange, ...]  # worse first, then better, then changed
-
-    @property
-    def worse(self) -> int:
-        return sum(1 for c in self.changes if c.direction == "worse")
-
-    @property
-    def better(self) -> int:
-        return sum(1 for c in self.changes if c.direction == "better")
-
-
-def _comparable(doc: dict[str, Any]) -> dict[str, Any]:
-    # the query count depends on what the run's cache already held, not on the domain
-    return {k: v for k, v in doc.items() if k != "dns_queries"}
-
-
-def diff_runs(store: Store, run_a: int, run_b: int) -> RunDiff:
-    """Two runs compared domain by domain. Identical reports (the same blob, or documents
-    equal but for the query count) are counted without being decoded to typed reports, so
-    two 100k-domain runs compare in seconds."""
-    a, b = store.audits_of_run(run_a), store.audits_of_run(run_b)
-    common = sorted(a.keys() & b.keys())
-    differing: list[str] = []
-    unchanged = 0
-    with store.transaction(write=False) as conn:
-        for domain in common:
-            ra, rb = a[domain], b[domain]
-            if ra.blob_id == rb.blob_id:
-                unchanged += 1
-                continue
-            docs = _docs(conn, (ra.blob_id, rb.blob_id))
-            if docs is not None and _comparable(docs[0]) == _comparable(docs[1]):
-                unchanged += 1
-                continue
-            differing.append(domain)
-    changes = [_domain_change(store, a[d], b[d]) for d in differing]
-    order = {"worse": 0, "better": 1, "changed": 2}
-    changes.sort(key=lambda c: (order[c.direction], c.domain))
-    return RunDiff(
-        run_a,
-        run_b,
-        len(a),
-        len(b),
-        tuple(sorted(a.keys() - b.keys())),
-        tuple(sorted(b.keys() - a.keys())),
-        unchanged,
-        tuple(changes),
-    )
-
-
-def _docs(conn: Any, ids: tuple[int, int]) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    rows = {
-        r.id: r
-        for r in conn.execute(
-            select(blobs.c.id, blobs.c.codec, blobs.c.body).where(blobs.c.id.in_(ids))
-        )
-    }
-    try:
-        return (
-            unpack(bytes(rows[ids[0]].body), int(rows[ids[0]].codec)),
-            unpack(bytes(rows[ids[1]].body), int(rows[ids[1]].codec)),
-        )
-    except (BlobError, KeyError):
-        return None
-
-
-def _domain_change(store: Store, a: AuditRow, b: AuditRow) -> RunDomainChange:
-    try:
-        diff: AuditDiff | None = _diff_rows(store, a, b)
-    except StoreError:
-        diff = None
-    if a.score is not None and b.score is not None and a.score != b.score:
-        direction = "better" if b.score > a.score else "worse"
-    elif a.grade != b.grade:
-        direction = (
-            "worse"
-            if b.grade is None
-            else "better"
-            if a.grade is None
-            else ("better" if b.grade < a.grade else "worse")
-        )
-    else:
-        direction = "changed"
-    return RunDomainChange(a.domain, a.grade, b.grade, a.score, b.score, direction, diff)
 
 
 def list_events(

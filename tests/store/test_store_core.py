@@ -196,3 +196,33 @@ def test_a_report_stored_by_an_older_version_still_decodes(store_url: str) -> No
     [row] = store.audits_of("shop.example")
     assert store.report(row) == report
     store.close()
+
+
+def test_a_bulk_line_reads_back_typed_and_drifts(store_url: str) -> None:
+    # Given audits recorded from bulk results lines (format 3: sparse, finding texts left
+    # out), the way `bulk --store` and `history import` hand them over
+    import json
+
+    from mailauth_audit.bulk.runtime import bulk_line
+    from mailauth_audit.report.codec import FORMAT_KEY
+
+    before = audit(BEFORE).domains[0]
+    after_spec = {**BEFORE, "dmarc": "v=DMARC1; p=none"}
+    after = audit(after_spec).domains[0]
+    store = open_store(store_url)
+    for i, report in enumerate((before, after)):
+        run_id, started = store.start_run(RunInfo("bulk", f"2025-01-0{i + 1}T00:00:00Z", "t"))
+        store.record_documents(run_id, started, [json.loads(bulk_line(report, report.verdict))])
+    first, second = store.audits_of("shop.example")
+    # then each decodes to the typed report, and the change between them is an event
+    assert to_json(store.report(first)) == to_json(before)
+    assert to_json(store.report(second)) == to_json(after)
+    assert "dmarc.policy_weakened" in {e["code"] for e in store.events_of("shop.example")}
+    # and a line stored without its format number (as the first version of the store did)
+    # still reads as the sparse line it is
+    doc = json.loads(bulk_line(before, before.verdict))
+    doc.pop(FORMAT_KEY)
+    with store.transaction() as conn:
+        conn.execute(blobs.update().values(body=blob.pack(blob.dumps(doc))))
+    assert to_json(store.report(first)) == to_json(before)
+    store.close()

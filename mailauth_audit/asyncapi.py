@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from .engine.auditor import Auditor
 from .engine.observers import AuditObserver, RunSummary
+from .facade_exports import LAZY, RE_EXPORTS
 from .model import AuditRun, DomainReport, Severity
 from .options import AuditOptions
 from .resolver.base import Resolver as Resolver
@@ -32,291 +33,66 @@ from .session import AuditSession, validate_options
 from .version import __version__ as __version__
 
 if TYPE_CHECKING:
-    # the names clients import through the facade (see _RE_EXPORTS), typed for mypy
-    from .atomic_write import (
-        write_atomically as write_atomically,
-    )
-    from .bulk.folder import (
-        COMPRESSED_NAMES as COMPRESSED_NAMES,
-    )
-    from .bulk.folder import (
-        compressed_results as compressed_results,
-    )
-    from .bulk.inputs import (
-        InputStats as InputStats,
-    )
-    from .bulk.inputs import (
-        read_entries as read_entries,
-    )
-    from .bulk.inputs import (
-        strip_comment as strip_comment,
-    )
-    from .bulk.jsonl import (
-        ResultsWriteError as ResultsWriteError,
-    )
-    from .bulk.manifest import (
-        ResumeMismatch as ResumeMismatch,
-    )
-    from .bulk.runner import (
-        RESULTS_NAME as RESULTS_NAME,
-    )
-    from .bulk.runner import (
-        BulkConfig as BulkConfig,
-    )
-    from .bulk.runner import (
-        run_bulk as run_bulk,
-    )
-    from .bulk.summary import (
-        BulkSummary as BulkSummary,
-    )
-    from .checks.dkim.selector_inputs import (
-        read_message_selectors as read_message_selectors,
-    )
-    from .checks.dkim.selector_inputs import (
-        read_selectors_file as read_selectors_file,
-    )
-    from .checks.dkim.selector_inputs import (
-        valid_selector as valid_selector,
-    )
-    from .demo.sample import (
-        DEFAULT_DEMO_FOLDER as DEFAULT_DEMO_FOLDER,
-    )
-    from .demo.sample import (
-        audit_demo as audit_demo,
-    )
-    from .demo.sample import (
-        write_demo as write_demo,
-    )
-    from .domain import (
-        normalize_domain as normalize_domain,
-    )
-    from .fix.runner import FixOutcome
-    from .messages.compose import (
-        DEFAULT_SUBJECT as DEFAULT_SUBJECT,
-    )
-    from .messages.compose import ComposedMessage
-    from .messages.compose import (
-        ComposeError as ComposeError,
-    )
-    from .messages.compose import (
-        MessageSpec as MessageSpec,
-    )
-    from .messages.compose import (
-        compose_message as compose_message,
-    )
-    from .messages.keys import (
-        DEFAULT_RSA_BITS as DEFAULT_RSA_BITS,
-    )
-    from .messages.keys import (
-        MAX_RSA_BITS as MAX_RSA_BITS,
-    )
-    from .messages.keys import (
-        MIN_RSA_BITS as MIN_RSA_BITS,
-    )
-    from .messages.keys import (
-        RECOMMENDED_RSA_BITS as RECOMMENDED_RSA_BITS,
-    )
-    from .messages.keys import (
-        DkimKeyError as DkimKeyError,
-    )
-    from .messages.keys import (
-        DkimKeyType as DkimKeyType,
-    )
-    from .messages.keys import DkimPrivateKey
-    from .messages.keys import (
-        generate_key as generate_key,
-    )
-    from .messages.keys import (
-        key_record as key_record,
-    )
-    from .messages.keys import (
-        read_private_key as read_private_key,
-    )
-    from .messages.keys import (
-        suggested_selector as suggested_selector,
-    )
-    from .messages.keys import (
-        validate_key_parameters as validate_key_parameters,
-    )
-    from .messages.keys import (
-        write_private_key as write_private_key,
-    )
-    from .messages.model import (
-        Envelope as Envelope,
-    )
-    from .messages.model import (
-        EnvelopeSource as EnvelopeSource,
-    )
-    from .messages.model import (
-        MessageReport as MessageReport,
-    )
-    from .messages.receive import (
-        ReceivedReport as ReceivedReport,
-    )
-    from .messages.receive import (
-        ReceiveOptions as ReceiveOptions,
-    )
-    from .messages.receive import (
-        serve as serve,
-    )
-    from .messages.sign import (
-        DkimSignature as DkimSignature,
-    )
-    from .messages.sign import (
-        SigningError as SigningError,
-    )
-    from .messages.sign import (
-        sign_message as sign_message,
-    )
-    from .messages.smtp_send import (
-        PlaintextAuthRefused as PlaintextAuthRefused,
-    )
-    from .messages.smtp_send import (
-        RetryNotice as RetryNotice,
-    )
-    from .messages.smtp_send import (
-        RetryPolicy as RetryPolicy,
-    )
-    from .messages.smtp_send import (
-        SmtpRejected as SmtpRejected,
-    )
-    from .messages.smtp_send import (
-        SmtpSecurity as SmtpSecurity,
-    )
-    from .messages.smtp_send import (
-        SmtpSendError as SmtpSendError,
-    )
-    from .messages.smtp_send import (
-        SmtpSettings as SmtpSettings,
-    )
-    from .messages.smtp_send import (
-        SmtpTranscript as SmtpTranscript,
-    )
-    from .messages.smtp_send import (
-        default_security as default_security,
-    )
-    from .messages.smtp_send import (
-        submit as submit,
-    )
-    from .messages.verify import (
-        DEFAULT_MAX_SIZE as DEFAULT_MAX_SIZE,
-    )
-    from .messages.verify import (
-        VerifyOptions as VerifyOptions,
-    )
-    from .messages.verify import (
-        read_message as read_message,
-    )
-    from .outputs import (
-        STDOUT as STDOUT,
-    )
-    from .outputs import (
-        OutputRefused as OutputRefused,
-    )
-    from .outputs import (
-        write_output as write_output,
-    )
-    from .report.html import (
-        is_folder_target as is_folder_target,
-    )
-    from .report.html import (
-        write_report_folder as write_report_folder,
-    )
-    from .report.message import (
-        MessageFormat as MessageFormat,
-    )
-    from .report.message import (
-        render_message as render_message,
-    )
-    from .report.renderers import (
-        RENDERERS as RENDERERS,
-    )
-    from .report.renderers import (
-        OutputFormat as OutputFormat,
-    )
-    from .report.renderers import (
-        terminal_safe as terminal_safe,
-    )
-    from .report.schema import (
-        committed_schema as committed_schema,
-    )
-    from .report.schema import (
-        schema_text as schema_text,
-    )
-    from .report.serialize import (
-        to_jsonable as to_jsonable,
-    )
-    from .report.verdict_text import (
-        grade_label as grade_label,
-    )
-    from .resolver.factory import (
-        make_resolver as make_resolver,
-    )
-    from .resolver.factory import (
-        parse_nameserver as parse_nameserver,
-    )
-    from .resolver.factory import (
-        system_nameservers as system_nameservers,
-    )
-    from .resolver.selection import (
-        load_zones as load_zones,
-    )
-    from .resolver.selection import (
-        source_resolver as source_resolver,
-    )
-    from .resolver.selection import (
-        zone_file_resolver as zone_file_resolver,
-    )
-    from .resolver.sources import (
-        run_provenance as run_provenance,
-    )
-    from .resolver.static import (
-        StaticResolver as StaticResolver,
-    )
-    from .resolver.wire import (
-        WireResolver as WireResolver,
-    )
-    from .resolver.zonefiles import (
-        ZoneSet as ZoneSet,
-    )
-
-# ---- the history store (issue 13) ------------------------------------------------------
-# Synchronous: database calls, no event loop. The CLI and the service reach the store only
-# through these names. Imported on first use: SQLAlchemy would double the start-up time of
-# a `check` that records nothing.
-if TYPE_CHECKING:
-    from .report.history import diff_text, events_text, history_text, json_document, run_diff_text
-    from .report.history_html import diff_html, history_html
-    from .store.connect import SchemaTooNew, StoreError, StoreUnavailable
-    from .store.deliver import (
+    # every name re-exported lazily (`_RE_EXPORTS`), typed for mypy, which reads this module
+    # with implicit re-export (pyproject.toml): facade_types.py is never imported at run time
+    from .facade_types import *  # noqa: F403
+    from .facade_types import (
         SMTP_PASSWORD_ENV,
+        STORE_ENV,
         WEBHOOK_SECRET_ENV,
+        ApiToken,
+        AuditDiff,
+        ComposedMessage,
         DeliveryOutcome,
-        EmailTarget,
-        deliver_events,
-        email_target,
-    )
-    from .store.diff import AuditDiff
-    from .store.durations import cutoff, parse_duration
-    from .store.location import STORE_ENV, default_store_path, store_url_from
-    from .store.recorder import ImportResult, StoreRecorder, import_results
-    from .store.reports import stored_run
-    from .store.store import Store, open_store
-    from .store.views import (
+        DkimPrivateKey,
+        DkimSignature,
         DomainHistory,
+        EmailTarget,
+        Envelope,
+        FixOutcome,
+        ImportResult,
+        MessageReport,
+        MessageSpec,
+        RetryNotice,
         RunDiff,
+        SchemaTooNew,
+        ServiceConfig,
+        SmtpSettings,
+        SmtpTranscript,
+        Store,
         StoredEvent,
+        StoreError,
+        StoreRecorder,
+        StoreUnavailable,
+        TokenScope,
+        VerifyOptions,
         ack_events,
+        create_token,
+        cutoff,
+        default_store_path,
+        deliver_events,
         diff_domain,
+        diff_html,
         diff_runs,
+        diff_text,
         domain_history,
+        email_target,
+        events_text,
+        history_html,
+        history_text,
+        import_results,
+        json_document,
         list_events,
+        list_tokens,
+        open_store,
+        openapi_text,
+        parse_duration,
+        revoke_token,
+        run_diff_text,
+        run_service,
+        store_url_from,
+        stored_run,
     )
-
-# ---- the HTTP service (issue 14): `serve` and its API tokens -------------------------------
-if TYPE_CHECKING:
-    from .service.server import ServiceConfig, openapi_text, run_service
-    from .store.tokens import ApiToken, TokenScope, create_token, list_tokens, revoke_token
 
 __all__ = [
     "SMTP_PASSWORD_ENV",
@@ -563,123 +339,8 @@ def render(
 
 # ---- what clients import through the facade, loaded on first use -------------------------
 
-# module -> the names of it that clients (the CLI, later the HTTP service) import from here
-_RE_EXPORTS: dict[str, tuple[str, ...]] = {
-    ".atomic_write": ("write_atomically",),
-    ".bulk.folder": ("COMPRESSED_NAMES", "compressed_results"),
-    ".bulk.inputs": ("InputStats", "read_entries", "strip_comment"),
-    ".bulk.jsonl": ("ResultsWriteError",),
-    ".bulk.manifest": ("ResumeMismatch",),
-    ".bulk.runner": ("RESULTS_NAME", "BulkConfig", "run_bulk"),
-    ".bulk.summary": ("BulkSummary",),
-    ".checks.dkim.selector_inputs": (
-        "read_message_selectors",
-        "read_selectors_file",
-        "valid_selector",
-    ),
-    ".demo.sample": ("DEFAULT_DEMO_FOLDER", "audit_demo", "write_demo"),
-    ".domain": ("normalize_domain",),
-    ".messages.compose": ("DEFAULT_SUBJECT", "ComposeError", "MessageSpec", "compose_message"),
-    ".messages.keys": (
-        "DEFAULT_RSA_BITS",
-        "MAX_RSA_BITS",
-        "MIN_RSA_BITS",
-        "RECOMMENDED_RSA_BITS",
-        "DkimKeyError",
-        "DkimKeyType",
-        "generate_key",
-        "key_record",
-        "read_private_key",
-        "suggested_selector",
-        "validate_key_parameters",
-        "write_private_key",
-    ),
-    ".messages.model": ("Envelope", "EnvelopeSource", "MessageReport"),
-    ".messages.receive": ("ReceivedReport", "ReceiveOptions", "serve"),
-    ".messages.sign": ("DkimSignature", "SigningError", "sign_message"),
-    ".messages.smtp_send": (
-        "PlaintextAuthRefused",
-        "RetryNotice",
-        "RetryPolicy",
-        "SmtpRejected",
-        "SmtpSecurity",
-        "SmtpSendError",
-        "SmtpSettings",
-        "SmtpTranscript",
-        "default_security",
-        "submit",
-    ),
-    ".messages.verify": ("DEFAULT_MAX_SIZE", "VerifyOptions", "read_message"),
-    ".outputs": ("STDOUT", "OutputRefused", "write_output"),
-    ".report.html": ("is_folder_target", "write_report_folder"),
-    ".report.message": ("MessageFormat", "render_message"),
-    ".report.renderers": ("RENDERERS", "OutputFormat", "terminal_safe"),
-    ".report.schema": ("committed_schema", "schema_text"),
-    ".report.serialize": ("to_jsonable",),
-    ".report.verdict_text": ("grade_label",),
-    ".resolver.factory": ("make_resolver", "parse_nameserver", "system_nameservers"),
-    ".resolver.selection": ("load_zones", "source_resolver", "zone_file_resolver"),
-    ".resolver.sources": ("run_provenance",),
-    ".resolver.static": ("StaticResolver",),
-    ".resolver.wire": ("WireResolver",),
-    ".resolver.zonefiles": ("ZoneSet",),
-    # the history store: synchronous (database calls); SQLAlchemy loads only when asked
-    ".report.history": (
-        "diff_text",
-        "events_text",
-        "history_text",
-        "json_document",
-        "run_diff_text",
-    ),
-    ".report.history_html": ("diff_html", "history_html"),
-    ".store.reports": ("stored_run",),
-    ".store.connect": (
-        "SchemaTooNew",
-        "StoreError",
-        "StoreUnavailable",
-    ),
-    ".store.deliver": (
-        "DeliveryOutcome",
-        "EmailTarget",
-        "SMTP_PASSWORD_ENV",
-        "WEBHOOK_SECRET_ENV",
-        "deliver_events",
-        "email_target",
-    ),
-    ".store.diff": ("AuditDiff",),
-    ".store.durations": (
-        "cutoff",
-        "parse_duration",
-    ),
-    ".store.location": (
-        "STORE_ENV",
-        "default_store_path",
-        "store_url_from",
-    ),
-    ".store.recorder": (
-        "ImportResult",
-        "StoreRecorder",
-        "import_results",
-    ),
-    ".store.store": (
-        "Store",
-        "open_store",
-    ),
-    ".store.views": (
-        "DomainHistory",
-        "RunDiff",
-        "StoredEvent",
-        "ack_events",
-        "diff_domain",
-        "diff_runs",
-        "domain_history",
-        "list_events",
-    ),
-    # the HTTP service: FastAPI and uvicorn load only when `serve` runs
-    ".service.server": ("ServiceConfig", "openapi_text", "run_service"),
-    ".store.tokens": ("ApiToken", "TokenScope", "create_token", "list_tokens", "revoke_token"),
-}
-_LAZY: dict[str, str] = {name: module for module, names in _RE_EXPORTS.items() for name in names}
+_RE_EXPORTS = RE_EXPORTS  # module -> the names of it clients import from here (facade_exports)
+_LAZY = LAZY
 
 
 def __getattr__(name: str) -> Any:

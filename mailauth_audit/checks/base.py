@@ -209,3 +209,14 @@ class Check(ABC, Generic[ResultT]):
     def summary(cls, result: ResultT | None) -> str:
         """One line for the report's row of this check: the record itself where there is
         one, else what was found. `result` is None only for outcomes built by hand."""
+
+    @classmethod
+    def record_ttl(cls, result: ResultT | None) -> int | None:
+        """The TTL the record `summary` shows was answered with; None when it shows none."""
+        return None
+
+    @classmethod
+    def whole_record(cls, result: ResultT | None) -> str | None:
+        """The record `summary` shows, uncut (a page's table cell wraps it where the one-line
+        summary cuts it for a terminal); None when the summary shows no single record."""
+        return None

@@ -59,7 +59,7 @@ DKIM_KEY_MISSING = MessageFindingSpec(
     M.DKIM_SIG,
     "No DKIM key published for the signature's selector",
     "Signature {index} names {key_name}, which has no DKIM key record.",
-    'Publish the public key: {key_name}. 3600 IN TXT "v=DKIM1; k=rsa; p=<base64 public key>"',
+    "Publish the public key:\n{zone_line}",
     ("RFC 6376 §6.1.2",),
 )
 DKIM_KEY_REVOKED = MessageFindingSpec(
@@ -167,8 +167,8 @@ SPF_FAIL = MessageFindingSpec(
     M.SPF_AUTH,
     "SPF fails for the sending IP",
     "SPF for {identity} {domain} gave {result} for client {ip}: {explanation}.",
-    "Authorise the sending IP in the SPF record of {domain} (keep your existing mechanisms), "
-    'e.g.:\n{domain}. 3600 IN TXT "v=spf1 ip4:{ip} -all"',
+    "Authorise the sending IP in the SPF record of {domain}: add `{mechanism}` before its "
+    "`all` and keep its other terms (`mailauth-audit check {domain}` shows the record).",
     ("RFC 7208 §2.6.4",),
 )
 SPF_SOFTFAIL = MessageFindingSpec(
@@ -196,7 +196,7 @@ SPF_NONE = MessageFindingSpec(
     M.SPF_AUTH,
     "No SPF record for the envelope domain",
     "{domain} ({identity}) publishes no SPF record.",
-    'Publish one:\n{domain}. 3600 IN TXT "v=spf1 ip4:{ip} -all"',
+    "Publish one:\n{zone_line}",
     ("RFC 7208 §4.5",),
 )
 SPF_PERMERROR = MessageFindingSpec(
@@ -247,8 +247,7 @@ DMARC_NONE = MessageFindingSpec(
     M.DMARC_AUTH,
     "The From domain has no DMARC policy",
     "No DMARC record applies to {domain}.",
-    "Publish one, starting with monitoring:\n"
-    '_dmarc.{domain}. 3600 IN TXT "v=DMARC1; p=none; rua=mailto:dmarc@{domain}"',
+    "Publish one, starting with monitoring:\n{zone_line}",
     ("RFC 7489 §6.1",),
 )
 DMARC_TEMPERROR = MessageFindingSpec(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..changes import RecordChange
 from ..findings.base import fill_template
 from ..model import Severity
 from .model import MessageCheckId, MessageFinding
@@ -31,6 +32,7 @@ class MessageFindingSpec:
         *,
         evidence: tuple[str, ...] | list[str] = (),
         severity: Severity | None = None,
+        changes: tuple[RecordChange, ...] = (),
         **params: object,
     ) -> MessageFinding:
         """Fill the templates. Values are inserted, never re-parsed, so hostile text is inert.
@@ -48,4 +50,6 @@ class MessageFindingSpec:
             remediation=fill_template(self.remediation, filled),
             evidence=tuple(evidence),
             references=self.references,
+            # a change fixes the finding it is proposed by, unless it says more
+            changes=tuple(c if c.fixes else c.fixing((self.code,)) for c in changes),
         )

@@ -3,7 +3,11 @@ each from the message catalogue with its stable code."""
 
 from __future__ import annotations
 
+import ipaddress
+
+from ..changes import ChangeAction, RecordChange
 from ..model import Severity
+from ..records.zonefile import DEFAULT_TTL, zone_line
 from . import catalogue as F
 from .keys import RECOMMENDED_RSA_BITS
 from .model import (
@@ -19,6 +23,30 @@ from .model import (
 )
 
 __all__ = ["arc_findings", "dkim_findings", "dmarc_findings", "hygiene_findings", "spf_findings"]
+
+_KEY_PLACEHOLDER = "<base64 public key>"
+
+
+def _add_txt(name: str, value: str, placeholders: tuple[str, ...] = ()) -> RecordChange:
+    """A TXT record to publish where none is, at the TTL of a proposal."""
+    return RecordChange(
+        ChangeAction.ADD, name, "TXT", DEFAULT_TTL, proposed=value, placeholders=placeholders
+    )
+
+
+def _line(change: RecordChange) -> str:
+    """The proposed record's zone line for the prose: written by the one zone-line function,
+    so renderers find it there by comparing strings and show the change in its place."""
+    return zone_line(change.name, change.rtype, change.proposed or "", change.ttl)
+
+
+def _ip_mechanism(ip: str) -> str | None:
+    """`ip4:` or `ip6:` for the client address (RFC 7208 §5.6); None when it is not one."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    return f"ip{address.version}:{address.compressed}"
 
 
 def hygiene_findings(
@@ -105,7 +133,15 @@ def dkim_findings(sigs: tuple[DkimSignatureResult, ...]) -> list[MessageFinding]
                 out.append(F.DKIM_FAIL(values, severity=downgrade, evidence=evidence))
         elif s.result is AuthResult.PERMERROR:
             if reason.startswith("no key"):
-                out.append(F.DKIM_KEY_MISSING(values, severity=downgrade))
+                key = _key_change(s)
+                out.append(
+                    F.DKIM_KEY_MISSING(
+                        values,
+                        severity=downgrade,
+                        changes=(key,) if key else (),
+                        zone_line=_line(key) if key else "a DKIM key record at the selector",
+                    )
+                )
             elif reason.startswith("key not acceptable"):
                 out.append(
                     F.DKIM_KEY_NOT_ACCEPTABLE(
@@ -135,6 +171,15 @@ def dkim_findings(sigs: tuple[DkimSignatureResult, ...]) -> list[MessageFinding]
     return out
 
 
+def _key_change(s: DkimSignatureResult) -> RecordChange | None:
+    """The key record the signature's selector lacks, its public key left to the owner."""
+    if s.key_record_name is None:
+        return None
+    key_type = "ed25519" if (s.algorithm or "").startswith("ed25519") else "rsa"
+    value = f"v=DKIM1; k={key_type}; p={_KEY_PLACEHOLDER}"
+    return _add_txt(s.key_record_name, value, (_KEY_PLACEHOLDER,))
+
+
 _SPF_SPECS = {
     AuthResult.FAIL: F.SPF_FAIL,
     AuthResult.SOFTFAIL: F.SPF_SOFTFAIL,
@@ -154,13 +199,22 @@ def spf_findings(spf_eval: SpfEvaluation) -> list[MessageFinding]:
     spec = _SPF_SPECS.get(identity.result)
     if spec is None:
         return []
+    ip = spf_eval.envelope.client_ip or "?"
+    mechanism = _ip_mechanism(ip) or f"ip4:{ip}"
+    # no record at all: the one to publish is known. A failing record is not known here,
+    # so spf_auth.fail names the term to add rather than a whole record that would drop
+    # the others
+    publish = _add_txt(identity.domain, f"v=spf1 {mechanism} -all")
     return [
         spec(
             identity="MAIL FROM" if identity.identity == "mailfrom" else "HELO",
             domain=identity.domain,
-            ip=spf_eval.envelope.client_ip or "?",
+            ip=ip,
             result=identity.result.value,
             explanation=identity.explanation,
+            mechanism=mechanism,
+            changes=(publish,) if spec is F.SPF_NONE and _ip_mechanism(ip) else (),
+            zone_line=_line(publish),
         )
     ]
 
@@ -186,7 +240,8 @@ def _dmarc_domain_findings(d: DmarcEvaluation) -> list[MessageFinding]:
         out.append(F.DMARC_TEMPERROR(reason=d.reason or "", domain=domain))
         return out
     if d.result is AuthResult.NONE:
-        out.append(F.DMARC_NONE(domain=domain))
+        monitor = _add_txt(f"_dmarc.{domain}", f"v=DMARC1; p=none; rua=mailto:dmarc@{domain}")
+        out.append(F.DMARC_NONE(domain=domain, changes=(monitor,), zone_line=_line(monitor)))
     elif d.result is AuthResult.FAIL:
         severity = {
             DmarcDisposition.REJECT: Severity.CRITICAL,

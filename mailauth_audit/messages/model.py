@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ..changes import RecordChange
 from ..model import CheckStatus, Severity
 
 __all__ = [
@@ -88,6 +89,9 @@ class MessageFinding:
     remediation: str
     evidence: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
+    # the records the remediation proposes, typed (as a domain finding's `changes`): the
+    # renderers show them as zone lines and never read them back out of the prose
+    changes: tuple[RecordChange, ...] = ()
 
 
 @dataclass(frozen=True)

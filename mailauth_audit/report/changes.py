@@ -8,20 +8,34 @@ report, the HTML report and `fix`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from ..changes import ChangeAction, RecordChange
-from ..model import Finding
 from ..records.zonefile import DEFAULT_TTL, zone_line
 
 __all__ = [
     "ChangeBlock",
+    "ProposingFinding",
     "change_lines",
     "change_summary",
     "current_line",
     "finding_blocks",
     "proposed_line",
+    "prose_parts",
     "quoted_lines",
+    "remediation_lines",
 ]
+
+
+class ProposingFinding(Protocol):
+    """What presenting a fix needs of a finding: a domain's `Finding` or a message's
+    `MessageFinding`, both with their remediation prose and typed changes."""
+
+    @property
+    def remediation(self) -> str: ...
+
+    @property
+    def changes(self) -> tuple[RecordChange, ...]: ...
 
 
 def current_line(change: RecordChange) -> str | None:
@@ -94,7 +108,15 @@ def _change_block(change: RecordChange) -> ChangeBlock:
     )
 
 
-def finding_blocks(finding: Finding) -> tuple[ChangeBlock, ...]:
+def prose_parts(text: str) -> tuple[tuple[str, str], ...]:
+    """Prose as ("text" | "code", string) parts: inline code is what stands between
+    backticks. Our own markup, split on one character; nothing is parsed back out of it."""
+    return tuple(
+        ("code" if j % 2 else "text", part) for j, part in enumerate(text.split("`")) if part
+    )
+
+
+def finding_blocks(finding: ProposingFinding) -> tuple[ChangeBlock, ...]:
     """The remediation prose with each of the finding's changes in its place.
 
     A proposed record's zone line in the prose is exactly `proposed_line` of its change (both
@@ -119,6 +141,13 @@ def finding_blocks(finding: Finding) -> tuple[ChangeBlock, ...]:
         for j, part in enumerate(line.split("`")):
             change = by_line.get(part.strip())
             if change is not None:
+                if prose and prose[-1][0] == "text":
+                    # "… under a new selector (`record`), then …": the block replaces the
+                    # parenthesis, so neither half of it stays behind
+                    kind, before = prose.pop()
+                    if before.rstrip().endswith("("):
+                        before = before.rstrip()[:-1]
+                    prose.append((kind, before))
                 flush()
                 blocks.append(_change_block(change))
                 placed.add(id(change))
@@ -126,7 +155,7 @@ def finding_blocks(finding: Finding) -> tuple[ChangeBlock, ...]:
                 continue
             if after_change and not j % 2:
                 # "…: `record`; keep …" reads as a sentence of its own after the block
-                part = part.lstrip().lstrip(".,;:").lstrip()
+                part = part.lstrip().lstrip(").,;:").lstrip()
                 part = part[:1].upper() + part[1:]
             if part:
                 prose.append(("code" if j % 2 else "text", part))
@@ -134,3 +163,21 @@ def finding_blocks(finding: Finding) -> tuple[ChangeBlock, ...]:
     flush()
     blocks += [_change_block(c) for c in finding.changes if id(c) not in placed]
     return tuple(blocks)
+
+
+def remediation_lines(finding: ProposingFinding) -> list[tuple[str, str]]:
+    """The fix as lines for a terminal: ("fix", prose line) and ("change", change line).
+
+    Without changes, the remediation's own lines. With them, the prose around each change
+    (its own quoted copy of the record left out) and the change itself, whose zone line
+    carries the TTL the record was answered with."""
+    if not finding.changes:
+        return [("fix", line) for line in finding.remediation.splitlines()]
+    out: list[tuple[str, str]] = []
+    for block in finding_blocks(finding):
+        if block.change is not None:
+            out += [("change", line) for line in change_lines(block.change)]
+            continue
+        text = "".join(f"`{s}`" if kind == "code" else s for kind, s in block.parts)
+        out += [("fix", line.strip()) for line in text.strip().splitlines() if line.strip()]
+    return out

@@ -4,11 +4,13 @@ findings were written by strangers."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
-from html import escape
 
 from ..store.diff import AuditDiff
 from ..store.views import DomainHistory, HistoryEntry, RunDiff, StoredEvent
+from .escape import HTML_KEEP
+from .escape import escape as _shown
 
 __all__ = ["diff_html", "history_html", "score_chart_svg"]
 
@@ -22,6 +24,11 @@ td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-
 .grade{font-weight:700}svg{max-width:100%;height:auto}
 @media (prefers-color-scheme:dark){body{background:#111;color:#eee}td,th{border-color:#333}}
 """
+
+
+def escape(text: str) -> str:
+    """HTML-escaped, with control and bidi characters shown as escapes (report/escape.py)."""
+    return html.escape(_shown(text, HTML_KEEP))
 
 
 def _chart(entries: tuple[HistoryEntry, ...]) -> str:

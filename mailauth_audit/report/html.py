@@ -44,7 +44,7 @@ from ..verdicts.score import (
     sort_key,
 )
 from ..version import __version__
-from .changes import finding_blocks
+from .changes import finding_blocks, prose_parts
 from .html_text import error_text, linkify, printable, reference_link
 from .mx_rows import mx_tls_rows
 from .verdict_text import verdict_line
@@ -53,125 +53,6 @@ TEMPLATE_PACKAGE = "mailauth_audit.templates"
 # each check's heading, as the check declares it (kept for callers of the old name)
 CHECK_TITLES = {cid: cls.title for cid, cls in CHECKS.items()}
 TOP_FIXES = 3
-
-
-# --- remediation text: prose, `code`, and zone-file lines to paste -------------------------
-
-_ZONE_LINE = re.compile(
-    r"^(?P<name>[^\s`\"]+\.)\s+(?P<ttl>\d+)\s+IN\s+(?P<type>[A-Z][A-Z0-9]*)\s+(?P<value>\S.*)$"
-)
-_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
-
-
-@dataclass(frozen=True)
-class ZoneLine:
-    """A DNS record proposed in a remediation, as a zone-file line: name TTL IN type value."""
-
-    line: str
-    name: str  # fully qualified, with the trailing dot
-    ttl: int
-    rtype: str
-    value: str  # as written in the zone file (TXT: the quoted strings)
-
-    @property
-    def txt(self) -> str | None:
-        """TXT only: the record's text, its quoted strings joined and unescaped."""
-        if self.rtype != "TXT":
-            return None
-        strings = _QUOTED.findall(self.value)
-        return "".join(re.sub(r"\\(.)", r"\1", s) for s in strings)
-
-
-@dataclass(frozen=True)
-class Segment:
-    kind: str  # "text", "code" or "record"
-    text: str
-    record: ZoneLine | None = None
-
-
-def parse_zone_line(text: str) -> ZoneLine | None:
-    m = _ZONE_LINE.match(text.strip())
-    if m is None:
-        return None
-    return ZoneLine(text.strip(), m["name"], int(m["ttl"]), m["type"], m["value"])
-
-
-def remediation_segments(text: str) -> tuple[Segment, ...]:
-    """Split remediation prose into text, inline code and records set apart for pasting.
-
-    Findings write a record either on a line of its own or between backticks; both become a
-    `record` segment so the page can show it as a block that copies cleanly.
-    """
-    out: list[Segment] = []
-    for i, line in enumerate(text.split("\n")):
-        if i:
-            out.append(Segment("text", "\n"))
-        record = parse_zone_line(line)
-        if record is not None:
-            out.append(Segment("record", record.line, record))
-            continue
-        for j, part in enumerate(line.split("`")):
-            if not part:
-                continue
-            if j % 2 == 0:
-                out.append(Segment("text", part))
-                continue
-            record = parse_zone_line(part)
-            out.append(Segment("record", part, record) if record else Segment("code", part))
-    return tuple(out)
-
-
-@dataclass(frozen=True)
-class RemediationBlock:
-    """A paragraph of prose and inline code, or one record to paste (then `segments` is ())."""
-
-    segments: tuple[Segment, ...] = ()
-    record: ZoneLine | None = None
-
-
-def remediation_blocks(text: str) -> tuple[RemediationBlock, ...]:
-    blocks: list[RemediationBlock] = []
-    prose: list[Segment] = []
-
-    def flush() -> None:
-        while prose and not prose[0].text.strip():
-            prose.pop(0)
-        while prose and not prose[-1].text.strip():
-            prose.pop()
-        if prose:
-            blocks.append(RemediationBlock(segments=tuple(prose)))
-        prose.clear()
-
-    after_record = False
-    for seg in remediation_segments(text):
-        if seg.record is not None:
-            flush()
-            blocks.append(RemediationBlock(record=seg.record))
-            after_record = True
-            continue
-        if after_record and seg.kind == "text" and seg.text.strip():
-            seg = Segment("text", _sentence_after_record(seg.text))
-            after_record = False
-        elif after_record and seg.kind == "code":
-            after_record = False
-        if seg.text:
-            prose.append(seg)
-    flush()
-    return tuple(blocks)
-
-
-def _sentence_after_record(text: str) -> str:
-    """The prose that followed a record set apart as a block, as a sentence of its own.
-
-    "e.g. `rec`; keep internal addresses…" becomes "e.g." / block / "Keep internal
-    addresses…", and the "." closing "…: `rec`." is dropped instead of standing alone.
-    """
-    rest = text.lstrip().lstrip(".,;:").lstrip()
-    return rest[:1].upper() + rest[1:]
-
-
-def remediation_records(text: str) -> tuple[ZoneLine, ...]:
-    return tuple(s.record for s in remediation_segments(text) if s.record is not None)
 
 
 # --- what the templates get ---------------------------------------------------------------
@@ -273,8 +154,8 @@ def one_line(view: CheckView) -> str:
     """The summary-table line: the whole record where there is one (the cell wraps), else
     the shared one-line summary, which cuts records for an 80-column terminal."""
     o = view.outcome
-    record = getattr(o.result, "record", None)
-    if o.status not in (CheckStatus.ERROR, CheckStatus.SKIPPED) and isinstance(record, str):
+    record = CHECKS[view.check].whole_record(o.result)
+    if o.status not in (CheckStatus.ERROR, CheckStatus.SKIPPED) and record is not None:
         return record
     return view.summary
 
@@ -315,9 +196,8 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["remediation_blocks"] = remediation_blocks
-    env.filters["remediation_segments"] = remediation_segments
     env.filters["finding_blocks"] = finding_blocks
+    env.filters["prose_parts"] = prose_parts
     env.filters["linkify"] = linkify
     env.filters["one_line"] = one_line
     env.filters["reference_link"] = reference_link

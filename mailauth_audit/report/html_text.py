@@ -10,17 +10,13 @@ import re
 
 import markupsafe
 
+from .escape import HTML_KEEP, escape
+
 
 def printable(text: str) -> str:
-    """Show control, format and separator characters as escapes; keep newlines and tabs."""
-    return "".join(
-        ch
-        if ch.isprintable() or ch in " \n\t"
-        else f"\\x{ord(ch):02x}"
-        if ord(ch) < 0x100
-        else f"\\u{ord(ch):04x}"
-        for ch in text
-    )
+    """Show control, format and separator characters as escapes; keep newlines and tabs
+    (see report/escape.py)."""
+    return escape(text, HTML_KEEP)
 
 
 _URL = re.compile(r"https?://[^\s<>\"']+")

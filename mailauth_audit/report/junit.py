@@ -17,22 +17,16 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from ..model import AuditRun, CheckStatus, DomainReport, DomainStatus, Severity, sort_findings
+from .escape import JUNIT_KEEP, escape
 from .verdict_text import grade_label
 
 DEFAULT_FAILURE_THRESHOLD = Severity.HIGH  # without --fail-on: the checks with status `fail`
 
 
 def _clean(text: str) -> str:
-    """XML 1.0 cannot carry most control characters at all: show them as escapes."""
-    return "".join(
-        ch
-        if ch in "\t\n\r"
-        or (0x20 <= ord(ch) < 0xD800)
-        or (0xE000 <= ord(ch) < 0xFFFE)
-        or ord(ch) > 0xFFFF
-        else f"\\x{ord(ch):02x}"
-        for ch in text
-    )
+    """XML 1.0 cannot carry most control characters at all, and a dashboard shows the text
+    to people: escape as every renderer does, keeping XML's whitespace (report/escape.py)."""
+    return escape(text, JUNIT_KEEP)
 
 
 def _suite(report: DomainReport, threshold: Severity) -> ET.Element:

@@ -13,6 +13,8 @@ import click
 from ..messages.model import MessageReport
 from ..model import Severity
 from ..version import __version__
+from .changes import remediation_lines
+from .escape import MESSAGE_TEXT_KEEP, escape
 from .html import environment
 from .message_schema import MESSAGE_SCHEMA_VERSION
 from .serialize import TOOL_NAME, to_jsonable
@@ -39,8 +41,9 @@ def render_json(report: MessageReport) -> str:
 
 
 def _clean(text: str) -> str:
-    """Terminal-safe: control characters a hostile header could carry become escapes."""
-    return "".join(ch if ch.isprintable() or ch in "\t" else f"\\x{ord(ch):02x}" for ch in text)
+    """Terminal-safe: control characters a hostile header could carry become escapes; the
+    tab of a folded header line stays (see report/escape.py)."""
+    return escape(text, MESSAGE_TEXT_KEEP)
 
 
 def _lines(text: str) -> str:
@@ -131,7 +134,12 @@ def render_text(report: MessageReport, *, color: bool = False) -> str:
         for f in r.findings:
             sev = style(f"[{f.severity.value}]", _SEVERITY_COLOUR.get(f.severity), bold=True)
             lines.append(f"  {sev} {f.code}: {_lines(f.detail)}")
-            lines.append(f"      fix: {_lines(f.remediation)}")
+            if not f.changes:
+                lines.append(f"      fix: {_lines(f.remediation)}")
+                continue
+            # the proposed records as their changes' zone lines, not the prose's copies
+            for n, (_, line) in enumerate(remediation_lines(f)):
+                lines.append(("      fix: " if n == 0 else "           ") + _clean(line))
     return "\n".join(lines) + "\n"
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from ..messages.model import MessageReport
 from .schema import SchemaBuilder
 
-MESSAGE_SCHEMA_VERSION = "1.1"
+MESSAGE_SCHEMA_VERSION = "1.2"  # 1.2: findings carry `changes`, the records they propose
 SCHEMA_FILE = "message_schema.json"
 
 

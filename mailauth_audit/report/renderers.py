@@ -23,7 +23,8 @@ from ..model import (
 )
 from ..verdicts.score import GradeStatus
 from ..version import __version__
-from .changes import change_lines, quoted_lines
+from .changes import remediation_lines
+from .escape import TERMINAL_KEEP, escape
 from .serialize import run_to_json
 from .verdict_text import verdict_line
 
@@ -77,12 +78,13 @@ _SEVERITY_COLOUR: dict[Severity, str | None] = {
 _CHECK_COLUMN = max(6, *(len(c.value) for c in CheckId))  # the longest check name lines up
 
 
-def _printable(text: str) -> str:
-    """DNS text is written by strangers: never let it move the cursor or recolour a terminal."""
-    return "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in text)
+def terminal_safe(text: str) -> str:
+    """DNS text is written by strangers: never let it move the cursor or recolour a terminal.
+    The escaping every terminal output of the tool uses (see report/escape.py)."""
+    return escape(text, TERMINAL_KEEP)
 
 
-terminal_safe = _printable  # the escaping every terminal output of the tool uses
+_printable = terminal_safe
 
 
 class TextRenderer(Renderer):
@@ -118,7 +120,7 @@ class TextRenderer(Renderer):
         lines.append("")
         for cid, outcome in report.checks.items():
             status = self._style(f"{outcome.status.value:<7}", _STATUS_COLOUR[outcome.status])
-            ttl = _record_ttl(outcome)
+            ttl = CHECKS[cid].record_ttl(outcome.result)
             shown_ttl = f"  (TTL {ttl}s)" if ttl is not None else ""
             summary = _printable(self._summary(outcome))
             name = f"{cid.value.upper():<{_CHECK_COLUMN}}"
@@ -139,13 +141,9 @@ class TextRenderer(Renderer):
             )
             lines.append(f"  {sev} {f.code}: {_printable(f.title)}")
             lines.append(f"           {_printable(f.detail)}")
-            shown = {line for c in f.changes for line in quoted_lines(c)}  # quoted below
-            for rem_line in f.remediation.splitlines():
-                if rem_line.strip() not in shown:
-                    lines.append(f"           fix: {_printable(rem_line)}")
-            for change in f.changes:
-                for change_line in change_lines(change):
-                    lines.append(f"           {_printable(change_line)}")
+            for kind, line in remediation_lines(f):
+                lead = "fix: " if kind == "fix" else ""
+                lines.append(f"           {lead}{_printable(line)}")
         lines.append("")
         lines.append(f"  ({report.dns_queries} DNS queries)")
         return "\n".join(lines) + "\n"
@@ -158,15 +156,6 @@ class TextRenderer(Renderer):
         if outcome.status is CheckStatus.SKIPPED:
             return outcome.skip_reason or ""
         return CHECKS[outcome.check].summary(outcome.result)
-
-
-def _record_ttl(outcome: CheckOutcome) -> int | None:
-    """The TTL the record a check's summary shows was answered with, when it says so."""
-    result = outcome.result
-    ttl = getattr(result, "record_ttl", None)
-    if ttl is None:
-        ttl = getattr(result, "ttl", None)
-    return ttl if isinstance(ttl, int) else None
 
 
 def _provenance_footer(run: AuditRun) -> str:

@@ -5,19 +5,16 @@ thousands of domains, and both spend several times more CPU per query than encod
 by hand and decoding only what `Answer` needs (figures: docs/BENCHMARKS.md, from
 benchmarks/resolver.py).
 
-Four layers: `codec` (bytes <-> WireMessage, pure), `answers` (rcodes, CNAME chains, RRSIGs:
-what a response means, pure), `transport` (UDP channels, TCP, slots in flight) and this module
-(query ids, deadlines, retries, fallbacks). The codec's and the
-transport's public names are importable from here too, where they were first defined.
+Five layers: `codec` (bytes <-> WireMessage, pure), `answers` (rcodes, CNAME chains, RRSIGs:
+what a response means, pure), `transport` (UDP channels, TCP, slots in flight), `udp_queries`
+(query ids, one channel per server, deadlines) and this module (retries, fallbacks, CNAME
+chains across servers). The codec's and the transport's public names are importable from
+here too, where they were first defined.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
-import os
-from array import array
-from collections import deque
 from collections.abc import Sequence
 
 from ..errors import (
@@ -41,18 +38,16 @@ from .codec import (
     WireMessage,
     encode_name,
     encode_query,
-    opt_record,
     parse_message,
-    query_packet,
 )
 from .transport import (
     ServerUnreachable,
-    Slots,
-    UdpChannel,
     WireStats,
     exchange_tcp,
     format_server,
 )
+from .udp_queries import QueryBits as _QueryBits
+from .udp_queries import UdpQueries
 
 __all__ = [
     "EDNS_PAYLOAD",
@@ -65,15 +60,11 @@ __all__ = [
     "parse_message",
 ]
 
-_ID_POOL_SIZE = 4096  # query ids drawn from os.urandom this many at a time
 _FLAG_TC_OCTET = 0x02  # TC in the third octet of the header
 _FORMERR = 1
 
-# how a query differs from the default one: (DO bit, CD bit); None for neither, the usual case
-_QueryBits = tuple[bool, bool] | None
 
-
-class WireResolver:
+class WireResolver(UdpQueries):
     """The network Resolver: asks `nameservers` directly, one question per query.
 
     nameservers: (host, port) pairs with IP literals, IPv4 or IPv6, tried in order; each
@@ -117,23 +108,15 @@ class WireResolver:
             raise ConfigurationError(
                 f"limits.dns_timeout must be a finite number of seconds above 0, not {timeout!r}"
             )
-        self.nameservers: tuple[tuple[str, int], ...] = tuple((h, int(p)) for h, p in nameservers)
-        self.timeout = limits.dns_timeout
+        super().__init__(
+            tuple((h, int(p)) for h, p in nameservers),
+            timeout=limits.dns_timeout,
+            max_in_flight=max(1, min(limits.max_dns_in_flight, 60_000)),
+            edns_payload=edns_payload,
+        )
         self.attempts = max(1, limits.dns_attempts)
         self.max_cname_hops = limits.max_cname_hops
-        self.max_in_flight = max(1, min(limits.max_dns_in_flight, 60_000))
-        self.edns_payload = edns_payload
         self.limits = limits
-        self.stats = WireStats()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._channels: dict[int, UdpChannel] = {}
-        self._deadlines: deque[tuple[float, asyncio.Future[bytes]]] = deque()
-        self._timer: asyncio.TimerHandle | None = None
-        self._semaphore: Slots | None = None
-        self._ids: set[int] = set()
-        self._id_pool = array("H")
-        self._opt = opt_record(edns_payload)
-        self._opt_do = opt_record(edns_payload, dnssec_ok=True)
         self._plain = tuple(Provenance(format_server(s)) for s in self.nameservers)
         self._no_edns: set[int] = set()  # servers that answer FORMERR to EDNS but not without
 
@@ -178,14 +161,6 @@ class WireResolver:
             # ask again for its last name
             self.stats.cname_requeries += 1
             current = end
-
-    async def aclose(self) -> None:
-        channels, self._channels = self._channels, {}
-        for ch in channels.values():
-            ch.close()
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
 
     def _provenance(
         self, message: WireMessage, index: int, authenticated: int, end: str, bits: _QueryBits
@@ -362,91 +337,3 @@ class WireResolver:
             return parse_message(data, asked, self.limits, bits[0])
         except WireFormatError as exc:
             raise DnsProtocolError(qname, rdtype.name, str(exc)) from None
-
-    def _new_id(self) -> int:
-        """An unpredictable id (RFC 5452) not in flight. The ids come from the OS's CSPRNG
-        4,096 at a time: one getrandom() per id was a measurable share of a bulk run."""
-        ids = self._ids
-        pool = self._id_pool
-        while True:
-            if not pool:
-                pool.frombytes(os.urandom(2 * _ID_POOL_SIZE))
-            qid = pool.pop()
-            if qid not in ids:
-                ids.add(qid)
-                return qid
-
-    # --- transports --------------------------------------------------------------------------
-
-    def _bind_loop(self) -> None:
-        """Sockets and the semaphore belong to one event loop; start afresh in a new one."""
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop:
-            for ch in self._channels.values():
-                ch.close()
-            self._loop = loop
-            self._channels = {}
-            self._ids = set()
-            self._deadlines.clear()
-            self._timer = None
-            self._semaphore = Slots(self.max_in_flight)
-
-    def _channel(self, index: int) -> UdpChannel:
-        ch = self._channels.get(index)
-        if ch is None or ch.closed:
-            server = self.nameservers[index]
-            assert self._loop is not None
-            try:
-                ch = UdpChannel(self._loop, server, self.stats)
-            except OSError as exc:
-                raise ServerUnreachable(f"cannot reach {format_server(server)}: {exc}") from None
-            self._channels[index] = ch
-        return ch
-
-    def _send_udp(
-        self, index: int, qid: int, question: bytes, edns: bool = True, bits: _QueryBits = None
-    ) -> tuple[UdpChannel, asyncio.Future[bytes]]:
-        """Send one query; the future gets the answer's bytes, or TimeoutError when its
-        deadline passes. Not a coroutine: the caller awaits the future itself (one frame
-        less per query) and calls `ch.forget(qid, fut)` when done."""
-        ch = self._channel(index)
-        assert self._loop is not None
-        fut: asyncio.Future[bytes] = self._loop.create_future()
-        ch.expect(qid, fut, question)
-        try:
-            if bits is None:
-                ch.send(query_packet(qid.to_bytes(2, "big"), question, self._opt if edns else b""))
-            else:
-                opt = (self._opt_do if bits[0] else self._opt) if edns else b""
-                ch.send(query_packet(qid.to_bytes(2, "big"), question, opt, bits[1]))
-        except BaseException:
-            ch.forget(qid, fut)
-            raise
-        self.stats.udp_sent += 1
-        self._arm(fut)
-        return ch, fut
-
-    def _arm(self, fut: asyncio.Future[bytes]) -> None:
-        """Every attempt has the same timeout, so deadlines come in send order: one FIFO and
-        one loop timer serve all queries, instead of a heap entry per query."""
-        assert self._loop is not None
-        deadline = self._loop.time() + self.timeout
-        self._deadlines.append((deadline, fut))
-        if self._timer is None:
-            self._timer = self._loop.call_at(deadline, self._expire_due)
-
-    def _expire_due(self) -> None:
-        assert self._loop is not None
-        self._timer = None
-        now = self._loop.time()
-        deadlines = self._deadlines
-        while deadlines and deadlines[0][0] <= now:
-            _, fut = deadlines.popleft()
-            if not fut.done():
-                fut.set_exception(TimeoutError())
-        while deadlines and deadlines[0][1].done():
-            deadlines.popleft()
-        if deadlines:
-            # wake no more often than every 1/20 of the timeout: expiries may be that late
-            when = max(deadlines[0][0], now + self.timeout / 20)
-            self._timer = self._loop.call_at(when, self._expire_due)

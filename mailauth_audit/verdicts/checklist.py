@@ -13,14 +13,11 @@ says where its evidence comes from:
   Postmaster Tools and Yahoo's Sender Hub); always `not_observable`, never passed.
 
 Two items no provider requires follow (`providers` empty): MTA-STS in enforce mode and a
-TLS-RPT record, which protect mail sent *to* the domain (`transport_items`). An MTA-STS
+TLS-RPT record, which protect mail sent *to* the domain (`transport.py`). An MTA-STS
 policy this run did not fetch (--no-probes, an address not probed) leaves its item unknown.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, replace
-from enum import StrEnum
 
 from ..checks.dkim import DkimResult, DkimSelectorResult, DkimSelectorStatus
 from ..checks.dmarc import DmarcResult
@@ -33,70 +30,35 @@ from ..model import (
     DomainStatus,
     sort_findings,
 )
-
-GMAIL, YAHOO, MICROSOFT = "Gmail", "Yahoo", "Microsoft"
-ALL_PROVIDERS = (GMAIL, YAHOO, MICROSOFT)
-PROVIDER_SOURCES: tuple[str, ...] = (
-    "Gmail: Email sender guidelines, https://support.google.com/a/answer/81126",
-    "Yahoo: Sender best practices, https://senders.yahooinc.com/best-practices/",
-    "Microsoft: Outlook.com requirements for high-volume senders (enforced from May 2025)",
+from .checklist_items import (
+    ALL_PROVIDERS,
+    GMAIL,
+    MICROSOFT,
+    PROVIDER_SOURCES,
+    YAHOO,
+    ChecklistItem,
+    ChecklistState,
+    EvidenceSource,
+    ProviderChecklist,
 )
+from .checklist_items import dns_item as _dns_item
+from .checklist_items import outcome_result as _result
+from .checklist_items import unknown_evidence as _unknown
+from .transport import transport_items
 
-
-class EvidenceSource(StrEnum):
-    DNS = "dns"  # proved (or disproved) by the records this audit read
-    TEST_MESSAGE = "test_message"  # needs a message sent through the domain's real mail path
-    PROVIDER_ONLY = "provider_only"  # only the mailbox provider can see it
-    PROBE = "probe"  # proved (or disproved) by connecting to the domain's servers (STARTTLS)
-
-
-class ChecklistState(StrEnum):
-    MET = "met"
-    NOT_MET = "not_met"
-    UNKNOWN = "unknown"  # the DNS check it depends on errored or was skipped
-    NEEDS_TEST_MESSAGE = "needs_test_message"
-    NOT_OBSERVABLE = "not_observable"
-
-
-@dataclass(frozen=True)
-class ChecklistItem:
-    """One provider requirement and what the audit can say about it."""
-
-    id: str  # stable: "spf", "dkim_key_length", "spam_rate", ...
-    requirement: str  # one line, as the providers state it
-    providers: tuple[str, ...]  # who requires it of bulk senders: "Gmail", "Yahoo", "Microsoft"
-    source: EvidenceSource
-    state: ChecklistState
-    evidence: str  # what was seen, or why it cannot be seen from here
-    references: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ProviderChecklist:
-    """Gmail/Yahoo/Microsoft bulk-sender requirements for one domain."""
-
-    items: tuple[ChecklistItem, ...]
-    met: int  # items proved by DNS
-    not_met: int  # items DNS proves are not met
-    open: int  # items DNS cannot settle: unknown, needs_test_message or not_observable
-
-
-def _result(report: DomainReport, cid: CheckId) -> tuple[CheckOutcome | None, object | None]:
-    outcome = report.checks.get(cid)
-    if outcome is None or outcome.status in (CheckStatus.ERROR, CheckStatus.SKIPPED):
-        return outcome, None
-    return outcome, outcome.result
-
-
-def _unknown(outcome: CheckOutcome | None) -> str:
-    if outcome is None or outcome.status is CheckStatus.SKIPPED:
-        return "not checked in this run"
-    message = outcome.error.message if outcome.error else "error"
-    # engine messages already say "could not check: ..."; say it once
-    prefix = "could not check:"
-    if message.lower().startswith(prefix):
-        message = message[len(prefix) :].lstrip()
-    return f"{prefix} {message}"
+__all__ = [
+    "ALL_PROVIDERS",
+    "GMAIL",
+    "MICROSOFT",
+    "PROVIDER_SOURCES",
+    "YAHOO",
+    "ChecklistItem",
+    "ChecklistState",
+    "EvidenceSource",
+    "ProviderChecklist",
+    "provider_checklist",
+    "transport_items",
+]
 
 
 def _usable_keys(dkim: DkimResult) -> list[DkimSelectorResult]:
@@ -105,23 +67,6 @@ def _usable_keys(dkim: DkimResult) -> list[DkimSelectorResult]:
         for s in dkim.selectors
         if s.status is DkimSelectorStatus.KEY and s.error is None and not s.revoked
     ]
-
-
-def _dns_item(
-    id_: str,
-    requirement: str,
-    providers: tuple[str, ...],
-    references: tuple[str, ...],
-    verdict: tuple[bool, str] | None,
-    outcome: CheckOutcome | None,
-) -> ChecklistItem:
-    if verdict is None:
-        state, evidence = ChecklistState.UNKNOWN, _unknown(outcome)
-    else:
-        ok, evidence = verdict
-        state = ChecklistState.MET if ok else ChecklistState.NOT_MET
-    source = EvidenceSource.DNS
-    return ChecklistItem(id_, requirement, providers, source, state, evidence, references)
 
 
 def _spf_verdict(spf: SpfResult | None, outcome: CheckOutcome | None) -> tuple[bool, str] | None:
@@ -340,134 +285,3 @@ def provider_checklist(report: DomainReport) -> ProviderChecklist:
     return ProviderChecklist(
         items=tuple(items), met=met, not_met=not_met, open=len(items) - met - not_met
     )
-
-
-# Transport security: no mailbox provider requires these of bulk senders (hence no
-# providers), but they decide whether mail *to* the domain can be forged or intercepted.
-# Results are read by field name: the report layer does not import the checks' internals.
-
-
-def _dnssec_verdict(result: object) -> tuple[bool, str] | None:
-    names = list(getattr(result, "names", ()) or ())
-    if not names:
-        return None
-    verdicts = [(str(getattr(n, "name", "")), str(getattr(n, "verdict", ""))) for n in names]
-    bad = [f"{name} {verdict}" for name, verdict in verdicts if verdict != "secure"]
-    if bad:
-        return False, "not secure: " + ", ".join(bad)
-    return True, "secure: " + ", ".join(name for name, _ in verdicts)
-
-
-def _dane_verdict(outcome: CheckOutcome) -> tuple[bool, str] | None:
-    codes = {f.code for f in outcome.findings}
-    if codes & {"dane.tlsa_bogus", "dane.no_match", "dane.no_tls"}:
-        worst = sort_findings(outcome.findings)[0]
-        return False, worst.title
-    if "dane.chain_not_checked" in codes:
-        return None
-    if "dane.authenticated" in codes and not codes & {"dane.tlsa_insecure", "dane.mx_insecure"}:
-        return True, "TLSA records match the certificates the MX hosts present"
-    if "dane.not_deployed" in codes:
-        return False, "no TLSA record at any MX host"
-    return False, "TLSA records published, but DANE senders cannot use them"
-
-
-def _dnssec_dane_items(report: DomainReport) -> list[ChecklistItem]:
-    """DNSSEC and DANE; "not checked in this run" when their checks did not run, so every
-    domain's checklist has the same ids."""
-    dnssec_o, dnssec = _result(report, CheckId.DNSSEC)
-    dane_o, dane = _result(report, CheckId.DANE)
-    dane_verdict = None if dane_o is None or dane is None else _dane_verdict(dane_o)
-    requirement = "MX TLS certificates are pinned with DANE TLSA records"
-    dane_item = _dns_item("dane", requirement, (), ("RFC 7672",), dane_verdict, dane_o)
-    if dane_verdict is None and dane is not None:
-        dane_item = replace(
-            dane_item, evidence="could not check: the MX could not be probed to match its TLSA"
-        )
-    return [
-        _dns_item(
-            "dnssec",
-            "DNS answers for the domain and its MX hosts validate with DNSSEC",
-            (),
-            ("RFC 4035", "RFC 7672 §2.2"),
-            None if dnssec is None else _dnssec_verdict(dnssec),
-            dnssec_o,
-        ),
-        dane_item,
-    ]
-
-
-_RECOMMENDED = "(recommended; no provider requires it)"
-
-
-def _mta_sts_verdict(result: object, outcome: CheckOutcome | None) -> tuple[bool, str] | None:
-    """Read by attribute (report/ sees checks only through the registry)."""
-    if result is None or outcome is None:
-        return None
-    if not getattr(result, "records_found", ()):
-        return False, "no MTA-STS record"
-    if getattr(result, "record", None) is None:
-        return False, f"MTA-STS record invalid: {getattr(result, 'syntax_error', '')}"
-    fetch = getattr(result, "policy", None)
-    state = str(getattr(getattr(fetch, "state", None), "value", ""))
-    if fetch is None or state in ("not_probed", "skipped") or getattr(fetch, "parser_limit", None):
-        return None
-    policy = getattr(fetch, "policy", None)
-    if policy is None:
-        return False, f"MTA-STS policy not usable: {getattr(fetch, 'reason', '')}"
-    mode = str(getattr(policy.mode, "value", policy.mode))
-    if mode != "enforce":
-        return False, f"MTA-STS policy in mode {mode}: senders do not require TLS"
-    broken = [f.title for f in outcome.findings if f.severity.rank >= 3]
-    if broken:
-        return False, f"MTA-STS in enforce mode, but: {broken[0]}"
-    return True, "MTA-STS policy in enforce mode covering every MX host"
-
-
-def _tls_rpt_verdict(result: object) -> tuple[bool, str] | None:
-    if result is None:
-        return None
-    record = getattr(result, "record", None)
-    if record is None:
-        found = getattr(result, "records_found", ())
-        return False, "no valid TLS-RPT record" if found else "no TLS-RPT record"
-    rua = getattr(record, "supported_rua", ())
-    if not rua:
-        return False, "TLS-RPT record names no mailto: or https: destination"
-    return True, "TLS reports go to " + ", ".join(u.uri for u in rua)
-
-
-def transport_items(report: DomainReport) -> list[ChecklistItem]:
-    """Inbound transport security: what MTA-STS and TLS-RPT show (no provider asks them of
-    bulk senders; they protect mail *to* the domain)."""
-    sts_o, sts = _result(report, CheckId.MTA_STS)
-    rpt_o, rpt = _result(report, CheckId.TLS_RPT)
-    requirement = f"Mail to the domain requires TLS: MTA-STS in enforce mode {_RECOMMENDED}"
-    sts_verdict = _mta_sts_verdict(sts, sts_o)
-    fetch = getattr(sts, "policy", None)
-    if sts_verdict is None and fetch is not None:
-        # the policy was not fetched (or judged) in this run: unknown, with the reason
-        reason = getattr(fetch, "reason", None) or "policy not fetched"
-        item = ChecklistItem(
-            "mta_sts",
-            requirement,
-            (),
-            EvidenceSource.DNS,
-            ChecklistState.UNKNOWN,
-            f"MTA-STS policy not checked: {reason}",
-            ("RFC 8461",),
-        )
-    else:
-        item = _dns_item("mta_sts", requirement, (), ("RFC 8461",), sts_verdict, sts_o)
-    return [
-        item,
-        _dns_item(
-            "tls_rpt",
-            f"TLS failures are reported: a TLS-RPT record {_RECOMMENDED}",
-            (),
-            ("RFC 8460",),
-            _tls_rpt_verdict(rpt),
-            rpt_o,
-        ),
-        *_dnssec_dane_items(report),
-    ]

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from mailauth_audit.asyncapi import audit_domains
+from mailauth_audit.changes import ChangeAction, RecordChange
 from mailauth_audit.checks.spf import SpfResult
 from mailauth_audit.cli.main import main
 from mailauth_audit.model import (
@@ -27,10 +28,8 @@ from mailauth_audit.model import (
     Finding,
     Severity,
 )
+from mailauth_audit.report.changes import finding_blocks, prose_parts
 from mailauth_audit.report.html import (
-    parse_zone_line,
-    remediation_blocks,
-    remediation_segments,
     render_pages,
     render_run_page,
     write_report_folder,
@@ -187,65 +186,63 @@ def test_summary_has_grade_one_line_per_check_and_three_urgent_fixes_worst_first
     assert rows.count("<tr>") == 1 + len(report.checks)  # one row per check the report holds
 
 
-def test_remediation_records_are_set_apart_for_pasting() -> None:
+def test_proposed_records_are_set_apart_for_pasting() -> None:
     page = HtmlRenderer().render(run_of(every_status_report()))
     assert page.count('<pre class="zone"><code>') == 0  # no proposals in this report
+    change = RecordChange(
+        ChangeAction.ADD, "_dmarc.example.com", "TXT", 300, proposed="v=DMARC1; p=none"
+    )
+    proposing = Finding(
+        "dmarc.missing",
+        Severity.HIGH,
+        CheckId.DMARC,
+        "No DMARC record",
+        "detail",
+        'Start with:\n_dmarc.example.com. 300 IN TXT "v=DMARC1; p=none"\nthen.',
+        changes=(change,),
+    )
+    # prose that quotes a record without a typed change is prose: nothing parses it back
+    quoting = f(
+        Severity.MEDIUM, CheckId.DMARC, 2, 'Or:\n_dmarc.example.com. 60 IN TXT "v=DMARC1; p=reject"'
+    )
     rep = DomainReport(
         "example.com",
         DomainStatus.COMPLETED,
-        {
-            CheckId.DMARC: CheckOutcome(
-                CheckId.DMARC,
-                CheckStatus.WARN,
-                None,
-                (
-                    f(
-                        Severity.MEDIUM,
-                        CheckId.DMARC,
-                        1,
-                        'Start with:\n_dmarc.example.com. 3600 IN TXT "v=DMARC1; p=none"\nthen.',
-                    ),
-                ),
-            )
-        },
+        {CheckId.DMARC: CheckOutcome(CheckId.DMARC, CheckStatus.FAIL, None, (proposing, quoting))},
     )
     page = HtmlRenderer().render(run_of(rep))
     assert (
-        '<pre class="zone"><code>_dmarc.example.com. 3600 IN TXT &#34;v=DMARC1; p=none&#34;'
+        '<pre class="zone"><code>_dmarc.example.com. 300 IN TXT &#34;v=DMARC1; p=none&#34;'
         "</code></pre>" in page
     )
+    assert "Add a TXT record at _dmarc.example.com" in page
+    assert page.count('<pre class="zone"><code>') == 1
 
 
 @pytest.mark.parametrize(
-    ("text", "kinds", "records"),
+    ("text", "parts"),
     [
-        ("Plain advice.", ["text"], []),
-        ("Remove `ptr` now.", ["text", "code", "text"], []),
-        ('Use `a.example. 3600 IN TXT "v=spf1 -all"`.', ["text", "record", "text"],
-         [("a.example.", 3600, "TXT", "v=spf1 -all")]),
-        ('Keep one:\n_dmarc.a.example. 300 IN TXT "v=DMARC1; p=reject"',
-         ["text", "text", "record"], [("_dmarc.a.example.", 300, "TXT", "v=DMARC1; p=reject")]),
-        ('k._domainkey.a.example. 3600 IN TXT "v=DKIM1; p=AB" "CD"', ["record"],
-         [("k._domainkey.a.example.", 3600, "TXT", "v=DKIM1; p=ABCD")]),
-        ("`a.example. 3600 IN MX 10 mx.a.example.`", ["record"],
-         [("a.example.", 3600, "MX", None)]),
-        ('`x 3600 IN TXT "no dot"`', ["code"], []),  # not a fully qualified owner
-        ('`a.example. 3600 IN TXT "a\\"b"`', ["record"], [("a.example.", 3600, "TXT", 'a"b')]),
+        ("Plain advice.", [("text", "Plain advice.")]),
+        ("Remove `ptr` now.", [("text", "Remove "), ("code", "ptr"), ("text", " now.")]),
+        ("`a` and `b`", [("code", "a"), ("text", " and "), ("code", "b")]),
+        ("odd ` one", [("text", "odd "), ("code", " one")]),
+        ("", []),
     ],
-)  # fmt: skip
-def test_remediation_segments(text: str, kinds: list[str], records: list[tuple]) -> None:  # type: ignore[type-arg]
-    segs = remediation_segments(text)
-    assert [s.kind for s in segs] == kinds
-    got = [(r.name, r.ttl, r.rtype, r.txt) for s in segs if (r := s.record)]
-    assert got == records
-    assert "".join(s.text for s in segs).replace("`", "") == text.replace("`", "")
+)
+def test_prose_parts(text: str, parts: list[tuple[str, str]]) -> None:
+    assert list(prose_parts(text)) == parts
 
 
-def test_remediation_blocks_group_prose_around_records() -> None:
-    blocks = remediation_blocks('Do this:\na.example. 60 IN TXT "v=spf1 -all"\nand `that`.')
-    assert [b.record is not None for b in blocks] == [False, True, False]
-    assert blocks[2].segments[1].kind == "code"
-    assert parse_zone_line("not a record") is None
+def test_no_renderer_parses_remediation_text() -> None:
+    """Proposed records come from typed changes: no zone-line pattern in report/ or the
+    templates, and none of the old regex helpers."""
+    package = Path(__file__).resolve().parents[2] / "mailauth_audit"
+    files = [*(package / "report").glob("*.py"), *(package / "templates").rglob("*.html")]
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        for gone in ("remediation_segments", "remediation_blocks", "parse_zone_line", "ZoneLine"):
+            assert gone not in text, (path.name, gone)
+        assert "IN\\s" not in text and "_ZONE_LINE" not in text, path.name
 
 
 def test_control_and_bidi_characters_are_shown_as_escapes() -> None:
@@ -416,19 +413,27 @@ def test_templates_ship_as_package_data_from_the_top_level_folder() -> None:
 
 
 def test_a_record_inside_a_sentence_leaves_no_stray_fragment() -> None:
-    # Given remediation prose with a record between backticks mid-sentence and at its end,
-    # Then the prose around the record reads as sentences: no lone "." and no "; keep …"
+    # Given remediation prose with proposed records between backticks mid-sentence, in
+    # parentheses and at its end,
+    # Then the prose around each change reads as sentences: no lone "." or ")", no "; keep …"
+    a = RecordChange(ChangeAction.ADD, "mx.example", "A", 3600, proposed="<public IPv4 address>")
+    mx = RecordChange(ChangeAction.ADD, "example", "MX", 3600, proposed="0 .")
+    key = RecordChange(ChangeAction.ADD, "s._domainkey.example", "TXT", 3600, proposed="v=DKIM1")
     text = (
         "Publish the public address instead, e.g. "
         "`mx.example. 3600 IN A <public IPv4 address>`; keep internal addresses in internal "
-        "DNS only.\nOr publish a null MX: `example. 3600 IN MX 0 .`."
+        "DNS only.\nOr publish a null MX: `example. 3600 IN MX 0 .`.\nOr a key (under a new "
+        'selector (`s._domainkey.example. 3600 IN TXT "v=DKIM1"`), then switch.'
     )
-    blocks = remediation_blocks(text)
-    prose = ["".join(s.text for s in b.segments) for b in blocks if b.record is None]
-    assert [b.record.rtype for b in blocks if b.record] == ["A", "MX"]
+    finding = Finding("mx.x", Severity.LOW, CheckId.MX, "t", "d", text, changes=(a, mx, key))
+    blocks = finding_blocks(finding)
+    prose = ["".join(s for _, s in b.parts) for b in blocks if b.change is None]
+    assert [b.change.rtype for b in blocks if b.change] == ["A", "MX", "TXT"]
     assert prose == [
         "Publish the public address instead, e.g. ",
         "Keep internal addresses in internal DNS only.\nOr publish a null MX: ",
+        "Or a key (under a new selector ",
+        "Then switch.",
     ]
     for fragment in prose:
         assert fragment.strip(" .;,:\n"), fragment

@@ -74,6 +74,14 @@ class DmarcCheck(Check[DmarcResult]):
     def summary(cls, result: DmarcResult | None) -> str:
         return "" if result is None else record_summary(result.record, result.records_found)
 
+    @classmethod
+    def record_ttl(cls, result: DmarcResult | None) -> int | None:
+        return None if result is None else result.record_ttl
+
+    @classmethod
+    def whole_record(cls, result: DmarcResult | None) -> str | None:
+        return None if result is None else result.record
+
     async def collect(self, ctx: CheckContext) -> DmarcResult:
         domain = ctx.domain
         found = await discover_policy(domain, ctx.resolver, ctx.memo)

@@ -34,6 +34,10 @@ class MxCheck(Check[MxResult]):
         hosts = result.hosts if result is not None else ()
         return ", ".join(f"{h.preference} {h.host}" for h in hosts) or "no MX"
 
+    @classmethod
+    def record_ttl(cls, result: MxResult | None) -> int | None:
+        return None if result is None else result.ttl
+
     async def collect(self, ctx: CheckContext) -> MxResult:
         return await collect_mx(ctx)
 

@@ -54,6 +54,14 @@ class SpfCheck(Check[SpfResult]):
     def summary(cls, result: SpfResult | None) -> str:
         return "" if result is None else record_summary(result.record, result.records_found)
 
+    @classmethod
+    def record_ttl(cls, result: SpfResult | None) -> int | None:
+        return None if result is None else result.record_ttl
+
+    @classmethod
+    def whole_record(cls, result: SpfResult | None) -> str | None:
+        return None if result is None else result.record
+
     async def collect(self, ctx: CheckContext) -> SpfResult:
         domain = lower_name(ctx.domain)
         limits = ctx.options.limits

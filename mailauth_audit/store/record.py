@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from ..model import DomainReport, Severity
-from ..report.codec import DERIVED_KEYS, FORMAT_KEY, CodecError, from_json
+from ..report.codec import DERIVED_KEYS, CodecError, from_json
 from ..report.serialize import SCHEMA_VERSION
 from . import blob
 from .connect import StoreError
@@ -109,8 +109,10 @@ def _run_row(info: RunInfo) -> dict[str, Any]:
 
 
 def stored_document(doc: dict[str, Any]) -> dict[str, Any]:
-    """What is kept of a report document: everything but what is derived from it."""
-    return {k: v for k, v in doc.items() if k not in DERIVED_KEYS and k != FORMAT_KEY}
+    """What is kept of a report document: everything but what is derived from it. A results
+    line keeps its `line_format`: from format 3 on, its findings (and from 4 its results)
+    decode only when the decoder knows the form they are in."""
+    return {k: v for k, v in doc.items() if k not in DERIVED_KEYS}
 
 
 def _grade(doc: dict[str, Any]) -> tuple[str | None, int | None]:

@@ -127,19 +127,31 @@ def _node_in(doc: dict[str, Any], parent: dict[str, Any] | None, result: dict[st
         if "lookups" not in out:
             out["lookups"] = len(children)
         if "total_lookups" not in out:
-            totals = [c.get("total_lookups", 0) if type(c) is dict else 0 for c in children]
-            out["total_lookups"] = (0 if root else 1) + sum(totals)
+            totals = [c.get("total_lookups") if type(c) is dict else None for c in children]
+            # a damaged line's odd values are left for the codec to report, not summed
+            out["total_lookups"] = (0 if root else 1) + sum(t for t in totals if type(t) is int)
     return out
 
 
 # ---- DKIM ---------------------------------------------------------------------------------
 
 
-def _probed(lists: Any) -> list[Any]:
-    names: dict[Any, None] = {}
+def _probed(lists: Any) -> list[str]:
+    """The names of the selector lists (typed), in order, each once."""
+    names: dict[str, None] = {}
     for entry in lists:
-        selectors = entry.get("selectors", ()) if type(entry) is dict else entry.selectors
-        names.update(dict.fromkeys(selectors))
+        names.update(dict.fromkeys(entry.selectors))
+    return list(names)
+
+
+def _probed_json(lists: Any) -> list[str]:
+    """`_probed` of a line's selector lists; a damaged line's odd values are skipped here
+    and reported by the codec."""
+    names: dict[str, None] = {}
+    for entry in lists if type(lists) is list else ():
+        selectors = entry.get("selectors") if type(entry) is dict else None
+        if type(selectors) is list:
+            names.update((s, None) for s in selectors if type(s) is str)
     return list(names)
 
 
@@ -172,8 +184,7 @@ def dkim_in(doc: Any, domain: str) -> Any:
         return doc
     out = dict(doc)
     if "selectors_probed" not in out:
-        lists = out.get("selector_lists", [])
-        out["selectors_probed"] = _probed(lists) if type(lists) is list else []
+        out["selectors_probed"] = _probed_json(out.get("selector_lists"))
     selectors = out.get("selectors")
     if type(selectors) is list:
         dense = []

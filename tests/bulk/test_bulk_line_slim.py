@@ -4,6 +4,7 @@ them back; lines of format 3 still read the same."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import typing
 from pathlib import Path
@@ -17,7 +18,7 @@ from mailauth_audit.bulk.jsonl import bulk_line
 from mailauth_audit.changes import ChangeAction, RecordChange
 from mailauth_audit.checks.registry import CHECKS
 from mailauth_audit.model import CheckId, CheckStatus, DomainReport
-from mailauth_audit.report.codec import from_json
+from mailauth_audit.report.codec import CodecError, from_json
 from mailauth_audit.store.recorder import import_results
 from mailauth_audit.store.store import open_store
 
@@ -226,3 +227,39 @@ def test_a_dkim_selector_leaves_out_its_name_and_key_and_keeps_them_when_they_di
     odd = dataclasses.replace(result, selectors=(sel,), selectors_probed=("zz", "s"))
     changed = _with_result(report, CheckId.DKIM, odd)
     assert from_json(orjson.loads(bulk_line(changed))) == as_read_back(changed)
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [path]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out += _paths(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value[:3]):
+            out += _paths(v, (*path, i))
+    return out
+
+
+def _replaced(doc: Any, path: tuple[Any, ...], new: Any) -> Any:
+    if not path:
+        return new
+    copy = dict(doc) if isinstance(doc, dict) else list(doc)
+    copy[path[0]] = _replaced(doc[path[0]], path[1:], new)
+    return copy
+
+
+def test_a_damaged_line_is_a_codec_error_never_a_crash() -> None:
+    # Given format-4 lines with one value anywhere in their SPF, DKIM and DMARC outcomes
+    # replaced by a value of another shape (a damaged or hand-edited file)
+    tried = 0
+    for cid in (CheckId.SPF, CheckId.DKIM, CheckId.DMARC):
+        report = _first(cid, "record" if cid is not CheckId.DKIM else "selectors")
+        doc = orjson.loads(bulk_line(report))
+        for path in _paths(doc["checks"][cid.value]):
+            for odd in ("x", 7, [], {}, None, [{}], {"selectors": [{}]}):
+                damaged = _replaced(doc, ("checks", cid.value, *path), odd)
+                # Then reading it gives a report or says why it cannot (CodecError)
+                with contextlib.suppress(CodecError):
+                    from_json(damaged)
+                tried += 1
+    assert tried > 300

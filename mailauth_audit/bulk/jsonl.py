@@ -92,13 +92,13 @@ def bulk_line(report: DomainReport, score: DomainScore | None = None) -> bytes:
     doc: dict[str, Any] = {FORMAT_KEY: LINE_FORMAT, "domain": report.domain}
     if report.input:
         doc["input"] = report.input
-    doc["status"] = report.status
+    doc["status"] = report.status._value_
     if report.error:
         doc["error"] = report.error
     doc["dns_queries"] = report.dns_queries
     doc["checks"] = checks
     doc["score"] = slim_value(score if score is not None else report.verdict)
-    doc["checklist"] = {item.id: item.state for item in report.checklist.items}
+    doc["checklist"] = {item.id: item.state._value_ for item in report.checklist.items}
     if report.resolver_notes:
         doc["resolver_notes"] = slim_value(report.resolver_notes)
     if orjson is not None:

@@ -46,17 +46,13 @@ def _term(kind: str, domain: str, parent_domain: str | None, root: bool) -> str 
     return f"{kind}{'=' if kind == 'redirect' else ':'}{domain}"
 
 
-def _same(actual: Any, expected: Any) -> bool:
-    if type(actual) is tuple:
-        actual = list(actual)
-    return bool(actual == expected) and type(actual) is type(expected)
-
-
 def _put(out: dict[str, Any], name: str, actual: Any, expected: Any) -> None:
-    if _same(actual, expected):
+    """Leave `name` out when the typed value is the rule's (tuples on this side), else
+    write it, even an empty value: absent would mean the rule's."""
+    if actual == expected and type(actual) is type(expected):
         out.pop(name, None)
     else:
-        out[name] = actual  # even an empty value: absent would mean the rule's
+        out[name] = actual
 
 
 # ---- writing: the typed result beside its slim form ---------------------------------------
@@ -65,8 +61,9 @@ def _put(out: dict[str, Any], name: str, actual: Any, expected: Any) -> None:
 def spf_out(result: Any, out: dict[str, Any]) -> None:
     """Take out of `out` (the slim form of `result`, an SpfResult) what the rules give."""
     record = result.record
-    _put(out, "records_found", result.records_found, _one(record))
-    _put(out, "record_strings", result.record_strings, _one(record))
+    one = () if record is None else (record,)
+    _put(out, "records_found", result.records_found, one)
+    _put(out, "record_strings", result.record_strings, one)
     tree = getattr(result, "tree", None)
     if tree is not None and type(out.get("tree")) is dict:
         _node_out(tree, out["tree"], None, result)
@@ -76,7 +73,7 @@ def _node_out(node: Any, out: dict[str, Any], parent: Any, result: Any) -> None:
     root = parent is None
     _put(out, "domain", node.domain, result.domain if root else None)
     _put(out, "record", node.record, result.record if root else None)
-    _put(out, "records_found", node.records_found, _one(node.record))
+    _put(out, "records_found", node.records_found, () if node.record is None else (node.record,))
     parent_domain = None if root else parent.domain
     _put(out, "term", node.term, _term(str(node.kind), node.domain, parent_domain, root))
     children = node.children
@@ -136,12 +133,12 @@ def _node_in(doc: dict[str, Any], parent: dict[str, Any] | None, result: dict[st
 # ---- DKIM ---------------------------------------------------------------------------------
 
 
-def _probed(lists: Any) -> list[str]:
+def _probed(lists: Any) -> tuple[str, ...]:
     """The names of the selector lists (typed), in order, each once."""
     names: dict[str, None] = {}
     for entry in lists:
         names.update(dict.fromkeys(entry.selectors))
-    return list(names)
+    return tuple(names)
 
 
 def _probed_json(lists: Any) -> list[str]:

@@ -48,7 +48,7 @@ def sparse_finding(f: Finding) -> dict[str, Any]:
     """The finding as a results line holds it (values left for orjson to write)."""
     d = f.__dict__
     code, params = d["code"], d["params"]
-    out: dict[str, Any] = {"code": code, "severity": d["severity"]}
+    out: dict[str, Any] = {"code": code, "severity": d["severity"]._value_}
     if params:
         out["params"] = dict(params)
     if d["evidence"]:

@@ -45,6 +45,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = Path(os.environ.get("BENCH_DIR", ROOT.parent / "shared" / "bench"))
+LINE_TARGET = 4096  # bytes per domain of a plain results line, default checks (issue 10)
 
 
 def sh(*args: str, env: dict[str, str] | None = None, check: bool = True) -> str:
@@ -148,6 +149,7 @@ def run_ours(
         "peak_rss_mb": round(peak / 1024, 1),
         "domains_with_errors": summary["domains_with_errors"],
         "results_bytes_per_domain": round(results_bytes(out) / n, 1),
+        **line_bytes(out, n),
         "out": str(out),
     }
     return result
@@ -161,9 +163,28 @@ def results_bytes(out: Path) -> int:
     return 0
 
 
-def _open_results(out: Path) -> Any:
+def line_bytes(out: Path, n: int) -> dict[str, float | None]:
+    """Bytes per domain of the results lines as written plain, with gzip and with zstd (the
+    levels `bulk --compress` uses), whatever --compress this run was given."""
+    raw = b"".join(_open_results(out, binary=True))
+    figures: dict[str, float | None] = {
+        "line_bytes_per_domain": round(len(raw) / n, 1),
+        "line_gzip_bytes_per_domain": round(len(gzip.compress(raw, 6, mtime=0)) / n, 1),
+        "line_zstd_bytes_per_domain": None,
+        "line_format": json.loads(raw.split(b"\n", 1)[0]).get("line_format") if raw else None,
+    }
+    try:
+        import zstandard
+    except ImportError:
+        return figures
+    packed = zstandard.ZstdCompressor(level=10).compress(raw)  # bulk/folder.py ZSTD_LEVEL
+    figures["line_zstd_bytes_per_domain"] = round(len(packed) / n, 1)
+    return figures
+
+
+def _open_results(out: Path, binary: bool = False) -> Any:
     if (out / "results.jsonl").exists():
-        return open(out / "results.jsonl")
+        return open(out / "results.jsonl", "rb" if binary else "r")
     if (out / "results.jsonl.zst").exists():
         import io
 
@@ -174,8 +195,8 @@ def _open_results(out: Path) -> Any:
             .decompressobj()
             .decompress((out / "results.jsonl.zst").read_bytes())
         )
-        return io.StringIO(data.decode())
-    return gzip.open(out / "results.jsonl.gz", "rt")
+        return io.BytesIO(data) if binary else io.StringIO(data.decode())
+    return gzip.open(out / "results.jsonl.gz", "rb" if binary else "rt")
 
 
 def check_truth(out: Path, data: Path, sample: int) -> dict[str, Any]:
@@ -211,7 +232,7 @@ def check_truth(out: Path, data: Path, sample: int) -> dict[str, Any]:
             got = sorted(
                 f"{s['key_type']}{s['key_bits']}" if s["key_type"] == "rsa" else s["key_type"]
                 for s in (checks["dkim"].get("result") or {}).get("selectors", ())
-                # line format 3 leaves out false, null and zero values
+                # a line (format 4) leaves out false, null and zero values
                 if s["status"] == "key"
                 and s.get("key_bits")
                 and not s.get("revoked")
@@ -344,6 +365,7 @@ def main() -> None:
             "peak_rss_mb",
             "wall_s",
             "results_bytes_per_domain",
+            "line_bytes_per_domain",
         )
     }
     print()
@@ -358,8 +380,14 @@ def main() -> None:
         f"{ours['server_queries_per_domain']}; target <= 15)"
     )
     print(f"  peak RSS (all procs)    {ours['peak_rss_mb']:>10.1f} MB")
+    print(f"  results file bytes/domain {ours['results_bytes_per_domain']:>8,.0f}   (as written)")
+    line, packed = ours["line_bytes_per_domain"], runs[-1]["line_gzip_bytes_per_domain"]
+    zstd = runs[-1]["line_zstd_bytes_per_domain"]
+    verdict = "met" if line <= LINE_TARGET else "NOT met"
     print(
-        f"  results bytes/domain    {ours['results_bytes_per_domain']:>10,.0f}   (target <= 4,096)"
+        f"  line bytes/domain       {line:>10,.0f}   (line format {runs[-1]['line_format']}; "
+        f"gzip {packed:,.0f}, zstd {'-' if zstd is None else f'{zstd:,.0f}'}; "
+        f"target <= {LINE_TARGET:,} plain: {verdict})"
     )
     if cd is not None:
         print(f"checkdmarc {cd['checkdmarc']}, {cd['count']} domains, one process:")

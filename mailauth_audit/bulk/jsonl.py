@@ -29,7 +29,16 @@ The line (LINE_FORMAT, the first key of every line since format 2):
   and references are the catalogue's (said once in summary.json "finding_texts"), written
   only where they differ (a clipped text). An outcome's empty parts (no result, no findings,
   no error, no skip reason) and the top level's null ones are left out.
-  `report.codec.from_json` reads every format back to the same typed report.
+- format 4: format 3 written straight from the typed report in the slim form
+  (`report/slim.py`): a field of a result, record change or score at its default or empty
+  value (null, false, 0, "", [], {}) is left out; a record change's `fixes` when it is its
+  finding's code, its `placeholders` when they are the <...> tokens of `proposed`, and a
+  replace's `current` when it is the result's `record`; a skipped check is its status and
+  reason (no result); an SPF result's record copies and include-tree counts and a DKIM
+  selector's name and key (its record's p=) when they follow from the rest
+  (`report/slim_rules.py`).
+  `report.codec.from_json` reads every format back to the same typed report (format 4: a
+  skipped check without the partial result it had gathered).
 """
 
 from __future__ import annotations
@@ -45,8 +54,9 @@ from typing import Any
 
 from ..model import DomainReport
 from ..outputs import open_regular
-from ..report.codec import FORMAT_KEY, encode_value, report_document
-from ..report.sparse import catalogue, sparse_finding
+from ..report.codec import FORMAT_KEY, encode_value
+from ..report.slim import slim_outcome, slim_value
+from ..report.sparse import catalogue
 from ..verdicts.checklist import ProviderChecklist, provider_checklist
 from ..verdicts.score import DomainScore
 
@@ -65,17 +75,32 @@ __all__ = [
     "recover",
 ]
 
-LINE_FORMAT = 3  # see the module docstring; a change here is a change for every reader
-# an outcome's parts left out when empty or null; and the top-level keys always written
-_OMITTED_WHEN_EMPTY = ("result", "findings", "error", "skip_reason")
-_ALWAYS = frozenset({"domain", "status", "dns_queries", "checks", "score", "checklist"})
+LINE_FORMAT = 4  # see the module docstring; a change here is a change for every reader
 
 DEFAULT_SYNC_INTERVAL = 1.0  # seconds between fsyncs of the results file during a run
 
 
 def bulk_line(report: DomainReport, score: DomainScore | None = None) -> bytes:
-    """One results line (without its newline): compact UTF-8 JSON, format LINE_FORMAT."""
-    doc = _slim(report_document(report, score, native=True))
+    """One results line (without its newline): compact UTF-8 JSON, format LINE_FORMAT.
+
+    Built straight from the typed report (`report/slim.py`), not by stripping the full
+    document: enums and tuples are left for orjson to write."""
+    checks = {}
+    domain = report.domain
+    for cid, outcome in report.checks.items():
+        checks[cid.value] = slim_outcome(outcome.status, outcome, domain)
+    doc: dict[str, Any] = {FORMAT_KEY: LINE_FORMAT, "domain": report.domain}
+    if report.input:
+        doc["input"] = report.input
+    doc["status"] = report.status._value_
+    if report.error:
+        doc["error"] = report.error
+    doc["dns_queries"] = report.dns_queries
+    doc["checks"] = checks
+    doc["score"] = slim_value(score if score is not None else report.verdict)
+    doc["checklist"] = {item.id: item.state._value_ for item in report.checklist.items}
+    if report.resolver_notes:
+        doc["resolver_notes"] = slim_value(report.resolver_notes)
     if orjson is not None:
         try:
             return orjson.dumps(doc)
@@ -83,25 +108,6 @@ def bulk_line(report: DomainReport, score: DomainScore | None = None) -> bytes:
             pass
     text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), default=encode_value)
     return text.encode()
-
-
-def _slim(doc: dict[str, Any]) -> dict[str, Any]:
-    """The line's top level: the domain's findings and the checklist's texts left out, each
-    finding in its sparse form, and the outcomes' and the top level's empty parts left out
-    (all of them have a default when read back)."""
-    del doc["findings"]
-    doc["checklist"] = {item.id: item.state.value for item in doc["checklist"].items}
-    for outcome in doc["checks"].values():
-        if outcome["findings"]:
-            outcome["findings"] = [sparse_finding(f) for f in outcome["findings"]]
-        for key in _OMITTED_WHEN_EMPTY:
-            if not outcome[key]:
-                del outcome[key]
-    out = {FORMAT_KEY: LINE_FORMAT}
-    for key, value in doc.items():
-        if value or key in _ALWAYS:
-            out[key] = value
-    return out
 
 
 def checklist_items(checklist: ProviderChecklist | None = None) -> dict[str, dict[str, Any]]:

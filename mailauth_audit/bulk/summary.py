@@ -107,7 +107,9 @@ def digest(doc: dict[str, Any]) -> Digest:
     if spf.get("status") not in (None, "error", "skipped") and spf_result.get("record"):
         lookups = int(spf_result.get("dns_lookups") or 0)
     dkim = checks.get("dkim") or {}
-    keys = _dkim_keys(dkim.get("result")) if dkim.get("status") not in (None, "error") else ()
+    keys: tuple[str, ...] = ()
+    if dkim.get("status") not in (None, "error", "skipped"):
+        keys = _dkim_keys(dkim.get("result"))
     counts = dict.fromkeys(SEVERITIES, 0)
     codes: dict[str, None] = {}
     for f in _findings(doc, checks):
@@ -182,7 +184,8 @@ def digest_report(report: DomainReport, score: DomainScore | None = None) -> Dig
     if spf_result is not None and getattr(spf_result, "record", None):
         lookups = int(spf_result.dns_lookups or 0)
     dkim = report.checks.get(CheckId.DKIM)
-    if dkim is not None and dkim.status.value != "error" and dkim.result is not None:
+    # a skipped check's result is not in a line (format 4): not counted from either side
+    if dkim is not None and dkim.status.value not in ("error", "skipped") and dkim.result:
         keys = _dkim_keys_typed(dkim.result.selectors or ())
     counts = dict.fromkeys(SEVERITIES, 0)
     codes: dict[str, None] = {}

@@ -281,6 +281,10 @@ def from_json(doc: Any) -> DomainReport:
     if type(doc) is not dict:
         raise _fail(DomainReport, doc)
     line_format = doc.get(FORMAT_KEY)
+    if type(line_format) is int and line_format >= 4:  # the slim form (report/slim.py)
+        from .slim import dense_line
+
+        doc = dense_line(doc)
     if type(line_format) is int and line_format >= 3:  # the sparse form (report/sparse.py)
         from .sparse import dense_report
 

@@ -48,7 +48,7 @@ def sparse_finding(f: Finding) -> dict[str, Any]:
     """The finding as a results line holds it (values left for orjson to write)."""
     d = f.__dict__
     code, params = d["code"], d["params"]
-    out: dict[str, Any] = {"code": code, "severity": d["severity"]}
+    out: dict[str, Any] = {"code": code, "severity": d["severity"]._value_}
     if params:
         out["params"] = dict(params)
     if d["evidence"]:
@@ -78,7 +78,10 @@ def dense_finding(doc: Any) -> Any:
     params = doc.get("params") or {}
     if type(params) is not dict or not all(type(v) is str for v in params.values()):
         raise CodecError(f"finding {doc.get('code')!r}: params must map names to strings")
-    spec = catalogue().get(doc.get("code"))  # type: ignore[arg-type]
+    code = doc.get("code")
+    if type(code) is not str:
+        raise CodecError(f"finding code {code!r}: expected a string")
+    spec = catalogue().get(code)
     base: dict[str, Any] = {}
     if spec is not None:
         base = {

@@ -1,5 +1,6 @@
-"""The results line (bulk/jsonl.py LINE_FORMAT 3) says each thing once, --resume reads lines
-of both formats into the same summary, and --compress leaves results.jsonl.gz."""
+"""The results line (bulk/jsonl.py LINE_FORMAT 4) says each thing once and leaves out what
+the model puts back, --resume reads lines of every format into the same summary, and
+--compress leaves results.jsonl.gz."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import orjson
 import pytest
 from codec_cases import CASES, DOMAINS, audit, hand_built
 from fixture_zone import FIXTURE_DOMAINS, ZONE
+from old_lines import as_read_back, format3_line
 
 from mailauth_audit.bulk.inputs import read_entries
 from mailauth_audit.bulk.jsonl import LINE_FORMAT, bulk_line, checklist_items
@@ -41,8 +43,11 @@ def test_the_line_keeps_one_copy_of_each_finding_and_checklist_ids() -> None:
         items = provider_checklist(report).items
         assert doc["checklist"] == {i.id: i.state.value for i in items}
         assert set(doc["checklist"]) <= set(checklist_items())
-        # and nothing is lost: the full object follows from the line
-        assert to_json(from_json(doc)) == to_json(report)
+        # and nothing is lost but a skipped check's partial result: the full object follows
+        # from the line, with the same score and checklist
+        back = from_json(doc)
+        assert to_json(back) == to_json(as_read_back(report))
+        assert back.verdict == report.verdict and back.checklist == report.checklist
 
 
 def test_the_line_is_much_smaller_than_the_check_object() -> None:
@@ -55,18 +60,27 @@ def _lines(path: Path) -> list[bytes]:
     return path.read_bytes().splitlines(keepends=True)
 
 
+_OLD_WRITERS = {
+    "format 1": lambda report: domain_json_line(report),
+    "format 3": format3_line,
+}
+
+
+@pytest.mark.parametrize("old_format", sorted(_OLD_WRITERS))
 def test_resume_over_old_and_new_lines_gives_the_summary_of_a_straight_run(
-    tmp_path: Path,
+    tmp_path: Path, old_format: str
 ) -> None:
-    # Given a straight run, and the same run whose first half of lines was written by the
-    # previous format (the domain's findings and full checklist repeated)
+    # Given a straight run, and the same run whose first half of lines was written by an
+    # earlier format (format 1: the domain's findings and full checklist repeated; format 3:
+    # the results whole, skipped checks' results too)
     entries, _ = read_entries(FIXTURE_DOMAINS)
     straight = tmp_path / "straight"
     run_bulk(entries, BulkConfig(output_dir=straight, progress=False, resolver_factory=_static))
     want = json.loads((straight / "summary.json").read_text())
     lines = _lines(straight / "results.jsonl")
     half = len(lines) // 2
-    old = [domain_json_line(from_json(json.loads(x))) + b"\n" for x in lines[:half]]  # format 1
+    write = _OLD_WRITERS[old_format]
+    old = [write(from_json(json.loads(x))) + b"\n" for x in lines[:half]]
     mixed = tmp_path / "mixed"
     run_bulk(entries[:1], BulkConfig(output_dir=mixed, progress=False, resolver_factory=_static))
     (mixed / "run.json").write_bytes((straight / "run.json").read_bytes())
@@ -140,7 +154,7 @@ def test_a_finding_in_the_line_is_its_code_and_values() -> None:
                 assert {"title", "detail", "remediation", "references", "check"}.isdisjoint(f)
                 assert f["severity"] and f["code"].startswith(cid + ".")
                 seen += 1
-        assert from_json(doc) == report
+        assert from_json(doc) == as_read_back(report)
     assert seen > 20
 
 
@@ -156,7 +170,7 @@ def test_a_clipped_finding_keeps_its_texts_in_the_line() -> None:
     doc = orjson.loads(bulk_line(changed))
     (f,) = doc["checks"][cid.value]["findings"]
     assert f["detail"] == clipped.detail and f["remediation"] == clipped.remediation
-    assert from_json(doc) == changed
+    assert from_json(doc) == as_read_back(changed)
 
 
 def test_lines_of_format_2_still_decode() -> None:
@@ -172,8 +186,8 @@ def test_lines_of_format_2_still_decode() -> None:
         assert to_json(back)["findings"] == [
             {**f, "params": []} for f in to_json(report)["findings"]
         ]
-        # and written again it is a format-3 line with the texts kept (no params to fill)
-        assert from_json(orjson.loads(bulk_line(back))) == back
+        # and written again it is a current line with the texts kept (no params to fill)
+        assert from_json(orjson.loads(bulk_line(back))) == as_read_back(back)
 
 
 def test_the_summary_says_every_finding_text_once(tmp_path: Path) -> None:

@@ -50,3 +50,16 @@ class RecordChange:
             self.placeholders,
             codes,
         )
+
+    def with_ttl(self, ttl: int) -> RecordChange:
+        """This change with `ttl` set (without dataclasses.replace, as `fixing`)."""
+        return RecordChange(
+            self.action,
+            self.name,
+            self.rtype,
+            ttl,
+            self.current,
+            self.proposed,
+            self.placeholders,
+            self.fixes,
+        )

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .fastinit import fast_init
+
 __all__ = ["ChangeAction", "RecordChange"]
 
 
@@ -19,6 +21,7 @@ class ChangeAction(StrEnum):
     REMOVE = "remove"  # delete the record whose value is `current`
 
 
+@fast_init
 @dataclass(frozen=True)
 class RecordChange:
     """One DNS record to add, replace or remove.

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .changes import RecordChange
+from .fastinit import fast_init
 
 if TYPE_CHECKING:
     from .verdicts.checklist import ProviderChecklist
@@ -102,6 +103,7 @@ class DomainStatus(StrEnum):
     INVALID = "invalid"
 
 
+@fast_init
 @dataclass(frozen=True)
 class Finding:
     code: str  # stable, e.g. "spf.lookup_limit_exceeded"; never reworded once released
@@ -152,6 +154,7 @@ else:
     ResultT = TypeVar("ResultT")
 
 
+@fast_init
 @dataclass(frozen=True)
 class CheckOutcome(Generic[ResultT]):
     """What one check concluded. Generic in the check's result type, so a caller holding an
@@ -197,6 +200,7 @@ class ResolverNote:
     message: str  # one plain sentence for people
 
 
+@fast_init
 @dataclass(frozen=True)
 class DomainReport:
     domain: str  # normalised A-label form; the raw input when status is invalid

@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ..fastinit import fast_init
 from ..model import CheckId, CheckOutcome, CheckStatus, DomainReport, DomainStatus, Severity
 
 PENALTY: dict[Severity, int] = {
@@ -55,6 +56,7 @@ class GradeStatus(StrEnum):
     INVALID = "invalid"  # the domain name is invalid: nothing was audited
 
 
+@fast_init
 @dataclass(frozen=True)
 class DomainScore:
     """A domain's score (0-100) and grade (A-F), from its findings' severities."""

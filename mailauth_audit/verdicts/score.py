@@ -98,16 +98,18 @@ def score_domain(report: DomainReport) -> DomainScore:
     critical = high = medium = low = info = 0
     for f in report.findings:
         severity = f.severity
-        if severity is Severity.INFO:
+        if severity == Severity.INFO:
             info += 1
-        elif severity is Severity.LOW:
+        elif severity == Severity.LOW:
             low += 1
-        elif severity is Severity.MEDIUM:
+        elif severity == Severity.MEDIUM:
             medium += 1
-        elif severity is Severity.HIGH:
+        elif severity == Severity.HIGH:
             high += 1
-        else:
+        elif severity == Severity.CRITICAL:
             critical += 1
+        else:
+            raise KeyError(severity)
     penalty = (
         critical * PENALTY[Severity.CRITICAL]
         + high * PENALTY[Severity.HIGH]

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .fastinit import fast_init
+
 __all__ = ["ChangeAction", "RecordChange"]
 
 
@@ -19,6 +21,7 @@ class ChangeAction(StrEnum):
     REMOVE = "remove"  # delete the record whose value is `current`
 
 
+@fast_init
 @dataclass(frozen=True)
 class RecordChange:
     """One DNS record to add, replace or remove.
@@ -49,4 +52,17 @@ class RecordChange:
             self.proposed,
             self.placeholders,
             codes,
+        )
+
+    def with_ttl(self, ttl: int) -> RecordChange:
+        """This change with `ttl` set (without dataclasses.replace, as `fixing`)."""
+        return RecordChange(
+            self.action,
+            self.name,
+            self.rtype,
+            ttl,
+            self.current,
+            self.proposed,
+            self.placeholders,
+            self.fixes,
         )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType, ModuleType
 from typing import Any, ClassVar, Generic, TypeVar
 
+from ..fastinit import fast_init
 from ..findings.base import FindingSpec
 from ..model import CheckError, CheckId, CheckOutcome, Finding
 from ..options import AuditOptions
@@ -152,6 +153,7 @@ class CheckContext:
         return value
 
 
+@fast_init
 @dataclass(frozen=True)
 class EvaluationContext:
     """Everything `evaluate` may use: no I/O, only values."""

@@ -63,23 +63,38 @@ class FindingSpec:
         Values shared by several findings come as one mapping (positional), so unpacking a
         dict of them cannot silently land in `evidence` or `severity`; `params` win over it.
         """
-        filled = {**(values or {}), **params}
+        if values:
+            params = {**values, **params}
         # the templates' values as the text str.format inserts: the finding keeps them, so
         # its sentences follow from code and values (a results line stores only those)
-        texts = {n: format(filled[n], "") for n in self._names if n in filled}
+        texts: dict[str, str] = {}
+        for n in self._names:
+            if n in params:
+                v = params[n]
+                texts[n] = v if type(v) is str else format(v, "")
+        if len(texts) == len(self._names):  # nothing missing: no {name} to keep visible
+            detail = self.detail.format_map(texts)
+            remediation = self.remediation.format_map(texts)
+        else:
+            detail = fill_template(self.detail, texts)
+            remediation = fill_template(self.remediation, texts)
         return Finding(
-            code=self.code,
-            severity=severity or self.severity,
-            check=self.check,
-            title=self.title,
-            detail=fill_template(self.detail, texts),
-            remediation=fill_template(self.remediation, texts),
-            evidence=tuple(evidence),
-            references=self.references,
+            self.code,
+            severity or self.severity,
+            self.check,
+            self.title,
+            detail,
+            remediation,
+            tuple(evidence),
+            self.references,
             # a change fixes the finding it is proposed by, unless it says more
-            changes=tuple(c if c.fixes else c.fixing((self.code,)) for c in changes),
-            params=tuple(texts.items()),
+            tuple(c if c.fixes else c.fixing(self._fixes) for c in changes) if changes else (),
+            tuple(texts.items()),
         )
+
+    @functools.cached_property
+    def _fixes(self) -> tuple[str, ...]:
+        return (self.code,)
 
     @functools.cached_property
     def _names(self) -> tuple[str, ...]:

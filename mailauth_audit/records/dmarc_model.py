@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ..fastinit import fast_init
 from .errors import RecordSyntaxError
 
 __all__ = [
@@ -81,6 +82,7 @@ class DmarcReportUri:
     position: int  # offset of the URI in the record text
 
 
+@fast_init
 @dataclass(frozen=True)
 class DmarcRecord:
     """A DMARC record as receivers read it; a field is None when its tag is absent or was

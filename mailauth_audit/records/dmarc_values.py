@@ -40,11 +40,9 @@ def _split(text: str, sep: str) -> list[tuple[str, int]]:
     """Pieces of `text` between `sep`, each with its offset, so issues can point into text."""
     pieces: list[tuple[str, int]] = []
     start = 0
-    for i, ch in enumerate(text):
-        if ch == sep:
-            pieces.append((text[start:i], start))
-            start = i + 1
-    pieces.append((text[start:], start))
+    for piece in text.split(sep):  # str.split, not a walk per character: records are long
+        pieces.append((piece, start))
+        start += len(piece) + 1
     return pieces
 
 
@@ -63,11 +61,13 @@ def _char_name(ch: str) -> str:
     return f"the character U+{ord(ch):04X}"
 
 
+_PRINTABLE = re.compile(r"[\x20-\x7e]*")
+
+
 def _first_bad_char(value: str) -> int | None:
-    for i, ch in enumerate(value):
-        if not (0x20 <= ord(ch) <= 0x7E):
-            return i
-    return None
+    m = _PRINTABLE.match(value)  # `*`: always a match, possibly empty
+    end = m.end() if m else 0
+    return end if end < len(value) else None
 
 
 # --- tag values ---------------------------------------------------------------------------

@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ..fastinit import fast_init
 from .errors import RecordSyntaxError
 from .spf_macros import (
     _describe_char,
@@ -70,6 +71,7 @@ LOOKUP_MECHANISMS = frozenset(
 )
 
 
+@fast_init
 @dataclass(frozen=True)
 class SpfMechanism:
     """One directive. `domain_spec` is as written (macros unexpanded); None when omitted."""
@@ -166,6 +168,11 @@ class SpfRecord:
         return tuple(out)
 
     @functools.cached_property
+    def lookup_mechanisms(self) -> tuple[SpfMechanism, ...]:
+        """The evaluated mechanisms that each cost one of the ten DNS lookups (§4.6.4)."""
+        return tuple([m for m in self.evaluated_mechanisms if m.kind in LOOKUP_MECHANISMS])
+
+    @functools.cached_property
     def effective_redirect(self) -> SpfModifier | None:
         """`redirect` is ignored when the record has an `all` mechanism (§6.1)."""
         return None if self.all is not None else self.redirect
@@ -210,14 +217,15 @@ def _parse_mechanism(token: str, pos: int) -> SpfMechanism:
     rest = token[rest_at:]
     if not raw_name:
         raise RecordSyntaxError(f"missing mechanism name in {_short(token)}", pos)
-    for i, ch in enumerate(raw_name):
-        if not "\x21" <= ch <= "\x7e":
-            raise RecordSyntaxError(
-                f"character not allowed here: {_describe_char(ch)}", pos + body_at + i
-            )
+    kind = _MECH_NAMES.get(name)
+    if kind is None:  # a known name is plain letters: only an unknown one needs the walk
+        for i, ch in enumerate(raw_name):
+            if not "\x21" <= ch <= "\x7e":
+                raise RecordSyntaxError(
+                    f"character not allowed here: {_describe_char(ch)}", pos + body_at + i
+                )
     if rest.startswith("=") and _MODIFIER.match(token, body_at):
         raise RecordSyntaxError(f"modifier {raw_name!r} cannot have a qualifier", pos)
-    kind = _MECH_NAMES.get(name)
     if kind is None:
         raise RecordSyntaxError(f"unknown mechanism {_short(raw_name)}", pos)
     rest_pos = pos + rest_at

@@ -10,6 +10,8 @@ import re
 from .errors import RecordSyntaxError
 
 _MACRO_BODY = re.compile(r"([A-Za-z])(\d*)([rR]?)([.\-+,/_=]*)")
+_PLAIN = re.compile(r"[\x21-\x24\x26-\x7e]*")  # visible ASCII but '%': no macro to check
+_PLAIN_EXPLAIN = re.compile(r"[\x20-\x24\x26-\x7e]*")  # explain-string: spaces too
 _MACRO_LETTERS = frozenset("slodiphcrtv")
 _EXP_ONLY_LETTERS = frozenset("crt")
 _TOPLABEL = re.compile(
@@ -44,6 +46,9 @@ def validate_macro_string(text: str, *, explanation: bool = False, offset: int =
     Returns True when the text ends with a macro-expand, which §7.1 `domain-end` needs to
     know. Raises RecordSyntaxError with positions relative to `offset`.
     """
+    # most domain-specs hold no macro at all: one regex match instead of a walk per character
+    if (_PLAIN_EXPLAIN if explanation else _PLAIN).fullmatch(text) is not None:
+        return False
     i = 0
     ends_with_macro = False
     n = len(text)

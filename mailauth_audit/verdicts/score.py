@@ -25,9 +25,10 @@ differently.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 
+from ..fastinit import fast_init
 from ..model import CheckId, CheckOutcome, CheckStatus, DomainReport, DomainStatus, Severity
 
 PENALTY: dict[Severity, int] = {
@@ -55,6 +56,7 @@ class GradeStatus(StrEnum):
     INVALID = "invalid"  # the domain name is invalid: nothing was audited
 
 
+@fast_init
 @dataclass(frozen=True)
 class DomainScore:
     """A domain's score (0-100) and grade (A-F), from its findings' severities."""
@@ -92,41 +94,71 @@ def grade_for(score: int, worst: Severity | None) -> str:
 
 def score_domain(report: DomainReport) -> DomainScore:
     """The domain's verdict; prefer `report.verdict`, which computes this once per report."""
-    findings = report.findings
-    counts = {s: 0 for s in Severity}
-    for f in findings:
-        counts[f.severity] += 1
-    penalty = sum(PENALTY[f.severity] for f in findings)
-    counted = DomainScore(
-        score=None,
-        grade=None,
-        complete=False,
-        penalty=penalty,
-        critical=counts[Severity.CRITICAL],
-        high=counts[Severity.HIGH],
-        medium=counts[Severity.MEDIUM],
-        low=counts[Severity.LOW],
-        info=counts[Severity.INFO],
+    # counted by severity in one pass and built once: this runs for every domain of a bulk run
+    critical = high = medium = low = info = 0
+    for f in report.findings:
+        severity = f.severity
+        if severity == Severity.INFO:
+            info += 1
+        elif severity == Severity.LOW:
+            low += 1
+        elif severity == Severity.MEDIUM:
+            medium += 1
+        elif severity == Severity.HIGH:
+            high += 1
+        elif severity == Severity.CRITICAL:
+            critical += 1
+        else:
+            raise KeyError(severity)
+    penalty = (
+        critical * PENALTY[Severity.CRITICAL]
+        + high * PENALTY[Severity.HIGH]
+        + medium * PENALTY[Severity.MEDIUM]
+        + low * PENALTY[Severity.LOW]
+        + info * PENALTY[Severity.INFO]
     )
     if report.status is DomainStatus.INVALID:
-        return replace(
-            counted,
-            penalty=0,
+        return DomainScore(
+            None,
+            None,
+            False,
+            0,
+            critical,
+            high,
+            medium,
+            low,
+            info,
             grade_status=GradeStatus.INVALID,
             not_graded_reason="invalid domain name: nothing was audited",
         )
     score = max(0, 100 - penalty)
     errors = [o for o in report.checks.values() if o.status is CheckStatus.ERROR]
     if errors:
-        return replace(
-            counted,
+        return DomainScore(
+            None,
+            None,
+            False,
+            penalty,
+            critical,
+            high,
+            medium,
+            low,
+            info,
             grade_status=GradeStatus.NOT_GRADED,
             not_graded_reason=_not_graded_reason(errors),
             provisional_score=score,
             checks_in_error=tuple(o.check for o in errors),
         )
-    return replace(
-        counted, score=score, grade=grade_for(score, report.worst_severity), complete=True
+    return DomainScore(
+        score,
+        grade_for(score, report.worst_severity),
+        True,
+        penalty,
+        critical,
+        high,
+        medium,
+        low,
+        info,
     )
 
 

@@ -9,7 +9,6 @@ checks ask too: the run's shared cache answers them (or joins the same question 
 from __future__ import annotations
 
 import functools
-from dataclasses import replace
 
 from ...errors import DnsCnameLoop, ResolverError
 from ...findings.clip import clip_text, more_records
@@ -37,6 +36,7 @@ def judge_txt(
     texts: list[str],
     cname_target: str | None,
     text_limit: int = Limits().max_dkim_text_chars,
+    ttl: int | None = None,
 ) -> DkimSelectorResult:
     """Classify and parse the TXT records found at one selector. Pure. The record is parsed
     whole; what the result keeps of it (and of the other records) is clipped at
@@ -52,6 +52,7 @@ def judge_txt(
         "record": clip_text(record, text_limit),
         "other_records": tuple(others),
         "cname_target": cname_target,
+        "ttl": ttl,
     }
     if not candidates:
         return selector_result(selector, name, DkimSelectorStatus.NOT_A_KEY, **common)
@@ -174,4 +175,4 @@ def _judge(
         return selector_result(
             selector, name, DkimSelectorStatus.DANGLING_CNAME, cname_target=target
         )
-    return replace(judge_txt(selector, name, texts, target, text_limit), ttl=answer.ttl)
+    return judge_txt(selector, name, texts, target, text_limit, answer.ttl)

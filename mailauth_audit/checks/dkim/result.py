@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ...fastinit import fast_init
 from .providers import DetectedProvider
 from .selectors import DkimSelectorList
 
@@ -17,6 +18,7 @@ class DkimSelectorStatus(StrEnum):
     CNAME_LOOP = "cname_loop"  # a CNAME chain that loops or never ends
 
 
+@fast_init
 @dataclass(frozen=True)
 class DkimSelectorResult:
     """What one selector holds. Only selectors where something was found are reported."""
@@ -44,6 +46,7 @@ class DkimSelectorResult:
     ttl: int | None = None  # set when `record` is: the TTL its answer carried
 
 
+@fast_init
 @dataclass(frozen=True)
 class DkimResult:
     """The selectors found, and which were looked for."""

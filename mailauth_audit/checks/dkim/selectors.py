@@ -10,12 +10,13 @@ silently.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from ...options import DEFAULT_DKIM_SELECTORS, dkim_date_selectors
+from ...options import DEFAULT_DKIM_SELECTORS, audit_date, dkim_date_selectors
 from .providers import DetectedProvider
 
 MAX_NOT_PROBED_SHOWN = 20  # names past the cap kept in a result (the count is exact)
@@ -56,6 +57,27 @@ def plan_selectors(
 ) -> SelectorPlan:
     """The selectors to probe. `builtin=False` (--no-default-selectors) keeps only the
     given names: no provider, date-style or built-in list."""
+    providers = tuple(providers)
+    if not providers:  # the same plan for most domains of a run: worked out once a day
+        day = audit_date(today) if builtin else None
+        return _plan_without_providers(tuple(given), day, builtin, cap)
+    return _plan(given, providers, today, builtin, cap)
+
+
+@functools.lru_cache(maxsize=64)
+def _plan_without_providers(
+    given: tuple[str, ...], today: date | None, builtin: bool, cap: int
+) -> SelectorPlan:
+    return _plan(given, (), today, builtin, cap)
+
+
+def _plan(
+    given: Iterable[str],
+    providers: tuple[DetectedProvider, ...],
+    today: date | None,
+    builtin: bool,
+    cap: int,
+) -> SelectorPlan:
     wanted: list[tuple[SelectorSource, str | None, tuple[str, ...]]] = [
         (SelectorSource.GIVEN, None, tuple(s.strip().lower().rstrip(".") for s in given))
     ]

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...errors import ResolverError
+from ...fastinit import fast_init
 from ...records.dmarc import DmarcPolicy, DmarcRecord, DmarcSyntaxIssue, looks_like_dmarc
 from ...records.orgdomain import dmarc_name, tree_walk_names
 from ...resolver.base import Resolver, RRType
@@ -29,6 +30,7 @@ from .walk import judge_failures, walk_answers, walk_outcome
 __all__ = ["PolicyDiscovery", "discover_policy", "effective_policy"]
 
 
+@fast_init
 @dataclass(frozen=True)
 class PolicyDiscovery:
     """Whose record applies to a domain, and the policy receivers take from it."""

@@ -4,7 +4,6 @@ proposals.py's; the findings about report destinations are report_findings.py's.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from ...findings import dmarc as F
@@ -54,8 +53,9 @@ class Judge(DmarcProposals):
                             for d in self.starter_domains()
                             for change in (
                                 add_change(dmarc_name(d), "v=DMARC1; p=none"),
-                                replace(
-                                    add_change(dmarc_name(d), self.starter_record()),
+                                add_change(
+                                    dmarc_name(d),
+                                    self.starter_record(),
                                     fixes=(F.MISSING.code, F.NO_RUA.code),
                                 ),
                             )

@@ -41,13 +41,24 @@ class DmarcProposals:
                 self.record = None
         self.record_name = facts.record_domain or self.own_name
         self.policy_domain = facts.policy_domain or facts.domain
+        self._proposals: dict[tuple[tuple[str, str | None], ...], str] = {}
+        self._discarded: dict[str, str | None] | None = None
 
     def proposal(self, overrides: dict[str, str | None] | None = None) -> str:
         """The record with only `overrides` changed; rebuilt from what receivers accept when
         the record as written is ignored by receivers (then nothing in it is worth keeping)."""
-        if self.facts.record is not None and self.record is not None:
-            return edited(self.facts.record, {**self.discarded(), **(overrides or {})})
-        return propose_record(self.record, overrides)
+        # a finding asks for its zone line and its change with the same overrides: edited once
+        key = tuple(overrides.items()) if overrides else ()
+        made = self._proposals.get(key)
+        if made is None:
+            if self.facts.record is not None and self.record is not None:
+                if self._discarded is None:
+                    self._discarded = self.discarded()
+                made = edited(self.facts.record, {**self._discarded, **(overrides or {})})
+            else:
+                made = propose_record(self.record, overrides)
+            self._proposals[key] = made
+        return made
 
     def discarded(self) -> dict[str, str | None]:
         """Edits dropping what receivers discard anyway (an invalid value, a report URI

@@ -69,7 +69,7 @@ def replace_change(
     )
 
 
-def add_change(name: str, proposed: str) -> RecordChange:
+def add_change(name: str, proposed: str, fixes: tuple[str, ...] = ()) -> RecordChange:
     return RecordChange(
         ChangeAction.ADD,
         name,
@@ -77,6 +77,7 @@ def add_change(name: str, proposed: str) -> RecordChange:
         ZONE_TTL,
         proposed=proposed,
         placeholders=_placeholders(proposed),
+        fixes=fixes,
     )
 
 

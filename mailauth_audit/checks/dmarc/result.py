@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...fastinit import fast_init
+
 __all__ = [
     "DmarcLookup",
     "DmarcLookupFailure",
@@ -13,6 +15,7 @@ __all__ = [
 ]
 
 
+@fast_init
 @dataclass(frozen=True)
 class DmarcLookup:
     """One `_dmarc` name asked during discovery, and what it held."""
@@ -76,6 +79,7 @@ class DmarcReportDestination:
     authorization_error: str | None = None
 
 
+@fast_init
 @dataclass(frozen=True)
 class DmarcResult:
     """What receivers find for the domain and which policy they apply."""

@@ -138,7 +138,11 @@ def _public_address_change(host: str, address: str) -> RecordChange:
         current=address,
         proposed=placeholder,
         placeholders=(placeholder,),
+        fixes=_NON_PUBLIC_FIXES,  # set here, not copied in by the finding: one object each
     )
+
+
+_NON_PUBLIC_FIXES = (F.NON_PUBLIC_ADDRESS.code,)
 
 
 def _address_findings(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...fastinit import fast_init
+
 __all__ = ["MxHost", "MxResult"]
 
 
+@fast_init
 @dataclass(frozen=True)
 class MxHost:
     """One MX record other than the null MX, with what its host name resolves to."""
@@ -19,6 +22,7 @@ class MxHost:
     host_exists: bool  # False when the host name is NXDOMAIN
 
 
+@fast_init
 @dataclass(frozen=True)
 class MxResult:
     """Facts about where mail for the domain goes."""

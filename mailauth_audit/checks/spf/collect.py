@@ -15,8 +15,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 
+from ...fastinit import fast_init
 from ...records.errors import RecordSyntaxError
-from ...records.spf import SpfRecord, expand_domain_macros, is_spf_record, parse_spf
+from ...records.spf import (
+    LOOKUP_MECHANISMS,
+    SpfRecord,
+    expand_domain_macros,
+    is_spf_record,
+    parse_spf,
+)
 from ...resolver.base import Answer, RRType, TxtRecord
 from ..base import CheckContext
 from .nodes import SpfNodeKind
@@ -24,6 +31,7 @@ from .nodes import SpfNodeKind
 MX_NAMES_LIMIT = 10  # §4.6.4: an `mx` term with more MX names is a permerror
 
 
+@fast_init
 @dataclass(frozen=True)
 class TxtFetch:
     """A name's TXT answer, reduced to what SPF needs; shared by every domain of a run."""
@@ -72,15 +80,19 @@ def target_name(spec: str | None, own: str) -> str | None:
     return lower_name(expanded)
 
 
+NODE_KIND_OF = {k: SpfNodeKind(k.value) for k in LOOKUP_MECHANISMS}
+
+
 def lookup_targets(record: SpfRecord, own: str) -> Iterator[tuple[SpfNodeKind, str]]:
     """The (kind, name) lookups a record's evaluated terms make; message-macro targets
     excluded."""
-    for mech in record.evaluated_mechanisms:
-        kind = SpfNodeKind(mech.kind.value) if mech.counts_lookup else None
-        target = target_name(mech.domain_spec, own)
-        if kind is None or kind is SpfNodeKind.PTR or target is None:
+    for mech in record.lookup_mechanisms:
+        kind = NODE_KIND_OF[mech.kind]
+        if kind is SpfNodeKind.PTR:
             continue
-        yield kind, target
+        target = target_name(mech.domain_spec, own)
+        if target is not None:
+            yield kind, target
     redirect = record.effective_redirect
     target = target_name(redirect.value, own) if redirect is not None else None
     if target is not None:

@@ -9,7 +9,6 @@ text quoted in a finding is clipped (`Limits.max_spf_text_chars`).
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ...changes import ChangeAction, RecordChange
@@ -71,13 +70,14 @@ def evaluate_spf(facts: SpfResult, limits: Limits) -> list[Finding]:
 
 
 def _with_ttl(finding: Finding, domain: str, ttl: int) -> Finding:
-    if not finding.changes:
+    changed = [c for c in finding.changes if c.name == domain and c.current is not None]
+    if all(c.ttl == ttl for c in changed):
         return finding
     changes = tuple(
-        replace(c, ttl=ttl) if c.name == domain and c.current is not None else c
+        c.with_ttl(ttl) if c.name == domain and c.current is not None else c
         for c in finding.changes
     )
-    return replace(finding, changes=changes)
+    return finding.with_changes(changes)
 
 
 def _evaluate(facts: SpfResult, limits: Limits) -> list[Finding]:

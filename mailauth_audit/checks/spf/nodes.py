@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ...fastinit import fast_init
+
 
 class SpfNodeKind(StrEnum):
     ROOT = "root"
@@ -29,6 +31,7 @@ class SpfNodeStatus(StrEnum):
     TRUNCATED = "truncated"  # not followed: Limits.max_spf_depth / max_spf_nodes reached
 
 
+@fast_init
 @dataclass(frozen=True)
 class SpfNode:
     """One lookup-costing term of the tree (or the root record) and what it found."""

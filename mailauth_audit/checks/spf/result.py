@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...fastinit import fast_init
 from .nodes import SpfNode
 
 __all__ = ["SpfResult"]
 
 
+@fast_init
 @dataclass(frozen=True)
 class SpfResult:
     """Facts about a domain's SPF: the record, the tree it builds, and what it costs in DNS."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 from ...findings.clip import clip_text, json_cost, marker, more_records
 from ...options import Limits
 from ...records.spf import SpfMechanism, SpfRecord
-from .collect import Probe, TxtFetch, target_name
+from .collect import NODE_KIND_OF, Probe, TxtFetch, target_name
 from .nodes import SpfNode, SpfNodeKind, SpfNodeStatus
 
 
@@ -141,7 +141,7 @@ class TreeBuilder:
         text = self._record_text(record.text, record)
         self.text_left -= json_cost(text)  # written twice: `record` and `records_found`
         inner = (*path, name)
-        terms = [m for m in record.evaluated_mechanisms if m.counts_lookup]
+        terms = record.lookup_mechanisms
         redirect = record.effective_redirect
         lookups = len(terms) + (redirect is not None)
         children: list[SpfNode] = []
@@ -178,7 +178,7 @@ class TreeBuilder:
         )
 
     def term_node(self, mech: SpfMechanism, own: str, path: tuple[str, ...]) -> SpfNode:
-        kind = SpfNodeKind(mech.kind.value)
+        kind = NODE_KIND_OF.get(mech.kind) or SpfNodeKind(mech.kind.value)
         target = target_name(mech.domain_spec, own)
         if target is None:
             spec = mech.domain_spec or own

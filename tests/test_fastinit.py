@@ -1,0 +1,64 @@
+"""fast_init keeps a frozen dataclass's constructor semantics while skipping setattr calls."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+
+import pytest
+
+from mailauth_audit.fastinit import fast_init
+from mailauth_audit.model import CheckId, Finding, Severity
+
+
+@fast_init
+@dataclasses.dataclass(frozen=True)
+class _Sample:
+    a: int
+    b: str = "x"
+    c: list[int] = dataclasses.field(default_factory=list)
+
+
+def test_same_fields_defaults_and_factories() -> None:
+    one, two = _Sample(1), _Sample(2, "y", [3])
+    assert (one.a, one.b, one.c) == (1, "x", [])
+    assert (two.a, two.b, two.c) == (2, "y", [3])
+    assert _Sample(1).c is not _Sample(1).c  # a fresh default per instance
+    assert _Sample(a=1, b="x") == one
+
+
+def test_still_frozen_replaceable_and_picklable() -> None:
+    f = Finding("spf.x", Severity.LOW, CheckId.SPF, "t", "d", "r")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        f.code = "other"  # type: ignore[misc]
+    assert dataclasses.replace(f, code="spf.y").code == "spf.y"
+    assert pickle.loads(pickle.dumps(f)) == f
+    assert f.evidence == () and f.params == ()
+    with pytest.raises(TypeError):
+        Finding("spf.x")  # type: ignore[call-arg]
+
+
+def test_refuses_what_it_cannot_copy() -> None:
+    with pytest.raises(TypeError):
+
+        @fast_init
+        @dataclasses.dataclass(frozen=True, slots=True)
+        class _Slots:
+            a: int
+
+    with pytest.raises(TypeError):
+
+        @fast_init
+        @dataclasses.dataclass(frozen=True)
+        class _Post:
+            a: int
+
+            def __post_init__(self) -> None:
+                pass
+
+    with pytest.raises(TypeError):
+
+        @fast_init
+        @dataclasses.dataclass(frozen=True)
+        class _KwOnly:
+            a: int = dataclasses.field(kw_only=True)

@@ -315,6 +315,7 @@ if TYPE_CHECKING:
 # ---- the HTTP service (issue 14): `serve` and its API tokens -------------------------------
 if TYPE_CHECKING:
     from .service.server import ServiceConfig, openapi_text, run_service
+    from .service.worker import WorkerConfig, run_worker
     from .store.tokens import ApiToken, TokenScope, create_token, list_tokens, revoke_token
 
 __all__ = [
@@ -340,6 +341,7 @@ __all__ = [
     "StoreUnavailable",
     "StoredEvent",
     "TokenScope",
+    "WorkerConfig",
     "ack_events",
     "audit_batch",
     "audit_domain",
@@ -369,6 +371,7 @@ __all__ = [
     "revoke_token",
     "run_diff_text",
     "run_service",
+    "run_worker",
     "send_test_message",
     "store_url_from",
     "validate_options",
@@ -673,6 +676,8 @@ _RE_EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     # the HTTP service: FastAPI and uvicorn load only when `serve` runs
     ".service.server": ("ServiceConfig", "openapi_text", "run_service"),
+    # `worker`: procrastinate loads only when a worker runs
+    ".service.worker": ("WorkerConfig", "run_worker"),
     ".store.tokens": ("ApiToken", "TokenScope", "create_token", "list_tokens", "revoke_token"),
 }
 _LAZY: dict[str, str] = {name: module for module, names in _RE_EXPORTS.items() for name in names}

@@ -18,7 +18,7 @@ import click
 
 from .. import asyncapi as facade
 from ..errors import ConfigurationError
-from ..options import AuditOptions, Limits, ProbeOptions, ServiceLimits
+from ..options import AuditOptions, Limits, ProbeOptions, QueueLimits, ServiceLimits
 from .common import (
     checks_option,
     dnssec_resolver_option,
@@ -148,6 +148,13 @@ def token_revoke(name: str, store: str | None) -> None:
     show_default=True,
     help="Jobs audited at once; the others wait (status queued).",
 )
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(1),
+    default=QueueLimits().chunk_size,
+    show_default=True,
+    help="Domains per chunk: the unit a worker takes, and retries if it dies.",
+)
 def serve(
     host: str,
     port: int,
@@ -163,8 +170,12 @@ def serve(
     probes: ProbeOptions,
     max_domains_per_request: int,
     max_running_jobs: int,
+    chunk_size: int,
 ) -> None:
-    """Serve the HTTP API: POST domains, poll, fetch results (jobs run in this process).
+    """Serve the HTTP API: POST domains, poll, fetch results.
+
+    On SQLite (the default store) jobs run in this process; with --store postgresql://...
+    they are queued in chunks for `mailauth-audit worker` processes on any machines.
 
     \b
     Examples:
@@ -210,6 +221,7 @@ def serve(
             max_domains_per_request=max_domains_per_request,
             max_running_jobs=max_running_jobs,
         ),
+        queue_limits=replace(QueueLimits(), chunk_size=chunk_size),
     )
     try:
         facade.run_service(config)

@@ -167,9 +167,7 @@ service_jobs = Table(
 service_chunks = Table(
     "service_chunks",
     metadata,
-    Column(
-        "job_id", Integer, ForeignKey("service_jobs.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("job_id", Integer, ForeignKey("service_jobs.id", ondelete="CASCADE"), primary_key=True),
     Column("seq", Integer, primary_key=True),
     Column("domains", Text, nullable=False),  # JSON list of names
     Column("size", Integer, nullable=False),

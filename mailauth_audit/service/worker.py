@@ -23,9 +23,12 @@ import logging
 import os
 import signal
 import socket
+import threading
 from dataclasses import dataclass, field
 
 import procrastinate
+from procrastinate.worker import Worker
+from sqlalchemy import text
 
 from ..options import AuditOptions, QueueLimits, StoreLimits
 from ..resolver.base import Resolver
@@ -156,28 +159,34 @@ async def _one_session(
         retry=ChunkRetry(limits.chunk_attempts),
     )(audit_chunk)
 
+    queue_worker = Worker(
+        app,
+        queues=[QUEUE],
+        name=name,
+        concurrency=limits.concurrency,
+        wait=True,
+        install_signal_handlers=False,
+        shutdown_graceful_timeout=limits.shutdown_timeout,
+        update_heartbeat_interval=limits.heartbeat_interval,
+        stalled_worker_timeout=limits.stalled_after,
+        abort_job_polling_interval=limits.cancel_poll_interval,
+        fetch_job_polling_interval=limits.heartbeat_interval,
+    )
     async with app.open_async():
-        work = asyncio.create_task(
-            app.run_worker_async(
-                queues=[QUEUE],
-                name=name,
-                concurrency=limits.concurrency,
-                wait=True,
-                install_signal_handlers=False,
-                shutdown_graceful_timeout=limits.shutdown_timeout,
-                update_heartbeat_interval=limits.heartbeat_interval,
-                stalled_worker_timeout=limits.stalled_after,
-                abort_job_polling_interval=limits.cancel_poll_interval,
-                fetch_job_polling_interval=limits.heartbeat_interval,
-            )
-        )
+        work = asyncio.create_task(queue_worker.run())
         sweeper = asyncio.create_task(_sweep(app, limits))
         stopper = asyncio.create_task(stop.wait())
+        beating = threading.Event()
+        beat = threading.Thread(
+            target=_heartbeats, args=(store, queue_worker, limits, beating), daemon=True
+        )
+        beat.start()
         log.info("worker %s started", name)
         try:
             done, _ = await asyncio.wait({work, stopper}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             sweeper.cancel()
+            beating.set()
         if stopper in done:
             log.info("worker %s: stop requested; finishing or releasing its chunks", name)
             work.cancel()  # procrastinate's graceful stop: wait, then abort and retry
@@ -188,6 +197,27 @@ async def _one_session(
         work.result()  # raises what stopped it, if anything
         log.warning("worker %s: the queue worker stopped by itself", name)
         return False
+
+
+def _heartbeats(
+    store: Store, queue_worker: Worker, limits: QueueLimits, stopped: threading.Event
+) -> None:
+    """The worker's heartbeat from a thread of its own, besides procrastinate's on the event
+    loop: a loop busy with thousands of domains on a loaded machine can fall behind by more
+    than `stalled_after`, and its chunks would be taken for a dead worker's and run twice
+    (harmless, the writes are idempotent, but wasted). A killed process beats no more."""
+    while not stopped.wait(limits.heartbeat_interval):
+        worker_id = queue_worker.worker_id
+        if worker_id is None:
+            continue
+        try:
+            with store.transaction() as conn:
+                conn.execute(_BEAT, {"id": worker_id})
+        except StoreError as exc:
+            log.warning("heartbeat not recorded: %s", exc)
+
+
+_BEAT = text("UPDATE procrastinate_workers SET last_heartbeat = now() WHERE id = :id")
 
 
 async def _sweep(app: procrastinate.App, limits: QueueLimits) -> None:

@@ -181,7 +181,8 @@ def test_cancelled_job_runs_no_further_chunk(fleet: Fleet, store: Store) -> None
     assert runs[0] == ("cancelled", 1)
     assert all(status == "cancelled" and n == 0 for status, n in list(runs.values())[1:])
     assert started_chunks(fleet.log("c1"), job_id) == [0]
-    assert 0 < len(stored_domains(store, job_id)) < CHUNK
+    # what chunk 0 recorded stays (all of it, when the cancel came as it ended); no more
+    assert 0 < len(stored_domains(store, job_id)) <= CHUNK
     assert fleet.status(job_id)["status"] == "cancelled"
     with fleet.client() as c:
         assert c.post("/v1/audits/999999/cancel").status_code == 404

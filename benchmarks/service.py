@@ -1,22 +1,29 @@
-"""`serve` benchmarks.
+"""Service benchmark: a job through the task queue with two `worker` processes vs `bulk`
+with two processes, on the same bench zone, in the same run.
+
+    python benchmarks/service.py --count 10000               # the README figure
+    python benchmarks/service.py --count 10000 --runs 3 --chunk-size 500
+
+What it does (everything on loopback):
+1. generates a zone of COUNT domains with ../shared/bench/gen_zone.py (unless --data has one)
+   and serves it with ../shared/bench/serve.sh (nsd on 127.0.0.1:PORT), as bulk.py does,
+2. starts a throwaway PostgreSQL (tests/store/pgserver.py; or uses --store URL),
+   `serve` on it and two `worker` processes, and waits until both workers are up,
+3. for each run: `mailauth-audit bulk --processes 2` (a fresh process, as a user runs it),
+   then POST /v1/audits with the same domains and polls until the job is done; domains/s is
+   COUNT / wall time from POST to "done" (queueing, chunk hand-out and recording included),
+4. prints both rates, the stored audits (each domain once) and the ratio (target >= 80 %).
 
     python benchmarks/service.py --latency [--clients 200] [--requests 20] [--store URL]
 
---latency: `GET /v1/audits/{id}` under CLIENTS concurrent clients, each on its own
-connection, each making REQUESTS requests back to back, against the real server
-(`python -m mailauth_audit serve`, uvicorn, one process) on loopback, over a SQLite store
-(or --store URL, e.g. a PostgreSQL database). The job polled is one the server has in
-memory (a POST made first), as a client polling its own job sees it. Prints p50, p90, p99
-and max latency and the requests per second. The rate limit is lifted for the run
-(--rate-per-second): it is the server's cost being measured, not the limit's refusals.
-Clients and server share this machine's cores: the figures include the load generator's
-own CPU.
+--latency measures `GET /v1/audits/{id}` under concurrent clients instead (p50/p90/p99):
+benchmarks/service_latency.py, which this dispatches to.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import json
 import os
 import shutil
 import statistics
@@ -25,113 +32,194 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+import httpx
 
-import httpx  # noqa: E402
-from dnsservers import free_port, stop_process  # noqa: E402
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT / "tests" / "store"))
 
-from mailauth_audit.store.store import open_store  # noqa: E402
-from mailauth_audit.store.tokens import TokenScope, create_token  # noqa: E402
-
-
-def _start_serve(store_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    command = [
-        *(sys.executable, "-m", "mailauth_audit", "serve", "--store", store_url),
-        *("--port", str(port), "--nameserver", f"127.0.0.1:{free_port()}", "--timeout", "0.2"),
-        *("--rate-per-second", "1000000", "--rate-burst", "1000000", "--no-scheduler"),
-    ]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            stop_process(proc, grace=5)
-            raise SystemExit("serve did not start:\n" + log.read_text(errors="replace"))
-        time.sleep(0.2)
+from bulk import BENCH, run_ours, sh  # noqa: E402  (benchmarks/bulk.py: the bulk side)
 
 
-async def _client(base: str, path: str, token: str, n: int, out: list[float]) -> int:
-    errors = 0
-    limits = httpx.Limits(max_connections=1)
-    headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits) as c:
-        for _ in range(n):
-            start = time.perf_counter()
-            r = await c.get(path, timeout=60)
-            out.append(time.perf_counter() - start)
-            errors += r.status_code != 200
-    return errors
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
-def _quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+class Fleet:
+    """`serve` and N workers on one PostgreSQL store (processes stopped by their pids)."""
 
+    def __init__(self, store_url: str, nameserver: str, workers: int, chunk_size: int) -> None:
+        self.store_url = store_url
+        self.nameserver = nameserver
+        self.folder = Path(tempfile.mkdtemp(prefix="service-bench-"))
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.workers = workers
+        self.chunk_size = chunk_size
+        self.base = ""
+        self.token = ""
 
-def latency(clients: int, requests: int, store_url: str | None) -> None:
-    """p50/p99 of GET /v1/audits/{id} under `clients` concurrent clients."""
-    folder = Path(tempfile.mkdtemp(prefix="mailauth-bench-service-"))
-    url = store_url or str(folder / "audits.db")
-    store = open_store(url)
-    try:
-        token = create_token(store, f"bench-{time.time_ns()}", TokenScope.WRITE)[1]
-    finally:
-        store.close()
-    port = free_port()
-    proc = _start_serve(url, port, folder / "serve.log")
-    base = f"http://127.0.0.1:{port}"
-    try:
-        posted = httpx.post(
-            base + "/v1/audits",
-            headers={"Authorization": f"Bearer {token}"},
-            json={"domains": ["bench.example"], "checks": ["mx"]},
-            timeout=30,
+    def _spawn(self, name: str, *argv: str) -> subprocess.Popen[bytes]:
+        log = (self.folder / f"{name}.log").open("wb")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mailauth_audit", *argv],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
-        posted.raise_for_status()
-        path = f"/v1/audits/{posted.json()['id']}"
+        self.procs.append(proc)
+        return proc
 
-        async def run() -> tuple[list[float], int, float]:
-            out: list[float] = []
-            start = time.perf_counter()
-            errors = await asyncio.gather(
-                *(_client(base, path, token, requests, out) for _ in range(clients))
+    def start(self, count: int) -> None:
+        from mailauth_audit.store.store import open_store
+        from mailauth_audit.store.tokens import TokenScope, create_token
+
+        store = open_store(self.store_url)
+        try:
+            self.token = create_token(store, f"bench-{os.getpid()}", TokenScope.WRITE)[1]
+        finally:
+            store.close()
+        port = free_port()
+        self.base = f"http://127.0.0.1:{port}"
+        self._spawn(
+            "serve",
+            *("serve", "--store", self.store_url, "--port", str(port)),
+            *("--nameserver", self.nameserver, "--chunk-size", str(self.chunk_size)),
+            *("--max-domains-per-request", str(count)),
+        )
+        for i in range(self.workers):
+            self._spawn(
+                f"worker{i}",
+                *("worker", "--store", self.store_url, "--nameserver", self.nameserver),
+                *("--name", f"bench{i}"),
             )
-            return out, sum(errors), time.perf_counter() - start
+        deadline = time.monotonic() + 120
+        while True:
+            up = sum(
+                "started" in (self.folder / f"worker{i}.log").read_text(errors="replace")
+                for i in range(self.workers)
+            )
+            try:
+                healthy = httpx.get(self.base + "/healthz", timeout=2).status_code == 200
+            except httpx.TransportError:
+                healthy = False
+            if healthy and up == self.workers:
+                return
+            if time.monotonic() > deadline or any(p.poll() is not None for p in self.procs):
+                raise SystemExit(f"the fleet did not start; logs in {self.folder}")
+            time.sleep(0.2)
 
-        samples, errors, wall = asyncio.run(run())
+    def post_job(self, domains: list[str]) -> int:
+        r = httpx.post(
+            self.base + "/v1/audits",
+            json={"domains": domains},
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=120,
+        )
+        if r.status_code != 202:
+            raise SystemExit(f"POST /v1/audits: {r.status_code} {r.text[:500]}")
+        return int(r.json()["id"])
+
+    def wait_done(self, job_id: int, poll: float = 0.1) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        with httpx.Client(base_url=self.base, headers=headers, timeout=60) as client:
+            while True:
+                doc: dict[str, Any] = client.get(f"/v1/audits/{job_id}").json()
+                if doc["status"] not in ("queued", "running"):
+                    return doc
+                time.sleep(poll)
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(90)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+def run_queue(fleet: Fleet, domains: list[str]) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    job_id = fleet.post_job(domains)
+    doc = fleet.wait_done(job_id)
+    wall = time.perf_counter() - t0
+    return {
+        "job": job_id,
+        "status": doc["status"],
+        "domains": doc["total"],
+        "recorded": doc["recorded"],
+        "wall_s": round(wall, 2),
+        "domains_per_s": round(doc["total"] / wall, 1),
+    }
+
+
+def main() -> None:
+    if "--latency" in sys.argv[1:]:
+        import service_latency  # benchmarks/ is on sys.path when this runs as a script
+
+        service_latency.main(sys.argv[1:])
+        return
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--count", type=int, default=10_000, help="domains in the generated zone")
+    ap.add_argument("--data", type=Path, help="a gen_zone.py folder (default: generate)")
+    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=2, help="worker processes (bulk: processes)")
+    ap.add_argument("--chunk-size", type=int, default=1000)
+    ap.add_argument("--port", type=int, default=5301)
+    ap.add_argument("--store", help="a PostgreSQL URL (default: a throwaway server)")
+    a = ap.parse_args()
+
+    data = a.data or Path(tempfile.gettempdir()) / f"mailauth-bench-{a.count}"
+    if not (data / "bench.zone").exists():
+        print(f"generating {a.count} domains in {data}", flush=True)
+        sh(sys.executable, str(BENCH / "gen_zone.py"), str(a.count), "--out", str(data))
+    domains = [d.strip() for d in (data / "domains.txt").read_text().splitlines() if d.strip()]
+    env = {**os.environ, "PORT": str(a.port)}
+    print(sh("bash", str(BENCH / "serve.sh"), "start", str(data), env=env).strip(), flush=True)
+    pg = None
+    fleet = None
+    bulk_runs: list[dict[str, Any]] = []
+    queue_runs: list[dict[str, Any]] = []
+    try:
+        url = a.store
+        if url is None:
+            from pgserver import PostgresServer
+
+            pg = PostgresServer().start()
+            url = pg.new_database()
+        fleet = Fleet(url, f"127.0.0.1:{a.port}", a.workers, a.chunk_size)
+        fleet.start(len(domains))
+        for i in range(a.runs):
+            b = run_ours(data / "domains.txt", a.port, a.workers, [], env)
+            shutil.rmtree(b["out"], ignore_errors=True)
+            bulk_runs.append(b)
+            print(f"  bulk run {i + 1}: {json.dumps(b)}", flush=True)
+            q = run_queue(fleet, domains)
+            queue_runs.append(q)
+            print(f"  queue run {i + 1}: {json.dumps(q)}", flush=True)
     finally:
-        stop_process(proc, grace=10)
-        shutil.rmtree(folder, ignore_errors=True)
-    ms = [s * 1000 for s in samples]
-    print(f"GET {path}: {clients} concurrent clients x {requests} requests, store {url}")
-    print(
-        f"  p50 {_quantile(ms, 0.50):.1f} ms  p90 {_quantile(ms, 0.90):.1f} ms  "
-        f"p99 {_quantile(ms, 0.99):.1f} ms  max {max(ms):.1f} ms  "
-        f"mean {statistics.fmean(ms):.1f} ms"
-    )
-    print(f"  {len(ms) / wall:.0f} requests/s over {wall:.1f} s; non-200 answers: {errors}")
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--latency", action="store_true", help="GET /v1/audits/{id} latency")
-    parser.add_argument("--clients", type=int, default=200)
-    parser.add_argument("--requests", type=int, default=20, help="per client")
-    parser.add_argument("--store", default=None, help="store URL (default: a new SQLite file)")
-    args = parser.parse_args(argv)
-    if args.latency:
-        latency(args.clients, args.requests, args.store)
-    else:
-        parser.error("choose a benchmark: --latency")
+        if fleet is not None:
+            fleet.stop()
+        if pg is not None:
+            pg.stop()
+        print(sh("bash", str(BENCH / "serve.sh"), "stop", env=env, check=False).strip())
+    bulk_rate = statistics.median(r["domains_per_s"] for r in bulk_runs)
+    queue_rate = statistics.median(r["domains_per_s"] for r in queue_runs)
+    print()
+    print(f"{len(domains)} domains, {a.workers} processes each, median of {a.runs} run(s):")
+    print(f"  bulk --processes {a.workers}        {bulk_rate:>10,.0f} domains/s")
+    print(f"  queue, {a.workers} workers (POST->done) {queue_rate:>8,.0f} domains/s")
+    ratio = 100 * queue_rate / bulk_rate
+    print(f"  ratio queue / bulk          {ratio:>9.0f} %   (target >= 80 %)")
 
 
 if __name__ == "__main__":

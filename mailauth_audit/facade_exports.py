@@ -124,6 +124,8 @@ RE_EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     # the HTTP service: FastAPI and uvicorn load only when `serve` runs
     ".service.server": ("ServiceConfig", "openapi_text", "run_service"),
+    # `worker`: procrastinate loads only when a worker runs
+    ".service.worker": ("WorkerConfig", "run_worker"),
     ".store.tokens": ("ApiToken", "TokenScope", "create_token", "list_tokens", "revoke_token"),
 }
 LAZY: dict[str, str] = {name: module for module, names in RE_EXPORTS.items() for name in names}

@@ -72,6 +72,7 @@ from .resolver.static import StaticResolver
 from .resolver.wire import WireResolver
 from .resolver.zonefiles import ZoneSet
 from .service.server import ServiceConfig, openapi_text, run_service
+from .service.worker import WorkerConfig, run_worker
 from .store.connect import SchemaTooNew, StoreError, StoreUnavailable
 from .store.deliver import (
     SMTP_PASSWORD_ENV,
@@ -162,6 +163,7 @@ __all__ = [
     "TokenScope",
     "VerifyOptions",
     "WireResolver",
+    "WorkerConfig",
     "ZoneSet",
     "ack_events",
     "audit_demo",
@@ -208,6 +210,7 @@ __all__ = [
     "run_diff_text",
     "run_provenance",
     "run_service",
+    "run_worker",
     "schema_text",
     "serve",
     "sign_message",

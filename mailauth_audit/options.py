@@ -439,3 +439,50 @@ class ServiceLimits:
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a finite number above 0: {value!r}")
+
+
+@dataclass(frozen=True)
+class QueueLimits:
+    """Bounds of jobs run by `worker` processes over the PostgreSQL task queue (and of the
+    same job code run in-process by `serve` on SQLite).
+
+    A job of N domains becomes ceil(N / chunk_size) queued chunks; a worker that stops
+    sending heartbeats for `stalled_after` seconds (killed, machine lost) has its chunks put
+    back in the queue by the next recovery sweep of any live worker."""
+
+    chunk_size: int = 1000  # domains per queued chunk: the unit a worker takes and retries
+    concurrency: int = 2  # chunks one worker process audits at once (one shared DNS cache)
+    heartbeat_interval: float = 10.0  # seconds between a worker's heartbeats
+    stalled_after: float = 30.0  # seconds without a heartbeat before a worker's chunks go back
+    recovery_interval: float = 10.0  # seconds between a worker's sweeps for stalled chunks
+    shutdown_timeout: float = 60.0  # SIGTERM: seconds to finish running chunks, then release
+    chunk_attempts: int = 5  # runs of a chunk that fails (not stalls) before the job fails
+    write_attempts: int = 6  # tries of one batch of results against an unreachable store
+    reconnect_delay: float = 1.0  # seconds before reconnecting to the queue, doubled up to 30
+    cancel_poll_interval: float = 2.0  # seconds between a running chunk's looks for a cancel
+    # --qps across all workers: a PostgreSQL token bucket hands out tokens in leases of
+    # qps * budget_lease seconds, each usable for budget_lease seconds
+    budget_lease: float = 0.1
+
+    def __post_init__(self) -> None:
+        for name in ("chunk_size", "concurrency", "chunk_attempts", "write_attempts"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1: {value!r}")
+        for name in (
+            "heartbeat_interval",
+            "stalled_after",
+            "recovery_interval",
+            "shutdown_timeout",
+            "reconnect_delay",
+            "cancel_poll_interval",
+            "budget_lease",
+        ):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a finite number of seconds above 0: {value!r}")
+        if self.stalled_after <= self.heartbeat_interval:
+            raise ValueError(
+                f"stalled_after ({self.stalled_after}) must be longer than heartbeat_interval "
+                f"({self.heartbeat_interval}): a live worker would look stalled"
+            )

@@ -396,4 +396,5 @@ _LazyGroup.lazy = {
     "prune": ".history:prune",
     "serve": ".service:serve",
     "token": ".service:token",
+    "worker": ".worker:worker",
 }

@@ -18,7 +18,7 @@ import click
 
 from .. import asyncapi as facade
 from ..errors import ConfigurationError
-from ..options import AuditOptions, Limits, ProbeOptions, ServiceLimits
+from ..options import AuditOptions, Limits, ProbeOptions, QueueLimits, ServiceLimits
 from .common import (
     checks_option,
     dnssec_resolver_option,
@@ -174,6 +174,13 @@ def token_revoke(name: str, store: str | None) -> None:
     is_flag=True,
     help="Do not fire schedules from this process (another serve process does).",
 )
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(1),
+    default=QueueLimits().chunk_size,
+    show_default=True,
+    help="Domains per chunk: the unit a worker takes, and retries if it dies.",
+)
 def serve(
     host: str,
     port: int,
@@ -193,8 +200,12 @@ def serve(
     rate_burst: int,
     log_format: str,
     no_scheduler: bool,
+    chunk_size: int,
 ) -> None:
-    """Serve the HTTP API: POST domains, poll, fetch results (jobs run in this process).
+    """Serve the HTTP API: POST domains, poll, fetch results.
+
+    On SQLite (the default store) jobs run in this process; with --store postgresql://...
+    they are queued in chunks for `mailauth-audit worker` processes on any machines.
 
     \b
     Examples:
@@ -244,6 +255,7 @@ def serve(
         ),
         log_format=log_format,
         scheduler=not no_scheduler,
+        queue_limits=replace(QueueLimits(), chunk_size=chunk_size),
     )
     try:
         facade.run_service(config)

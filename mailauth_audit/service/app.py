@@ -60,7 +60,7 @@ class JobCreated(BaseModel):
 
 class JobStatus(BaseModel):
     id: int
-    status: str  # queued, running, done, failed, interrupted
+    status: str  # queued, running, done, failed, cancelled, interrupted
     created_at: str
     started_at: str | None
     finished_at: str | None
@@ -263,6 +263,25 @@ def create_app(store: Store, manager: JobManager, *, scheduler: Scheduler | None
     )
     async def audit_status(audit_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> JobStatus:
         job = await manager.get(audit_id)
+        if job is None:
+            raise HTTPException(404, f"no audit {audit_id}")
+        return JobStatus(**job.document())
+
+    @app.post(
+        "/v1/audits/{audit_id}/cancel",
+        response_model=JobStatus,
+        dependencies=[writer],
+        responses={**errors, 404: {"model": Problem}, 503: {"model": Problem}},
+    )
+    async def cancel_audit(
+        audit_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    ) -> JobStatus:
+        """Cancel a queued or running audit: chunks not started are not run, running ones
+        stop; what was recorded stays. An audit that already ended is returned as it is."""
+        try:
+            job = await manager.cancel(audit_id)
+        except StoreError as exc:
+            raise HTTPException(503, f"the store cannot be reached now: {exc}") from None
         if job is None:
             raise HTTPException(404, f"no audit {audit_id}")
         return JobStatus(**job.document())

@@ -1,4 +1,4 @@
-"""Audit jobs run in-process: one store run per job, reports recorded as they finish.
+"""Audit jobs: one store run per job, split into chunks, reports recorded as they finish.
 
 Every database call runs in a worker thread (`asyncio.to_thread`): the event loop serves
 requests and drives the audits, and a slow store (a lock held by a `bulk` run, a far
@@ -10,24 +10,27 @@ there (finished, or "interrupted" when the process stopped first).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from ..asyncapi import audit_batch
-from ..engine.observers import RunSummary
 from ..model import CheckId, DomainReport
-from ..options import AuditOptions, ServiceLimits
-from ..report.codec import to_json
+from ..options import AuditOptions, QueueLimits, ServiceLimits
 from ..store.connect import StoreError
 from ..store.record import RunInfo, utc_text
 from ..store.schema import audits, runs
 from ..store.store import Store
 from ..version import __version__
+from .chunks import cancel_job, create_job, fail_chunk, job_state, pending_jobs, set_task_ids
+from .runner import ChunkRunner
+
+if TYPE_CHECKING:
+    from .queue import ChunkQueue  # procrastinate: only for a PostgreSQL store
 
 __all__ = ["Job", "JobManager", "ServiceBusy"]
 
@@ -45,7 +48,7 @@ class Job:
     checks: tuple[str, ...]
     created_at: str
     total: int = 0  # domains in the job
-    status: str = "queued"  # queued, running, done, failed, interrupted
+    status: str = "queued"  # queued, running, done, failed, cancelled, interrupted
     started_at: str | None = None
     finished_at: str | None = None
     audited: int = 0  # reports handed over by the engine
@@ -71,74 +74,47 @@ class Job:
         }
 
 
-class _StoreWriter:
-    """The job's observer: buffers each report's document on the loop's thread and records
-    them in batches from a thread, so the loop never waits for the database."""
+class _Progress:
+    """An in-process chunk's reports, counted on the job kept in memory."""
 
-    def __init__(self, store: Store, job: Job, started: str) -> None:
-        self.store = store
+    def __init__(self, job: Job) -> None:
         self.job = job
-        self.started = started
-        self.pending: list[dict[str, Any]] = []
-        self.wake = asyncio.Event()
-        self.finished = False
-        self.task = asyncio.create_task(self._drain())
 
-    def on_report(self, report: DomainReport) -> None:
+    def on_audited(self, report: DomainReport) -> None:
         self.job.audited += 1
         if report.has_errors:
             self.job.with_errors += 1
-        self.pending.append(to_json(report))
-        self.wake.set()
 
-    def on_done(self, summary: RunSummary) -> None:
-        self.finished = True
-        self.wake.set()
-
-    async def _drain(self) -> None:
-        while True:
-            await self.wake.wait()
-            self.wake.clear()
-            batch, self.pending = self.pending, []
-            if batch:
-                await self._record(batch)
-            if self.finished and not self.pending:
-                return
-
-    async def _record(self, batch: list[dict[str, Any]]) -> None:
-        if self.job.error is not None:
-            self.job.not_recorded += len(batch)
-            return
-        try:
-            result = await asyncio.to_thread(
-                self.store.record_documents, self.job.id, self.started, batch
-            )
-        except (StoreError, ValueError) as exc:
-            self.job.error = f"the store refused the results: {exc}"
-            self.job.not_recorded += len(batch)
-            return
-        self.job.recorded += result.recorded + result.already
-
-    async def close(self) -> None:
-        self.finished = True
-        self.wake.set()
-        await self.task
+    def on_recorded(self, count: int) -> None:
+        self.job.recorded += count
 
 
 @dataclass
 class JobManager:
+    """Jobs of the HTTP API. Without `queue` (a SQLite store) `serve` runs each job's chunks
+    itself, in its own event loop; with one (PostgreSQL) it queues them for `worker`
+    processes and reads their progress from the store. Either way a job is a store run, a
+    `service_jobs` row and its chunks, and the chunk code is the same (runner.py)."""
+
     store: Store
     options: AuditOptions  # the operator's (serve's flags): callers choose only domains, checks
     limits: ServiceLimits = field(default_factory=ServiceLimits)
     jobs: dict[int, Job] = field(default_factory=dict)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _slots: asyncio.Semaphore | None = None
+    queue_limits: QueueLimits = field(default_factory=QueueLimits)
+    queue: ChunkQueue | None = None  # set: chunks go to workers (PostgreSQL)
 
     def active(self) -> int:
         return sum(1 for j in self.jobs.values() if j.status in ("queued", "running"))
 
     async def submit(self, domains: Sequence[str], checks: frozenset[CheckId] | None) -> Job:
-        if self.active() >= self.limits.max_pending_jobs:
+        active = (
+            self.active()
+            if self.queue is None
+            else await asyncio.to_thread(pending_jobs, self.store)
+        )
+        if active >= self.limits.max_pending_jobs:
             raise ServiceBusy(
                 f"{self.limits.max_pending_jobs} jobs are queued or running "
                 "(ServiceLimits.max_pending_jobs): try again when one has finished"
@@ -152,38 +128,68 @@ class JobManager:
             tool_version=__version__,
             provenance={"domains": len(domains), "checks": list(names)},
         )
-        run_id, started = await asyncio.to_thread(self.store.start_run, info)
+        run_id, _started, chunks = await asyncio.to_thread(
+            create_job, self.store, info, domains, names, self.queue_limits.chunk_size
+        )
         job = Job(run_id, tuple(domains), names, created, total=len(domains))
+        if self.queue is not None:
+            try:
+                task_ids = await self.queue.defer(run_id, chunks)
+                await asyncio.to_thread(set_task_ids, self.store, run_id, task_ids)
+            except StoreError as exc:
+                await asyncio.to_thread(fail_chunk, self.store, run_id, 0, str(exc))
+                raise
+            return job
         self.jobs[run_id] = job
-        task = asyncio.create_task(self._run(job, started, replace(self.options, checks=chosen)))
+        task = asyncio.create_task(self._run(job, chunks))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return job
 
-    async def _run(self, job: Job, started: str, options: AuditOptions) -> None:
+    async def _run(self, job: Job, chunks: int) -> None:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.limits.max_running_jobs)
+        runner = ChunkRunner(self.store, self.options, self.queue_limits)
         async with self._slots:
-            job.status = "running"
+            if job.status == "queued":
+                job.status = "running"
             job.started_at = utc_text()
-            writer = _StoreWriter(self.store, job, started)
             try:
-                await audit_batch(job.domains, options, observers=[writer])
-                await writer.close()
-                await asyncio.to_thread(self.store.finish_run, job.id)
+                for seq in range(chunks):
+                    if job.status != "running":
+                        break
+                    outcome = await runner.run(job.id, seq, progress=_Progress(job))
+                    if outcome.status != "done":
+                        break
             except asyncio.CancelledError:
                 job.status, job.error = "interrupted", "the server stopped during the job"
                 raise
             except Exception as exc:  # a job's failure is its status, never the server's
                 log.exception("job %s failed", job.id)
                 job.error = job.error or f"{type(exc).__name__}: {exc}"
+                job.not_recorded = job.audited - job.recorded
+                with contextlib.suppress(StoreError):
+                    await asyncio.to_thread(fail_chunk, self.store, job.id, 0, job.error)
             finally:
-                if not writer.task.done():
-                    writer.task.cancel()
-                job.finished_at = utc_text()
-            if job.status != "interrupted":
+                job.finished_at = job.finished_at or utc_text()
+            if job.status == "running":
                 job.status = "failed" if job.error is not None else "done"
             self._forget_finished()
+
+    async def cancel(self, job_id: int) -> Job | None:
+        """Cancel a queued or running job: chunks not started are not run, running ones
+        stop within `QueueLimits.cancel_poll_interval`; what was recorded stays. A job
+        that already ended is returned as it is. None when there is no such job."""
+        ended = await asyncio.to_thread(cancel_job, self.store, job_id)
+        if ended is None:
+            return None
+        status, task_ids = ended
+        if self.queue is not None and task_ids:
+            await self.queue.cancel(task_ids)
+        job = self.jobs.get(job_id)
+        if job is not None and status == "cancelled" and job.status in ("queued", "running"):
+            job.status, job.error, job.finished_at = status, "cancelled by a caller", utc_text()
+        return await self.get(job_id)
 
     def _forget_finished(self) -> None:
         """Keep at most `max_pending_jobs` finished jobs in memory (the oldest go first):
@@ -193,20 +199,50 @@ class JobManager:
             del self.jobs[job_id]
 
     async def get(self, job_id: int) -> Job | None:
-        """The job, from memory, or rebuilt from the store after a restart."""
+        """The job, from memory, or from the store (a queued job, or after a restart)."""
         job = self.jobs.get(job_id)
         if job is not None:
             return job
-        return await asyncio.to_thread(_stored_job, self.store, job_id)
+        return await asyncio.to_thread(_stored_job, self.store, job_id, self.queue is not None)
 
     async def aclose(self) -> None:
         for task in list(self.tasks):
             task.cancel()
         if self.tasks:
             await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.queue is not None:
+            await self.queue.aclose()
 
 
-def _stored_job(store: Store, job_id: int) -> Job | None:
+def _shared_job(state: dict[str, Any], queued: bool) -> Job:
+    """A job from its `service_jobs` row. In-process (not `queued`), an active job no
+    process runs any more was interrupted by the restart of the server that ran it."""
+    status = str(state["status"])
+    job = Job(
+        int(state["id"]),
+        (),
+        tuple(state["checks"]),
+        str(state["created_at"]),
+        total=int(state["total"]),
+        status=status,
+    )
+    job.started_at, job.finished_at, job.error = (
+        state["started_at"],
+        state["finished_at"],
+        state["error"],
+    )
+    job.audited = job.recorded = int(state["recorded"])
+    job.with_errors = int(state["with_errors"])
+    if not queued and status in ("queued", "running"):
+        job.status = "interrupted"
+        job.error = "not finished when the server that ran it stopped"
+    return job
+
+
+def _stored_job(store: Store, job_id: int, queued: bool = False) -> Job | None:
+    state = job_state(store, job_id)
+    if state is not None:
+        return _shared_job(state, queued)
     with store.transaction(write=False) as conn:
         run = conn.execute(
             select(runs.c.started_at, runs.c.finished_at, runs.c.provenance).where(

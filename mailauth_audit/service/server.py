@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..options import AuditOptions, ServiceLimits, StoreLimits
+from ..options import AuditOptions, QueueLimits, ServiceLimits, StoreLimits
 from ..store.store import Store, open_store
 from .app import create_app
 from .jobs import JobManager
@@ -36,17 +36,27 @@ class ServiceConfig:
     log_level: str = "info"
     log_format: str = "text"  # or "json": one JSON object per line (service/logs.py)
     scheduler: bool = True  # False: `serve --no-scheduler` (another process fires schedules)
+    queue_limits: QueueLimits = field(default_factory=QueueLimits)
 
 
 def run_service(config: ServiceConfig) -> None:
     """Serve until SIGINT/SIGTERM (uvicorn stops accepting, finishes open requests, then
-    the lifespan cancels running jobs: their runs stay unfinished, reported "interrupted")."""
+    the lifespan cancels running jobs: their runs stay unfinished, reported "interrupted").
+    On PostgreSQL jobs are queued for `worker` processes instead, and outlive `serve`."""
     import uvicorn  # only `serve` needs it
 
     configure_logging(config.log_format, config.log_level)
     store = open_store(config.store_url, config.store_limits)
     try:
-        manager = JobManager(store, config.options, config.limits)
+        queue = None
+        if store.engine.dialect.name == "postgresql":  # chunks go to `worker` processes
+            from .queue import ChunkQueue, ensure_queue_schema
+
+            ensure_queue_schema(store)
+            queue = ChunkQueue(store)
+        manager = JobManager(
+            store, config.options, config.limits, queue_limits=config.queue_limits, queue=queue
+        )
         scheduler = (
             Scheduler(store, manager.submit, config.limits, job_state=_job_state(manager))
             if config.scheduler

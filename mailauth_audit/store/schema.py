@@ -13,8 +13,10 @@ databases.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -33,9 +35,12 @@ __all__ = [
     "deliveries",
     "events",
     "metadata",
+    "query_budget",
     "runs",
     "schedule_ticks",
     "schedules",
+    "service_chunks",
+    "service_jobs",
 ]
 
 metadata = MetaData()
@@ -154,4 +159,43 @@ schedule_ticks = Table(
     Column("error", Text, nullable=True),  # why no job was submitted
     # whichever scheduler inserts the row first fires the tick; the others' inserts conflict
     UniqueConstraint("schedule_id", "tick_at", name="uq_schedule_ticks_tick"),
+)
+
+# service jobs (revision 0004): a job's shared state, its chunks, the workers' DNS budget
+service_jobs = Table(
+    "service_jobs",
+    metadata,
+    Column("id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("status", String(16), nullable=False),  # queued, running, done, failed, cancelled
+    Column("total", Integer, nullable=False),  # domains in the job
+    Column("chunks", Integer, nullable=False),
+    Column("checks", Text, nullable=False),  # JSON list of check names
+    Column("created_at", String(32), nullable=False),
+    Column("started_at", String(32), nullable=True),
+    Column("finished_at", String(32), nullable=True),
+    Column("error", Text, nullable=True),
+    Index("ix_service_jobs_status", "status"),
+)
+
+service_chunks = Table(
+    "service_chunks",
+    metadata,
+    Column("job_id", Integer, ForeignKey("service_jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("domains", Text, nullable=False),  # JSON list of names
+    Column("size", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # queued, done, failed, cancelled
+    Column("task_id", BigInteger, nullable=True),  # the queue's job id (PostgreSQL only)
+    Column("runs", Integer, nullable=False, server_default="0"),  # times a worker started it
+    Column("audited", Integer, nullable=False, server_default="0"),
+    Column("with_errors", Integer, nullable=False, server_default="0"),
+    Column("updated_at", String(32), nullable=True),
+)
+
+query_budget = Table(
+    "query_budget",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("tokens", Float, nullable=False),  # tokens in the bucket at updated_at
+    Column("updated_at", Float, nullable=False),  # the database's clock, epoch seconds
 )

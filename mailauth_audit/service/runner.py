@@ -24,7 +24,6 @@ from ..bulk.jsonl import bulk_line
 from ..engine.observers import RunSummary
 from ..model import CheckId, DomainReport
 from ..options import AuditOptions, QueueLimits
-from ..report.sparse import dense_report
 from ..resolver.base import Resolver
 from ..store.connect import StoreError
 from ..store.store import Store
@@ -171,8 +170,8 @@ class ChunkRunner:
         await self._retrying(self._record_lines, work, lines)
 
     def _record_lines(self, work: ChunkWork, lines: list[bytes]) -> None:
-        # findings dense again: the store keeps documents without their line format
-        docs = [dense_report(_loads(line)) for line in lines]
+        # the lines as `bulk --store` hands them over: the store keeps their line format
+        docs = [_loads(line) for line in lines]
         self.store.record_documents(work.job_id, work.audited_at, docs)
 
     async def _retrying(self, call: Callable[..., Any], *args: Any) -> Any:

@@ -36,6 +36,38 @@ from .main import _parse_checks
 _SERVICE = ServiceLimits()
 
 
+def job_options(
+    nameservers: tuple[str, ...],
+    dnssec_resolvers: tuple[str, ...],
+    timeout: float,
+    retries: int,
+    domain_timeout: float,
+    selectors: tuple[str, ...],
+    no_default_selectors: bool,
+    checks_text: str | None,
+    probes: ProbeOptions,
+) -> AuditOptions:
+    """The audit options `serve` and `worker` give every job they run, from the flags they
+    share with `check`; a bad value exits 2 before any work."""
+    for ns in (*nameservers, *dnssec_resolvers):
+        try:
+            facade.parse_nameserver(ns)
+        except ConfigurationError as exc:
+            _fail(str(exc))
+    options = AuditOptions(
+        checks=_parse_checks(checks_text),
+        selectors=selectors,
+        use_default_selectors=not no_default_selectors,
+        nameservers=nameservers,
+        limits=Limits(dns_timeout=timeout, dns_attempts=retries + 1, domain_timeout=domain_timeout),
+        probes=replace(probes, dnssec_resolvers=dnssec_resolvers),
+    )
+    try:
+        return facade.validate_options(options)
+    except ConfigurationError as exc:
+        _fail(str(exc))
+
+
 def _store_url(option: str | None) -> str:
     """The named store, else the default file (its folder made on first use)."""
     named = facade.store_url_from(option)
@@ -216,23 +248,17 @@ def serve(
     The OpenAPI document is at /v1/openapi.json. Without TLS of its own: put a TLS proxy in
     front before listening beyond loopback.
     """
-    for ns in (*nameservers, *dnssec_resolvers):
-        try:
-            facade.parse_nameserver(ns)
-        except ConfigurationError as exc:
-            _fail(str(exc))
-    options = AuditOptions(
-        checks=_parse_checks(checks_text),
-        selectors=selectors,
-        use_default_selectors=not no_default_selectors,
-        nameservers=nameservers,
-        limits=Limits(dns_timeout=timeout, dns_attempts=retries + 1, domain_timeout=domain_timeout),
-        probes=replace(probes, dnssec_resolvers=dnssec_resolvers),
+    options = job_options(
+        nameservers,
+        dnssec_resolvers,
+        timeout,
+        retries,
+        domain_timeout,
+        selectors,
+        no_default_selectors,
+        checks_text,
+        probes,
     )
-    try:
-        options = facade.validate_options(options)
-    except ConfigurationError as exc:
-        _fail(str(exc))
     url = _store_url(store)
     open_named_store(url).close()  # refused here, with the reason, before listening
     if not _is_loopback(host):

@@ -14,8 +14,7 @@ from dataclasses import replace
 import click
 
 from .. import asyncapi as facade
-from ..errors import ConfigurationError
-from ..options import AuditOptions, Limits, ProbeOptions, QueueLimits
+from ..options import ProbeOptions, QueueLimits
 from .common import (
     checks_option,
     dnssec_resolver_option,
@@ -28,7 +27,7 @@ from .common import (
     timeout_option,
 )
 from .history import _fail, store_option
-from .main import _parse_checks
+from .service import job_options
 
 _QUEUE = QueueLimits()
 
@@ -132,11 +131,17 @@ def worker(
     The audit options (--nameserver, --timeout, --checks, probe flags...) are this worker's;
     a job chooses only its checks. Stop with SIGTERM: running chunks finish or go back.
     """
-    for ns in (*nameservers, *dnssec_resolvers):
-        try:
-            facade.parse_nameserver(ns)
-        except ConfigurationError as exc:
-            _fail(str(exc))
+    options = job_options(
+        nameservers,
+        dnssec_resolvers,
+        timeout,
+        retries,
+        domain_timeout,
+        selectors,
+        no_default_selectors,
+        checks_text,
+        probes,
+    )
     try:
         limits = replace(
             _QUEUE,
@@ -147,18 +152,6 @@ def worker(
             shutdown_timeout=shutdown_timeout,
         )
     except ValueError as exc:
-        _fail(str(exc))
-    options = AuditOptions(
-        checks=_parse_checks(checks_text),
-        selectors=selectors,
-        use_default_selectors=not no_default_selectors,
-        nameservers=nameservers,
-        limits=Limits(dns_timeout=timeout, dns_attempts=retries + 1, domain_timeout=domain_timeout),
-        probes=replace(probes, dnssec_resolvers=dnssec_resolvers),
-    )
-    try:
-        options = facade.validate_options(options)
-    except ConfigurationError as exc:
         _fail(str(exc))
     url = facade.store_url_from(store)
     if url is None:

@@ -104,11 +104,12 @@ class ApiMetrics:
         errors: dict[str, int] = {}
         for row in rows:
             self.audits.labels(str(row.status)).inc()
-            facts = parse_facts(row.facts) if row.facts else None
-            for check, status in (facts.statuses if facts else {}).items():
-                if status == "error":
-                    reason = facts.reasons.get(check, "unknown") if facts else "unknown"
-                    errors[reason] = errors.get(reason, 0) + 1
+            facts = parse_facts(row.facts)
+            if facts is not None:
+                for check, status in facts.statuses.items():
+                    if status == "error":
+                        reason = facts.reasons.get(check, "unknown")
+                        errors[reason] = errors.get(reason, 0) + 1
             try:
                 doc: dict[str, Any] = unpack(bytes(row.body), int(row.codec))
             except BlobError:

@@ -6,7 +6,6 @@ queue); 2 usage error, or the store cannot be used (SQLite: `serve` runs jobs it
 
 from __future__ import annotations
 
-import logging
 import math
 import sys
 from dataclasses import replace
@@ -103,6 +102,13 @@ def _qps(ctx: click.Context, param: click.Parameter, value: float | None) -> flo
     help="On SIGTERM: seconds to finish running chunks before putting them back.",
 )
 @click.option("--name", default=None, help="This worker's name in logs (default host:pid).")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one JSON object per line. Passwords in store URLs are never logged.",
+)
 def worker(
     store: str | None,
     nameservers: tuple[str, ...],
@@ -121,6 +127,7 @@ def worker(
     recovery_interval: float,
     shutdown_timeout: float,
     name: str | None,
+    log_format: str,
 ) -> None:
     """Take chunks of `serve`'s jobs from the queue in a PostgreSQL store and audit them.
 
@@ -159,11 +166,9 @@ def worker(
             "worker needs the PostgreSQL store serve uses: --store postgresql://... "
             f"(or ${facade.STORE_ENV})"
         )
-    logging.basicConfig(
-        level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s"
+    config = facade.WorkerConfig(
+        store_url=url, options=options, limits=limits, qps=qps, name=name, log_format=log_format
     )
-    logging.getLogger("mailauth_audit.service").setLevel(logging.INFO)
-    config = facade.WorkerConfig(store_url=url, options=options, limits=limits, qps=qps, name=name)
     try:
         facade.run_worker(config)
     except facade.StoreError as exc:

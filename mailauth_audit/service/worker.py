@@ -39,6 +39,7 @@ from ..store.connect import StoreError
 from ..store.store import Store, open_store
 from .budget import BudgetedResolver, QueryBudget
 from .chunks import ChunkWork, fail_chunk
+from .logs import configure_logging
 from .queue import QUEUE, TASK, ChunkRetry, ensure_queue_schema, make_app, recover_stalled
 from .runner import ChunkRunner
 
@@ -55,10 +56,13 @@ class WorkerConfig:
     store_limits: StoreLimits = field(default_factory=StoreLimits)
     qps: float | None = None  # the fleet's DNS budget (every worker must be given the same)
     name: str | None = None  # in the logs; default host:pid
+    log_format: str = "text"  # or "json": one JSON object per line (service/logs.py)
 
 
 def run_worker(config: WorkerConfig) -> None:
     """Work until SIGTERM/SIGINT; StoreError when the store cannot be used at all."""
+    configure_logging(config.log_format, "warning")  # the queue library's chatter stays out
+    logging.getLogger("mailauth_audit.service").setLevel(logging.INFO)
     store = open_store(config.store_url, config.store_limits)
     try:
         ensure_queue_schema(store)

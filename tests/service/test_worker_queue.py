@@ -6,6 +6,7 @@ counted at a relay in front of nsd."""
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -166,7 +167,7 @@ def test_a_worker_killed_mid_chunk_has_its_chunk_retried(fleet: Fleet, store: St
 
 def test_cancelled_job_runs_no_further_chunk(fleet: Fleet, store: Store) -> None:
     domains = domain_names(1000)
-    fleet.start_worker("c1", "--qps", "50", "--concurrency", "1")  # one chunk at a time
+    fleet.start_worker("c1", "--qps", "50")
     job_id = fleet.submit(domains)
     wait_for(lambda: bool(stored_domains(store, job_id)), 60, "nothing recorded")
     with fleet.client() as c:
@@ -196,7 +197,7 @@ def test_cancelled_job_runs_no_further_chunk(fleet: Fleet, store: Store) -> None
 
 def test_sigterm_finishes_or_releases_the_chunk_and_exits_0(fleet: Fleet, store: Store) -> None:
     domains = domain_names(300)
-    fleet.start_worker("t1", "--qps", "50", "--shutdown-timeout", "0.5")
+    fleet.start_worker("t1", "--qps", "50", "--shutdown-timeout", "0.5", "--log-format", "json")
     job_id = fleet.submit(domains)
     wait_for(lambda: bool(stored_domains(store, job_id)), 60, "nothing recorded")
     proc = fleet.workers.pop("t1")
@@ -204,6 +205,9 @@ def test_sigterm_finishes_or_releases_the_chunk_and_exits_0(fleet: Fleet, store:
     assert proc.wait(20) == 0
     log = fleet.log("t1")
     assert "stop requested" in log and "t1 stopped" in log
+    # --log-format json: every line one JSON object (as `serve`'s, through the same handler)
+    records = [json.loads(line) for line in log.splitlines() if line.strip()]
+    assert records and all(isinstance(r, dict) and "message" in r for r in records)
     # the chunk it held is back in the queue (not "doing" with a dead worker): a new worker
     # takes it at once, long before a stalled-chunk sweep could
     assert doing(store) == 0

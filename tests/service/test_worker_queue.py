@@ -167,7 +167,9 @@ def test_a_worker_killed_mid_chunk_has_its_chunk_retried(fleet: Fleet, store: St
 
 def test_cancelled_job_runs_no_further_chunk(fleet: Fleet, store: Store) -> None:
     domains = domain_names(1000)
-    fleet.start_worker("c1", "--qps", "50")
+    # slow enough (a chunk of 100 domains takes tens of seconds) that the cancel, sent as
+    # soon as chunk 0 has recorded something, lands while chunk 0 still runs
+    fleet.start_worker("c1", "--qps", "8")
     job_id = fleet.submit(domains)
     wait_for(lambda: bool(stored_domains(store, job_id)), 60, "nothing recorded")
     with fleet.client() as c:

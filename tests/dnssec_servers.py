@@ -327,6 +327,10 @@ full IN TXT "v=spf1 -all"
 _dmarc.full IN TXT "v=DMARC1; p=reject"
 _mta-sts.full IN TXT "v=STSv1; id=20261130"
 mta-sts.full IN A 127.0.0.1
+plain IN A 127.0.0.1
+nullmx IN MX 0 .
+nullmx IN A 127.0.0.1
+_25._tcp.nullmx IN TLSA {leaf_tlsa}
 """
     )
     signed = _sign(secure, "secure.test.", keys["secure.test."][0], workdir)

@@ -63,7 +63,10 @@ class NginxPolicyServer:
         self.folder = folder
 
     @classmethod
-    def start(cls, folder: Path, sites: Mapping[str, Site]) -> NginxPolicyServer:
+    def start(
+        cls, folder: Path, sites: Mapping[str, Site], *, ecdh_curve: str = ""
+    ) -> NginxPolicyServer:
+        """`ecdh_curve`: nginx's `ssl_ecdh_curve` for every site (default: nginx's own)."""
         binary = nginx_binary()
         ca = trustme.CA()
         ca_file = folder / "ca.pem"
@@ -114,6 +117,7 @@ http {{
   scgi_temp_path {temp};
   server_tokens off;
   keepalive_timeout 0;
+  {f"ssl_ecdh_curve {ecdh_curve};" if ecdh_curve else ""}
   {"".join(blocks)}
 }}
 """

@@ -221,3 +221,34 @@ def test_report_renders_without_judging() -> None:
                 if name in ("score_domain", "provider_checklist"):
                     calls.append(f"{path.name}:{node.lineno} calls {name}")
     assert not calls, "\n".join(calls)
+
+
+# where report/ and verdicts/ may call getattr: the codec and the schema walk dataclasses
+# generically; slim.py and slim_rules.py read results by name until they are typed too
+GETATTR_ALLOWED = {
+    "report.codec",
+    "report.decode",
+    "report.schema",
+    "report.slim",
+    "report.slim_rules",
+}
+
+
+def test_renderers_and_verdicts_read_check_results_typed() -> None:
+    # a renderer or a verdict reads a check's facts through its `result` module's types,
+    # never by attribute name on `CheckOutcome.result: Any`
+    bad = []
+    for layer in ("report", "verdicts"):
+        for path in sorted((PACKAGE_DIR / layer).rglob("*.py")):
+            short = _internal(_module_name(path))
+            if short in GETATTR_ALLOWED:
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+            bad += [
+                f"{short}:{node.lineno}"
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("getattr", "hasattr")
+            ]
+    assert not bad, f"getattr/hasattr on results in renderers or verdicts: {bad}"

@@ -392,7 +392,7 @@ _LazyGroup.lazy = {
     "fix": ".fix:fix",
     "history": ".history:history",
     "diff": ".history:diff",
-    "alerts": ".history:alerts",
+    "alerts": ".alerts:alerts",
     "prune": ".history:prune",
     "serve": ".service:serve",
     "token": ".service:token",

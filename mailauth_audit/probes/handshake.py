@@ -17,12 +17,14 @@ The parsers are pure and total: any bytes in, a group or None out.
 from __future__ import annotations
 
 import ssl
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
     "GROUP_NAMES",
     "HandshakeObserver",
+    "HandshakeObservers",
     "KeyExchangeGroup",
     "group_bits",
     "key_exchange_group",
@@ -193,3 +195,46 @@ class HandshakeObserver:
 
     def group(self, cipher: str) -> KeyExchangeGroup | None:
         return key_exchange_group(self.server_hello, self.server_key_exchange, cipher)
+
+
+class HandshakeObservers:
+    """The message hook of a context that many connections share (the HTTPS fetcher's one
+    httpx client): each connection's messages are kept apart, keyed by the connection the
+    hook is handed (the `SSLObject` or `SSLSocket` whose `ssl_object` the caller reads
+    after the handshake), and forgotten with it (weak keys: a fetch that fails before
+    asking leaves nothing behind)."""
+
+    def __init__(self) -> None:
+        self._by_connection: weakref.WeakKeyDictionary[Any, HandshakeObserver] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    @staticmethod
+    def attach(ctx: ssl.SSLContext) -> HandshakeObservers | None:
+        """Observe every handshake made with `ctx`; None where this Python has no hook."""
+        if not hasattr(ctx, "_msg_callback"):
+            return None
+        observers = HandshakeObservers()
+        ctx._msg_callback = observers
+        return observers
+
+    def __call__(
+        self, conn: Any, direction: str, version: Any, content_type: Any, *rest: Any
+    ) -> None:
+        # as HandshakeObserver.__call__: must never raise
+        if direction != "read" or len(rest) != 2 or content_type != 22:
+            return
+        try:
+            observer = self._by_connection.get(conn)
+            if observer is None:
+                observer = self._by_connection[conn] = HandshakeObserver()
+        except TypeError:  # a connection object without weak references: not observed
+            return
+        observer(conn, direction, version, content_type, *rest)
+
+    def observer(self, conn: object) -> HandshakeObserver | None:
+        """What the hook saw of `conn`'s handshake; None when it saw nothing."""
+        try:
+            return self._by_connection.get(conn)
+        except TypeError:
+            return None

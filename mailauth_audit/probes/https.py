@@ -33,6 +33,7 @@ from ..version import __version__
 from .base import HttpsFetcher, check_target, split_content_type
 from .cache import AddressLimiter, ProbeCache, ProbeCacheStats
 from .certs import TrustStore
+from .handshake import HandshakeObservers
 from .results import HttpsFetchResult
 from .tls import probe_ssl_context, server_name_indication, tls_session
 
@@ -55,8 +56,11 @@ class HttpxHttpsFetcher:
         self._ca_file = ca_file
         self._trust: TrustStore | None = None
         self._limiter = AddressLimiter(self.limits.max_connections_per_address)
+        context = probe_ssl_context(alpn=("http/1.1",))
+        # the key-exchange group of each connection, as the SMTP probe reads it (handshake.py)
+        self._handshakes = HandshakeObservers.attach(context)
         self._client = httpx.AsyncClient(
-            verify=probe_ssl_context(alpn=("http/1.1",)),
+            verify=context,
             http1=True,
             http2=False,
             follow_redirects=False,
@@ -129,6 +133,7 @@ class HttpxHttpsFetcher:
                 host=host,
                 trust=self.trust,
                 max_chain=self.limits.max_chain_certificates,
+                observer=self._handshakes.observer(ssl_object) if self._handshakes else None,
             )
             stage[0] = "body"
             body = bytearray()

@@ -23,10 +23,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-from dataclasses import dataclass
-from enum import StrEnum
 
-from ..fastinit import fast_init
 from .errors import RecordSyntaxError
 from .spf_macros import (
     _describe_char,
@@ -35,147 +32,17 @@ from .spf_macros import (
     expand_domain_macros,
     validate_macro_string,
 )
-
-SPF_VERSION = "v=spf1"
-
-
-class SpfQualifier(StrEnum):
-    """The result a matching mechanism yields (§4.6.2); `+` when none is written."""
-
-    PASS = "+"
-    FAIL = "-"
-    SOFTFAIL = "~"
-    NEUTRAL = "?"
-
-
-class SpfMechanismKind(StrEnum):
-    ALL = "all"
-    INCLUDE = "include"
-    A = "a"
-    MX = "mx"
-    PTR = "ptr"
-    IP4 = "ip4"
-    IP6 = "ip6"
-    EXISTS = "exists"
-
-
-# §4.6.4: the mechanisms (and the redirect modifier) that cost a DNS lookup.
-LOOKUP_MECHANISMS = frozenset(
-    {
-        SpfMechanismKind.INCLUDE,
-        SpfMechanismKind.A,
-        SpfMechanismKind.MX,
-        SpfMechanismKind.PTR,
-        SpfMechanismKind.EXISTS,
-    }
+from .spf_model import (
+    LOOKUP_MECHANISMS,
+    SpfMechanism,
+    SpfMechanismKind,
+    SpfModifier,
+    SpfQualifier,
+    SpfRecord,
+    SpfTerm,
 )
 
-
-@fast_init
-@dataclass(frozen=True)
-class SpfMechanism:
-    """One directive. `domain_spec` is as written (macros unexpanded); None when omitted."""
-
-    qualifier: SpfQualifier
-    kind: SpfMechanismKind
-    domain_spec: str | None  # include/exists always; a/mx/ptr when written with ':'
-    cidr4: int | None  # a/mx dual-cidr IPv4 length, ip4 prefix length, when written
-    cidr6: int | None  # a/mx dual-cidr IPv6 length, ip6 prefix length, when written
-    position: int  # 0-based offset of the term in the record text
-    text: str  # the term exactly as written, qualifier included
-    address: str | None = None  # ip4/ip6 only: the address as written
-
-    @property
-    def counts_lookup(self) -> bool:
-        """Whether evaluating this term costs one of the ten DNS lookups (§4.6.4)."""
-        return self.kind in LOOKUP_MECHANISMS
-
-    @property
-    def has_macros(self) -> bool:
-        """A macro target cannot be resolved without a message to expand it against."""
-        return self.domain_spec is not None and "%" in self.domain_spec
-
-    @property
-    def explicit_qualifier(self) -> bool:
-        return self.text[:1] in "+-~?"
-
-
-@dataclass(frozen=True)
-class SpfModifier:
-    name: str  # lowercase: "redirect", "exp" or an unknown modifier's name
-    value: str  # as written (macros unexpanded)
-    position: int  # 0-based offset of the term in the record text
-    text: str  # the term exactly as written
-
-    @property
-    def has_macros(self) -> bool:
-        return "%" in self.value
-
-
-SpfTerm = SpfMechanism | SpfModifier
-
-
-@dataclass(frozen=True)
-class SpfRecord:
-    text: str
-    terms: tuple[SpfTerm, ...]
-
-    # Computed once per record (cached_property: the record is frozen) and shared with every
-    # domain that meets it: parse_spf is lru-cached, and a bulk run asks these again and again
-    # of the same providers' includes. SpfRecord is internal (results carry the text), so the
-    # cached values never reach a report.
-
-    @functools.cached_property
-    def mechanisms(self) -> tuple[SpfMechanism, ...]:
-        return tuple([t for t in self.terms if type(t) is SpfMechanism])
-
-    @functools.cached_property
-    def modifiers(self) -> tuple[SpfModifier, ...]:
-        return tuple([t for t in self.terms if type(t) is SpfModifier])
-
-    def modifier(self, name: str) -> SpfModifier | None:
-        name = name.lower()
-        for t in self.terms:
-            if type(t) is SpfModifier and t.name == name:
-                return t
-        return None
-
-    @functools.cached_property
-    def redirect(self) -> SpfModifier | None:
-        return self.modifier("redirect")
-
-    @functools.cached_property
-    def exp(self) -> SpfModifier | None:
-        return self.modifier("exp")
-
-    @functools.cached_property
-    def all(self) -> SpfMechanism | None:
-        """The first `all`: evaluation ends there, so later terms are never reached (§5.1)."""
-        for t in self.terms:
-            if type(t) is SpfMechanism and t.kind is SpfMechanismKind.ALL:
-                return t
-        return None
-
-    @functools.cached_property
-    def evaluated_mechanisms(self) -> tuple[SpfMechanism, ...]:
-        """Mechanisms up to and including the first `all`: the only ones a receiver tests."""
-        out: list[SpfMechanism] = []
-        for t in self.terms:
-            if type(t) is SpfMechanism:
-                out.append(t)
-                if t.kind is SpfMechanismKind.ALL:
-                    break
-        return tuple(out)
-
-    @functools.cached_property
-    def lookup_mechanisms(self) -> tuple[SpfMechanism, ...]:
-        """The evaluated mechanisms that each cost one of the ten DNS lookups (§4.6.4)."""
-        return tuple([m for m in self.evaluated_mechanisms if m.kind in LOOKUP_MECHANISMS])
-
-    @functools.cached_property
-    def effective_redirect(self) -> SpfModifier | None:
-        """`redirect` is ignored when the record has an `all` mechanism (§6.1)."""
-        return None if self.all is not None else self.redirect
+SPF_VERSION = "v=spf1"
 
 
 def is_spf_record(text: str) -> bool:

@@ -27,7 +27,17 @@ from __future__ import annotations
 
 import csv
 import io
+from enum import Enum
+from typing import TypeVar
 
+from ..checks.dkim.result import DkimResult, DkimSelectorResult, DkimSelectorStatus
+from ..checks.dmarc.result import DmarcResult
+from ..checks.dnssec.result import DnssecResult
+from ..checks.mta_sts.result import MtaStsResult
+from ..checks.mx.result import MxResult
+from ..checks.spf.result import SpfResult
+from ..checks.starttls.result import StarttlsResult
+from ..checks.tls_rpt.result import TlsRptResult
 from ..domain import unicode_name
 from ..model import CheckId, CheckOutcome, CheckStatus, DomainReport, Provenance, Severity
 from ..records.errors import RecordSyntaxError
@@ -79,6 +89,7 @@ LATER_STATUS_COLUMNS: tuple[str, ...] = tuple(
 # xn--bcher-kva.example in `domain`), the name itself otherwise; appended last
 IDN_COLUMNS: tuple[str, ...] = ("domain_unicode",)
 CSV_COLUMNS: tuple[str, ...] = _BASE_COLUMNS + FILTER_COLUMNS + LATER_STATUS_COLUMNS + IDN_COLUMNS
+R = TypeVar("R")
 NOT_GRADED = "-"  # the grade and score cells of a domain that is not graded
 
 
@@ -110,7 +121,7 @@ def domain_csv_row(report: DomainReport, score: DomainScore | None = None) -> di
         outcome = report.checks.get(cid)
         row[f"{cid.value}_status"] = outcome.status.value if outcome else ""
     for sev in Severity:
-        row[f"findings_{sev.value}"] = str(getattr(s, sev.value))
+        row[f"findings_{sev.value}"] = str(s.count(sev))
     row.update(filter_cells(report))
     return row
 
@@ -135,24 +146,32 @@ def _completed(report: DomainReport, cid: CheckId) -> CheckOutcome | None:
     return outcome
 
 
-def _text(value: object) -> str:
-    return "" if value is None else str(getattr(value, "value", value))
+def _facts(report: DomainReport, cid: CheckId, result_type: type[R]) -> R | None:
+    """The typed facts of a check that ran to the end; None otherwise (empty cells)."""
+    outcome = _completed(report, cid)
+    if outcome is None or not isinstance(outcome.result, result_type):
+        return None
+    return outcome.result
 
 
-def spf_verdict(result: object) -> str:
+def _text(value: str | Enum | None) -> str:
+    if value is None:
+        return ""
+    return str(value.value) if isinstance(value, Enum) else value
+
+
+def spf_verdict(result: SpfResult) -> str:
     """What receivers conclude from the record alone (RFC 7208): `none` without a record,
     `permerror` for every message when the record is broken, several, or past the lookup
     limits, otherwise the result for a host the record does not list (its `all`; `redirect`
     when another domain's record decides; `neutral` by default, §4.7)."""
-    found = getattr(result, "records_found", ()) or ()
-    record = getattr(result, "record", None)
+    found = result.records_found
+    record = result.record
     if not found:
         return "none"
-    if len(found) > 1 or not isinstance(record, str) or getattr(result, "syntax_error", None):
+    if len(found) > 1 or record is None or result.syntax_error:
         return "permerror"
-    lookups = int(getattr(result, "dns_lookups", 0) or 0)
-    voids = int(getattr(result, "void_lookups", 0) or 0)
-    if lookups > RFC_LOOKUP_LIMIT or voids > RFC_VOID_LIMIT:
+    if result.dns_lookups > RFC_LOOKUP_LIMIT or result.void_lookups > RFC_VOID_LIMIT:
         return "permerror"
     try:
         parsed = parse_spf(record)
@@ -163,106 +182,89 @@ def spf_verdict(result: object) -> str:
     return "redirect" if parsed.redirect is not None else "neutral"
 
 
-def _key_size(sel: object) -> str | None:
+def _key_size(sel: DkimSelectorResult) -> str | None:
     """The summary's label for a selector holding a key record; None for other selectors."""
-    if _text(getattr(sel, "status", None)) != "key":
+    if sel.status is not DkimSelectorStatus.KEY:
         return None
-    if getattr(sel, "revoked", False):
+    if sel.revoked:
         return "revoked"
-    key_type = getattr(sel, "key_type", None) or "rsa"
+    key_type = sel.key_type or "rsa"
     if key_type == "ed25519":
         return "ed25519"
-    bits = getattr(sel, "key_bits", None)
-    return f"{key_type}{bits}" if bits else "unusable"
+    return f"{key_type}{sel.key_bits}" if sel.key_bits else "unusable"
 
 
 def filter_cells(report: DomainReport) -> dict[str, str]:
     """The `FILTER_COLUMNS` of one domain (every value a string, "" when not known)."""
     cells = dict.fromkeys(FILTER_COLUMNS, "")
-    dmarc = _completed(report, CheckId.DMARC)
+    dmarc = _facts(report, CheckId.DMARC, DmarcResult)
     if dmarc is not None:
-        has_record = getattr(dmarc.result, "record", None) is not None
         # a record whose p= is missing or not valid: receivers apply no policy from it
-        cells["dmarc_policy"] = _text(getattr(dmarc.result, "policy", None)) or (
-            "invalid" if has_record else NO_RECORD
+        cells["dmarc_policy"] = _text(dmarc.policy) or (
+            "invalid" if dmarc.record is not None else NO_RECORD
         )
-        effective = _text(getattr(dmarc.result, "effective_policy", None))
-        cells["dmarc_effective_policy"] = effective or NO_RECORD
-    spf = _completed(report, CheckId.SPF)
+        cells["dmarc_effective_policy"] = _text(dmarc.effective_policy) or NO_RECORD
+    spf = _facts(report, CheckId.SPF, SpfResult)
     if spf is not None:
-        cells["spf_verdict"] = spf_verdict(spf.result)
-        if getattr(spf.result, "record", None):
-            lookups = str(int(getattr(spf.result, "dns_lookups", 0) or 0))
-            complete = getattr(spf.result, "complete", True)
-            cells["spf_lookups"] = lookups if complete else f"{lookups}+"
-    dkim = _completed(report, CheckId.DKIM)
+        cells["spf_verdict"] = spf_verdict(spf)
+        if spf.record:
+            lookups = str(spf.dns_lookups)
+            cells["spf_lookups"] = lookups if spf.complete else f"{lookups}+"
+    dkim = _facts(report, CheckId.DKIM, DkimResult)
     if dkim is not None:
-        keyed = [
-            (_text(getattr(sel, "selector", "")), size, sel)
-            for sel in getattr(dkim.result, "selectors", ()) or ()
-            if (size := _key_size(sel)) is not None
-        ]
-        cells["dkim_selectors"] = _cell(" ".join(name for name, _, _ in keyed))
-        cells["dkim_key_sizes"] = " ".join(size for _, size, _ in keyed)
-        rsa = [
-            int(getattr(sel, "key_bits", 0))
-            for _, size, sel in keyed
-            if size.startswith("rsa") and getattr(sel, "key_bits", None)
-        ]
+        keyed = [(sel, size) for sel in dkim.selectors if (size := _key_size(sel)) is not None]
+        cells["dkim_selectors"] = _cell(" ".join(sel.selector for sel, _ in keyed))
+        cells["dkim_key_sizes"] = " ".join(size for _, size in keyed)
+        rsa = [sel.key_bits for sel, size in keyed if size.startswith("rsa") and sel.key_bits]
         cells["dkim_min_rsa_bits"] = str(min(rsa)) if rsa else ""
-    mx = _completed(report, CheckId.MX)
+    mx = _facts(report, CheckId.MX, MxResult)
     if mx is not None:
-        hosts = [_text(getattr(h, "host", "")) for h in getattr(mx.result, "hosts", ()) or ()]
-        hosts += list(getattr(mx.result, "unchecked_hosts", ()) or ())
-        if getattr(mx.result, "null_mx", False):
+        hosts = [h.host for h in mx.hosts] + list(mx.unchecked_hosts)
+        if mx.null_mx:
             hosts.insert(0, ".")
         cells["mx_hosts"] = _cell(" ".join(dict.fromkeys(hosts)))
-    mta_sts = _completed(report, CheckId.MTA_STS)
+    mta_sts = _facts(report, CheckId.MTA_STS, MtaStsResult)
     if mta_sts is not None:
-        cells["mta_sts_mode"] = mta_sts_mode(mta_sts.result)
-    tls_rpt = _completed(report, CheckId.TLS_RPT)
+        cells["mta_sts_mode"] = mta_sts_mode(mta_sts)
+    tls_rpt = _facts(report, CheckId.TLS_RPT, TlsRptResult)
     if tls_rpt is not None:
-        cells["tls_rpt_rua"] = _cell(tls_rpt_rua(tls_rpt.result))
-    dnssec = _completed(report, CheckId.DNSSEC)
-    if dnssec is not None:
-        names = list(getattr(dnssec.result, "names", ()) or ())
-        if names:
-            cells["dnssec_verdict"] = _text(getattr(names[0], "verdict", None))
-            cells["dnssec_mx_verdicts"] = " ".join(
-                _text(getattr(n, "verdict", None)) for n in names[1:]
-            )
+        cells["tls_rpt_rua"] = _cell(tls_rpt_rua(tls_rpt))
+    dnssec = _facts(report, CheckId.DNSSEC, DnssecResult)
+    if dnssec is not None and dnssec.names:
+        cells["dnssec_verdict"] = _text(dnssec.names[0].verdict)
+        cells["dnssec_mx_verdicts"] = " ".join(_text(n.verdict) for n in dnssec.names[1:])
     dane = _completed(report, CheckId.DANE)
     if dane is not None:
         cells["dane"] = dane_state(dane)
-    tls = _completed(report, CheckId.STARTTLS)
+    tls = _facts(report, CheckId.STARTTLS, StarttlsResult)
     if tls is not None:
-        cells.update(_tls_cells(tls.result))
+        cells.update(_tls_cells(tls))
     return cells
 
 
-def mta_sts_mode(result: object) -> str:
+def mta_sts_mode(result: MtaStsResult) -> str:
     """The mode senders apply, or why no policy is in force (see FILTER_COLUMNS)."""
-    if not getattr(result, "records_found", ()):
+    if not result.records_found:
         return NO_RECORD
-    if getattr(result, "record", None) is None:
+    if result.record is None:
         return "invalid_record"
-    fetch = getattr(result, "policy", None)
-    policy = getattr(fetch, "policy", None)
-    if policy is not None:
-        return _text(getattr(policy, "mode", None))
-    state = _text(getattr(fetch, "state", None))
+    fetch = result.policy
+    if fetch is None:
+        return ""
+    if fetch.policy is not None:
+        return _text(fetch.policy.mode)
+    state = _text(fetch.state)
     if state == "fetched":
-        return "policy_not_checked" if getattr(fetch, "parser_limit", None) else "policy_invalid"
+        return "policy_not_checked" if fetch.parser_limit else "policy_invalid"
     return f"policy_{state}" if state else ""
 
 
-def tls_rpt_rua(result: object) -> str:
-    if not getattr(result, "records_found", ()):
+def tls_rpt_rua(result: TlsRptResult) -> str:
+    if not result.records_found:
         return NO_RECORD
-    record = getattr(result, "record", None)
-    if record is None:
+    if result.record is None:
         return "invalid"
-    return " ".join(u.uri for u in getattr(record, "supported_rua", ()))
+    return " ".join(u.uri for u in result.record.supported_rua)
 
 
 # the worst DANE situation first: what a DANE sender would meet at one of the MX hosts
@@ -284,11 +286,11 @@ def dane_state(outcome: CheckOutcome) -> str:
     return next((state for code, state in _DANE_STATES if code in found), "unusable")
 
 
-def _tls_cells(result: object) -> dict[str, str]:
+def _tls_cells(result: StarttlsResult) -> dict[str, str]:
     versions: set[str] = set()
     without = 0
     expiries = []
-    for host in getattr(result, "hosts", ()) or ():
+    for host in result.hosts:
         for a in host.addresses:
             probe = a.probe
             if probe is None:

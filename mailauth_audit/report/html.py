@@ -129,7 +129,7 @@ def domain_views(reports: Iterable[DomainReport]) -> tuple[DomainView, ...]:
         ranked = [f for f in report.findings if f.severity is not Severity.INFO]
         top = tuple((anchors.get(id(f), ""), f) for f in ranked[:TOP_FIXES])
         s = report.verdict
-        counts = tuple((sev, int(getattr(s, sev.value))) for sev in Severity)
+        counts = tuple((sev, s.count(sev)) for sev in Severity)
         views.append(
             DomainView(
                 report=report,

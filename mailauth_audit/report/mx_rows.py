@@ -11,6 +11,7 @@ from datetime import datetime
 from ..checks.dane.result import DaneAddress, DaneHost, DaneResult
 from ..checks.dnssec.result import DnssecVerdict
 from ..checks.mta_sts.result import MtaStsResult
+from ..checks.mx_identity.result import MxIdentityResult
 from ..checks.starttls.result import MxAddressTls, StarttlsResult
 from ..model import CheckId, CheckStatus, DomainReport
 from ..records.mta_sts import MtaStsMode, policy_covers
@@ -38,7 +39,10 @@ class MxTlsRow:
 def _ptr_map(report: DomainReport) -> dict[tuple[str, str], str]:
     outcome = report.checks.get(CheckId.MX_IDENTITY)
     out: dict[tuple[str, str], str] = {}
-    for a in getattr(getattr(outcome, "result", None), "addresses", ()) or ():
+    result = None if outcome is None else outcome.result
+    if not isinstance(result, MxIdentityResult):
+        return out
+    for a in result.addresses:
         key = (a.host, a.address)
         if a.not_checked:
             out[key] = "not checked"

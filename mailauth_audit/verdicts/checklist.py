@@ -22,12 +22,14 @@ from __future__ import annotations
 from ..checks.dkim import DkimResult, DkimSelectorResult, DkimSelectorStatus
 from ..checks.dmarc import DmarcResult
 from ..checks.spf import SpfResult
+from ..checks.starttls.result import StarttlsResult
 from ..model import (
     CheckId,
     CheckOutcome,
     CheckStatus,
     DomainReport,
     DomainStatus,
+    ErrorReason,
     sort_findings,
 )
 from .checklist_items import (
@@ -135,16 +137,18 @@ def _alignment_verdict(
 
 
 def _tls_verdict(outcome: CheckOutcome | None) -> tuple[bool, str] | None:
-    """From the starttls check's facts (read by field name): every MX address that could be
-    tested completed a STARTTLS handshake. Not probed or not testable: no verdict."""
+    """From the starttls check's facts: every MX address that could be tested completed a
+    STARTTLS handshake. Not probed or not testable: no verdict."""
     if outcome is None or outcome.status in (CheckStatus.ERROR, CheckStatus.SKIPPED):
         return None
+    if not isinstance(outcome.result, StarttlsResult):
+        return None
     tested = with_tls = 0
-    for host in getattr(outcome.result, "hosts", ()) or ():
+    for host in outcome.result.hosts:
         for a in host.addresses:
-            if a.probe is None and a.error is None:
-                continue
-            if a.probe is None and getattr(a.error, "reason", None) != "tls_handshake_failed":
+            if a.probe is None and (
+                a.error is None or a.error.reason is not ErrorReason.TLS_HANDSHAKE_FAILED
+            ):
                 continue
             tested += 1
             with_tls += a.probe is not None and a.probe.tls is not None

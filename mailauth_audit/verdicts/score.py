@@ -82,6 +82,16 @@ class DomainScore:
     def graded(self) -> bool:
         return self.grade_status is GradeStatus.GRADED
 
+    def count(self, severity: Severity) -> int:
+        """How many findings of `severity` the domain has."""
+        return {
+            Severity.CRITICAL: self.critical,
+            Severity.HIGH: self.high,
+            Severity.MEDIUM: self.medium,
+            Severity.LOW: self.low,
+            Severity.INFO: self.info,
+        }[severity]
+
 
 def grade_for(score: int, worst: Severity | None) -> str:
     """The letter for a score, capped by the worst finding (see the module docstring)."""

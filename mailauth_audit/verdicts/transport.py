@@ -1,12 +1,15 @@
 """Inbound transport security on the checklist: MTA-STS, TLS-RPT, DNSSEC and DANE. No
 mailbox provider requires these of bulk senders (hence no providers), but they decide
-whether mail *to* the domain can be forged or intercepted. Results are read by field name:
-the verdicts layer does not import the checks' internals."""
+whether mail *to* the domain can be forged or intercepted. Results are read through each
+check's typed `result` module (the contract other layers may read), never its internals."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from ..checks.dnssec.result import DnssecResult, DnssecVerdict
+from ..checks.mta_sts.result import MtaStsResult, PolicyFetchState
+from ..checks.tls_rpt.result import TlsRptResult
 from ..model import CheckId, CheckOutcome, DomainReport, sort_findings
 from .checklist_items import (
     ChecklistItem,
@@ -19,15 +22,15 @@ from .checklist_items import (
 __all__ = ["transport_items"]
 
 
-def _dnssec_verdict(result: object) -> tuple[bool, str] | None:
-    names = list(getattr(result, "names", ()) or ())
-    if not names:
+def _dnssec_verdict(result: DnssecResult) -> tuple[bool, str] | None:
+    if not result.names:
         return None
-    verdicts = [(str(getattr(n, "name", "")), str(getattr(n, "verdict", ""))) for n in names]
-    bad = [f"{name} {verdict}" for name, verdict in verdicts if verdict != "secure"]
+    bad = [
+        f"{n.name} {n.verdict.value}" for n in result.names if n.verdict is not DnssecVerdict.SECURE
+    ]
     if bad:
         return False, "not secure: " + ", ".join(bad)
-    return True, "secure: " + ", ".join(name for name, _ in verdicts)
+    return True, "secure: " + ", ".join(n.name for n in result.names)
 
 
 def _dane_verdict(outcome: CheckOutcome) -> tuple[bool, str] | None:
@@ -62,7 +65,7 @@ def _dnssec_dane_items(report: DomainReport) -> list[ChecklistItem]:
             "DNS answers for the domain and its MX hosts validate with DNSSEC",
             (),
             ("RFC 4035", "RFC 7672 §2.2"),
-            None if dnssec is None else _dnssec_verdict(dnssec),
+            _dnssec_verdict(dnssec) if isinstance(dnssec, DnssecResult) else None,
             dnssec_o,
         ),
         dane_item,
@@ -72,22 +75,25 @@ def _dnssec_dane_items(report: DomainReport) -> list[ChecklistItem]:
 _RECOMMENDED = "(recommended; no provider requires it)"
 
 
-def _mta_sts_verdict(result: object, outcome: CheckOutcome | None) -> tuple[bool, str] | None:
-    """Read by attribute (report/ sees checks only through the registry)."""
+_NOT_FETCHED = (PolicyFetchState.NOT_PROBED, PolicyFetchState.SKIPPED)
+
+
+def _mta_sts_verdict(
+    result: MtaStsResult | None, outcome: CheckOutcome | None
+) -> tuple[bool, str] | None:
     if result is None or outcome is None:
         return None
-    if not getattr(result, "records_found", ()):
+    if not result.records_found:
         return False, "no MTA-STS record"
-    if getattr(result, "record", None) is None:
-        return False, f"MTA-STS record invalid: {getattr(result, 'syntax_error', '')}"
-    fetch = getattr(result, "policy", None)
-    state = str(getattr(getattr(fetch, "state", None), "value", ""))
-    if fetch is None or state in ("not_probed", "skipped") or getattr(fetch, "parser_limit", None):
+    if result.record is None:
+        return False, f"MTA-STS record invalid: {result.syntax_error}"
+    fetch = result.policy
+    if fetch is None or fetch.state in _NOT_FETCHED or fetch.parser_limit:
         return None
-    policy = getattr(fetch, "policy", None)
+    policy = fetch.policy
     if policy is None:
-        return False, f"MTA-STS policy not usable: {getattr(fetch, 'reason', '')}"
-    mode = str(getattr(policy.mode, "value", policy.mode))
+        return False, f"MTA-STS policy not usable: {fetch.reason}"
+    mode = policy.mode.value
     if mode != "enforce":
         return False, f"MTA-STS policy in mode {mode}: senders do not require TLS"
     broken = [f.title for f in outcome.findings if f.severity.rank >= 3]
@@ -96,14 +102,14 @@ def _mta_sts_verdict(result: object, outcome: CheckOutcome | None) -> tuple[bool
     return True, "MTA-STS policy in enforce mode covering every MX host"
 
 
-def _tls_rpt_verdict(result: object) -> tuple[bool, str] | None:
+def _tls_rpt_verdict(result: TlsRptResult | None) -> tuple[bool, str] | None:
     if result is None:
         return None
-    record = getattr(result, "record", None)
+    record = result.record
     if record is None:
-        found = getattr(result, "records_found", ())
+        found = result.records_found
         return False, "no valid TLS-RPT record" if found else "no TLS-RPT record"
-    rua = getattr(record, "supported_rua", ())
+    rua = record.supported_rua
     if not rua:
         return False, "TLS-RPT record names no mailto: or https: destination"
     return True, "TLS reports go to " + ", ".join(u.uri for u in rua)
@@ -112,14 +118,15 @@ def _tls_rpt_verdict(result: object) -> tuple[bool, str] | None:
 def transport_items(report: DomainReport) -> list[ChecklistItem]:
     """Inbound transport security: what MTA-STS and TLS-RPT show (no provider asks them of
     bulk senders; they protect mail *to* the domain)."""
-    sts_o, sts = outcome_result(report, CheckId.MTA_STS)
+    sts_o, sts_any = outcome_result(report, CheckId.MTA_STS)
     rpt_o, rpt = outcome_result(report, CheckId.TLS_RPT)
+    sts = sts_any if isinstance(sts_any, MtaStsResult) else None
     requirement = f"Mail to the domain requires TLS: MTA-STS in enforce mode {_RECOMMENDED}"
     sts_verdict = _mta_sts_verdict(sts, sts_o)
-    fetch = getattr(sts, "policy", None)
+    fetch = None if sts is None else sts.policy
     if sts_verdict is None and fetch is not None:
         # the policy was not fetched (or judged) in this run: unknown, with the reason
-        reason = getattr(fetch, "reason", None) or "policy not fetched"
+        reason = fetch.reason or "policy not fetched"
         item = ChecklistItem(
             "mta_sts",
             requirement,
@@ -138,7 +145,7 @@ def transport_items(report: DomainReport) -> list[ChecklistItem]:
             f"TLS failures are reported: a TLS-RPT record {_RECOMMENDED}",
             (),
             ("RFC 8460",),
-            _tls_rpt_verdict(rpt),
+            _tls_rpt_verdict(rpt if isinstance(rpt, TlsRptResult) else None),
             rpt_o,
         ),
         *_dnssec_dane_items(report),

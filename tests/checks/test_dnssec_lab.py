@@ -138,12 +138,16 @@ def test_non_validating_resolver_is_an_error_never_insecure(
 
 def test_domain_without_mx_verdicts(chain_lab: ChainLab) -> None:
     # the validator says secure for the signed NODATA; an unsigned zone without MX is
-    # insecure through either server (nothing signed to validate)
+    # insecure through either server (nothing signed to validate). Both names have an A,
+    # so each is its own (implicit) MX host, judged as one (tests/checks/test_implicit_mx_lab.py)
     secure = dnssec(audit(chain_lab, "mx.secure.test")).names[0]
     assert (secure.name, secure.verdict) == ("mx.secure.test", DnssecVerdict.SECURE)
     for nsd in (False, True):
         result = dnssec(audit(chain_lab, "mx.insecure.test", nsd=nsd))
-        assert [n.verdict for n in result.names] == [DnssecVerdict.INSECURE]
+        assert [(n.role, n.verdict) for n in result.names] == [
+            ("domain", DnssecVerdict.INSECURE),
+            ("mx", DnssecVerdict.INSECURE),
+        ]
         assert not result.names[0].signed and result.resolver_validates is None
 
 

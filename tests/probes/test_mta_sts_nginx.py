@@ -226,3 +226,26 @@ def test_bulk_reports_the_policies_too(
     states = {d["domain"]: d["checks"]["mta_sts"]["result"]["policy"]["state"] for d in lines}
     assert states == {"good.sts.test": "fetched", "redirect.sts.test": "rejected",
                       "testing.sts.test": "fetched"}  # fmt: skip
+
+
+def test_the_policy_fetch_records_its_tls_handshake(
+    reports: dict[str, Any], zone_file: Path, nginx: NginxPolicyServer
+) -> None:
+    # every answer that came over TLS records the handshake, as starttls records its sessions
+    for name in ("good", "notfound"):
+        fetch = reports[f"{name}.sts.test"]["checks"]["mta_sts"]["result"]["policy"]
+        assert fetch["tls_version"] in ("TLSv1.3", "TLSv1.2"), fetch
+        assert fetch["tls_cipher"] and fetch["tls_group"] and fetch["tls_group_bits"], fetch
+    # no answer, no handshake: null, never guessed
+    fetch = reports["unresolvable.sts.test"]["checks"]["mta_sts"]["result"]["policy"]
+    assert (fetch["tls_version"], fetch["tls_group"]) == (None, None)
+    # the text and HTML reports show it beside the policy
+    good = reports["good.sts.test"]["checks"]["mta_sts"]["result"]["policy"]
+    line = f"{good['tls_version']}, {good['tls_cipher']}, group {good['tls_group']}"
+    base = ["check", "--zone-file", str(zone_file), "--checks", "mta_sts"]
+    base += ["--https-port", str(nginx.port), "--ca-file", nginx.ca_file]
+    base += ["--allow-private-targets"]
+    for fmt in ("text", "html"):
+        res = CliRunner().invoke(main, [*base, "-f", fmt, "good.sts.test"])
+        assert res.exit_code in (0, 1), res.output
+        assert line in res.output, (fmt, res.output[-2000:])

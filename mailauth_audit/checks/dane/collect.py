@@ -13,7 +13,13 @@ from ...records.tlsa import TlsaRecord
 from ...resolver.base import RRType
 from ..base import CheckContext
 from ..concurrent import gather
-from ..dnssec.lookup import SignedAnswer, ede_text, require_validation, signed_lookup
+from ..dnssec.lookup import (
+    SignedAnswer,
+    ede_text,
+    implicit_mx_lookup,
+    require_validation,
+    signed_lookup,
+)
 from ..dnssec.result import DnssecVerdict
 from ..mx import is_ip_literal
 from .match import match_address, read_records
@@ -86,12 +92,16 @@ async def _addresses(ctx: CheckContext, host: str) -> tuple[str, ...]:
 async def collect_dane(ctx: CheckContext) -> DaneResult:
     """The MX hosts come from the domain's own MX answer (with DO, as the DNSSEC check asks
     it: one cached question), not from the MX check: an MX host whose address lookup is
-    bogus ends the MX check in SERVFAIL, and its TLSA is exactly what must be judged."""
+    bogus ends the MX check in SERVFAIL, and its TLSA is exactly what must be judged. A domain
+    without MX records that has an address is its own MX host (RFC 5321 §5.1): its TLSA is
+    at `_25._tcp.<domain>` (RFC 7672 §2.2.1); a null MX (RFC 7505) has no host at all."""
     resolver = ctx.validating_resolver
     mx = await signed_lookup(resolver, ctx.domain, RRType.MX)
     exchanges = sorted(mx.answer.mx(), key=lambda r: (r.preference, r.exchange))
     names = [r.exchange for r in exchanges if r.exchange and not is_ip_literal(r.exchange)]
     hosts = list(dict.fromkeys(names))[: ctx.options.limits.max_mx_hosts]
+    if not hosts and await implicit_mx_lookup(resolver, ctx.domain, mx) is not None:
+        hosts = [ctx.domain]
     answers: list[SignedAnswer] = await gather(
         [signed_lookup(resolver, f"_25._tcp.{host}", RRType.TLSA) for host in hosts]
     )

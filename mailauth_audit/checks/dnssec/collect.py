@@ -10,6 +10,7 @@ from .chain import expected_ds, explain_bogus
 from .lookup import (
     SignedAnswer,
     ede_text,
+    implicit_mx_lookup,
     require_validation,
     resolver_label,
     signed_lookup,
@@ -20,7 +21,14 @@ from .result import DnssecName, DnssecResult, DnssecVerdict
 async def _name(
     resolver: Resolver, name: str, role: str, rdtype: RRType
 ) -> tuple[SignedAnswer, DnssecName]:
-    got = await signed_lookup(resolver, name, rdtype)
+    return await _described(
+        resolver, name, role, rdtype, await signed_lookup(resolver, name, rdtype)
+    )
+
+
+async def _described(
+    resolver: Resolver, name: str, role: str, rdtype: RRType, got: SignedAnswer
+) -> tuple[SignedAnswer, DnssecName]:
     bogus = None
     if got.verdict is DnssecVerdict.BOGUS:
         bogus = await explain_bogus(resolver, got.signer, got.answer)
@@ -56,7 +64,9 @@ async def _zone_of_empty_answer(resolver: Resolver, name: str) -> SignedAnswer |
 
 async def collect_dnssec(ctx: CheckContext) -> DnssecResult:
     """The domain's MX RRset is asked here with DO, not read from the MX check: when it is
-    bogus the MX check ends in SERVFAIL, and this is the check that must say why."""
+    bogus the MX check ends in SERVFAIL, and this is the check that must say why. A domain
+    without MX records that has an address is its own MX host (RFC 5321 §5.1), judged as
+    one: its address records are the host's (`implicit_mx_lookup`, shared with DANE)."""
     resolver = ctx.validating_resolver
     domain_got, domain_item = await _name(resolver, ctx.domain, "domain", RRType.MX)
     exchanges = sorted(domain_got.answer.mx(), key=lambda r: (r.preference, r.exchange))
@@ -64,6 +74,10 @@ async def collect_dnssec(ctx: CheckContext) -> DnssecResult:
     hosts = list(dict.fromkeys(names))[: ctx.options.limits.max_mx_hosts]
     pairs = [(domain_got, domain_item)]
     pairs += await gather([_name(resolver, host, "mx", RRType.A) for host in hosts])
+    implicit = await implicit_mx_lookup(resolver, ctx.domain, domain_got)
+    if implicit is not None:
+        rdtype, got = implicit
+        pairs.append(await _described(resolver, ctx.domain, "mx", rdtype, got))
     evidence = [got for got, _ in pairs]
     if domain_got.verdict is DnssecVerdict.INSECURE and domain_got.answer.empty:
         # without this a signed domain without MX, asked through a resolver that does not

@@ -55,6 +55,24 @@ async def signed_lookup(resolver: Resolver, name: str, rdtype: RRType) -> Signed
     return SignedAnswer(verdict, answer)
 
 
+async def implicit_mx_lookup(
+    resolver: Resolver, domain: str, mx: SignedAnswer
+) -> tuple[RRType, SignedAnswer] | None:
+    """The domain's own A (else AAAA) answer, with its verdict, when the domain is its own
+    mail host: no MX records on an existing name that has an address (the implicit MX of
+    RFC 5321 §5.1, which RFC 7672 §2.2.1 makes the TLSA base domain). None when MX records
+    are published (a null MX, RFC 7505, included: no mail host at all), the name does not
+    exist or has no address, or the MX answer is bogus (senders defer; they never fall back
+    to the address records)."""
+    if mx.verdict is DnssecVerdict.BOGUS or mx.answer.records or mx.answer.nxdomain:
+        return None
+    for rdtype in (RRType.A, RRType.AAAA):
+        got = await signed_lookup(resolver, domain, rdtype)
+        if got.answer.records:
+            return rdtype, got
+    return None
+
+
 def ede_text(errors: tuple[ExtendedError, ...]) -> tuple[str, ...]:
     """RFC 8914 options as "6 (DNSSEC Bogus): text"."""
     return tuple(

@@ -55,7 +55,9 @@ class DnssecName:
 class DnssecResult:
     # "the audit's resolver" or the --dnssec-resolver servers: whose AD bit was read
     resolver: str
-    names: tuple[DnssecName, ...] = ()  # the domain first, then each MX host once
+    # the domain first, then each MX host once (the domain again, role "mx", when it has no
+    # MX records but an address: its own implicit MX host, RFC 5321 §5.1)
+    names: tuple[DnssecName, ...] = ()
     # the resolver was seen validating (an AD bit, or a bogus answer refused); None: only
     # unsigned answers came back, nothing to tell
     resolver_validates: bool | None = None

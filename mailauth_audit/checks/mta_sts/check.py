@@ -46,13 +46,15 @@ class MtaStsCheck(Check[MtaStsResult]):
         head = f"id={result.record.id}"
         if fetch is None:
             return head
+        # the HTTPS handshake of the answer, as the starttls summary shows its sessions
+        tls = f"; HTTPS {fetch.handshake_text}" if fetch.handshake_text else ""
         if fetch.policy is not None:
             p = fetch.policy
-            return f"{head}; mode {p.mode.value}, max_age {p.max_age}, mx {', '.join(p.mx)}"
+            return f"{head}; mode {p.mode.value}, max_age {p.max_age}, mx {', '.join(p.mx)}{tls}"
         if fetch.state is PolicyFetchState.FETCHED:
-            return f"{head}; policy invalid"
+            return f"{head}; policy invalid{tls}"
         why = f" ({fetch.problem.value.replace('_', ' ')})" if fetch.problem else ""
-        return f"{head}; policy {fetch.state.value.replace('_', ' ')}{why}"
+        return f"{head}; policy {fetch.state.value.replace('_', ' ')}{why}{tls}"
 
     async def collect(self, ctx: CheckContext) -> MtaStsResult:
         return await collect_mta_sts(ctx)

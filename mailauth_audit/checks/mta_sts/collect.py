@@ -191,6 +191,10 @@ def judge_answer(
         certificate_trusted=tls.trusted,
         certificate_name_matches=tls.hostname_matches,
         certificate_error=tls.trust_error,
+        tls_version=tls.version,
+        tls_cipher=tls.cipher,
+        tls_group=tls.group,
+        tls_group_bits=tls.group_bits,
     )
     problem = _problem(answer)
     if problem is not None:

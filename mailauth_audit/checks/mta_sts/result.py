@@ -84,6 +84,28 @@ class PolicyFetch:
     # set when the parser's bounds (Limits.max_mta_sts_*) stopped it: the limit's name; the
     # policy is then not judged (it was not shown to be wrong)
     parser_limit: str | None = None
+    # the TLS handshake of the answer, as the starttls probe records it (probes/handshake.py)
+    tls_version: str | None = None  # set with address: "TLSv1.3", "TLSv1.2", ...
+    tls_cipher: str | None = None  # set with address: the OpenSSL cipher suite name
+    # set with address when the TLS library reported it (else null: never guessed): the
+    # key-exchange group, "X25519", "secp256r1", "X25519MLKEM768"; "DHE" for a server's own
+    # TLS 1.2 prime; tls_group_bits its size (curve bits, or the prime's)
+    tls_group: str | None = None
+    tls_group_bits: int | None = None
+
+    @property
+    def handshake_text(self) -> str:
+        """The handshake in one line (`TLSv1.3, TLS_AES_256_GCM_SHA384, group X25519`); ""
+        when no answer came."""
+        if self.tls_version is None:
+            return ""
+        if self.tls_group is None:
+            group = "not reported"
+        elif self.tls_group == "DHE" and self.tls_group_bits:
+            group = f"DHE {self.tls_group_bits}-bit"
+        else:
+            group = self.tls_group
+        return f"{self.tls_version}, {self.tls_cipher or 'unknown'}, group {group}"
 
 
 @dataclass(frozen=True)

@@ -14,33 +14,16 @@ import functools
 import ipaddress
 from dataclasses import dataclass
 
-from ..errors import OutsideZoneFile, ResolverError
-from ..findings import mx_identity as F
-from ..model import CheckError, CheckId, CheckOutcome, ErrorReason, Finding
-from ..resolver.base import RRType
-from .base import Check, CheckContext, EvaluationContext, catalogue_of
-from .concurrent import gather
-from .mx import MxResult
-from .starttls.collect import mx_targets, over_cap_reason
-from .starttls.result import StarttlsResult
-
-
-@dataclass(frozen=True)
-class MxAddressIdentity:
-    """One (MX host, address). At most one of `error` and `not_checked` is set."""
-
-    host: str
-    address: str
-    reverse_name: str  # the in-addr.arpa / ip6.arpa name asked
-    ptr_names: tuple[str, ...] = ()  # lower case, no trailing dot
-    forward_confirmed: str | None = None  # a PTR name whose A/AAAA includes the address
-    error: CheckError | None = None  # the PTR or forward lookup could not be answered
-    not_checked: str | None = None  # the address rule refused it (loopback, private, ...)
-
-
-@dataclass(frozen=True)
-class MxIdentityResult:
-    addresses: tuple[MxAddressIdentity, ...] = ()
+from ...errors import OutsideZoneFile, ResolverError
+from ...findings import mx_identity as F
+from ...model import CheckError, CheckId, CheckOutcome, ErrorReason, Finding
+from ...resolver.base import RRType
+from ..base import Check, CheckContext, EvaluationContext, catalogue_of
+from ..concurrent import gather
+from ..mx import MxResult
+from ..starttls.collect import mx_targets, over_cap_reason
+from ..starttls.result import StarttlsResult
+from .result import MxAddressIdentity, MxIdentityResult
 
 
 @dataclass(frozen=True)

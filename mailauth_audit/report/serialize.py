@@ -40,7 +40,10 @@ from .codec import encode_value, report_document, to_json
 # 1.8: a finding's params: the catalogue template values its texts were filled with
 # 1.9: starttls TLS sessions carry the key-exchange group (`group`, now filled in on every
 #      Python) and its size `group_bits`; finding starttls.weak_key_exchange
-SCHEMA_VERSION = "1.9"
+# 1.10: dkim and mta_sts results carry `audit_date` (the audit's date: the date-style
+#       selectors and a proposed record's id follow from it, so saved facts give the same
+#       advice on any later day)
+SCHEMA_VERSION = "1.10"
 TOOL_NAME = "mailauth-audit"
 
 to_jsonable = encode_value  # the name renderers and the bulk runner serialise with

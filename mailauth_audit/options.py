@@ -37,6 +37,11 @@ def audit_date(today: date | None = None) -> date:
     return today if today is not None else datetime.now(UTC).date()
 
 
+def fact_date(saved: str) -> date:
+    """The audit's date as saved facts give it (ISO 8601)."""
+    return date.fromisoformat(saved)
+
+
 def dkim_date_selectors(today: date | None = None) -> tuple[str, ...]:
     """The date-style selectors probed by `check`: s2026, s2025, ed2026, ed2025 in 2026."""
     year = audit_date(today).year

@@ -55,7 +55,8 @@ from typing import Any
 from ..model import DomainReport
 from ..outputs import open_regular
 from ..report.codec import FORMAT_KEY, encode_value
-from ..report.slim import slim_outcome, slim_value
+from ..report.line5 import line_outcome
+from ..report.slim import slim_value
 from ..report.sparse import catalogue
 from ..verdicts.checklist import ProviderChecklist, provider_checklist
 from ..verdicts.score import DomainScore
@@ -75,7 +76,7 @@ __all__ = [
     "recover",
 ]
 
-LINE_FORMAT = 4  # see the module docstring; a change here is a change for every reader
+LINE_FORMAT = 5  # see the module docstring; a change here is a change for every reader
 
 DEFAULT_SYNC_INTERVAL = 1.0  # seconds between fsyncs of the results file during a run
 
@@ -87,8 +88,9 @@ def bulk_line(report: DomainReport, score: DomainScore | None = None) -> bytes:
     document: enums and tuples are left for orjson to write."""
     checks = {}
     domain = report.domain
-    for cid, outcome in report.checks.items():
-        checks[cid.value] = slim_outcome(outcome.status, outcome, domain)
+    outcomes = report.checks
+    for cid, outcome in outcomes.items():
+        checks[cid.value] = line_outcome(outcome.status, outcome, domain, outcomes)
     doc: dict[str, Any] = {FORMAT_KEY: LINE_FORMAT, "domain": report.domain}
     if report.input:
         doc["input"] = report.input
@@ -98,7 +100,6 @@ def bulk_line(report: DomainReport, score: DomainScore | None = None) -> bytes:
     doc["dns_queries"] = report.dns_queries
     doc["checks"] = checks
     doc["score"] = slim_value(score if score is not None else report.verdict)
-    doc["checklist"] = {item.id: item.state._value_ for item in report.checklist.items}
     if report.resolver_notes:
         doc["resolver_notes"] = slim_value(report.resolver_notes)
     if orjson is not None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import CheckId, DomainReport
+from ..report.line5 import finding_heads
 from ..verdicts.score import DomainScore
 
 __all__ = [
@@ -143,11 +144,11 @@ def _findings(doc: dict[str, Any], checks: dict[str, Any]) -> list[dict[str, Any
     if "findings" in doc:
         return list(doc["findings"] or ())
     # a format-3 finding names its check only through the outcome it is listed under
-    every = [(cid, f) for cid, o in checks.items() for f in (o.get("findings") or ())]
+    every = [(cid, f) for cid, o in checks.items() for f in finding_heads(o.get("findings"))]
     rank = {sev: -i for i, sev in enumerate(SEVERITIES)}
     every.sort(
         key=lambda c: (
-            -rank.get(c[1].get("severity"), 0),
+            -rank.get(str(c[1].get("severity")), 0),
             c[1].get("check", c[0]),
             c[1].get("code"),
         )

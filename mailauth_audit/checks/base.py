@@ -190,6 +190,11 @@ class Check(ABC, Generic[ResultT]):
     # requested, and a failed one ends this check in error (see checks/dependencies.py)
     depends_on: ClassVar[tuple[CheckId, ...]] = ()
     standard: ClassVar[str] = ""  # e.g. "RFC 7208"
+    # True when `evaluate` reads the facts, ctx.domain and the outcomes of the checks it
+    # waits for, and of ctx.options at most the text limits it clips with (a clipped finding
+    # is written whole): a results line then leaves the findings' contents out and its
+    # reader judges the facts again (report/line5.py; a test holds checks to it)
+    judges_facts_only: ClassVar[bool] = False
 
     @abstractmethod
     async def collect(self, ctx: CheckContext) -> ResultT:
@@ -204,6 +209,16 @@ class Check(ABC, Generic[ResultT]):
         e.g. every MX address refused the probe: the outcome is `error`) or a reason (nothing
         was there to test, e.g. every MX address is private: `skipped`). The facts stay on
         the outcome either way, for the checks and renderers that read them. None: judged."""
+        return None
+
+    @classmethod
+    def skipped_by_rule(
+        cls, domain: str, outcomes: Mapping[CheckId, CheckOutcome]
+    ) -> tuple[Any, str] | None:
+        """The facts and skip reason of this check when, under the default options, the
+        outcomes of the checks it depends on leave it nothing to do (every MX address
+        refused by the probe target rule); None when they do not say. A results line
+        leaves out a skipped outcome that is this one (report/line5.py)."""
         return None
 
     @classmethod

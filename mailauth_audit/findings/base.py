@@ -100,6 +100,12 @@ class FindingSpec:
     def _names(self) -> tuple[str, ...]:
         return template_names(self.detail, self.remediation)
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The template values a finding of this code carries, in the order its `params`
+        hold them (a results line writes the values alone, in this order)."""
+        return self._names
+
     def texts(self, params: Mapping[str, str]) -> tuple[str, str]:
         """Detail and remediation as a finding with these params has them."""
         return fill_template(self.detail, params), fill_template(self.remediation, params)

@@ -38,9 +38,9 @@ NOT_NEEDED_NO_MAIL = FindingSpec(
     detail="No DKIM key was found for {domain} at the selectors probed ({selectors}), and "
     "the domain says it sends no mail (no MX or a null MX, SPF `v=spf1 -all`, DMARC "
     "p=reject). It needs no DKIM key.",
-    remediation="Nothing to do. If {domain} starts sending mail, publish a key first: `"
-    + _NEW_KEY
-    + "`.",
+    # no record proposed: a domain that sends no mail needs no key
+    remediation="Nothing to do. If {domain} starts sending mail, publish a DKIM key first, "
+    "under a new selector such as {new_selector}.",
     references=("RFC 6376 §3.6.1", "RFC 7505", "RFC 7489 §6.3"),
 )
 
@@ -164,9 +164,9 @@ INVALID_RECORD = FindingSpec(
     title="DKIM key record is invalid",
     detail="The DKIM key record at {name} cannot be used: {error}{position_note}. Verifiers "
     "fail every signature made with selector {selector}.",
-    remediation="Republish the record exactly as your mail provider or signing software gives "
-    'it, in the form `{name}. 3600 IN TXT "v=DKIM1; k=rsa; p=<base64 public key>"` (a '
-    "long key split into quoted strings of at most 255 bytes, with nothing cut off).",
+    remediation="Republish the record at {name} exactly as your mail provider or signing "
+    "software gives it: v=DKIM1, the key type and the whole public key (a long key split "
+    "into quoted strings of at most 255 bytes, with nothing cut off).",
     references=("RFC 6376 §3.6.1", "RFC 6376 §3.2", "RFC 8463 §4"),
 )
 
@@ -190,8 +190,7 @@ CNAME_LOOP = FindingSpec(
     detail="The selector {selector} of {domain} is an alias chain that never ends ({chain}): "
     "verifiers find no key for it and fail its signatures.",
     remediation="Make {name} a single CNAME to the name your provider gives (which must hold "
-    "the TXT key record), or publish the key there directly: "
-    '`{name}. 3600 IN TXT "v=DKIM1; k=rsa; p=<base64 public key>"`.',
+    "the TXT key record), or replace the alias with the key record itself.",
     references=("RFC 6376 §3.6.2.2", "RFC 1034 §3.6.2"),
 )
 

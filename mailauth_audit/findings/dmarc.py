@@ -278,9 +278,10 @@ INHERITED_POLICY = FindingSpec(
         "{domain} publishes no DMARC record of its own; the DNS tree walk found the record "
         "at {record_name}, whose {tag} policy ({effective_policy}) applies to {domain}."
     ),
+    # no record proposed: the parent's policy applies, and may be the one wanted
     remediation=(
         "Nothing to do if the parent's policy fits. For a policy specific to {domain}, "
-        "publish:\n{zone_line}"
+        "publish a DMARC record of its own at _dmarc.{domain}."
     ),
     references=("RFC 9989 §4.10.1", "RFC 7489 §6.6.3"),
 )

@@ -22,7 +22,13 @@ NOT_DEPLOYED = FindingSpec(
         "opportunistic TLS: an attacker on the path can strip STARTTLS or present any "
         "certificate."
     ),
-    remediation=("Serve a policy at {url} (start with mode: testing), then publish\n{zone_line}"),
+    # no record proposed: the TXT record must follow the policy, which only the owner can
+    # serve (a record announcing a policy nobody serves is what the other codes report)
+    remediation=(
+        "Serve a policy at https://mta-sts.{domain}/.well-known/mta-sts.txt (start with "
+        "mode: testing); once it is served, publish the MTA-STS TXT record at {txt_name} "
+        "with the policy's id."
+    ),
     references=("RFC 8461 §3", "RFC 8461 §5"),
 )
 

@@ -56,8 +56,9 @@ NULL_MX = FindingSpec(
     title="Null MX: the domain declares that it accepts no mail",
     detail="{domain} publishes a null MX (`MX 0 .`): senders fail mail to it at once instead "
     "of queueing it.",
+    # no record proposed: only the owner knows which servers would receive the mail
     remediation="Nothing to do if {domain} receives no mail. To receive mail, replace the null "
-    "MX with real ones, e.g. `{domain}. 3600 IN MX 10 mx1.{domain}.`",
+    "MX with MX records naming the servers that accept it.",
     references=("RFC 7505 §3",),
 )
 
@@ -141,8 +142,8 @@ DOCUMENTATION_ADDRESS = FindingSpec(
     detail="MX host(s) of {domain} resolve to addresses reserved for documentation and "
     "examples ({addresses}). That is expected in test zones; on a real domain mail cannot "
     "be delivered to them.",
-    remediation="On a real domain publish the public address of the mail server, e.g. "
-    "`{host}. 3600 IN A <public IPv4 address>`.",
+    remediation="On a real domain replace each of these addresses of {host} (and the other "
+    "hosts listed) with the public address of the mail server.",
     references=("RFC 5737", "RFC 3849", "RFC 9637"),
 )
 

@@ -41,20 +41,27 @@ class FixPlan:
     needs_input: tuple[RecordChange, ...]
 
 
+# record types whose value is text: a placeholder there still parses (allow_placeholders);
+# in an address or a host name it would make the corrected zone unreadable
+_TEXT_TYPES = frozenset({"TXT"})
+
+
 def plan_fixes(report: DomainReport, *, allow_placeholders: bool = False) -> FixPlan:
     raw = [c for f in report.findings for c in f.changes]
     everything = merge_changes(raw)
-    if allow_placeholders:
-        return FixPlan(everything, everything, ())
-    applicable = merge_changes(c for c in raw if not c.placeholders)
+
+    def held_back(c: RecordChange) -> bool:
+        return bool(c.placeholders) and not (allow_placeholders and c.rtype.upper() in _TEXT_TYPES)
+
+    applicable = merge_changes(c for c in raw if not held_back(c))
     held: dict[ChangeKey, set[str]] = {}
     for c in raw:
-        if c.placeholders:
+        if held_back(c):
             held.setdefault(change_key(c), set()).update(c.fixes)
     needs = tuple(
-        replace(c, fixes=tuple(sorted(held.get(change_key(c), ()))))
+        replace(c, fixes=tuple(sorted(held[change_key(c)])))
         for c in everything
-        if c.placeholders
+        if c.placeholders and change_key(c) in held
     )
     return FixPlan(everything, applicable, needs)
 

@@ -281,6 +281,11 @@ def from_json(doc: Any) -> DomainReport:
     if type(doc) is not dict:
         raise _fail(DomainReport, doc)
     line_format = doc.get(FORMAT_KEY)
+    pending: dict[str, list[Any] | None] = {}
+    if type(line_format) is int and line_format >= 5:  # findings by reference (line5.py)
+        from .line5 import dense_line5
+
+        doc, pending = dense_line5(doc)
     if type(line_format) is int and line_format >= 4:  # the slim form (report/slim.py)
         from .slim import dense_line
 
@@ -312,4 +317,8 @@ def from_json(doc: Any) -> DomainReport:
                 kwargs[f.name] = _decoder(hints[f.name])(value)
         except CodecError as exc:
             raise CodecError(f"DomainReport.{f.name}: {exc}") from None
+    if pending:
+        from .line5 import rejudge
+
+        kwargs["checks"] = rejudge(kwargs["domain"], kwargs["checks"], pending)
     return DomainReport(**kwargs)

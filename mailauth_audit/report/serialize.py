@@ -42,7 +42,10 @@ from .codec import encode_value, report_document, to_json
 #      Python) and its size `group_bits`; finding starttls.weak_key_exchange
 # 1.10: the MTA-STS policy fetch records its HTTPS handshake (policy.tls_version,
 #      tls_cipher, tls_group, tls_group_bits), as starttls records its sessions
-SCHEMA_VERSION = "1.10"
+# 1.11: dkim and mta_sts results carry `audit_date` (the audit's date: the date-style
+#       selectors and a proposed record's id follow from it, so saved facts give the same
+#       advice on any later day)
+SCHEMA_VERSION = "1.11"
 TOOL_NAME = "mailauth-audit"
 
 to_jsonable = encode_value  # the name renderers and the bulk runner serialise with

@@ -38,7 +38,7 @@ from ..model import CheckId, CheckStatus, Finding
 from .slim_rules import dkim_in, dkim_out, spf_in, spf_out
 from .sparse import sparse_finding
 
-__all__ = ["dense_line", "fill", "slim_finding", "slim_outcome", "slim_value"]
+__all__ = ["dense_line", "fill", "slim_change", "slim_finding", "slim_outcome", "slim_value"]
 
 _NO_EMPTY = object()  # a field that is always written (no default and no empty value)
 _PLAIN = frozenset({str, int, float, bool, type(None)})
@@ -169,7 +169,8 @@ def slim_value(value: Any) -> Any:
     return value  # a datetime: orjson writes it as codec.encode_value does
 
 
-def _slim_change(change: RecordChange, code: str, record: str | None) -> dict[str, Any]:
+def slim_change(change: RecordChange, code: str, record: str | None) -> dict[str, Any]:
+    """A record change of finding `code` without what follows from it (module docstring)."""
     d = change.__dict__
     action, current, proposed = d["action"], d["current"], d["proposed"]
     out: dict[str, Any] = {
@@ -198,7 +199,7 @@ def slim_finding(finding: Finding, record: str | None) -> dict[str, Any]:
     out = sparse_finding(finding)
     if "changes" in out:
         code = finding.code
-        out["changes"] = [_slim_change(c, code, record) for c in finding.changes]
+        out["changes"] = [slim_change(c, code, record) for c in finding.changes]
     return out
 
 

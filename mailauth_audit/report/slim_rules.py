@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["dkim_in", "dkim_out", "spf_in", "spf_out"]
+__all__ = ["dkim_in", "dkim_out", "put", "spf_in", "spf_out"]
 
 
 def _one(record: Any) -> list[Any]:
@@ -46,7 +46,7 @@ def _term(kind: str, domain: str, parent_domain: str | None, root: bool) -> str 
     return f"{kind}{'=' if kind == 'redirect' else ':'}{domain}"
 
 
-def _put(out: dict[str, Any], name: str, actual: Any, expected: Any) -> None:
+def put(out: dict[str, Any], name: str, actual: Any, expected: Any) -> None:
     """Leave `name` out when the typed value is the rule's (tuples on this side), else
     write it, even an empty value: absent would mean the rule's."""
     if actual == expected and type(actual) is type(expected):
@@ -62,8 +62,8 @@ def spf_out(result: Any, out: dict[str, Any]) -> None:
     """Take out of `out` (the slim form of `result`, an SpfResult) what the rules give."""
     record = result.record
     one = () if record is None else (record,)
-    _put(out, "records_found", result.records_found, one)
-    _put(out, "record_strings", result.record_strings, one)
+    put(out, "records_found", result.records_found, one)
+    put(out, "record_strings", result.record_strings, one)
     tree = getattr(result, "tree", None)
     if tree is not None and type(out.get("tree")) is dict:
         _node_out(tree, out["tree"], None, result)
@@ -71,15 +71,15 @@ def spf_out(result: Any, out: dict[str, Any]) -> None:
 
 def _node_out(node: Any, out: dict[str, Any], parent: Any, result: Any) -> None:
     root = parent is None
-    _put(out, "domain", node.domain, result.domain if root else None)
-    _put(out, "record", node.record, result.record if root else None)
-    _put(out, "records_found", node.records_found, () if node.record is None else (node.record,))
+    put(out, "domain", node.domain, result.domain if root else None)
+    put(out, "record", node.record, result.record if root else None)
+    put(out, "records_found", node.records_found, () if node.record is None else (node.record,))
     parent_domain = None if root else parent.domain
-    _put(out, "term", node.term, _term(str(node.kind), node.domain, parent_domain, root))
+    put(out, "term", node.term, _term(str(node.kind), node.domain, parent_domain, root))
     children = node.children
-    _put(out, "lookups", node.lookups, len(children))
+    put(out, "lookups", node.lookups, len(children))
     total = (0 if root else 1) + sum(c.total_lookups for c in children)
-    _put(out, "total_lookups", node.total_lookups, total)
+    put(out, "total_lookups", node.total_lookups, total)
     written = out.get("children")
     if children and type(written) is list:
         for child, child_out in zip(children, written, strict=True):
@@ -165,14 +165,14 @@ def _key(record: Any) -> str | None:
 
 def dkim_out(result: Any, out: dict[str, Any], domain: str) -> None:
     """Take out of `out` (the slim form of `result`, a DkimResult) what the rules give."""
-    _put(out, "selectors_probed", result.selectors_probed, _probed(result.selector_lists))
+    put(out, "selectors_probed", result.selectors_probed, _probed(result.selector_lists))
     written = out.get("selectors")
     if not result.selectors or type(written) is not list:
         return
     for sel, sel_out in zip(result.selectors, written, strict=True):
         if type(sel_out) is dict:
-            _put(sel_out, "name", sel.name, f"{sel.selector}._domainkey.{domain}")
-            _put(sel_out, "public_key", sel.public_key, _key(sel.record))
+            put(sel_out, "name", sel.name, f"{sel.selector}._domainkey.{domain}")
+            put(sel_out, "public_key", sel.public_key, _key(sel.record))
 
 
 def dkim_in(doc: Any, domain: str) -> Any:

@@ -16,11 +16,12 @@ Check ids, statuses, reasons, codes and severities are identifiers ([a-z0-9_.-])
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..model import CheckStatus, Severity
+from ..report.line5 import finding_heads
 
 __all__ = ["AuditFacts", "facts_text", "parse_facts"]
 
@@ -59,15 +60,11 @@ def facts_text(checks: Mapping[str, Any] | None) -> str:
             reason = _word(outcome.get("skip_reason"))
         short = _SHORT.get(status, status)
         statuses.append(f"{check_id}:{short}" + (f"/{reason}" if reason else ""))
-        for f in _findings(outcome.get("findings")):
+        for f in finding_heads(outcome.get("findings")):
             code, severity = _word(f.get("code")), _word(f.get("severity"))
             if code is not None and severity is not None:
                 findings.append(f"{code}:{_SHORT.get(severity, severity)}")
     return ",".join(statuses) + "|" + ",".join(findings)
-
-
-def _findings(value: object) -> Iterable[dict[str, Any]]:
-    return (f for f in value if isinstance(f, dict)) if isinstance(value, list) else ()
 
 
 def parse_facts(text: str | None) -> AuditFacts | None:

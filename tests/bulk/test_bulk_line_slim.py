@@ -1,6 +1,6 @@
-"""Line format 4: empty values, a skipped check's partial result and what a record change
-repeats are left out, and every reader (from_json, --resume's digest, history import) puts
-them back; lines of format 3 still read the same."""
+"""Line format 4's slim form (which format 5 keeps): empty values, a skipped check's partial
+result and what a record change repeats are left out, and every reader (from_json,
+--resume's digest, history import) puts them back; lines of format 3 still read the same."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from codec_cases import CASES, DOMAINS, audit
-from old_lines import as_read_back, format3_line
+from old_lines import as_read_back, format3_line, format4_line
 
 from mailauth_audit.bulk.jsonl import bulk_line
 from mailauth_audit.changes import ChangeAction, RecordChange
@@ -60,7 +61,7 @@ def test_a_result_in_the_line_holds_no_empty_values() -> None:
 def test_a_skipped_check_is_its_status_and_reason() -> None:
     seen = 0
     for report in REPORTS:
-        doc = orjson.loads(bulk_line(report))
+        doc = orjson.loads(format4_line(report))
         for cid, outcome in report.checks.items():
             if outcome.status is not CheckStatus.SKIPPED:
                 continue
@@ -113,13 +114,13 @@ def test_a_record_change_leaves_out_what_follows_from_the_finding_and_result() -
         dataclasses.replace(implied, action=ChangeAction.ADD, current=record),
     ]
     changed, _ = _with_change(report, implied)
-    doc = orjson.loads(bulk_line(changed))
+    doc = orjson.loads(format4_line(changed))
     (line,) = doc["checks"][cid]["findings"][0]["changes"]
     assert set(line) == {"action", "name", "rtype", "ttl", "proposed"}
     assert from_json(doc) == as_read_back(changed)
     for change in spelled:
         changed, _ = _with_change(report, change)
-        doc = orjson.loads(bulk_line(changed))
+        doc = orjson.loads(format4_line(changed))
         assert len(doc["checks"][cid]["findings"][0]["changes"][0]) > 5
         assert from_json(doc) == as_read_back(changed), change
 
@@ -135,12 +136,11 @@ def test_the_line_is_much_smaller_than_format_3() -> None:
     assert after < 0.8 * before, (before, after)
 
 
-def test_history_import_reads_lines_of_format_3_and_4(tmp_path: Path) -> None:
-    # Given a results file whose lines are of both formats (a run resumed by a newer version)
+def test_history_import_reads_lines_of_format_3_4_and_5(tmp_path: Path) -> None:
+    # Given a results file whose lines are of three formats (a run resumed by newer versions)
     reports = {r.domain: r for r in REPORTS if r.status.value == "completed"}
-    lines = [
-        (format3_line(r) if k % 2 else bulk_line(r)) + b"\n" for k, r in enumerate(reports.values())
-    ]
+    writers = (bulk_line, format3_line, format4_line)
+    lines = [writers[k % 3](r) + b"\n" for k, r in enumerate(reports.values())]
     results = tmp_path / "results.jsonl"
     results.write_bytes(b"".join(lines))
     store = open_store(str(tmp_path / "audits.db"))
@@ -151,7 +151,7 @@ def test_history_import_reads_lines_of_format_3_and_4(tmp_path: Path) -> None:
         # Then every stored audit decodes to the report its line holds
         for k, (name, report) in enumerate(reports.items()):
             (row,) = store.audits_of(name)
-            assert store.report(row) == (report if k % 2 else as_read_back(report)), name
+            assert store.report(row) == (as_read_back(report) if k % 3 == 2 else report), name
     finally:
         store.close()
 
@@ -174,7 +174,7 @@ def _first(cid: CheckId, has: str) -> DomainReport:
 def test_an_spf_tree_leaves_out_what_its_rules_give_and_keeps_what_breaks_them() -> None:
     report = _first(CheckId.SPF, "tree")
     result = report.checks[CheckId.SPF].result
-    doc = orjson.loads(bulk_line(report))
+    doc = orjson.loads(format4_line(report))
     line = doc["checks"]["spf"]["result"]
     assert "records_found" not in line and "record_strings" not in line
     assert {"domain", "record", "records_found", "lookups", "total_lookups"}.isdisjoint(
@@ -200,8 +200,10 @@ def test_an_spf_tree_leaves_out_what_its_rules_give_and_keeps_what_breaks_them()
     )
     odd = dataclasses.replace(result, tree=odd_tree, records_found=(), record_strings=("x",))
     changed = _with_result(report, CheckId.SPF, odd)
-    # Then the line says them, and reads back the same
-    assert from_json(orjson.loads(bulk_line(changed))) == as_read_back(changed)
+    # Then the line says them, and reads back the same (SPF findings are written out, so a
+    # format-5 line of the edited report reads back whole too)
+    assert from_json(orjson.loads(format4_line(changed))) == as_read_back(changed)
+    assert from_json(orjson.loads(bulk_line(changed))) == changed
 
 
 def test_a_dkim_selector_leaves_out_its_name_and_key_and_keeps_them_when_they_differ() -> None:
@@ -210,7 +212,7 @@ def test_a_dkim_selector_leaves_out_its_name_and_key_and_keeps_them_when_they_di
         dkim = report.checks.get(CheckId.DKIM)
         if dkim is None or dkim.status is CheckStatus.SKIPPED or not dkim.result:
             continue
-        line = orjson.loads(bulk_line(report))["checks"]["dkim"]["result"]
+        line = orjson.loads(format4_line(report))["checks"]["dkim"]["result"]
         assert "selectors_probed" not in line
         for sel in line.get("selectors", ()):
             if sel["status"] == "key" and "error" not in sel:
@@ -226,7 +228,7 @@ def test_a_dkim_selector_leaves_out_its_name_and_key_and_keeps_them_when_they_di
     sel = dataclasses.replace(sel, public_key="AAAA")
     odd = dataclasses.replace(result, selectors=(sel,), selectors_probed=("zz", "s"))
     changed = _with_result(report, CheckId.DKIM, odd)
-    assert from_json(orjson.loads(bulk_line(changed))) == as_read_back(changed)
+    assert from_json(orjson.loads(format4_line(changed))) == as_read_back(changed)
 
 
 def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -248,13 +250,14 @@ def _replaced(doc: Any, path: tuple[Any, ...], new: Any) -> Any:
     return copy
 
 
-def test_a_damaged_line_is_a_codec_error_never_a_crash() -> None:
-    # Given format-4 lines with one value anywhere in their SPF, DKIM and DMARC outcomes
-    # replaced by a value of another shape (a damaged or hand-edited file)
+@pytest.mark.parametrize("writer", [format4_line, bulk_line], ids=["format 4", "format 5"])
+def test_a_damaged_line_is_a_codec_error_never_a_crash(writer: Any) -> None:
+    # Given lines with one value anywhere in their SPF, DKIM and DMARC outcomes replaced by a
+    # value of another shape (a damaged or hand-edited file)
     tried = 0
     for cid in (CheckId.SPF, CheckId.DKIM, CheckId.DMARC):
         report = _first(cid, "record" if cid is not CheckId.DKIM else "selectors")
-        doc = orjson.loads(bulk_line(report))
+        doc = orjson.loads(writer(report))
         for path in _paths(doc["checks"][cid.value]):
             for odd in ("x", 7, [], {}, None, [{}], {"selectors": [{}]}):
                 damaged = _replaced(doc, ("checks", cid.value, *path), odd)

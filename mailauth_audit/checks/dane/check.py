@@ -22,6 +22,7 @@ class DaneCheck(Check[DaneResult]):
     catalogue = catalogue_of(F)
     evaluate_after = (CheckId.DNSSEC,)  # DANE senders ignore TLSA behind an insecure MX RRset
     standard = "RFC 7672, RFC 7671, RFC 6698"
+    judges_facts_only = True  # evaluate reads no options
 
     @classmethod
     def summary(cls, result: DaneResult | None) -> str:

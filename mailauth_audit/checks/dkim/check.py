@@ -34,6 +34,7 @@ class DkimCheck(Check[DkimResult]):
     result_type = DkimResult
     catalogue = catalogue_of(F)
     standard = "RFC 6376, RFC 8301, RFC 8463"
+    judges_facts_only = True  # the audit date is a fact; only text limits clip (line5.py)
     evaluate_after = (CheckId.MX, CheckId.SPF, CheckId.DMARC)
 
     @classmethod

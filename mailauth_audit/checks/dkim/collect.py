@@ -12,7 +12,7 @@ import functools
 
 from ...errors import DnsCnameLoop, ResolverError
 from ...findings.clip import clip_text, more_records
-from ...options import Limits
+from ...options import Limits, audit_date
 from ...records.dkim import looks_like_dkim_key, parse_dkim_key
 from ...records.errors import RecordSyntaxError
 from ...resolver.base import Answer, RRType
@@ -130,6 +130,7 @@ async def collect_dkim(ctx: CheckContext) -> DkimResult:
             selectors_probed=plan.selectors,
             domainkey_nxdomain=True,
             selector_lists=plan.lists,
+            audit_date=audit_date(opts.today).isoformat(),
         )
     providers: tuple[DetectedProvider, ...] = ()
     lookup_error = None
@@ -155,6 +156,7 @@ async def collect_dkim(ctx: CheckContext) -> DkimResult:
         selectors_not_probed=plan.not_probed,
         selectors_not_probed_count=plan.not_probed_count,
         provider_lookup_error=lookup_error,
+        audit_date=audit_date(opts.today).isoformat(),
     )
 
 

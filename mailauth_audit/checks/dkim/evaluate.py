@@ -3,11 +3,13 @@ collected facts, per selector's key record and for the domain as a whole."""
 
 from __future__ import annotations
 
+import re
+
 from ...changes import ChangeAction, RecordChange
 from ...findings import dkim as F
-from ...findings.clip import clip_finding, records_count
+from ...findings.clip import clip_finding, is_clipped, records_count
 from ...model import Finding, Severity
-from ...options import suggested_dkim_selector
+from ...options import fact_date, suggested_dkim_selector
 from ...records.dkim import LIBRARY_MAX_RSA_BITS
 from ...records.taglist import edit_tag_list
 from ...records.zonefile import DEFAULT_TTL, zone_line
@@ -29,6 +31,29 @@ def new_key_change(name: str) -> RecordChange:
         DEFAULT_TTL,
         proposed=f"v=DKIM1; k=rsa; p={PUBLIC_KEY}",
         placeholders=(PUBLIC_KEY,),
+    )
+
+
+_ED25519_TAG = re.compile(r"(?:^|;)\s*k\s*=\s*ed25519\s*(?:;|$)", re.IGNORECASE)
+
+
+def republish_change(s: DkimSelectorResult) -> tuple[RecordChange, ...]:
+    """dkim.invalid_record's change: the unusable record replaced by a whole one, whose key
+    only the owner has. None when the record lives in another zone (reached through a
+    CNAME) or was clipped (it cannot be matched in the zone)."""
+    if s.record is None or s.cname_target or is_clipped(s.record):
+        return ()
+    key_type = "ed25519" if _ED25519_TAG.search(s.record) else "rsa"
+    return (
+        RecordChange(
+            ChangeAction.REPLACE,
+            s.name,
+            "TXT",
+            s.ttl or DEFAULT_TTL,
+            current=s.record,
+            proposed=f"v=DKIM1; k={key_type}; p={PUBLIC_KEY}",
+            placeholders=(PUBLIC_KEY,),
+        ),
     )
 
 
@@ -149,7 +174,15 @@ def selector_findings(
         return out
     if s.status is DkimSelectorStatus.INVALID:
         note = f" (at character {s.error_position})" if s.error_position is not None else ""
-        out.append(F.INVALID_RECORD(values, error=s.error, position_note=note, evidence=ev))
+        out.append(
+            F.INVALID_RECORD(
+                values,
+                error=s.error,
+                position_note=note,
+                evidence=ev,
+                changes=republish_change(s),
+            )
+        )
         return out
     if s.status is not DkimSelectorStatus.KEY:
         return out
@@ -171,7 +204,11 @@ def selector_findings(
         out.append(F.UNKNOWN_KEY_TYPE(values, key_type=s.key_type, evidence=ev))
         return out
     if s.error is not None:
-        out.append(F.INVALID_RECORD(values, error=s.error, position_note="", evidence=ev))
+        out.append(
+            F.INVALID_RECORD(
+                values, error=s.error, position_note="", evidence=ev, changes=republish_change(s)
+            )
+        )
         return out
 
     if s.key_type == "rsa" and s.key_bits is not None:
@@ -228,7 +265,9 @@ def evaluate_dkim(facts: DkimResult, ctx: EvaluationContext) -> list[Finding]:
     keys = [s for s in sels if s.status is DkimSelectorStatus.KEY]
     attempted = keys + [s for s in sels if s.status is DkimSelectorStatus.INVALID]
     no_mail = sends_no_mail(ctx.outcomes)
-    new_selector = suggested_dkim_selector(ctx.options.today)
+    # the audit's date is a fact; facts saved before it was kept are judged on today's
+    today = fact_date(facts.audit_date) if facts.audit_date else ctx.options.today
+    new_selector = suggested_dkim_selector(today)
 
     if not attempted:
         probed = ", ".join(facts.selectors_probed) or "none"

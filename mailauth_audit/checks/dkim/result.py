@@ -67,6 +67,10 @@ class DkimResult:
     # set when the MX or TXT question used to recognise a provider failed (e.g. "MX:
     # dns_timeout"): provider lists may be missing from the probes
     provider_lookup_error: str | None = None
+    # the audit's date (ISO 8601), set by collect: the date-style names probed and the
+    # selector suggested for a new key follow from it, so saved facts give the same advice
+    # on any later day; None in facts saved before it was kept (then: the judging day)
+    audit_date: str | None = None
 
 
 def selector_result(

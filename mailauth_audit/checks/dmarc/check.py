@@ -69,6 +69,7 @@ class DmarcCheck(Check[DmarcResult]):
     result_type = DmarcResult
     catalogue = catalogue_of(F)
     standard = "RFC 9989 (RFC 7489)"
+    judges_facts_only = True  # evaluate reads no options
 
     @classmethod
     def summary(cls, result: DmarcResult | None) -> str:

@@ -167,11 +167,7 @@ class Judge(DmarcProposals):
                 record_name=self.record_name,
                 tag=tag,
                 effective_policy=policy,
-                zone_line=zone_txt_line(
-                    self.own_name,
-                    propose_record(self.record, {"p": policy, "sp": None, "np": None, "psd": None}),
-                ),
-                # optional ("nothing to do if the parent's policy fits"): no change proposed
+                # optional ("nothing to do if the parent's policy fits"): no record proposed
                 evidence=(facts.record or "",),
             )
         )

@@ -20,6 +20,7 @@ class DnssecCheck(Check[DnssecResult]):
     result_type = DnssecResult
     catalogue = catalogue_of(F)
     standard = "RFC 4033, RFC 4035, RFC 8914"
+    judges_facts_only = True  # evaluate reads no options
 
     @classmethod
     def summary(cls, result: DnssecResult | None) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ...findings import mta_sts as F
 from ...model import CheckId, Finding
+from ...options import fact_date
 from ..base import Check, CheckContext, EvaluationContext, catalogue_of
 from .collect import collect_mta_sts
 from .evaluate import STARTTLS, judge
@@ -31,6 +32,7 @@ class MtaStsCheck(Check[MtaStsResult]):
     catalogue = catalogue_of(F)
     evaluate_after = (STARTTLS,)
     standard = "RFC 8461"
+    judges_facts_only = True  # the audit date is a fact; only text limits clip (line5.py)
 
     @classmethod
     def summary(cls, result: MtaStsResult | None) -> str:
@@ -60,4 +62,6 @@ class MtaStsCheck(Check[MtaStsResult]):
         return await collect_mta_sts(ctx)
 
     def evaluate(self, facts: MtaStsResult, ctx: EvaluationContext) -> list[Finding]:
-        return judge(facts, ctx.domain, ctx.outcomes, ctx.options.today)
+        # the audit's date is a fact; facts saved before it was kept are judged on today's
+        today = fact_date(facts.audit_date) if facts.audit_date else ctx.options.today
+        return judge(facts, ctx.domain, ctx.outcomes, today)

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ...errors import ProbeError, ProbeNetworkError, ProbeTimeout
+from ...options import audit_date
 from ...probes.results import HttpsFetchResult
 from ...records.errors import RecordSyntaxError
 from ...records.mta_sts import (
@@ -90,6 +91,7 @@ async def collect_mta_sts(ctx: CheckContext) -> MtaStsResult:
         mx_hosts=hosts,
         null_mx=null_mx,
         probes_enabled=ctx.options.probes.enabled,
+        audit_date=audit_date(ctx.options.today).isoformat(),
     )
     if not found:
         return base

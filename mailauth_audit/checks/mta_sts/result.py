@@ -129,3 +129,7 @@ class MtaStsResult:
     # otherwise (senders look no further than the TXT record)
     policy: PolicyFetch | None = None
     probes_enabled: bool = True  # False under --no-probes: the policy is `skipped`
+    # the audit's date (ISO 8601), set by collect: a proposed record's new id follows from
+    # it, so saved facts give the same advice on any later day; None in facts saved before
+    # it was kept (then: the judging day)
+    audit_date: str | None = None

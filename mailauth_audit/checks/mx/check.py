@@ -26,6 +26,7 @@ class MxCheck(Check[MxResult]):
     result_type = MxResult
     catalogue = catalogue_of(F)
     standard = "RFC 5321, RFC 7505"
+    judges_facts_only = True  # evaluate reads no options
 
     @classmethod
     def summary(cls, result: MxResult | None) -> str:

@@ -126,7 +126,9 @@ def _usable(addresses: tuple[str, ...]) -> bool:
     return any(address_scope(a) in ("public", "documentation") for a in addresses)
 
 
-def _public_address_change(host: str, address: str) -> RecordChange:
+def _public_address_change(
+    host: str, address: str, fixes: tuple[str, ...] | None = None
+) -> RecordChange:
     """The host's non-public address replaced by the public one only its owner knows."""
     v6 = ":" in address
     placeholder = PUBLIC_IPV6 if v6 else PUBLIC_IPV4
@@ -138,11 +140,12 @@ def _public_address_change(host: str, address: str) -> RecordChange:
         current=address,
         proposed=placeholder,
         placeholders=(placeholder,),
-        fixes=_NON_PUBLIC_FIXES,  # set here, not copied in by the finding: one object each
+        fixes=fixes or _NON_PUBLIC_FIXES,  # set here, not by the finding: one object each
     )
 
 
 _NON_PUBLIC_FIXES = (F.NON_PUBLIC_ADDRESS.code,)
+_DOCUMENTATION_FIXES = (F.DOCUMENTATION_ADDRESS.code,)
 
 
 def _address_findings(
@@ -152,6 +155,7 @@ def _address_findings(
     bad: list[str] = []
     doc: list[str] = []
     changes: list[RecordChange] = []
+    doc_changes: list[RecordChange] = []
     first_bad = first_doc = ""
     for host, addresses in named:
         for a in addresses:
@@ -159,6 +163,7 @@ def _address_findings(
             if scope == "documentation":
                 doc.append(f"{host} {a}")
                 first_doc = first_doc or host
+                doc_changes.append(_public_address_change(host, a, _DOCUMENTATION_FIXES))
             elif scope != "public":
                 bad.append(f"{host} {a} ({scope})")
                 first_bad = first_bad or host
@@ -185,7 +190,11 @@ def _address_findings(
     if doc:
         findings.append(
             F.DOCUMENTATION_ADDRESS(
-                domain=domain, addresses="; ".join(doc), host=first_doc, evidence=doc
+                domain=domain,
+                addresses="; ".join(doc),
+                host=first_doc,
+                evidence=doc,
+                changes=doc_changes,
             )
         )
     return findings

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ...errors import OutsideZoneFile, ResolverError
 from ...findings import mx_identity as F
@@ -21,7 +23,7 @@ from ...resolver.base import RRType
 from ..base import Check, CheckContext, EvaluationContext, catalogue_of
 from ..concurrent import gather
 from ..mx import MxResult
-from ..starttls.collect import mx_targets, over_cap_reason
+from ..starttls.collect import mx_targets, over_cap_reason, refused_everywhere
 from ..starttls.result import StarttlsResult
 from .result import MxAddressIdentity, MxIdentityResult
 
@@ -69,6 +71,10 @@ async def _identity(ctx: CheckContext, host: str, address: str) -> MxAddressIden
 
 
 async def _skip(host: str, address: str, why: str) -> MxAddressIdentity:
+    return _skipped(host, address, why)
+
+
+def _skipped(host: str, address: str, why: str) -> MxAddressIdentity:
     try:
         reverse_name = ipaddress.ip_address(address).reverse_pointer
     except ValueError:
@@ -87,6 +93,7 @@ class MxIdentityCheck(Check[MxIdentityResult]):
     depends_on = (CheckId.MX,)
     evaluate_after = (CheckId.STARTTLS,)
     standard = "RFC 1912, RFC 5321"
+    judges_facts_only = True  # evaluate reads no options
 
     async def collect(self, ctx: CheckContext) -> MxIdentityResult:
         mx = ctx.result(CheckId.MX, MxResult)
@@ -120,6 +127,26 @@ class MxIdentityCheck(Check[MxIdentityResult]):
 
     def evaluate(self, facts: MxIdentityResult, ctx: EvaluationContext) -> list[Finding]:
         return evaluate_identity(facts, ctx.outcomes.get(CheckId.STARTTLS))
+
+    @classmethod
+    def skipped_by_rule(
+        cls, domain: str, outcomes: Mapping[CheckId, CheckOutcome]
+    ) -> tuple[Any, str] | None:
+        mx = outcomes.get(CheckId.MX)
+        if mx is None or not isinstance(mx.result, MxResult):
+            return None
+        plan = refused_everywhere(mx.result, domain)
+        if plan is None:
+            return None
+        facts = MxIdentityResult(
+            tuple(
+                _skipped(host, address, why.replace("not probed", "not checked", 1))
+                for host, _, entries in plan
+                for address, why in entries
+            )
+        )
+        why = cls().not_judged(facts)
+        return (facts, why) if isinstance(why, str) else None
 
     @classmethod
     def summary(cls, result: MxIdentityResult | None) -> str:

@@ -18,10 +18,14 @@ judged (RFC 7919, RFC 7525 §4.3) only when it was reported.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from ...findings import starttls as F
-from ...model import CheckError, CheckId, Finding
+from ...model import CheckError, CheckId, CheckOutcome, Finding
 from ..base import Check, CheckContext, EvaluationContext, catalogue_of
-from .collect import collect_starttls
+from ..mx import MxResult
+from .collect import collect_starttls, refused_result
 from .evaluate import addresses, evaluate_starttls, not_judged, tested
 from .result import StarttlsResult
 
@@ -35,12 +39,24 @@ class StarttlsCheck(Check[StarttlsResult]):
     catalogue = catalogue_of(F)
     depends_on = (CheckId.MX,)
     standard = "RFC 3207, RFC 8996, RFC 6125"
+    judges_facts_only = True  # evaluate reads no options
 
     async def collect(self, ctx: CheckContext) -> StarttlsResult:
         return await collect_starttls(ctx)
 
     def not_judged(self, facts: StarttlsResult) -> CheckError | str | None:
         return not_judged(facts)
+
+    @classmethod
+    def skipped_by_rule(
+        cls, domain: str, outcomes: Mapping[CheckId, CheckOutcome]
+    ) -> tuple[Any, str] | None:
+        mx = outcomes.get(CheckId.MX)
+        if mx is None or not isinstance(mx.result, MxResult):
+            return None
+        facts = refused_result(mx.result, domain)
+        why = None if facts is None else not_judged(facts)
+        return (facts, why) if isinstance(why, str) else None
 
     def evaluate(self, facts: StarttlsResult, ctx: EvaluationContext) -> list[Finding]:
         return evaluate_starttls(facts)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from ...errors import ProbeError, ProbeTlsHandshakeFailed
 from ...model import CheckError, CheckId
+from ...probes.targets import refusal_reason
 from ..base import CheckContext
 from ..concurrent import gather
 from ..mx import MxResult
@@ -34,6 +35,44 @@ def mx_targets(mx: MxResult, domain: str) -> list[tuple[str, int, tuple[str, ...
         if not h.is_ip_literal and h.host not in seen:
             seen[h.host] = (h.host, h.preference, h.addresses)
     return list(seen.values())
+
+
+def refused_everywhere(
+    mx: MxResult, domain: str
+) -> list[tuple[str, int, list[tuple[str, str]]]] | None:
+    """(host, preference, [(address, why not probed)]) as `collect_starttls` plans them under
+    the default options (probes on, private targets refused) when no address may be probed;
+    None when some address would be."""
+    plan = []
+    for host, preference, addresses in mx_targets(mx, domain):
+        entries = []
+        for address in addresses:
+            why = refusal_reason(address, allow_private=False)
+            if why is None:
+                return None
+            entries.append((address, why))
+        plan.append((host, preference, entries))
+    return plan
+
+
+def refused_result(mx: MxResult, domain: str) -> StarttlsResult | None:
+    """The facts `collect_starttls` gathers under the default options when every MX address
+    is refused by the target rule (nothing is probed); None when some address would be."""
+    plan = refused_everywhere(mx, domain)
+    if plan is None:
+        return None
+    return StarttlsResult(
+        hosts=tuple(
+            MxHostTls(
+                host=host,
+                preference=preference,
+                addresses=tuple(
+                    MxAddressTls(host=host, address=a, not_probed=why) for a, why in entries
+                ),
+            )
+            for host, preference, entries in plan
+        )
+    )
 
 
 def over_cap_reason(cap: int) -> str:

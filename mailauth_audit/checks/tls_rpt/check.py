@@ -29,6 +29,7 @@ class TlsRptCheck(Check[TlsRptResult]):
     catalogue = catalogue_of(F)
     evaluate_after = (CheckId.MTA_STS, DANE)
     standard = "RFC 8460"
+    judges_facts_only = True  # evaluate reads no options
 
     @classmethod
     def summary(cls, result: TlsRptResult | None) -> str:

@@ -88,7 +88,7 @@ def bulk_line(report: DomainReport, score: DomainScore | None = None) -> bytes:
     checks = {}
     domain = report.domain
     for cid, outcome in report.checks.items():
-        checks[cid.value] = slim_outcome(outcome.status, outcome, domain)
+        checks[cid._value_] = slim_outcome(outcome.status, outcome, domain)
     doc: dict[str, Any] = {FORMAT_KEY: LINE_FORMAT, "domain": report.domain}
     if report.input:
         doc["input"] = report.input

@@ -90,7 +90,7 @@ def bulk_line(report: DomainReport, score: DomainScore | None = None) -> bytes:
     domain = report.domain
     outcomes = report.checks
     for cid, outcome in outcomes.items():
-        checks[cid.value] = line_outcome(outcome.status, outcome, domain, outcomes)
+        checks[cid._value_] = line_outcome(outcome.status, outcome, domain, outcomes)
     doc: dict[str, Any] = {FORMAT_KEY: LINE_FORMAT, "domain": report.domain}
     if report.input:
         doc["input"] = report.input

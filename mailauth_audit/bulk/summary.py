@@ -167,35 +167,37 @@ def digest_report(report: DomainReport, score: DomainScore | None = None) -> Dig
         score = report.verdict
     statuses: list[tuple[str, str]] = []
     errors: list[tuple[str, str]] = []
-    for cid, outcome in report.checks.items():
-        status = outcome.status.value
-        statuses.append((cid.value, status))
+    for cid, outcome in report.checks.items():  # _value_: the enums' values, read directly
+        status = outcome.status._value_
+        statuses.append((cid._value_, status))
         if status == "error":
-            errors.append((cid.value, outcome.error.reason.value if outcome.error else "unknown"))
+            errors.append(
+                (cid._value_, outcome.error.reason._value_ if outcome.error else "unknown")
+            )
     policy: str | None = None
     lookups: int | None = None
     keys: tuple[str, ...] = ()
     dmarc = report.checks.get(CheckId.DMARC)
-    if dmarc is not None and dmarc.status.value not in ("error", "skipped"):
+    if dmarc is not None and dmarc.status._value_ not in ("error", "skipped"):
         effective = getattr(dmarc.result, "effective_policy", None)
         policy = _text(effective) or NO_RECORD
     spf = report.checks.get(CheckId.SPF)
-    spf_ran = spf is not None and spf.status.value not in ("error", "skipped")
+    spf_ran = spf is not None and spf.status._value_ not in ("error", "skipped")
     spf_result = spf.result if spf_ran and spf is not None else None
     if spf_result is not None and getattr(spf_result, "record", None):
         lookups = int(spf_result.dns_lookups or 0)
     dkim = report.checks.get(CheckId.DKIM)
     # a skipped check's result is not in a line (format 4): not counted from either side
-    if dkim is not None and dkim.status.value not in ("error", "skipped") and dkim.result:
+    if dkim is not None and dkim.status._value_ not in ("error", "skipped") and dkim.result:
         keys = _dkim_keys_typed(dkim.result.selectors or ())
     counts = dict.fromkeys(SEVERITIES, 0)
     codes: dict[str, None] = {}
     for f in report.findings:
-        counts[f.severity.value] += 1
+        counts[f.severity._value_] += 1
         codes[f.code] = None
     return Digest(
         domain=report.domain,
-        status=report.status.value,
+        status=report.status._value_,
         checks=tuple(statuses),
         errors=tuple(errors),
         dmarc_policy=policy,

@@ -91,6 +91,9 @@ IDN_COLUMNS: tuple[str, ...] = ("domain_unicode",)
 CSV_COLUMNS: tuple[str, ...] = _BASE_COLUMNS + FILTER_COLUMNS + LATER_STATUS_COLUMNS + IDN_COLUMNS
 R = TypeVar("R")
 NOT_GRADED = "-"  # the grade and score cells of a domain that is not graded
+# (check, its status column) and (severity column, severity), in row order
+_STATUS_COLUMNS = tuple((cid, f"{cid.value}_status") for cid in CheckId)
+_SEVERITY_COLUMNS = tuple((f"findings_{sev.value}", sev) for sev in Severity)
 
 
 def _cell(text: str) -> str:
@@ -107,7 +110,7 @@ def domain_csv_row(report: DomainReport, score: DomainScore | None = None) -> di
     not_graded = s.grade_status is GradeStatus.NOT_GRADED
     row: dict[str, str] = {
         "domain": _cell(report.domain),
-        "status": report.status.value,
+        "status": report.status._value_,
         "grade": NOT_GRADED if not_graded else s.grade or "",
         "score": NOT_GRADED if not_graded else "" if s.score is None else str(s.score),
         "score_complete": "true" if s.complete else "false",
@@ -117,11 +120,12 @@ def domain_csv_row(report: DomainReport, score: DomainScore | None = None) -> di
         "not_graded_reason": _cell(s.not_graded_reason or "") if not_graded else "",
         "domain_unicode": _cell(unicode_name(report.domain) or report.domain),
     }
-    for cid in CheckId:
-        outcome = report.checks.get(cid)
-        row[f"{cid.value}_status"] = outcome.status.value if outcome else ""
-    for sev in Severity:
-        row[f"findings_{sev.value}"] = str(s.count(sev))
+    checks = report.checks
+    for cid, column in _STATUS_COLUMNS:
+        outcome = checks.get(cid)
+        row[column] = outcome.status._value_ if outcome else ""
+    for column, sev in _SEVERITY_COLUMNS:
+        row[column] = str(s.count(sev))
     row.update(filter_cells(report))
     return row
 

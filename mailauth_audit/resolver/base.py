@@ -50,9 +50,13 @@ class MxRecord:
     exchange: str  # lowercase, no trailing dot; "" for the null MX root target "."
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class TxtRecord:
     strings: tuple[bytes, ...]  # the character-strings as published, undecoded
+
+    def __init__(self, strings: tuple[bytes, ...]) -> None:
+        """One per TXT record decoded: the slot's own setter, as `Answer.__init__`."""
+        _set_strings(self, strings)
 
     @property
     def text(self) -> str:
@@ -177,6 +181,7 @@ class Answer:
         return [r for r in self.records if not isinstance(r, str | MxRecord | TxtRecord)]
 
 
+_set_strings = vars(TxtRecord)["strings"].__set__
 (
     _set_qname,
     _set_rdtype,

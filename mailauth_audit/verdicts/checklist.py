@@ -183,6 +183,58 @@ def _tls_item(outcome: CheckOutcome | None) -> ChecklistItem:
     )
 
 
+# the items no DNS answer settles, the same for every domain (frozen: shared by all)
+_MESSAGE_ITEMS = (
+    ChecklistItem(
+        "aligned_mail",
+        "Messages pass SPF or DKIM aligned with the From: domain",
+        ALL_PROVIDERS,
+        EvidenceSource.TEST_MESSAGE,
+        ChecklistState.NEEDS_TEST_MESSAGE,
+        "DNS shows what could pass; only a received message shows what does",
+        ("RFC 9989 §4.4",),
+    ),
+    ChecklistItem(
+        "forward_reverse_dns",
+        "Sending IP addresses have valid forward and reverse DNS",
+        (GMAIL, YAHOO),
+        EvidenceSource.TEST_MESSAGE,
+        ChecklistState.NEEDS_TEST_MESSAGE,
+        "the sending addresses are known only from a received message",
+        ("RFC 8601 §3", "RFC 1912 §2.1"),
+    ),
+)
+_OBSERVED_ELSEWHERE = (
+    ChecklistItem(
+        "message_format",
+        "Messages follow the Internet Message Format",
+        (GMAIL, YAHOO),
+        EvidenceSource.TEST_MESSAGE,
+        ChecklistState.NEEDS_TEST_MESSAGE,
+        "needs a received message to inspect",
+        ("RFC 5322",),
+    ),
+    ChecklistItem(
+        "one_click_unsubscribe",
+        "Marketing mail offers one-click unsubscribe (List-Unsubscribe-Post)",
+        (GMAIL, YAHOO),
+        EvidenceSource.TEST_MESSAGE,
+        ChecklistState.NEEDS_TEST_MESSAGE,
+        "headers of a marketing message are needed",
+        ("RFC 8058", "RFC 2369"),
+    ),
+    ChecklistItem(
+        "spam_rate",
+        "Spam complaint rate below 0.3% (aim for under 0.1%)",
+        (GMAIL, YAHOO),
+        EvidenceSource.PROVIDER_ONLY,
+        ChecklistState.NOT_OBSERVABLE,
+        "no outside tool can observe it: see Google Postmaster Tools and Yahoo Sender Hub",
+        (),
+    ),
+)
+
+
 def provider_checklist(report: DomainReport) -> ProviderChecklist:
     """Map the audit's evidence onto the providers' requirements (see the module docstring)."""
     if report.status is DomainStatus.INVALID:
@@ -236,56 +288,17 @@ def provider_checklist(report: DomainReport) -> ProviderChecklist:
             _alignment_verdict(dmarc_r, spf_r, bool(spf_verdict and spf_verdict[0]), dkim_r),
             alignment_source,
         ),
-        ChecklistItem(
-            "aligned_mail",
-            "Messages pass SPF or DKIM aligned with the From: domain",
-            ALL_PROVIDERS,
-            EvidenceSource.TEST_MESSAGE,
-            ChecklistState.NEEDS_TEST_MESSAGE,
-            "DNS shows what could pass; only a received message shows what does",
-            ("RFC 9989 §4.4",),
-        ),
-        ChecklistItem(
-            "forward_reverse_dns",
-            "Sending IP addresses have valid forward and reverse DNS",
-            (GMAIL, YAHOO),
-            EvidenceSource.TEST_MESSAGE,
-            ChecklistState.NEEDS_TEST_MESSAGE,
-            "the sending addresses are known only from a received message",
-            ("RFC 8601 §3", "RFC 1912 §2.1"),
-        ),
+        *_MESSAGE_ITEMS,
         _tls_item(report.checks.get(CheckId.STARTTLS)),
-        ChecklistItem(
-            "message_format",
-            "Messages follow the Internet Message Format",
-            (GMAIL, YAHOO),
-            EvidenceSource.TEST_MESSAGE,
-            ChecklistState.NEEDS_TEST_MESSAGE,
-            "needs a received message to inspect",
-            ("RFC 5322",),
-        ),
-        ChecklistItem(
-            "one_click_unsubscribe",
-            "Marketing mail offers one-click unsubscribe (List-Unsubscribe-Post)",
-            (GMAIL, YAHOO),
-            EvidenceSource.TEST_MESSAGE,
-            ChecklistState.NEEDS_TEST_MESSAGE,
-            "headers of a marketing message are needed",
-            ("RFC 8058", "RFC 2369"),
-        ),
-        ChecklistItem(
-            "spam_rate",
-            "Spam complaint rate below 0.3% (aim for under 0.1%)",
-            (GMAIL, YAHOO),
-            EvidenceSource.PROVIDER_ONLY,
-            ChecklistState.NOT_OBSERVABLE,
-            "no outside tool can observe it: see Google Postmaster Tools and Yahoo Sender Hub",
-            (),
-        ),
+        *_OBSERVED_ELSEWHERE,
     ]
     items += transport_items(report)
-    met = sum(i.state is ChecklistState.MET for i in items)
-    not_met = sum(i.state is ChecklistState.NOT_MET for i in items)
+    met = not_met = 0
+    for i in items:
+        if i.state is ChecklistState.MET:
+            met += 1
+        elif i.state is ChecklistState.NOT_MET:
+            not_met += 1
     return ProviderChecklist(
         items=tuple(items), met=met, not_met=not_met, open=len(items) - met - not_met
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ..fastinit import fast_init
 from ..model import CheckId, CheckOutcome, CheckStatus, DomainReport
 
 __all__ = [
@@ -48,6 +49,7 @@ class ChecklistState(StrEnum):
     NOT_OBSERVABLE = "not_observable"
 
 
+@fast_init
 @dataclass(frozen=True)
 class ChecklistItem:
     """One provider requirement and what the audit can say about it."""

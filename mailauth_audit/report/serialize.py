@@ -40,7 +40,10 @@ from .codec import encode_value, report_document, to_json
 # 1.8: a finding's params: the catalogue template values its texts were filled with
 # 1.9: starttls TLS sessions carry the key-exchange group (`group`, now filled in on every
 #      Python) and its size `group_bits`; finding starttls.weak_key_exchange
-SCHEMA_VERSION = "1.9"
+# 1.10: who answered the records a check read (address:port, "zone-file:PATH", "static"):
+#      mx/spf/dmarc result.server, dkim result.server (or selectors[].server when the
+#      selectors found were answered by different servers)
+SCHEMA_VERSION = "1.10"
 TOOL_NAME = "mailauth-audit"
 
 to_jsonable = encode_value  # the name renderers and the bulk runner serialise with

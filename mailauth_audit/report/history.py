@@ -79,6 +79,11 @@ def diff_text(d: AuditDiff) -> str:
         lines.extend(f"    + {v}" for v in r.after)
         if r.after and (answer := _answer(r.ttl_after, r.server_after)):
             lines.append(f"      {answer}")
+        if r.servers_differ:
+            lines.append(
+                f"      answered by different servers ({r.server_before}, then "
+                f"{r.server_after}): they may disagree, rather than the record have changed"
+            )
     for f in d.findings:
         mark = "+" if f.change == "appeared" else "-"
         lines.append(f"  {mark} finding {f.code} [{f.severity}] {f.change}")

@@ -45,7 +45,10 @@ from .codec import encode_value, report_document, to_json
 # 1.11: dkim and mta_sts results carry `audit_date` (the audit's date: the date-style
 #       selectors and a proposed record's id follow from it, so saved facts give the same
 #       advice on any later day)
-SCHEMA_VERSION = "1.11"
+# 1.12: who answered the records a check read (address:port, "zone-file:PATH", "static"):
+#      mx/spf/dmarc result.server, dkim result.server (or selectors[].server when the
+#      selectors found were answered by different servers)
+SCHEMA_VERSION = "1.12"
 TOOL_NAME = "mailauth-audit"
 
 to_jsonable = encode_value  # the name renderers and the bulk runner serialise with

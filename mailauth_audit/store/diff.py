@@ -22,6 +22,7 @@ __all__ = [
     "RecordChange",
     "StatusChange",
     "diff_reports",
+    "record_servers",
     "record_ttls",
     "records_seen",
 ]
@@ -39,11 +40,23 @@ class RecordChange:
     # the TTL each audit's answer carried; None when that audit had no such record
     ttl_before: int | None = None
     ttl_after: int | None = None
-    # who answered each audit's question: the run's one DNS source ("resolver
-    # 127.0.0.1:53", "zone file …"); None when the run asked several (then the stored
-    # report does not say which) or the run's sources were not recorded
+    # who answered each audit's question: the server the report's facts name
+    # ("127.0.0.1:53", "zone-file:PATH"; reports of schema 1.10 on); for an older report
+    # the run's one DNS source ("resolver 127.0.0.1:53"); None when neither says
     server_before: str | None = None
     server_after: str | None = None
+
+    @property
+    def servers_differ(self) -> bool:
+        """Both audits name who answered, and not the same server: the change may be two
+        servers disagreeing (a zone not yet transferred everywhere), not an edit."""
+        a, b = self.server_before, self.server_after
+        # an older report's fallback names its run's source as "resolver 127.0.0.1:53"
+        return (
+            a is not None
+            and b is not None
+            and a.removeprefix("resolver ") != b.removeprefix("resolver ")
+        )
 
 
 @dataclass(frozen=True)
@@ -114,6 +127,23 @@ def record_ttls(report: DomainReport) -> dict[RecordKey, int | None]:
     return out
 
 
+def record_servers(report: DomainReport) -> dict[RecordKey, str | None]:
+    """Who answered each of `records_seen`'s records, by the same keys (None: the report
+    does not say: facts saved before the answering server was kept)."""
+    out: dict[RecordKey, str | None] = {}
+    if _completed(report, CheckId.MX):
+        out[("MX", report.domain)] = _result(report, CheckId.MX).server
+    if _completed(report, CheckId.SPF):
+        out[("SPF", report.domain)] = _result(report, CheckId.SPF).server
+    if _completed(report, CheckId.DMARC):
+        out[("DMARC", f"_dmarc.{report.domain}")] = _result(report, CheckId.DMARC).server
+    if _completed(report, CheckId.DKIM):
+        dkim: DkimResult = _result(report, CheckId.DKIM)
+        for s in dkim.selectors:
+            out[("DKIM", s.name)] = s.server or dkim.server
+    return out
+
+
 def records_seen(report: DomainReport) -> dict[RecordKey, tuple[str, ...]]:
     """The published records a report's facts hold, by (type, name), for completed checks."""
     out: dict[RecordKey, tuple[str, ...]] = {}
@@ -141,7 +171,8 @@ def _record_changes(
     before: Mapping[RecordKey, tuple[str, ...]],
     after: Mapping[RecordKey, tuple[str, ...]],
     ttls: tuple[Mapping[RecordKey, int | None], Mapping[RecordKey, int | None]],
-    servers: tuple[str | None, str | None],
+    servers: tuple[Mapping[RecordKey, str | None], Mapping[RecordKey, str | None]],
+    run_servers: tuple[str | None, str | None],
 ) -> tuple[RecordChange, ...]:
     changes = []
     for key in sorted(before.keys() | after.keys()):
@@ -158,8 +189,8 @@ def _record_changes(
                 b,
                 ttls[0].get(key) if a else None,
                 ttls[1].get(key) if b else None,
-                servers[0] if a else None,
-                servers[1] if b else None,
+                (servers[0].get(key) or run_servers[0]) if a else None,
+                (servers[1].get(key) or run_servers[1]) if b else None,
             )
         )
     return tuple(changes)
@@ -176,6 +207,8 @@ def diff_reports(
     before_server: str | None = None,
     after_server: str | None = None,
 ) -> AuditDiff:
+    """`before_server`/`after_server`: the run's one DNS source, said of a record whose
+    report does not name who answered it (facts saved before the server was kept)."""
     statuses = []
     for check in sorted(before.checks.keys() | after.checks.keys()):
         a, b = before.checks.get(check), after.checks.get(check)
@@ -214,7 +247,11 @@ def diff_reports(
         score_after=after.verdict.score,
         statuses=tuple(statuses),
         records=_record_changes(
-            seen_a, seen_b, (record_ttls(before), record_ttls(after)), (before_server, after_server)
+            seen_a,
+            seen_b,
+            (record_ttls(before), record_ttls(after)),
+            (record_servers(before), record_servers(after)),
+            (before_server, after_server),
         ),
         findings=tuple(findings),
         not_compared=not_compared,

@@ -9,6 +9,8 @@ checks ask too: the run's shared cache answers them (or joins the same question 
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
+from dataclasses import replace
 
 from ...errors import DnsCnameLoop, ResolverError
 from ...findings.clip import clip_text, more_records
@@ -131,6 +133,7 @@ async def collect_dkim(ctx: CheckContext) -> DkimResult:
             domainkey_nxdomain=True,
             selector_lists=plan.lists,
             audit_date=audit_date(opts.today).isoformat(),
+            server=top.server or None,
         )
     providers: tuple[DetectedProvider, ...] = ()
     lookup_error = None
@@ -147,6 +150,7 @@ async def collect_dkim(ctx: CheckContext) -> DkimResult:
     limit = opts.limits.max_dkim_text_chars
     results = [_judge(s, n, a, limit) for s, n, a in zip(selectors, names, answers, strict=True)]
     found = tuple(r for r in results if r is not None)
+    found, server = _answered_by(found, results, answers, top.server)
     return DkimResult(
         selectors=found,
         selectors_probed=selectors,
@@ -157,7 +161,30 @@ async def collect_dkim(ctx: CheckContext) -> DkimResult:
         selectors_not_probed_count=plan.not_probed_count,
         provider_lookup_error=lookup_error,
         audit_date=audit_date(opts.today).isoformat(),
+        server=server,
     )
+
+
+def _answered_by(
+    found: tuple[DkimSelectorResult, ...],
+    results: Sequence[DkimSelectorResult | None],
+    answers: Sequence[object],
+    domainkey_server: str,
+) -> tuple[tuple[DkimSelectorResult, ...], str | None]:
+    """Who answered the selectors found: one server for the result when one answered them
+    all (the usual case: the check carries one string, not one per selector), else each
+    selector says its own and the result none. With no selector found, who answered
+    `_domainkey.<domain>`."""
+    pairs = [
+        (r.name, a.server)
+        for r, a in zip(results, answers, strict=True)
+        if r is not None and isinstance(a, Answer)
+    ]
+    servers = {server for _, server in pairs}
+    if len(servers) <= 1:
+        return found, next(iter(servers), domainkey_server) or None
+    by_name = dict(pairs)
+    return tuple(replace(r, server=by_name.get(r.name)) for r in found), None
 
 
 def _judge(

@@ -44,6 +44,9 @@ class DkimSelectorResult:
     error: str | None  # why the selector is unusable: syntax error, corrupt key, CNAME loop
     error_position: int | None  # set for syntax errors: offset in `record`
     ttl: int | None = None  # set when `record` is: the TTL its answer carried
+    # set only when the selectors found were answered by different servers: who answered
+    # this one ("127.0.0.1:53"); otherwise DkimResult.server says it for all of them
+    server: str | None = None
 
 
 @fast_init
@@ -71,6 +74,10 @@ class DkimResult:
     # selector suggested for a new key follow from it, so saved facts give the same advice
     # on any later day; None in facts saved before it was kept (then: the judging day)
     audit_date: str | None = None
+    # who answered the questions of the selectors found, when one server answered them all
+    # (else each selector's `server`); with none found, who answered _domainkey.<domain>.
+    # None in facts saved before it was kept
+    server: str | None = None
 
 
 def selector_result(

@@ -130,6 +130,7 @@ class DmarcCheck(Check[DmarcResult]):
             report_authorizations_unchecked=unchecked,
             organizational_domain_complete=found.organizational_domain_complete,
             failed_lookups=found.failures + tuple(auth_failures),
+            server=found.own_server,
         )
 
     def evaluate(self, facts: DmarcResult, ctx: EvaluationContext) -> list[Finding]:
@@ -168,4 +169,5 @@ def _no_record_result(found: PolicyDiscovery, issues: list[DmarcRecordIssue]) ->
         lookups=found.lookups,
         organizational_domain_complete=found.organizational_domain_complete,
         failed_lookups=found.failures,
+        server=found.own_server,
     )

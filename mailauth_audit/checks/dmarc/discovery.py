@@ -48,6 +48,7 @@ class PolicyDiscovery:
     domain_exists: bool | None  # set when inherited: chooses sp or np; None when unknown
     effective_policy: DmarcPolicy | None  # None when no policy applies
     effective_policy_source: str | None  # "p", "sp", "np" or "default", with effective_policy
+    own_server: str | None = None  # who answered `_dmarc.<domain>` (the `own` lookup)
 
     @property
     def own(self) -> DmarcLookup:
@@ -116,14 +117,18 @@ def _failed_lookup(name: str, exc: ResolverError) -> DmarcLookup:
     return DmarcLookup(name, False, (), 0, None, None, exc.reason.value, str(exc))
 
 
-async def _lookup(resolver: Resolver, memo: RunMemo, name: str) -> DmarcLookup | ResolverError:
-    async def ask() -> DmarcLookup | ResolverError:
+async def _lookup(
+    resolver: Resolver, memo: RunMemo, name: str
+) -> tuple[DmarcLookup | ResolverError, str]:
+    """The lookup of `name` and who answered it ("" when nobody did)."""
+
+    async def ask() -> tuple[DmarcLookup | ResolverError, str]:
         try:
             answer = await resolver.resolve(name, RRType.TXT)
         except ResolverError as exc:
             # kept for the run like an answer: `_dmarc.com` failing is asked once, not
             # once per .com domain, each waiting out the resolver's timeout
-            return exc
+            return exc, ""
         texts = tuple(t.text for t in answer.txt() if looks_like_dmarc(t.text))
         valid = valid_records(texts)
         record = valid[0] if len(valid) == 1 else None
@@ -131,7 +136,8 @@ async def _lookup(resolver: Resolver, memo: RunMemo, name: str) -> DmarcLookup |
         if record is not None:
             parsed, _ = parse_cached(record)
             psd = parsed.psd.value if parsed.psd is not None else None
-        return DmarcLookup(name, answer.nxdomain, texts, len(valid), record, psd, ttl=answer.ttl)
+        found = DmarcLookup(name, answer.nxdomain, texts, len(valid), record, psd, ttl=answer.ttl)
+        return found, answer.server
 
     return await memo.get_or_compute("dmarc.policy", name, ask)
 
@@ -145,7 +151,7 @@ async def discover_policy(
     own `_dmarc` name, a parent that could hold the applying record, or the SOA when sp and np
     differ. "No DMARC" never stands for "could not ask"."""
     names = tree_walk_names(domain)
-    lookups, found, errors = await _ask_tree(domain, names, resolver, memo or RunMemo())
+    lookups, found, errors, own_server = await _ask_tree(domain, names, resolver, memo or RunMemo())
     walk = walk_answers(names[: len(lookups)], {n: lk.psd for n, lk in found.items()})
     organizational, policy_domain = walk_outcome(domain, walk)
     org_complete = True
@@ -164,7 +170,7 @@ async def discover_policy(
             domain, tuple(lookups), organizational, org_complete, tuple(failures),
             policy_domain=None, record_text=None, record=None, record_issues=(),
             inherited=False, domain_exists=None, effective_policy=None,
-            effective_policy_source=None,
+            effective_policy_source=None, own_server=own_server or None,
         )  # fmt: skip
 
     record_text = found[policy_domain].record
@@ -193,19 +199,24 @@ async def discover_policy(
         domain_exists=exists,
         effective_policy=policy,
         effective_policy_source=source,
+        own_server=own_server or None,
     )
 
 
 async def _ask_tree(
     domain: str, names: tuple[str, ...], resolver: Resolver, memo: RunMemo
-) -> tuple[list[DmarcLookup], dict[str, DmarcLookup], dict[str, ResolverError]]:
+) -> tuple[list[DmarcLookup], dict[str, DmarcLookup], dict[str, ResolverError], str]:
     """Ask `_dmarc.<name>` for each name of the walk, in order, until a record with psd=y or
-    psd=n ends it: every lookup, those holding a record, and the names that got no answer."""
+    psd=n ends it: every lookup, those holding a record, the names that got no answer, and
+    who answered the domain's own name."""
     lookups: list[DmarcLookup] = []
     found: dict[str, DmarcLookup] = {}
     errors: dict[str, ResolverError] = {}  # walk name -> why its `_dmarc` got no answer
+    own_server = ""
     for name in names:
-        asked = await _lookup(resolver, memo, dmarc_name(name))
+        asked, server = await _lookup(resolver, memo, dmarc_name(name))
+        if name == domain:
+            own_server = server
         if isinstance(asked, ResolverError):
             if name == domain:  # the domain's own record always decides
                 raise asked.with_traceback(None)
@@ -217,7 +228,7 @@ async def _ask_tree(
             found[name] = asked
             if asked.psd in ("y", "n"):
                 break  # RFC 9989 §4.10 steps 2 and 6
-    return lookups, found, errors
+    return lookups, found, errors, own_server
 
 
 async def _exists(

@@ -120,3 +120,6 @@ class DmarcResult:
     # that could is an error of the whole check instead); see check.py for the rule
     failed_lookups: tuple[DmarcLookupFailure, ...] = ()
     record_ttl: int | None = None  # set with `record`: the TTL it was answered with
+    # who answered `_dmarc.<domain>`, whose records `records_found` holds ("127.0.0.1:53",
+    # "zone-file:PATH"); None in facts saved before it was kept
+    server: str | None = None

@@ -52,12 +52,12 @@ async def collect_mx(ctx: CheckContext) -> MxResult:
     resolved; the rest are named in `unchecked_hosts`)."""
     answer = await ctx.resolver.resolve(ctx.domain, RRType.MX)
     if answer.nxdomain:
-        return MxResult(False, (), (), False, None, False, ())
+        return MxResult(False, (), (), False, None, False, (), server=answer.server)
     records = sorted(answer.mx(), key=lambda r: (r.preference, r.exchange))
     texts = tuple(f"{r.preference} {r.exchange or ''}." for r in records)
     if not records:
         own = await _addresses(ctx, ctx.domain)
-        return MxResult(True, (), (), False, None, True, own.addresses)
+        return MxResult(True, (), (), False, None, True, own.addresses, server=answer.server)
 
     null = [r for r in records if r.exchange == ""]
     real = [r for r in records if r.exchange != ""]
@@ -96,4 +96,5 @@ async def collect_mx(ctx: CheckContext) -> MxResult:
         implicit_addresses=(),
         unchecked_hosts=unchecked,
         ttl=answer.ttl,
+        server=answer.server,
     )

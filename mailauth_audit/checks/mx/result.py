@@ -38,3 +38,6 @@ class MxResult:
     # their MX records are left out of `hosts`
     unchecked_hosts: tuple[str, ...] = ()
     ttl: int | None = None  # set when `records` is not empty: the TTL of the MX answer
+    # who answered the MX question ("127.0.0.1:53", "zone-file:PATH"); None in facts saved
+    # before the answering server was kept
+    server: str | None = None

@@ -100,6 +100,7 @@ class SpfCheck(Check[SpfResult]):
             txt_answer_bytes=size,
             longest_txt_string=longest,
             record_ttl=root.ttl if root.spf_texts else None,
+            server=root.server or None,
         )
 
     def evaluate(self, facts: SpfResult, ctx: EvaluationContext) -> list[Finding]:

@@ -46,6 +46,7 @@ class TxtFetch:
     # lookup_targets(record, name), worked out once: the fetch is shared by every domain
     # whose tree includes this name, and each of them walks its targets
     targets: tuple[tuple[SpfNodeKind, str], ...] = ()
+    server: str = ""  # who answered (the answer's provenance)
 
     @property
     def void(self) -> bool:
@@ -111,7 +112,9 @@ async def fetch_txt(ctx: CheckContext, name: str) -> TxtFetch:
         except RecordSyntaxError as exc:
             error = exc
     targets = tuple(lookup_targets(record, name)) if record is not None else ()
-    return TxtFetch(name, answer.nxdomain, txt, texts, record, error, answer.ttl, targets)
+    return TxtFetch(
+        name, answer.nxdomain, txt, texts, record, error, answer.ttl, targets, answer.server
+    )
 
 
 async def probe(ctx: CheckContext, kind: SpfNodeKind, name: str) -> Probe:

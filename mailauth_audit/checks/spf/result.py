@@ -31,3 +31,6 @@ class SpfResult:
     txt_answer_bytes: int  # estimated size of the DNS answer holding them (§3.4: keep < 512)
     longest_txt_string: int  # longest character-string at the domain, in bytes (max 255)
     record_ttl: int | None = None  # set when records_found: the TTL of their answer
+    # who answered the domain's TXT question, whose records `records_found` holds
+    # ("127.0.0.1:53", "zone-file:PATH"); None in facts saved before it was kept
+    server: str | None = None

@@ -22,6 +22,7 @@ __all__ = [
     "RecordChange",
     "StatusChange",
     "diff_reports",
+    "record_changes",
     "record_ttls",
     "records_seen",
 ]
@@ -137,7 +138,7 @@ def records_seen(report: DomainReport) -> dict[RecordKey, tuple[str, ...]]:
     return out
 
 
-def _record_changes(
+def record_changes(
     before: Mapping[RecordKey, tuple[str, ...]],
     after: Mapping[RecordKey, tuple[str, ...]],
     ttls: tuple[Mapping[RecordKey, int | None], Mapping[RecordKey, int | None]],
@@ -213,7 +214,7 @@ def diff_reports(
         score_before=before.verdict.score,
         score_after=after.verdict.score,
         statuses=tuple(statuses),
-        records=_record_changes(
+        records=record_changes(
             seen_a, seen_b, (record_ttls(before), record_ttls(after)), (before_server, after_server)
         ),
         findings=tuple(findings),

@@ -1,10 +1,13 @@
 """Two runs compared domain by domain (`diff --run A --run B`).
 
-Most domains do not change between two runs: the same report is the same blob, and those
-are counted from the audits' rows without reading a body. The rest are read in batches of
-blobs (one query per batch, not per domain), compared as documents first (equal but for the
-query count: unchanged), and only the domains that really differ are decoded to typed
-reports and diffed.
+Most domains do not change between two runs: the same report is the same blob, or the same
+content digest (the document but for its query count, which depends on the run's cache),
+and those are counted from the audits' rows without reading a body, in a few statements
+over the (run, domain) index. Which of the rest changed, and how (better, worse), is read
+from the rows' grades and facts; only rows without digests that agree on those are told
+apart by their documents. A changed domain's diff is read only when it is shown
+(`details`), in batches of blobs (one query per batch, not per domain), and decodes only
+the outcomes whose records it compares (rundetail.py).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 
 from ..report.codec import CodecError
 from .blob import BlobError, unpack
@@ -82,11 +85,13 @@ class _Pair:
     after: PairRow
     blob_before: int
     blob_after: int
+    digests: bool  # both rows have a content digest (then they differ: see _rows)
 
     @property
     def settled(self) -> bool:
-        """Changed for sure, from the rows alone: another grade, score, status or finding."""
-        if self.before[2:4] != self.after[2:4]:
+        """Changed for sure, from the rows alone: another content digest, grade, score,
+        status or finding."""
+        if self.digests or self.before[2:4] != self.after[2:4]:
             return True
         fa, fb = parse_facts(self.before[4]), parse_facts(self.after[4])
         if fa is None or fb is None:
@@ -197,13 +202,23 @@ def _rows(
             b.c.score,
             b.c.facts,
             b.c.blob_id,
+            and_(a.c.content_digest.is_not(None), b.c.content_digest.is_not(None)),
         )
         .select_from(a.join(b, both))
-        .where(a.c.run_id == run_a, a.c.blob_id != b.c.blob_id)
+        .where(
+            a.c.run_id == run_a,
+            a.c.blob_id != b.c.blob_id,
+            # equal content digests: the documents differ at most in their query count
+            or_(
+                a.c.content_digest.is_(None),
+                b.c.content_digest.is_(None),
+                a.c.content_digest != b.c.content_digest,
+            ),
+        )
         .order_by(a.c.domain)
     )
     pairs = [
-        _Pair(str(r[0]), _side(r[1:6]), _side(r[7:12]), int(r[6]), int(r[12]))
+        _Pair(str(r[0]), _side(r[1:6]), _side(r[7:12]), int(r[6]), int(r[12]), bool(r[13]))
         for r in conn.execute(query)
     ]
     return (

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from .. import asyncapi as facade
+from ..options import StoreLimits
 from .common import format_option, output_option
 
 if TYPE_CHECKING:
@@ -229,8 +230,23 @@ def history_import(results: Path, store: str | None) -> None:
 @store_option
 @format_option(["text", "json", "html"], "text")
 @output_option(metavar="FILE", help="Write to FILE instead of stdout.")
+@click.option(
+    "--details",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="--run, text: show the first N changed domains in detail, worse first (default: "
+    f"{StoreLimits().run_diff_details}); JSON and HTML hold every one.",
+)
+@click.option("--full", is_flag=True, help="--run, text: show every changed domain in detail.")
 def diff(
-    domain: str | None, runs: tuple[int, ...], store: str | None, fmt: str, output: str | None
+    domain: str | None,
+    runs: tuple[int, ...],
+    store: str | None,
+    fmt: str,
+    output: str | None,
+    details: int | None,
+    full: bool,
 ) -> None:
     """What changed between DOMAIN's last two audits, or between two runs (--run A --run B).
 
@@ -238,6 +254,7 @@ def diff(
     Examples:
       mailauth-audit diff example.com
       mailauth-audit diff --run 41 --run 42 -f json
+      mailauth-audit diff --run 41 --run 42 --details 200
       mailauth-audit diff example.com -f html -o example-diff.html
     """
     if runs and domain:
@@ -248,7 +265,10 @@ def diff(
         _fail("--run takes two run ids: --run A --run B")
     with _store(store) as opened:
         if runs:
-            view: Any = facade.diff_runs(opened, runs[0], runs[1])
+            # text is read by a person: a bounded number of domains in detail, read lazily
+            shown = details or StoreLimits().run_diff_details
+            limit = None if fmt != "text" or full else shown
+            view: Any = facade.diff_runs(opened, runs[0], runs[1], details=limit)
             render: Callable[[Any], str] = facade.run_diff_text
             kind = "run_diff"
         else:

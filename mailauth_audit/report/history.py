@@ -110,7 +110,8 @@ def run_diff_text(d: RunDiff) -> str:
         lines.append(f"  only in run {d.run_before}: {', '.join(d.only_before[:20])}")
     if d.only_after:
         lines.append(f"  only in run {d.run_after}: {', '.join(d.only_after[:20])}")
-    for c in d.changes:
+    shown = len(d.changes) - d.details_omitted
+    for c in d.changes[:shown]:
         lines.append(
             f"  {c.direction:<7} {c.domain}: {_grade(c.grade_before)} ({c.score_before}) -> "
             f"{_grade(c.grade_after)} ({c.score_after})"
@@ -122,6 +123,15 @@ def run_diff_text(d: RunDiff) -> str:
             lines.extend(
                 "    " + x for x in kept if x != "no change" and not x.startswith("grade ")
             )
+    if d.details_omitted:
+        rest = d.changes[shown:]
+        worse = sum(1 for c in rest if c.direction == "worse")
+        better = sum(1 for c in rest if c.direction == "better")
+        lines.append(
+            f"  … and {d.details_omitted} more changed domains ({worse} worse, {better} better, "
+            f"{d.details_omitted - worse - better} changed) not shown: --details N or --full "
+            "to show more, -f json or -f html for all"
+        )
     return "\n".join(lines) + "\n"
 
 

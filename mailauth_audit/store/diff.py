@@ -22,6 +22,7 @@ __all__ = [
     "RecordChange",
     "StatusChange",
     "diff_reports",
+    "record_changes",
     "record_servers",
     "record_ttls",
     "records_seen",
@@ -167,7 +168,7 @@ def records_seen(report: DomainReport) -> dict[RecordKey, tuple[str, ...]]:
     return out
 
 
-def _record_changes(
+def record_changes(
     before: Mapping[RecordKey, tuple[str, ...]],
     after: Mapping[RecordKey, tuple[str, ...]],
     ttls: tuple[Mapping[RecordKey, int | None], Mapping[RecordKey, int | None]],
@@ -246,7 +247,7 @@ def diff_reports(
         score_before=before.verdict.score,
         score_after=after.verdict.score,
         statuses=tuple(statuses),
-        records=_record_changes(
+        records=record_changes(
             seen_a,
             seen_b,
             (record_ttls(before), record_ttls(after)),

@@ -31,6 +31,7 @@ from .schema import audits, blobs, events, runs
 __all__ = [
     "RecordResult",
     "RunInfo",
+    "content_digest",
     "decode_document",
     "dialect_insert",
     "record_documents",
@@ -123,6 +124,13 @@ def stored_document(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k not in DERIVED_KEYS}
 
 
+def content_digest(kept: dict[str, Any]) -> bytes:
+    """What two audits share when their stored documents differ at most in the query count
+    (which depends on what the run's cache already held, not on the domain): a run diff
+    compares these instead of decompressing both documents."""
+    return blob.digest(blob.dumps({k: v for k, v in kept.items() if k != "dns_queries"}))[:16]
+
+
 def decode_document(doc: dict[str, Any]) -> DomainReport:
     """The typed report of a stored document. Bulk lines of format 3 were first stored
     without their format number; such a document reads as what it is."""
@@ -204,6 +212,7 @@ def record_documents(
                 "facts": facts_text(
                     p.doc.get("checks") if isinstance(p.doc.get("checks"), dict) else None
                 ),
+                "content_digest": content_digest(p.kept),
             }
         )
     stmt = audits.insert().returning(audits.c.id, audits.c.domain, sort_by_parameter_order=True)

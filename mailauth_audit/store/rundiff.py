@@ -1,10 +1,13 @@
 """Two runs compared domain by domain (`diff --run A --run B`).
 
-Most domains do not change between two runs: the same report is the same blob, and those
-are counted from the audits' rows without reading a body. The rest are read in batches of
-blobs (one query per batch, not per domain), compared as documents first (equal but for the
-query count: unchanged), and only the domains that really differ are decoded to typed
-reports and diffed.
+Most domains do not change between two runs: the same report is the same blob, or the same
+content digest (the document but for its query count, which depends on the run's cache),
+and those are counted from the audits' rows without reading a body, in a few statements
+over the (run, domain) index. Which of the rest changed, and how (better, worse), is read
+from the rows' grades and facts; only rows without digests that agree on those are told
+apart by their documents. A changed domain's diff is read only when it is shown
+(`details`), in batches of blobs (one query per batch, not per domain), and decodes only
+the outcomes whose records it compares (rundetail.py).
 """
 
 from __future__ import annotations
@@ -13,15 +16,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 
 from ..report.codec import CodecError
 from .blob import BlobError, unpack
 from .diff import AuditDiff, diff_reports
+from .facts import parse_facts
 from .record import decode_document
 from .reports import answering_servers
-from .schema import blobs
-from .store import AuditRow, Store
+from .rundetail import UNREADABLE, PairRow, facts_diff
+from .schema import audits, blobs
+from .store import Store
 
 __all__ = ["RunDiff", "RunDomainChange", "diff_runs"]
 
@@ -49,6 +54,8 @@ class RunDiff:
     only_after: tuple[str, ...]
     unchanged: int
     changes: tuple[RunDomainChange, ...]  # worse first, then better, then changed
+    # the last changes whose diff was not read (diff_runs' `details`): their `diff` is None
+    details_omitted: int = 0
 
     @property
     def worse(self) -> int:
@@ -64,52 +71,166 @@ def _comparable(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k != "dns_queries"}
 
 
-def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+def _chunks(items: list[_Pair], size: int) -> Iterator[list[_Pair]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
-def diff_runs(store: Store, run_a: int, run_b: int) -> RunDiff:
-    a, b = store.audits_of_run(run_a), store.audits_of_run(run_b)
-    common = sorted(a.keys() & b.keys())
-    differing = [d for d in common if a[d].blob_id != b[d].blob_id]
-    unchanged = len(common) - len(differing)
-    changes: list[RunDomainChange] = []
+@dataclass(frozen=True)
+class _Pair:
+    """A domain in both runs with two different blobs: its two audits' rows."""
+
+    domain: str
+    before: PairRow
+    after: PairRow
+    blob_before: int
+    blob_after: int
+    digests: bool  # both rows have a content digest (then they differ: see _rows)
+
+    @property
+    def settled(self) -> bool:
+        """Changed for sure, from the rows alone: another content digest, grade, score,
+        status or finding."""
+        if self.digests or self.before[2:4] != self.after[2:4]:
+            return True
+        fa, fb = parse_facts(self.before[4]), parse_facts(self.after[4])
+        if fa is None or fb is None:
+            return False  # rows written without facts: the documents say
+        return (fa.statuses, fa.reasons, sorted(fa.findings)) != (
+            fb.statuses,
+            fb.reasons,
+            sorted(fb.findings),
+        )
+
+    @property
+    def direction(self) -> str:
+        (_, _, ga, sa, _), (_, _, gb, sb, _) = self.before, self.after
+        if sa is not None and sb is not None and sa != sb:
+            return "better" if sb > sa else "worse"
+        if ga != gb:
+            if gb is None:
+                return "worse"
+            return "better" if ga is None or gb < ga else "worse"
+        return "changed"
+
+
+def diff_runs(store: Store, run_a: int, run_b: int, details: int | None = None) -> RunDiff:
+    """The two runs compared; `details`: how many changed domains (worse first) get their
+    diff read, None for all (the rest keep direction and grades, `diff` None)."""
     servers = answering_servers(store, {run_a, run_b})
     with store.transaction(write=False) as conn:
-        for chunk in _chunks(differing, _BLOBS_PER_QUERY // 2):
-            wanted = {a[d].blob_id for d in chunk} | {b[d].blob_id for d in chunk}
-            docs = _read_docs(conn, wanted)
-            for domain in chunk:
-                before, after = docs.get(a[domain].blob_id), docs.get(b[domain].blob_id)
+        counts, only_a, only_b, pairs = _rows(conn, run_a, run_b)
+        changed = [p for p in pairs if p.settled]
+        unchanged = counts[2] - len(pairs)
+        for chunk in _chunks([p for p in pairs if not p.settled], _BLOBS_PER_QUERY // 2):
+            docs = _read_docs(conn, {p.blob_before for p in chunk} | {p.blob_after for p in chunk})
+            for p in chunk:
+                before, after = docs.get(p.blob_before), docs.get(p.blob_after)
                 if (
                     before is not None
                     and after is not None
                     and _comparable(before) == _comparable(after)
                 ):
                     unchanged += 1
-                    continue
-                changes.append(
-                    _domain_change(
-                        a[domain],
-                        b[domain],
-                        before,
-                        after,
-                        (servers.get(run_a), servers.get(run_b)),
-                    )
+                else:
+                    changed.append(p)
+        order = {"worse": 0, "better": 1, "changed": 2}
+        changed.sort(key=lambda p: (order[p.direction], p.domain))
+        shown = changed if details is None else changed[:details]
+        diffs: dict[str, AuditDiff | None] = {}
+        server_pair = (servers.get(run_a), servers.get(run_b))
+        for chunk in _chunks(shown, _BLOBS_PER_QUERY // 2):
+            docs = _read_docs(conn, {p.blob_before for p in chunk} | {p.blob_after for p in chunk})
+            for p in chunk:
+                diffs[p.domain] = _detail(
+                    p, docs.get(p.blob_before), docs.get(p.blob_after), server_pair
                 )
-    order = {"worse": 0, "better": 1, "changed": 2}
-    changes.sort(key=lambda c: (order[c.direction], c.domain))
+    changes = tuple(
+        RunDomainChange(
+            p.domain,
+            p.before[2],
+            p.after[2],
+            p.before[3],
+            p.after[3],
+            p.direction,
+            diffs.get(p.domain),
+        )
+        for p in changed
+    )
     return RunDiff(
         run_a,
         run_b,
-        len(a),
-        len(b),
-        tuple(sorted(a.keys() - b.keys())),
-        tuple(sorted(b.keys() - a.keys())),
+        counts[0],
+        counts[1],
+        only_a,
+        only_b,
         unchanged,
-        tuple(changes),
+        changes,
+        len(changed) - len(shown),
     )
+
+
+def _rows(
+    conn: Any, run_a: int, run_b: int
+) -> tuple[tuple[int, int, int], tuple[str, ...], tuple[str, ...], list[_Pair]]:
+    """(audits in A, in B, in both), the domains of one run only, and the pairs whose blobs
+    differ: a few statements over the (run, domain) index, never one per domain."""
+    a, b = audits.alias("a"), audits.alias("b")
+    both = and_(b.c.domain == a.c.domain, b.c.run_id == run_b)
+
+    def count(run_id: int) -> int:
+        return int(conn.execute(select(func.count()).where(audits.c.run_id == run_id)).scalar_one())
+
+    common = conn.execute(
+        select(func.count()).select_from(a.join(b, both)).where(a.c.run_id == run_a)
+    ).scalar_one()
+
+    def only(x: Any, y: Any, run_x: int, run_y: int) -> tuple[str, ...]:
+        absent = ~select(y.c.id).where(y.c.run_id == run_y, y.c.domain == x.c.domain).exists()
+        query = select(x.c.domain).where(x.c.run_id == run_x, absent).order_by(x.c.domain)
+        return tuple(str(d) for d in conn.execute(query).scalars())
+
+    cols = (a.c.id, a.c.audited_at, a.c.grade, a.c.score, a.c.facts)
+    query = (
+        select(
+            a.c.domain,
+            *cols,
+            a.c.blob_id,
+            b.c.id,
+            b.c.audited_at,
+            b.c.grade,
+            b.c.score,
+            b.c.facts,
+            b.c.blob_id,
+            and_(a.c.content_digest.is_not(None), b.c.content_digest.is_not(None)),
+        )
+        .select_from(a.join(b, both))
+        .where(
+            a.c.run_id == run_a,
+            a.c.blob_id != b.c.blob_id,
+            # equal content digests: the documents differ at most in their query count
+            or_(
+                a.c.content_digest.is_(None),
+                b.c.content_digest.is_(None),
+                a.c.content_digest != b.c.content_digest,
+            ),
+        )
+        .order_by(a.c.domain)
+    )
+    pairs = [
+        _Pair(str(r[0]), _side(r[1:6]), _side(r[7:12]), int(r[6]), int(r[12]), bool(r[13]))
+        for r in conn.execute(query)
+    ]
+    return (
+        (count(run_a), count(run_b), int(common)),
+        only(a, b, run_a, run_b),
+        only(b, a, run_b, run_a),
+        pairs,
+    )
+
+
+def _side(r: Any) -> PairRow:
+    return (int(r[0]), str(r[1]), r[2], None if r[3] is None else int(r[3]), r[4])
 
 
 def _read_docs(conn: Any, ids: set[int]) -> dict[int, dict[str, Any]]:
@@ -124,38 +245,31 @@ def _read_docs(conn: Any, ids: set[int]) -> dict[int, dict[str, Any]]:
     return out
 
 
-def _domain_change(
-    a: AuditRow,
-    b: AuditRow,
+def _detail(
+    p: _Pair,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
     servers: tuple[str | None, str | None],
-) -> RunDomainChange:
-    diff: AuditDiff | None = None
-    if before is not None and after is not None:
-        try:
-            diff = diff_reports(
-                decode_document(before),
-                decode_document(after),
-                before_audit=a.id,
-                after_audit=b.id,
-                before_at=a.audited_at,
-                after_at=b.audited_at,
-                before_server=servers[0],
-                after_server=servers[1],
-            )
-        except CodecError:
-            diff = None
-    if a.score is not None and b.score is not None and a.score != b.score:
-        direction = "better" if b.score > a.score else "worse"
-    elif a.grade != b.grade:
-        direction = (
-            "worse"
-            if b.grade is None
-            else "better"
-            if a.grade is None
-            else ("better" if b.grade < a.grade else "worse")
+) -> AuditDiff | None:
+    """The pair's diff, from the facts where they suffice, else from the typed reports;
+    None when a report cannot be read."""
+    if before is None or after is None:
+        return None
+    found = facts_diff(p.domain, p.before, p.after, (before, after), servers)
+    if isinstance(found, AuditDiff):
+        return found
+    if found is UNREADABLE:
+        return None
+    try:
+        return diff_reports(
+            decode_document(before),
+            decode_document(after),
+            before_audit=p.before[0],
+            after_audit=p.after[0],
+            before_at=p.before[1],
+            after_at=p.after[1],
+            before_server=servers[0],
+            after_server=servers[1],
         )
-    else:
-        direction = "changed"
-    return RunDomainChange(a.domain, a.grade, b.grade, a.score, b.score, direction, diff)
+    except CodecError:
+        return None

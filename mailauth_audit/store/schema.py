@@ -84,6 +84,9 @@ audits = Table(
     Column("schema_version", String(16), nullable=False),  # of the stored document
     Column("blob_id", Integer, ForeignKey("blobs.id"), nullable=False),
     Column("facts", Text, nullable=True),  # facts.py: check statuses, finding codes
+    # record.content_digest: equal in two audits whose documents differ at most in their
+    # query count (revision 0006; NULL in rows recorded before it)
+    Column("content_digest", LargeBinary, nullable=True),
     UniqueConstraint("run_id", "domain", name="uq_audits_run_domain"),
     Index("ix_audits_domain_time", "domain", "audited_at"),
 )

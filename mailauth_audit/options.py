@@ -409,6 +409,9 @@ class ServiceLimits:
     max_page_domains: int = 1000  # domains the overview lists; it says when there are more
     max_history_points: int = 200  # latest audits drawn on a domain page; it says so beyond
     max_report_domains: int = 20_000  # audits one run report page counts; more: 422
+    # a fired schedule's drift events to its webhooks and email addresses, after its job
+    alert_attempts: int = 4  # tries of a fired schedule's deliveries; failures stay recorded
+    alert_backoff: float = 30.0  # seconds before the 2nd delivery, doubled for each next one
 
     def __post_init__(self) -> None:
         for name in (
@@ -439,6 +442,11 @@ class ServiceLimits:
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a finite number above 0: {value!r}")
+        attempts, backoff = self.alert_attempts, self.alert_backoff
+        if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts < 1:
+            raise ValueError(f"alert_attempts must be a whole number of at least 1: {attempts!r}")
+        if not (isinstance(backoff, int | float) and math.isfinite(backoff) and backoff >= 0):
+            raise ValueError(f"alert_backoff must be a finite number, 0 or more: {backoff!r}")
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,7 @@ audits = Table(
     Column("schema_version", String(16), nullable=False),  # of the stored document
     Column("blob_id", Integer, ForeignKey("blobs.id"), nullable=False),
     Column("facts", Text, nullable=True),  # facts.py: check statuses, finding codes
+    Column("dns_queries", Integer, nullable=True),  # the report's; NULL: recorded before 0008
     UniqueConstraint("run_id", "domain", name="uq_audits_run_domain"),
     Index("ix_audits_domain_time", "domain", "audited_at"),
 )

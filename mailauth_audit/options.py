@@ -395,7 +395,7 @@ class ServiceLimits:
     max_request_bytes: int = 4 * 1024 * 1024  # body of one request, read at most this far: 413
     max_running_jobs: int = 2  # jobs audited at once; the others wait, status "queued"
     max_pending_jobs: int = 100  # jobs queued or running; more: 503 until one finishes
-    # per-token token bucket, in memory in each `serve` process (two processes: twice this)
+    # per-token token bucket in the store, shared by every `serve` process on it
     rate_per_second: float = 10.0  # requests a token may make per second, sustained; more: 429
     rate_burst: int = 50  # requests a token may make at once after being idle
     scheduler_interval: float = 5.0  # seconds between the scheduler's looks at due schedules

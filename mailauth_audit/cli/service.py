@@ -185,7 +185,8 @@ def token_revoke(name: str, store: str | None) -> None:
     type=click.FloatRange(min=0, min_open=True, max=1e6),
     default=_SERVICE.rate_per_second,
     show_default=True,
-    help="Requests per second one token may make, sustained (per serve process); more: 429.",
+    help="Requests per second one token may make, sustained (all serve processes on the "
+    "store together); more: 429.",
 )
 @click.option(
     "--rate-burst",

@@ -137,7 +137,11 @@ class Scheduler:
         assert self.job_state is not None
         while (await self.job_state(run_id)) in ("queued", "running"):
             await asyncio.sleep(self.limits.scheduler_interval)
-        found = await asyncio.to_thread(_events_of_run, self.store, run_id)
+        try:
+            found = await asyncio.to_thread(_events_of_run, self.store, run_id)
+        except StoreError as exc:
+            log.warning("schedule %s: events of audit %s not read: %s", schedule.name, run_id, exc)
+            return
         if not found:
             return
         if schedule.emails and self.mail is None:
@@ -184,6 +188,10 @@ class Scheduler:
                 outcomes: list[DeliveryOutcome] = deliver_events(self.store, found, **channel)
             except StoreError as exc:
                 log.warning("schedule %s: deliveries not recorded: %s", schedule.name, exc)
+                failed += 1
+                continue
+            except Exception:  # a target's fault (a refused setting) must not end the others'
+                log.exception("schedule %s: delivery failed", schedule.name)
                 failed += 1
                 continue
             bad = [o for o in outcomes if o.status != "delivered"]

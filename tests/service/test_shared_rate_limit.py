@@ -5,6 +5,7 @@ not at twice it. The bucket is a store row taken in one locking statement (ratel
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 from dnsservers import free_port
@@ -32,10 +33,11 @@ def test_two_serve_processes_share_a_tokens_bucket(
         *("--rate-burst", str(BURST)),
         *("--rate-per-second", "0.01"),  # no refill during the test, however slow the machine
     ]
-    with (
-        serve_process(url, *flags, log=tmp_path / "a.log") as a,
-        serve_process(url, *flags, log=tmp_path / "b.log") as b,
-    ):
+    with ExitStack() as stack, ThreadPoolExecutor(2) as starting:  # both start at once
+        a, b = starting.map(
+            lambda name: stack.enter_context(serve_process(url, *flags, log=tmp_path / name)),
+            ["a.log", "b.log"],
+        )
         clients = [a.client(token), b.client(token)]
 
         def get(i: int) -> tuple[int, int]:

@@ -408,7 +408,7 @@ class ServiceLimits:
     max_request_bytes: int = 4 * 1024 * 1024  # body of one request, read at most this far: 413
     max_running_jobs: int = 2  # jobs audited at once; the others wait, status "queued"
     max_pending_jobs: int = 100  # jobs queued or running; more: 503 until one finishes
-    # per-token token bucket, in memory in each `serve` process (two processes: twice this)
+    # per-token token bucket in the store, shared by every `serve` process on it
     rate_per_second: float = 10.0  # requests a token may make per second, sustained; more: 429
     rate_burst: int = 50  # requests a token may make at once after being idle
     scheduler_interval: float = 5.0  # seconds between the scheduler's looks at due schedules
@@ -422,6 +422,9 @@ class ServiceLimits:
     max_page_domains: int = 1000  # domains the overview lists; it says when there are more
     max_history_points: int = 200  # latest audits drawn on a domain page; it says so beyond
     max_report_domains: int = 20_000  # audits one run report page counts; more: 422
+    # a fired schedule's drift events to its webhooks and email addresses, after its job
+    alert_attempts: int = 4  # tries of a fired schedule's deliveries; failures stay recorded
+    alert_backoff: float = 30.0  # seconds before the 2nd delivery, doubled for each next one
 
     def __post_init__(self) -> None:
         for name in (
@@ -452,6 +455,11 @@ class ServiceLimits:
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a finite number above 0: {value!r}")
+        attempts, backoff = self.alert_attempts, self.alert_backoff
+        if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts < 1:
+            raise ValueError(f"alert_attempts must be a whole number of at least 1: {attempts!r}")
+        if not (isinstance(backoff, int | float) and math.isfinite(backoff) and backoff >= 0):
+            raise ValueError(f"alert_backoff must be a finite number, 0 or more: {backoff!r}")
 
 
 @dataclass(frozen=True)

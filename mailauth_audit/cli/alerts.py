@@ -151,9 +151,22 @@ def _email_target(
         return None
     if server is None or mail_from is None:
         _fail("--email needs --smtp HOST[:PORT] and --mail-from ADDRESS")
+    return smtp_relay(server, security, user, mail_from, ca_file, emails)
+
+
+def smtp_relay(
+    server: str,
+    security: str | None,
+    user: str | None,
+    mail_from: str,
+    ca_file: str | None,
+    recipients: tuple[str, ...] = (),
+) -> EmailTarget:
+    """Alert mail's relay from `--smtp HOST[:PORT]` (587 unless named) and its flags, as
+    `alerts --email` and `serve` (schedules' email targets) both submit through it."""
     host, _, port_text = server.rpartition(":") if server.count(":") == 1 else (server, "", "")
     try:
         port = int(port_text) if port_text else 587
     except ValueError:
         _fail(f"--smtp: not a port: {port_text!r}")
-    return facade.email_target(host or server, port, security, user, mail_from, emails, ca_file)
+    return facade.email_target(host or server, port, security, user, mail_from, recipients, ca_file)

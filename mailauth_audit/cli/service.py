@@ -30,6 +30,7 @@ from .common import (
     selector_option,
     timeout_option,
 )
+from .alerts import smtp_relay
 from .history import _fail, open_named_store, store_option
 from .main import _parse_checks
 
@@ -185,7 +186,8 @@ def token_revoke(name: str, store: str | None) -> None:
     type=click.FloatRange(min=0, min_open=True, max=1e6),
     default=_SERVICE.rate_per_second,
     show_default=True,
-    help="Requests per second one token may make, sustained (per serve process); more: 429.",
+    help="Requests per second one token may make, sustained (all serve processes on the "
+    "store together); more: 429.",
 )
 @click.option(
     "--rate-burst",
@@ -213,6 +215,27 @@ def token_revoke(name: str, store: str | None) -> None:
     show_default=True,
     help="Domains per chunk: the unit a worker takes, and retries if it dies.",
 )
+@click.option(
+    "--smtp",
+    "smtp_server",
+    default=None,
+    metavar="HOST[:PORT]",
+    help="Relay for schedules' email targets (port 587 unless named); with --mail-from.",
+)
+@click.option(
+    "--smtp-security",
+    type=click.Choice(["starttls", "tls", "plain"]),
+    default=None,
+    help="For --smtp (default: tls on port 465, starttls otherwise).",
+)
+@click.option("--smtp-user", default=None, help="AUTH user ($MAILAUTH_AUDIT_SMTP_PASSWORD).")
+@click.option("--mail-from", default=None, metavar="ADDRESS", help="Sender of alert mail.")
+@click.option(
+    "--smtp-ca-file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="For --smtp: trust this CA bundle.",
+)
 def serve(
     host: str,
     port: int,
@@ -233,6 +256,11 @@ def serve(
     log_format: str,
     no_scheduler: bool,
     chunk_size: int,
+    smtp_server: str | None,
+    smtp_security: str | None,
+    smtp_user: str | None,
+    mail_from: str | None,
+    smtp_ca_file: str | None,
 ) -> None:
     """Serve the HTTP API: POST domains, poll, fetch results.
 
@@ -246,8 +274,16 @@ def serve(
       curl -H "Authorization: Bearer $T" -d '{"domains":["example.com"]}' \\
            http://127.0.0.1:8025/v1/audits
     The OpenAPI document is at /v1/openapi.json. Without TLS of its own: put a TLS proxy in
-    front before listening beyond loopback.
+    front before listening beyond loopback. Schedules' drift events go to their webhooks,
+    and to their email addresses through --smtp (as `alerts --email` sends them).
     """
+    alert_mail = None
+    if smtp_server is not None or mail_from is not None:
+        if smtp_server is None or mail_from is None:
+            _fail("--smtp and --mail-from go together (the relay and the sender of alert mail)")
+        alert_mail = smtp_relay(smtp_server, smtp_security, smtp_user, mail_from, smtp_ca_file)
+    elif smtp_security or smtp_user or smtp_ca_file:
+        _fail("--smtp-security, --smtp-user and --smtp-ca-file need --smtp and --mail-from")
     options = job_options(
         nameservers,
         dnssec_resolvers,
@@ -282,6 +318,7 @@ def serve(
         log_format=log_format,
         scheduler=not no_scheduler,
         queue_limits=replace(QueueLimits(), chunk_size=chunk_size),
+        alert_mail=alert_mail,
     )
     try:
         facade.run_service(config)

@@ -114,7 +114,7 @@ def _refuse(status: int, detail: str, **extra: Any) -> JSONResponse:
 
 def create_app(store: Store, manager: JobManager, *, scheduler: Scheduler | None = None) -> FastAPI:
     limits = manager.limits
-    buckets = TokenBuckets(limits.rate_per_second, limits.rate_burst)
+    buckets = TokenBuckets(store, limits.rate_per_second, limits.rate_burst)
     metrics = ApiMetrics(store, limits.max_metrics_audits)
 
     @asynccontextmanager
@@ -140,6 +140,14 @@ def create_app(store: Store, manager: JobManager, *, scheduler: Scheduler | None
         lifespan=lifespan,
     )
 
+    def _identify(secret: str) -> tuple[ApiToken | None, float]:
+        """The token and, for an active one, its bucket's answer: one thread hop for both
+        (the bucket is in the store, shared by every serve process: ratelimit.py)."""
+        token = find_token(store, secret)
+        if token is None or not token.active:
+            return token, 0.0
+        return token, buckets.take(token.id)
+
     async def caller(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> ApiToken:
@@ -150,14 +158,13 @@ def create_app(store: Store, manager: JobManager, *, scheduler: Scheduler | None
                 401, "an Authorization: Bearer <token> header is required", headers=unauthenticated
             )
         try:
-            token = await asyncio.to_thread(find_token, store, credentials.credentials)
+            token, wait = await asyncio.to_thread(_identify, credentials.credentials)
         except StoreError as exc:
             raise HTTPException(503, f"the store cannot be read now: {exc}") from None
         if token is None or not token.active:
             metrics.refused.labels("unauthenticated").inc()
             why = "unknown token" if token is None else "this token was revoked"
             raise HTTPException(401, why, headers=unauthenticated)
-        wait = buckets.take(token.id)
         if wait > 0:
             metrics.refused.labels("rate_limited").inc()
             raise HTTPException(

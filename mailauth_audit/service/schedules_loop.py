@@ -8,9 +8,14 @@ ones before it are not replayed (a week offline does not queue a week of audits)
 before a schedule's creation or last update never fire.
 
 Firing submits a job through JobManager.submit, as a POST /v1/audits does. When the job
-has finished, the drift events it raised go to the schedule's webhooks (signed with
-$MAILAUTH_AUDIT_WEBHOOK_SECRET, as `alerts --webhook` does); email targets are stored and
-listed, and delivered by `alerts --email`, which has the SMTP settings `serve` lacks.
+has finished, the drift events it raised go to the schedule's targets through the code
+`alerts` uses (store/deliver.py): each webhook (signed with $MAILAUTH_AUDIT_WEBHOOK_SECRET)
+and one message to the schedule's email addresses through the relay `serve --smtp` names
+(AUTH password from $MAILAUTH_AUDIT_SMTP_PASSWORD). Deliveries run in a small thread pool of
+their own, so a dead endpoint holds neither the event loop nor the threads requests use;
+what failed is tried again `ServiceLimits.alert_attempts` times with doubling pauses (only
+events not yet delivered on a channel are sent), and every outcome is recorded in the
+store, where `alerts --webhook/--email` can send the rest later.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -28,7 +34,13 @@ from sqlalchemy import select
 from ..model import CheckId
 from ..options import ServiceLimits
 from ..store.connect import StoreError
-from ..store.deliver import WEBHOOK_SECRET_ENV, deliver_events
+from ..store.deliver import (
+    SMTP_PASSWORD_ENV,
+    WEBHOOK_SECRET_ENV,
+    DeliveryOutcome,
+    EmailTarget,
+    deliver_events,
+)
 from ..store.schema import audits, events
 from ..store.store import Store
 from ..store.views import StoredEvent
@@ -64,14 +76,19 @@ class Scheduler:
         *,
         job_state: JobState | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        mail: EmailTarget | None = None,
     ) -> None:
+        """`mail`: the relay and sender of `serve --smtp/--mail-from` (its recipients are
+        each schedule's addresses); None: email targets are left to `alerts --email`."""
         self.store = store
         self.submit = submit
         self.limits = limits
         self.job_state = job_state
         self.clock = clock
+        self.mail = mail
         self._seen: dict[int, datetime] = {}  # schedule -> the last tick this process tried
         self._deliveries: set[asyncio.Task[None]] = set()
+        self._pool: ThreadPoolExecutor | None = None  # made at the first delivery
 
     async def run(self) -> None:
         """Until cancelled; a pass that fails (store down) is logged and tried again."""
@@ -110,7 +127,7 @@ class Scheduler:
             return FiredTick(schedule.id, due, None, error)
         await asyncio.to_thread(note_tick, self.store, tick_id, run_id=job.id, error=None)
         log.info("schedule %s: tick %s fired as audit %s", schedule.name, due, job.id)
-        if schedule.webhooks and self.job_state is not None:
+        if (schedule.webhooks or schedule.emails) and self.job_state is not None:
             task = asyncio.create_task(self._deliver_when_done(schedule, job.id))
             self._deliveries.add(task)
             task.add_done_callback(self._deliveries.discard)
@@ -120,31 +137,82 @@ class Scheduler:
         assert self.job_state is not None
         while (await self.job_state(run_id)) in ("queued", "running"):
             await asyncio.sleep(self.limits.scheduler_interval)
-        found = await asyncio.to_thread(_events_of_run, self.store, run_id)
+        try:
+            found = await asyncio.to_thread(_events_of_run, self.store, run_id)
+        except StoreError as exc:
+            log.warning("schedule %s: events of audit %s not read: %s", schedule.name, run_id, exc)
+            return
         if not found:
             return
-        secret = os.environ.get(WEBHOOK_SECRET_ENV) or None
-        for url in schedule.webhooks:
-            try:
-                outcomes = await asyncio.to_thread(
-                    deliver_events, self.store, found, webhook=url, webhook_secret=secret
+        if schedule.emails and self.mail is None:
+            log.warning(
+                "schedule %s: %d events not mailed: serve has no --smtp (alerts --email can)",
+                schedule.name,
+                len(found),
+            )
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(2, thread_name_prefix="alert-delivery")
+        loop = asyncio.get_running_loop()
+        attempts = self.limits.alert_attempts
+        for attempt in range(1, attempts + 1):
+            failed = await loop.run_in_executor(self._pool, self._deliver, schedule, found)
+            if not failed:
+                return
+            if attempt < attempts:
+                pause = self.limits.alert_backoff * 2 ** (attempt - 1)
+                log.info(
+                    "schedule %s: %d deliveries failed, again in %g s", schedule.name, failed, pause
                 )
+                await asyncio.sleep(pause)
+        log.warning(
+            "schedule %s: %d deliveries still failed after %d tries (recorded; alerts "
+            "--webhook/--email can send them)",
+            schedule.name,
+            failed,
+            attempts,
+        )
+
+    def _deliver(self, schedule: Schedule, found: list[StoredEvent]) -> int:
+        """One try at every target of `schedule` (in a pool thread); the failures counted."""
+        env = os.environ
+        channels: list[dict[str, Any]] = [
+            {"webhook": url, "webhook_secret": env.get(WEBHOOK_SECRET_ENV) or None}
+            for url in schedule.webhooks
+        ]
+        if schedule.emails and self.mail is not None:
+            target = replace(self.mail, recipients=schedule.emails)
+            channels.append({"email": target, "smtp_password": env.get(SMTP_PASSWORD_ENV) or None})
+        failed = 0
+        for channel in channels:
+            try:
+                outcomes: list[DeliveryOutcome] = deliver_events(self.store, found, **channel)
             except StoreError as exc:
                 log.warning("schedule %s: deliveries not recorded: %s", schedule.name, exc)
+                failed += 1
                 continue
-            failed = sum(1 for o in outcomes if o.status != "delivered")
+            except Exception:  # a target's fault (a refused setting) must not end the others'
+                log.exception("schedule %s: delivery failed", schedule.name)
+                failed += 1
+                continue
+            bad = [o for o in outcomes if o.status != "delivered"]
+            failed += len(bad)
             log.info(
-                "schedule %s: %d events to a webhook, %d failed",
+                "schedule %s: %d events to %s, %d failed%s",
                 schedule.name,
                 len(outcomes),
-                failed,
+                "email" if "email" in channel else "a webhook",
+                len(bad),
+                f" ({bad[0].error})" if bad else "",
             )
+        return failed
 
     async def aclose(self) -> None:
         for task in list(self._deliveries):
             task.cancel()
         if self._deliveries:
             await asyncio.gather(*self._deliveries, return_exceptions=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _events_of_run(store: Store, run_id: int) -> list[StoredEvent]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..options import AuditOptions, QueueLimits, ServiceLimits, StoreLimits
+from ..store.deliver import EmailTarget
 from ..store.store import Store, open_store
 from .app import create_app
 from .jobs import JobManager
@@ -37,6 +38,8 @@ class ServiceConfig:
     log_format: str = "text"  # or "json": one JSON object per line (service/logs.py)
     scheduler: bool = True  # False: `serve --no-scheduler` (another process fires schedules)
     queue_limits: QueueLimits = field(default_factory=QueueLimits)
+    # `serve --smtp/--mail-from`: the relay for schedules' email targets (recipients unset)
+    alert_mail: EmailTarget | None = None
 
 
 def run_service(config: ServiceConfig) -> None:
@@ -58,7 +61,13 @@ def run_service(config: ServiceConfig) -> None:
             store, config.options, config.limits, queue_limits=config.queue_limits, queue=queue
         )
         scheduler = (
-            Scheduler(store, manager.submit, config.limits, job_state=_job_state(manager))
+            Scheduler(
+                store,
+                manager.submit,
+                config.limits,
+                job_state=_job_state(manager),
+                mail=config.alert_mail,
+            )
             if config.scheduler
             else None
         )

@@ -213,6 +213,7 @@ def record_documents(
                     p.doc.get("checks") if isinstance(p.doc.get("checks"), dict) else None
                 ),
                 "content_digest": content_digest(p.kept),
+                "dns_queries": _count(p.kept.get("dns_queries")),
             }
         )
     stmt = audits.insert().returning(audits.c.id, audits.c.domain, sort_by_parameter_order=True)
@@ -220,6 +221,11 @@ def record_documents(
         todo[name].audit_id = int(audit_id)
     added = _detect_events(conn, when, todo, previous, threshold)
     return RecordResult(len(todo), len(batch) - len(todo), added)
+
+
+def _count(value: object) -> int:
+    """A report's count as its row keeps it (what /metrics sums): 0 when it gives none."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 def _store_blobs(conn: Connection, pending: list[_Pending]) -> None:

@@ -87,6 +87,7 @@ audits = Table(
     # record.content_digest: equal in two audits whose documents differ at most in their
     # query count (revision 0006; NULL in rows recorded before it)
     Column("content_digest", LargeBinary, nullable=True),
+    Column("dns_queries", Integer, nullable=True),  # the report's; NULL: recorded before 0007
     UniqueConstraint("run_id", "domain", name="uq_audits_run_domain"),
     Index("ix_audits_domain_time", "domain", "audited_at"),
 )

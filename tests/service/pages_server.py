@@ -6,21 +6,17 @@ and a revoked one. Used by tests/service/test_pages*.py and test_results_formats
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "store"))
 
-from dnsservers import free_port, stop_process
 from history_zones import BEFORE, KEY_1024, audit
+from serve_process import serve_process
 
 from mailauth_audit.report.codec import to_json
 from mailauth_audit.store.record import RunInfo, utc_text
@@ -76,25 +72,5 @@ def _fill(db: str) -> tuple[dict[str, str], dict[str, int]]:
 def start_service(folder: Path) -> Iterator[Service]:
     db = str(folder / "audits.db")
     tokens, runs = _fill(db)
-    port = free_port()
-    log = folder / "serve.log"
-    command = [sys.executable, "-m", "mailauth_audit", "serve", "--store", db, "--port", str(port)]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "NO_COLOR": "1"}
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("serve did not start:\n" + log.read_text(errors="replace"))
-            time.sleep(0.1)
-        yield Service(base, tokens, runs, log)
-    finally:
-        stop_process(proc, grace=10)
+    with serve_process(db, log=folder / "serve.log") as served:
+        yield Service(served.base, tokens, runs, served.log)

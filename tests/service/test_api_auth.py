@@ -17,6 +17,7 @@ from mailauth_audit.service.app import create_app
 from mailauth_audit.service.jobs import JobManager
 from mailauth_audit.service.ratelimit import TokenBuckets
 from mailauth_audit.service.server import openapi_document
+from mailauth_audit.store.store import open_store
 
 DOC = openapi_document()
 OPERATIONS = sorted(
@@ -82,15 +83,29 @@ def test_no_cors_even_for_a_preflight(api: Api) -> None:
     assert r.status_code in (401, 405)
 
 
-def test_token_bucket_refills_at_its_rate() -> None:
-    now = [0.0]
-    buckets = TokenBuckets(rate=2.0, burst=3, clock=lambda: now[0])
-    assert [buckets.take(1) for _ in range(3)] == [0.0, 0.0, 0.0]
-    assert buckets.take(1) == pytest.approx(0.5)
-    assert buckets.take(2) == 0.0  # another token has its own bucket
-    now[0] += 0.5
-    assert buckets.take(1) == 0.0
-    assert buckets.take(1) > 0
+def test_token_bucket_refills_at_its_rate(tmp_path: Path) -> None:
+    now = [1000.0]
+    store = open_store(str(tmp_path / "buckets.db"))
+    try:
+        buckets = TokenBuckets(store, rate=2.0, burst=3, clock=lambda: now[0])
+        assert [buckets.take(1) for _ in range(3)] == [0.0, 0.0, 0.0]
+        assert buckets.take(1) == pytest.approx(0.5)
+        assert buckets.take(2) == 0.0  # another token has its own bucket
+        now[0] += 0.5
+        assert buckets.take(1) == 0.0
+        assert buckets.take(1) > 0
+        now[0] -= 100  # a clock set back refills nothing, then or when it is right again
+        assert buckets.take(1) > 0
+        now[0] += 100
+        assert buckets.take(1) > 0
+        # the bucket is the store's: another process's view of it is the same bucket
+        assert TokenBuckets(store, rate=2.0, burst=3, clock=lambda: now[0]).take(1) > 0
+        # its commits skip the fsync; the store's other commits keep it (FULL = 2)
+        with store.engine.connect() as conn:
+            level = conn.connection.driver_connection.execute("PRAGMA synchronous")  # type: ignore[union-attr]
+            assert level.fetchone()[0] == 2
+    finally:
+        store.close()
 
 
 def test_rate_limit_is_429_with_retry_after_per_token(tmp_path: Path) -> None:

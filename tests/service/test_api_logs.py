@@ -7,15 +7,10 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
-import pytest
-from dnsservers import free_port, stop_process
+from dnsservers import free_port
+from serve_process import serve_process
 from service_app import make_store
 
 from mailauth_audit.service.logs import configure_logging, redact
@@ -47,44 +42,24 @@ def test_serve_json_logs_carry_no_token(tmp_path: Path) -> None:
     db = tmp_path / "audits.db"
     store, tokens = make_store(db)
     store.close()
-    port = free_port()
     log = tmp_path / "serve.log"
-    command = [
-        *(sys.executable, "-m", "mailauth_audit", "serve", "--store", str(db)),
-        *("--port", str(port), "--nameserver", f"127.0.0.1:{free_port()}", "--timeout", "0.2"),
+    flags = [
+        *("--nameserver", f"127.0.0.1:{free_port()}", "--timeout", "0.2"),
         *("--log-format", "json", "--no-scheduler", "--rate-burst", "5"),
         *("--rate-per-second", "0.01"),  # no refill during the test, however slow the machine
     ]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "NO_COLOR": "1"}
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("serve did not start:\n" + log.read_text(errors="replace"))
-            time.sleep(0.2)
-        with httpx.Client(base_url=base, timeout=30) as c:
-            for who in ("write", "read", "revoked"):
-                headers = {"Authorization": f"Bearer {tokens[who]}"}
-                c.post("/v1/audits", headers=headers, content=b'{"domains": ["a.example"]}')
-                c.get("/v1/alerts", headers=headers)
-            c.get("/v1/schedules", headers={"Authorization": "Bearer maa_made-up-token"})
-            c.get("/v1/schedules?token=" + tokens["read"])  # a token in a URL, by mistake
-            limited = [
-                c.get("/metrics", headers={"Authorization": f"Bearer {tokens['admin']}"})
-                for _ in range(7)
-            ]
-            assert limited[-1].status_code == 429  # --rate-burst 5, no refill
-    finally:
-        stop_process(proc, grace=10)
+    with serve_process(str(db), *flags, log=log) as served, served.client() as c:
+        for who in ("write", "read", "revoked"):
+            headers = {"Authorization": f"Bearer {tokens[who]}"}
+            c.post("/v1/audits", headers=headers, content=b'{"domains": ["a.example"]}')
+            c.get("/v1/alerts", headers=headers)
+        c.get("/v1/schedules", headers={"Authorization": "Bearer maa_made-up-token"})
+        c.get("/v1/schedules?token=" + tokens["read"])  # a token in a URL, by mistake
+        limited = [
+            c.get("/metrics", headers={"Authorization": f"Bearer {tokens['admin']}"})
+            for _ in range(7)
+        ]
+        assert limited[-1].status_code == 429  # --rate-burst 5, no refill
     text = log.read_text(errors="replace")
     lines = [json.loads(line) for line in text.splitlines() if line.strip()]
     access = [d for d in lines if d["logger"] == "uvicorn.access"]

@@ -5,9 +5,6 @@ a POST -> poll -> results round trip whose lines decode with the report codec.""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,8 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from dnsservers import free_port, stop_process
 from fixture_zone import ZONE
+from serve_process import serve_process
 
 from mailauth_audit.report.codec import from_json
 from mailauth_audit.service.server import committed_openapi, openapi_text
@@ -55,32 +52,10 @@ def service(
         revoke_token(store, "gone")
     finally:
         store.close()
-    http_port = free_port()
-    log = folder / "serve.log"
-    command = [
-        *(sys.executable, "-m", "mailauth_audit", "serve", "--store", db),
-        *("--port", str(http_port), "--nameserver", f"{host}:{port}", "--timeout", "2"),
-        *("--max-domains-per-request", str(CAP)),
-    ]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "NO_COLOR": "1"}
-        )
-    base = f"http://127.0.0.1:{http_port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("serve did not start:\n" + log.read_text(errors="replace"))
-            time.sleep(0.2)
-        yield Service(base, tokens, log)
-    finally:
-        stop_process(proc, grace=10)
+    flags = ["--nameserver", f"{host}:{port}", "--timeout", "2"]
+    flags += ["--max-domains-per-request", str(CAP)]
+    with serve_process(db, *flags, log=folder / "serve.log") as served:
+        yield Service(served.base, tokens, served.log)
 
 
 ENDPOINTS = [

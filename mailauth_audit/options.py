@@ -463,9 +463,19 @@ class QueueLimits:
     # --qps across all workers: a PostgreSQL token bucket hands out tokens in leases of
     # qps * budget_lease seconds, each usable for budget_lease seconds
     budget_lease: float = 0.1
+    # a chunk's reports are recorded once this many are waiting, or record_interval seconds
+    # after the first of them: a few statements per batch, not per handful of reports
+    record_batch: int = 200
+    record_interval: float = 0.5
 
     def __post_init__(self) -> None:
-        for name in ("chunk_size", "concurrency", "chunk_attempts", "write_attempts"):
+        for name in (
+            "chunk_size",
+            "concurrency",
+            "chunk_attempts",
+            "write_attempts",
+            "record_batch",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a whole number of at least 1: {value!r}")
@@ -477,6 +487,7 @@ class QueueLimits:
             "reconnect_delay",
             "cancel_poll_interval",
             "budget_lease",
+            "record_interval",
         ):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):

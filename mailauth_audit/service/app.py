@@ -29,6 +29,7 @@ from ..store.connect import StoreError
 from ..store.store import Store
 from ..store.tokens import ApiToken, TokenScope, find_token
 from ..version import __version__
+from .coalesce import CoalescedReads
 from .codec_schemas import REPORT_REF, json_ref, with_codec_schemas
 from .context import MAX_ID, ApiContext, Invalid
 from .jobs import JobManager, ServiceBusy
@@ -116,6 +117,11 @@ def create_app(store: Store, manager: JobManager, *, scheduler: Scheduler | None
     limits = manager.limits
     buckets = TokenBuckets(limits.rate_per_second, limits.rate_burst)
     metrics = ApiMetrics(store, limits.max_metrics_audits)
+    # every request's token is read from the store (a revocation holds at the next request);
+    # concurrent requests with one token share a read begun after each arrived (coalesce.py)
+    token_reads: CoalescedReads[str, ApiToken | None] = CoalescedReads(
+        lambda presented: asyncio.to_thread(find_token, store, presented)
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -150,7 +156,7 @@ def create_app(store: Store, manager: JobManager, *, scheduler: Scheduler | None
                 401, "an Authorization: Bearer <token> header is required", headers=unauthenticated
             )
         try:
-            token = await asyncio.to_thread(find_token, store, credentials.credentials)
+            token = await token_reads.get(credentials.credentials)
         except StoreError as exc:
             raise HTTPException(503, f"the store cannot be read now: {exc}") from None
         if token is None or not token.active:

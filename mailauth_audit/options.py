@@ -450,7 +450,10 @@ class QueueLimits:
     sending heartbeats for `stalled_after` seconds (killed, machine lost) has its chunks put
     back in the queue by the next recovery sweep of any live worker."""
 
-    chunk_size: int = 1000  # domains per queued chunk: the unit a worker takes and retries
+    # domains per queued chunk: the unit a worker takes and retries. A quarter of the default
+    # max_domains_per_request, so one request spreads over two workers' two chunk slots, and
+    # the last chunks of a job, when one worker may hold two while another has none, are short
+    chunk_size: int = 250
     concurrency: int = 2  # chunks one worker process audits at once (one shared DNS cache)
     heartbeat_interval: float = 10.0  # seconds between a worker's heartbeats
     stalled_after: float = 30.0  # seconds without a heartbeat before a worker's chunks go back

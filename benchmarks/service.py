@@ -43,6 +43,8 @@ sys.path.insert(0, str(ROOT / "tests" / "store"))
 
 from bulk import BENCH, run_ours, sh  # noqa: E402  (benchmarks/bulk.py: the bulk side)
 
+from mailauth_audit.options import QueueLimits  # noqa: E402
+
 
 def free_port() -> int:
     import socket
@@ -147,11 +149,31 @@ class Fleet:
                     proc.wait()
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes so far (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def run_queue(fleet: Fleet, domains: list[str]) -> dict[str, Any]:
+    pids = [p.pid for p in fleet.procs]
+    cpu0 = cpu_seconds(pids)
     t0 = time.perf_counter()
     job_id = fleet.post_job(domains)
     doc = fleet.wait_done(job_id)
     wall = time.perf_counter() - t0
+    cpu = cpu_seconds(pids) - cpu0
     return {
         "job": job_id,
         "status": doc["status"],
@@ -159,6 +181,9 @@ def run_queue(fleet: Fleet, domains: list[str]) -> dict[str, Any]:
         "recorded": doc["recorded"],
         "wall_s": round(wall, 2),
         "domains_per_s": round(doc["total"] / wall, 1),
+        # serve + workers (PostgreSQL's own processes not included)
+        "cpu_ms_per_domain": round(1000 * cpu / max(1, doc["total"]), 3),
+        "load": load(),
     }
 
 
@@ -173,7 +198,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, help="a gen_zone.py folder (default: generate)")
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--workers", type=int, default=2, help="worker processes (bulk: processes)")
-    ap.add_argument("--chunk-size", type=int, default=1000)
+    ap.add_argument("--chunk-size", type=int, default=QueueLimits().chunk_size)
     ap.add_argument("--port", type=int, default=5301)
     ap.add_argument("--store", help="a PostgreSQL URL (default: a throwaway server)")
     a = ap.parse_args()
@@ -200,6 +225,7 @@ def main() -> None:
         fleet.start(len(domains))
         for i in range(a.runs):
             b = run_ours(data / "domains.txt", a.port, a.workers, [], env)
+            b["load"] = load()
             shutil.rmtree(b["out"], ignore_errors=True)
             bulk_runs.append(b)
             print(f"  bulk run {i + 1}: {json.dumps(b)}", flush=True)
@@ -220,6 +246,13 @@ def main() -> None:
     print(f"  queue, {a.workers} workers (POST->done) {queue_rate:>8,.0f} domains/s")
     ratio = 100 * queue_rate / bulk_rate
     print(f"  ratio queue / bulk          {ratio:>9.0f} %   (target >= 80 %)")
+    if a.runs > 1:
+        pairs = [
+            100 * q["domains_per_s"] / b["domains_per_s"]
+            for b, q in zip(bulk_runs, queue_runs, strict=True)
+        ]
+        print(f"  ratio of each run (bulk then queue): {', '.join(f'{r:.0f} %' for r in pairs)}")
+    print(f"  load average at the end: {load()}")
 
 
 if __name__ == "__main__":

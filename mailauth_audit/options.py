@@ -471,7 +471,10 @@ class QueueLimits:
     sending heartbeats for `stalled_after` seconds (killed, machine lost) has its chunks put
     back in the queue by the next recovery sweep of any live worker."""
 
-    chunk_size: int = 1000  # domains per queued chunk: the unit a worker takes and retries
+    # domains per queued chunk: the unit a worker takes and retries. A quarter of the default
+    # max_domains_per_request, so one request spreads over two workers' two chunk slots, and
+    # the last chunks of a job, when one worker may hold two while another has none, are short
+    chunk_size: int = 250
     concurrency: int = 2  # chunks one worker process audits at once (one shared DNS cache)
     heartbeat_interval: float = 10.0  # seconds between a worker's heartbeats
     stalled_after: float = 30.0  # seconds without a heartbeat before a worker's chunks go back
@@ -484,9 +487,19 @@ class QueueLimits:
     # --qps across all workers: a PostgreSQL token bucket hands out tokens in leases of
     # qps * budget_lease seconds, each usable for budget_lease seconds
     budget_lease: float = 0.1
+    # a chunk's reports are recorded once this many are waiting, or record_interval seconds
+    # after the first of them: a few statements per batch, not per handful of reports
+    record_batch: int = 200
+    record_interval: float = 0.5
 
     def __post_init__(self) -> None:
-        for name in ("chunk_size", "concurrency", "chunk_attempts", "write_attempts"):
+        for name in (
+            "chunk_size",
+            "concurrency",
+            "chunk_attempts",
+            "write_attempts",
+            "record_batch",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a whole number of at least 1: {value!r}")
@@ -498,6 +511,7 @@ class QueueLimits:
             "reconnect_delay",
             "cancel_poll_interval",
             "budget_lease",
+            "record_interval",
         ):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):

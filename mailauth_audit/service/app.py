@@ -29,6 +29,7 @@ from ..store.connect import StoreError
 from ..store.store import Store
 from ..store.tokens import ApiToken, TokenScope, find_token
 from ..version import __version__
+from .coalesce import CoalescedReads
 from .codec_schemas import REPORT_REF, json_ref, with_codec_schemas
 from .context import MAX_ID, ApiContext, Invalid
 from .jobs import JobManager, ServiceBusy
@@ -116,6 +117,11 @@ def create_app(store: Store, manager: JobManager, *, scheduler: Scheduler | None
     limits = manager.limits
     buckets = TokenBuckets(store, limits.rate_per_second, limits.rate_burst)
     metrics = ApiMetrics(store, limits.max_metrics_audits)
+    # every request's token is read from the store (a revocation holds at the next request);
+    # concurrent requests with one token share a read begun after each arrived (coalesce.py)
+    token_reads: CoalescedReads[str, ApiToken | None] = CoalescedReads(
+        lambda presented: asyncio.to_thread(find_token, store, presented)
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -140,14 +146,6 @@ def create_app(store: Store, manager: JobManager, *, scheduler: Scheduler | None
         lifespan=lifespan,
     )
 
-    def _identify(secret: str) -> tuple[ApiToken | None, float]:
-        """The token and, for an active one, its bucket's answer: one thread hop for both
-        (the bucket is in the store, shared by every serve process: ratelimit.py)."""
-        token = find_token(store, secret)
-        if token is None or not token.active:
-            return token, 0.0
-        return token, buckets.take(token.id)
-
     async def caller(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> ApiToken:
@@ -158,7 +156,11 @@ def create_app(store: Store, manager: JobManager, *, scheduler: Scheduler | None
                 401, "an Authorization: Bearer <token> header is required", headers=unauthenticated
             )
         try:
-            token, wait = await asyncio.to_thread(_identify, credentials.credentials)
+            token = await token_reads.get(credentials.credentials)
+            wait = 0.0
+            if token is not None and token.active:
+                # the bucket is in the store, shared by every serve process (ratelimit.py)
+                wait = await asyncio.to_thread(buckets.take, token.id)
         except StoreError as exc:
             raise HTTPException(503, f"the store cannot be read now: {exc}") from None
         if token is None or not token.active:

@@ -27,6 +27,7 @@ from ..store.schema import audits, runs
 from ..store.store import Store
 from ..version import __version__
 from .chunks import cancel_job, create_job, fail_chunk, job_state, pending_jobs, set_task_ids
+from .coalesce import CoalescedReads
 from .runner import ChunkRunner
 
 if TYPE_CHECKING:
@@ -104,6 +105,8 @@ class JobManager:
     _slots: asyncio.Semaphore | None = None
     queue_limits: QueueLimits = field(default_factory=QueueLimits)
     queue: ChunkQueue | None = None  # set: chunks go to workers (PostgreSQL)
+    # a job read from the store: pollers of one job share a read begun after each asked
+    _stored_reads: CoalescedReads[int, Job | None] | None = None
 
     def active(self) -> int:
         return sum(1 for j in self.jobs.values() if j.status in ("queued", "running"))
@@ -203,6 +206,11 @@ class JobManager:
         job = self.jobs.get(job_id)
         if job is not None:
             return job
+        if self._stored_reads is None:  # made on the loop: the reads are tasks of it
+            self._stored_reads = CoalescedReads(self._read_stored)
+        return await self._stored_reads.get(job_id)
+
+    async def _read_stored(self, job_id: int) -> Job | None:
         return await asyncio.to_thread(_stored_job, self.store, job_id, self.queue is not None)
 
     async def aclose(self) -> None:

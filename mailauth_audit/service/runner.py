@@ -11,6 +11,7 @@ and a write racing another run of the same chunk is refused by the store's uniqu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -60,7 +61,10 @@ class ChunkOutcome:
 
 class _Writer:
     """The chunk's observer: buffers each report's document on the loop's thread and
-    records them in batches from a thread, so the loop never waits for the database."""
+    records them in batches from a thread, so the loop never waits for the database.
+    A batch is `QueueLimits.record_batch` reports, or what came within `record_interval`
+    of its first: each batch costs a few statements and round trips whatever its size, so
+    a writer draining every report as it comes spends the process's CPU on the store."""
 
     def __init__(
         self, runner: ChunkRunner, work: ChunkWork, progress: ChunkProgress | None
@@ -84,7 +88,8 @@ class _Writer:
         # the bulk results line (orjson on the dataclasses): what `bulk --store` records,
         # read back by the store as the same typed report, for a fraction of to_json's CPU
         self.pending.append(bulk_line(report, report.verdict))
-        self.wake.set()
+        if len(self.pending) == 1 or len(self.pending) >= self.runner.limits.record_batch:
+            self.wake.set()
 
     def on_done(self, summary: RunSummary) -> None:
         self.finished = True
@@ -94,6 +99,12 @@ class _Writer:
         while True:
             await self.wake.wait()
             self.wake.clear()
+            limits = self.runner.limits
+            if not self.finished and len(self.pending) < limits.record_batch:
+                # woken by the first report of a batch: give it time to fill up
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), limits.record_interval)
+                self.wake.clear()
             batch, self.pending = self.pending, []
             if batch:
                 await self.runner.record(self.work, batch)

@@ -24,12 +24,13 @@ import os
 import signal
 import socket
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import procrastinate
 from procrastinate.worker import Worker
 from sqlalchemy import text
 
+from ..bulk.runtime import run_loop, tune_gc
 from ..options import AuditOptions, QueueLimits, StoreLimits
 from ..resolver.base import Resolver
 from ..resolver.caching import CachingResolver
@@ -43,7 +44,7 @@ from .logs import configure_logging
 from .queue import QUEUE, TASK, ChunkRetry, ensure_queue_schema, make_app, recover_stalled
 from .runner import ChunkRunner
 
-__all__ = ["WorkerConfig", "run_worker", "serve_chunks"]
+__all__ = ["WorkerConfig", "chunk_options", "run_worker", "serve_chunks"]
 
 log = logging.getLogger("mailauth_audit.service")
 
@@ -66,9 +67,23 @@ def run_worker(config: WorkerConfig) -> None:
     store = open_store(config.store_url, config.store_limits)
     try:
         ensure_queue_schema(store)
-        asyncio.run(serve_chunks(store, config))
+        # the process is the worker's, as a bulk process is bulk's: the same loop (uvloop
+        # where installed) and the same collector tuning, so a domain costs what it does
+        # in `bulk` (what the fleet is sized and benchmarked against)
+        tune_gc()
+        run_loop(serve_chunks(store, config))
     finally:
         store.close()
+
+
+def chunk_options(options: AuditOptions, concurrency: int) -> AuditOptions:
+    """Each running chunk's share of `Limits.max_concurrent_domains`: the limit is the
+    process's, as `bulk --processes` shares it between its processes, so `--concurrency`
+    chunks do not multiply the domains in flight on the one event loop (more of them on a
+    busy loop only wait longer for it, holding their memory)."""
+    limits = options.limits
+    share = max(1, -(-limits.max_concurrent_domains // concurrency))
+    return replace(options, limits=replace(limits, max_concurrent_domains=share))
 
 
 def _resolver(config: WorkerConfig, store: Store) -> tuple[Resolver, QueryBudget | None]:
@@ -92,7 +107,7 @@ async def serve_chunks(store: Store, config: WorkerConfig) -> None:
     limits = config.limits
     name = config.name or f"{socket.gethostname()}:{os.getpid()}"
     resolver, _budget = _resolver(config, store)
-    runner = ChunkRunner(store, config.options, limits, resolver)
+    runner = ChunkRunner(store, chunk_options(config.options, limits.concurrency), limits, resolver)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

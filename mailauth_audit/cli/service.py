@@ -19,6 +19,7 @@ import click
 from .. import asyncapi as facade
 from ..errors import ConfigurationError
 from ..options import AuditOptions, Limits, ProbeOptions, QueueLimits, ServiceLimits
+from .alerts import smtp_relay
 from .common import (
     checks_option,
     dnssec_resolver_option,
@@ -30,7 +31,6 @@ from .common import (
     selector_option,
     timeout_option,
 )
-from .alerts import smtp_relay
 from .history import _fail, open_named_store, store_option
 from .main import _parse_checks
 

@@ -122,7 +122,14 @@ def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def measure(port: int, path: str, token: str, clients: int, requests: int) -> None:
+def _cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(
+    port: int, path: str, token: str, clients: int, requests: int, pid: int | None = None
+) -> None:
     request = (
         f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
         f"Authorization: Bearer {token}\r\nAccept: application/json\r\n\r\n"
@@ -141,7 +148,9 @@ def measure(port: int, path: str, token: str, clients: int, requests: int) -> No
         return out, sum(errors), time.perf_counter() - start
 
     load_before = _load()
+    cpu_before = _cpu(pid) if pid is not None else 0.0
     samples, errors, wall = asyncio.run(run())
+    cpu = _cpu(pid) - cpu_before if pid is not None else None
     ms = [s * 1000 for s in samples]
     print(f"GET {path}: {clients} concurrent clients x {requests} requests")
     print(
@@ -151,6 +160,10 @@ def measure(port: int, path: str, token: str, clients: int, requests: int) -> No
     )
     print(f"  {len(ms) / wall:.0f} requests/s over {wall:.1f} s; failed requests: {errors}")
     print(f"  load average before {load_before}, after {_load()}")
+    if cpu is not None:
+        # the server's own cost, which the load of the machine does not change much: on a
+        # free core it answers 1000 / this many requests per second
+        print(f"  serve CPU per request: {1000 * cpu / max(1, len(ms)):.2f} ms")
 
 
 def _job_status(port: int, path: str, token: str) -> str:
@@ -193,7 +206,7 @@ def latency(clients: int, requests: int, store_url: str | None, running: int) ->
                 time.sleep(2)  # the job under way
                 print(f"job before: {_job_status(port, path, token)}")
             print(f"store {url}")
-            measure(port, path, token, clients, requests)
+            measure(port, path, token, clients, requests, proc.pid)
             if bench is not None:
                 print(f"job after: {_job_status(port, path, token)}")
         finally:
@@ -227,7 +240,7 @@ def latency_fleet(
         time.sleep(5)  # the workers under way
         print(f"job before: {_job_status(port, path, fleet.token)}")
         print(f"store {url}, {workers} workers")
-        measure(port, path, fleet.token, clients, requests)
+        measure(port, path, fleet.token, clients, requests, fleet.procs[0].pid)
         print(f"job after: {_job_status(port, path, fleet.token)}")
     finally:
         if fleet is not None:

@@ -232,7 +232,7 @@ def check_truth(out: Path, data: Path, sample: int) -> dict[str, Any]:
             got = sorted(
                 f"{s['key_type']}{s['key_bits']}" if s["key_type"] == "rsa" else s["key_type"]
                 for s in (checks["dkim"].get("result") or {}).get("selectors", ())
-                # a line (format 4) leaves out false, null and zero values
+                # a line (format 4 and 5) leaves out false, null and zero values
                 if s["status"] == "key"
                 and s.get("key_bits")
                 and not s.get("revoked")

@@ -37,8 +37,18 @@ The line (LINE_FORMAT, the first key of every line since format 2):
   reason (no result); an SPF result's record copies and include-tree counts and a DKIM
   selector's name and key (its record's p=) when they follow from the rest
   (`report/slim_rules.py`).
+- format 5: format 4 less what the reader derives (`report/line5.py`,
+  `report/line_rules.py`): the findings of checks that judge their facts alone
+  (`Check.judges_facts_only`) as their codes (`[code, severity]` where the severity is not
+  the catalogue's), judged again on reading; other findings without the catalogue's severity
+  and with their values positional (`params` a list in the catalogue's order; 0 the domain,
+  1 and 2 the evidence joined by "; " and ", "); a skipped outcome its check derives from the
+  outcomes it depends on (`Check.skipped_by_rule`) as `"skip_reason": 0`, other skipped
+  checks with their facts; no checklist; result fields that follow from the domain or the
+  audit date left out.
   `report.codec.from_json` reads every format back to the same typed report (format 4: a
-  skipped check without the partial result it had gathered).
+  skipped check without the partial result it had gathered; format 5: the same report, for
+  a report as the engine judged it).
 """
 
 from __future__ import annotations
@@ -84,8 +94,10 @@ DEFAULT_SYNC_INTERVAL = 1.0  # seconds between fsyncs of the results file during
 def bulk_line(report: DomainReport, score: DomainScore | None = None) -> bytes:
     """One results line (without its newline): compact UTF-8 JSON, format LINE_FORMAT.
 
-    Built straight from the typed report (`report/slim.py`), not by stripping the full
-    document: enums and tuples are left for orjson to write."""
+    Built straight from the typed report (`report/line5.py`), not by stripping the full
+    document: enums and tuples are left for orjson to write. `report` is as the engine
+    judged it: the findings of a check that judges its facts alone are written as codes and
+    judged again on reading (a finding edited after judging would not come back)."""
     checks = {}
     domain = report.domain
     outcomes = report.checks

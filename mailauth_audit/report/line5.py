@@ -102,13 +102,20 @@ def _as_judged(f: Finding, specs: Mapping[str, Any]) -> bool:
     the shortest default limit, no clip marker in its evidence, no more evidence than the
     fewest a clip keeps."""
     spec = specs.get(f.code)
+    if (
+        spec is None
+        or len(f.params) != len(spec.names)
+        or len(f.detail) > _SHORT
+        or len(f.remediation) > _SHORT
+    ):
+        return False
+    evidence = f.evidence
+    if not evidence:
+        return True
     return (
-        spec is not None
-        and len(f.params) == len(spec.names)
-        and len(f.detail) <= _SHORT
-        and len(f.remediation) <= _SHORT
-        and len(f.evidence) <= _FEW
-        and all(len(e) <= _SHORT and _MARK not in e for e in f.evidence)
+        len(evidence) <= _FEW
+        and max(map(len, evidence)) <= _SHORT
+        and _MARK not in "\n".join(evidence)
     )
 
 
@@ -117,7 +124,8 @@ def _params(params: Any, spec: Any, evidence: tuple[str, ...], domain: str) -> A
         names = spec.names
         if len(params) == len(names) and all(p[0] == n for p, n in zip(params, names, strict=True)):
             semi = comma = None
-            if evidence:
+            # joined evidence only when some value could be it (it starts like it)
+            if evidence and any(v.startswith(evidence[0]) for _, v in params):
                 semi, comma = "; ".join(evidence), ", ".join(evidence)
             return [
                 0 if v == domain else 1 if v == semi else 2 if v == comma else v for _, v in params
@@ -168,7 +176,7 @@ def line_outcome(
     """One check's outcome in a format-5 line of `domain` (`checks`: the report's)."""
     out: dict[str, Any] = {"status": status._value_}
     result, reason = outcome.result, outcome.skip_reason
-    if status is _SKIPPED and reason:
+    if status is _SKIPPED and reason and result is not None:
         rule = _skip_rule(outcome.check)
         if rule is not None and rule(domain, checks) == (result, reason):
             out["skip_reason"] = 0  # a skip reason is a string: 0 says "the rule's"
@@ -259,7 +267,7 @@ def dense_line5(doc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[Any
     for key, outcome in checks.items():
         if type(outcome) is dict and "result" in outcome and key in _IDS:
             outcome = {**outcome, "result": result_in(_IDS[key], outcome["result"], domain)}
-        if type(outcome) is dict and outcome.get("skip_reason") == 0:
+        if type(outcome) is dict and type(outcome.get("skip_reason")) is int:
             pending[key] = None
             outcome = {k: v for k, v in outcome.items() if k != "skip_reason"}
         findings = outcome.get("findings") if type(outcome) is dict else None
@@ -335,7 +343,8 @@ def rejudge(
         ctx = EvaluationContext(domain=domain, outcomes=seen)
         try:
             findings = sort_findings(_check(cid).evaluate(outcome.result, ctx))
-        except ValueError as exc:  # facts of the right types, but not of sense (a date)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, AssertionError) as exc:
+            # facts of the right types but not of sense (a damaged date, a hand-edited file)
             raise CodecError(f"checks.{cid.value}: the facts cannot be judged: {exc}") from None
         out[cid] = dataclasses.replace(outcome, findings=findings)
     return out

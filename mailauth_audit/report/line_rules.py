@@ -16,6 +16,9 @@ one: absent means the rule's value):
 from __future__ import annotations
 
 import contextlib
+import functools
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from ..model import CheckId
@@ -69,13 +72,18 @@ def _dane_in(doc: dict[str, Any], domain: str) -> None:
         ]
 
 
-def _dkim_lists(audit_date: Any) -> dict[str, tuple[str, ...]]:
+def _dkim_lists(audit_date: Any) -> Mapping[str, tuple[str, ...]]:
     """The names each rule-given selector list holds, by source."""
+    return _lists_of(audit_date if type(audit_date) is str else None)
+
+
+@functools.lru_cache(maxsize=64)  # one audit date per run: computed once, not per domain
+def _lists_of(audit_date: str | None) -> Mapping[str, tuple[str, ...]]:
     lists = {"default": DEFAULT_DKIM_SELECTORS}
-    if type(audit_date) is str and audit_date:
+    if audit_date:
         with contextlib.suppress(ValueError):  # a damaged date: reading the line fails
             lists["date"] = dkim_date_selectors(fact_date(audit_date))
-    return lists
+    return MappingProxyType(lists)
 
 
 def _dkim_out(result: Any, out: dict[str, Any], domain: str) -> None:
@@ -93,7 +101,7 @@ def _dkim_in(doc: dict[str, Any], domain: str) -> None:
         lists = _dkim_lists(doc.get("audit_date"))
         doc["selector_lists"] = [
             {**x, "selectors": list(lists[x["source"]])}
-            if type(x) is dict and "selectors" not in x and x.get("source") in lists
+            if type(x) is dict and "selectors" not in x and str(x.get("source")) in lists
             else x
             for x in written
         ]

@@ -75,11 +75,15 @@ async def _skip(host: str, address: str, why: str) -> MxAddressIdentity:
 
 
 def _skipped(host: str, address: str, why: str) -> MxAddressIdentity:
+    return MxAddressIdentity(host, address, _reverse_name(address), not_checked=why)
+
+
+@functools.lru_cache(maxsize=4096)  # a pure function of the text; providers' MX addresses
+def _reverse_name(address: str) -> str:  # recur in thousands of domains
     try:
-        reverse_name = ipaddress.ip_address(address).reverse_pointer
+        return ipaddress.ip_address(address).reverse_pointer
     except ValueError:
-        reverse_name = ""
-    return MxAddressIdentity(host, address, reverse_name, not_checked=why)
+        return ""
 
 
 class MxIdentityCheck(Check[MxIdentityResult]):

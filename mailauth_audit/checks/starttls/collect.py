@@ -9,6 +9,7 @@ with the reason, and never connected to.
 
 from __future__ import annotations
 
+import functools
 import ssl
 from datetime import UTC, datetime
 
@@ -37,6 +38,11 @@ def mx_targets(mx: MxResult, domain: str) -> list[tuple[str, int, tuple[str, ...
     return list(seen.values())
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of the text; providers' MX addresses
+def _refused_by_default(address: str) -> str | None:  # recur in thousands of domains
+    return refusal_reason(address, allow_private=False)
+
+
 def refused_everywhere(
     mx: MxResult, domain: str
 ) -> list[tuple[str, int, list[tuple[str, str]]]] | None:
@@ -47,7 +53,7 @@ def refused_everywhere(
     for host, preference, addresses in mx_targets(mx, domain):
         entries = []
         for address in addresses:
-            why = refusal_reason(address, allow_private=False)
+            why = _refused_by_default(address)
             if why is None:
                 return None
             entries.append((address, why))

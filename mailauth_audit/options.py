@@ -372,13 +372,21 @@ class StoreLimits:
     max_events_per_delivery: int = 1000  # events one `alerts --deliver` sends at most
     # bytes a stored report may decompress to: a larger one is damaged or planted, refused
     max_stored_report_bytes: int = 16 * 1024 * 1024
+    # batches of results lines `bulk --store` lets wait for the recording thread (256 lines
+    # each at most): past them the run waits for the store instead of holding more lines
+    max_pending_record_batches: int = 8
 
     def __post_init__(self) -> None:
         for name in ("connect_timeout", "lock_timeout", "webhook_timeout", "webhook_backoff"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a finite number of seconds above 0: {value!r}")
-        for name in ("webhook_attempts", "max_events_per_delivery", "max_stored_report_bytes"):
+        for name in (
+            "webhook_attempts",
+            "max_events_per_delivery",
+            "max_stored_report_bytes",
+            "max_pending_record_batches",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a whole number of at least 1: {value!r}")

@@ -380,6 +380,9 @@ class StoreLimits:
     # changed domains `diff --run A --run B` shows in detail in text (worse first); the rest
     # are counted in a closing line. JSON and HTML hold every one (`--details`, `--full`)
     run_diff_details: int = 50
+    # batches of results lines `bulk --store` lets wait for the recording thread (256 lines
+    # each at most): past them the run waits for the store instead of holding more lines
+    max_pending_record_batches: int = 8
 
     def __post_init__(self) -> None:
         for name in ("connect_timeout", "lock_timeout", "webhook_timeout", "webhook_backoff"):
@@ -391,6 +394,7 @@ class StoreLimits:
             "max_events_per_delivery",
             "max_stored_report_bytes",
             "run_diff_details",
+            "max_pending_record_batches",
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:

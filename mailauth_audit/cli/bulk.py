@@ -322,7 +322,10 @@ def bulk(
         from ..asyncapi import StoreRecorder  # SQLAlchemy only when a store is used
 
         recorder = StoreRecorder(
-            open_named_store(url), "bulk", provenance=_provenance(options, zones)
+            open_named_store(url),
+            "bulk",
+            provenance=_provenance(options, zones),
+            background=True,  # the loop hands batches over; a thread waits for the database
         )
     config = BulkConfig(
         output_dir=out,

@@ -35,7 +35,7 @@ __all__ = [
 
 # every migration in migrations/versions, oldest first (tests/store keep this list equal to
 # Alembic's script directory): a store at a revision not listed here is newer than this code
-REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
 READ_ONLY_OPTION = "mailauth_audit_read_only"  # Connection.execution_options: a reading transaction
 _PG_MIGRATION_LOCK = 0x6D61696C  # pg_advisory_xact_lock key: one migrator at a time
 

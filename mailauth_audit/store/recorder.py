@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import gzip
 import json
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+
+import orjson
 
 from ..model import DomainReport, Provenance, Severity
 from ..report.codec import encode_value, to_json
@@ -40,6 +44,7 @@ class StoreRecorder:
         *,
         provenance: Provenance | dict[str, Any] | None = None,
         threshold: Severity = Severity.HIGH,
+        background: bool = False,
     ) -> None:
         self.store = store
         self.kind = kind
@@ -55,11 +60,21 @@ class StoreRecorder:
         self.not_recorded = 0
         self.error: str | None = None  # set once the store failed: why
         self._run: tuple[int, str] | None = None
+        self._run_key: str | None = None
+        # background=True: results lines are recorded by a thread of their own, so the
+        # event loop that hands them over never waits for the database (its round trips,
+        # its inserts, the commit); at most StoreLimits.max_pending_record_batches batches
+        # wait their turn, then on_lines waits (a store that falls behind slows the run
+        # down rather than filling memory)
+        self._pending: queue.Queue[tuple[list[bytes], Path] | None] | None = None
+        self._thread: threading.Thread | None = None
+        if background:
+            self._pending = queue.Queue(store.limits.max_pending_record_batches)
 
     def _run_id(self, results: Path | None) -> tuple[int, str]:
         if self._run is None:
-            key = None
-            if results is not None:
+            key = self._run_key
+            if key is None and results is not None:
                 key = results_run_key(results, _first_line(results))
             info = RunInfo(
                 kind=self.kind,
@@ -76,18 +91,52 @@ class StoreRecorder:
         self._record([to_json(report)], None)
 
     def on_lines(self, lines: list[bytes], results: Path) -> None:
+        if self._pending is None:
+            self._record_lines(lines, results)
+            return
+        if self._thread is None:
+            try:
+                # now, while results.jsonl is certainly there (--compress replaces it at
+                # the end, perhaps before the thread has recorded the first batch)
+                self._run_key = results_run_key(results, _first_line(results))
+            except OSError as exc:
+                self.error = f"cannot read {results}: {exc}"
+            self._thread = threading.Thread(target=self._drain, name="store-recorder", daemon=True)
+            self._thread.start()
+        self._pending.put((lines, results))
+
+    def _drain(self) -> None:
+        assert self._pending is not None
+        while (batch := self._pending.get()) is not None:
+            try:
+                self._record_lines(*batch)
+            except Exception as exc:  # the thread must not end with batches left unheard
+                self.error = self.error or f"recording failed: {exc!r}"
+                self.not_recorded += len(batch[0])
+
+    def _record_lines(self, lines: list[bytes], results: Path) -> None:
         if self.error is not None:
             self.not_recorded += len(lines)
             return
-        self._record((json.loads(line) for line in lines), results, len(lines))
+        # the lines are in results.jsonl already: the store need not wait for its disk
+        self._record((orjson.loads(line) for line in lines), results, len(lines), durable=False)
 
-    def _record(self, docs: Iterable[dict[str, Any]], results: Path | None, count: int = 1) -> None:
+    def _record(
+        self,
+        docs: Iterable[dict[str, Any]],
+        results: Path | None,
+        count: int = 1,
+        *,
+        durable: bool = True,
+    ) -> None:
         if self.error is not None:
             self.not_recorded += count
             return
         try:
             run_id, started = self._run_id(results)
-            result = self.store.record_documents(run_id, started, docs, self.threshold)
+            result = self.store.record_documents(
+                run_id, started, docs, self.threshold, durable=durable
+            )
         except (StoreError, ValueError) as exc:
             self.error = str(exc)
             self.not_recorded += count
@@ -100,6 +149,10 @@ class StoreRecorder:
         self.events += result.events
 
     def on_done(self, *_args: object) -> None:
+        if self._thread is not None and self._pending is not None:
+            self._pending.put(None)  # after every batch handed over: all are recorded first
+            self._thread.join()
+            self._thread = None
         if self._run is None or self.error is not None:
             return
         try:
@@ -161,7 +214,7 @@ def import_results(store: Store, path: Path, threshold: Severity = Severity.HIGH
 
     for line in read_results_lines(path):
         try:
-            doc = json.loads(line)
+            doc = orjson.loads(line)
         except ValueError:
             unreadable += 1
             continue

@@ -116,8 +116,16 @@ class Store:
         started: str,
         docs: Iterable[dict[str, Any]],
         threshold: Severity = Severity.HIGH,
+        *,
+        durable: bool = True,
     ) -> RecordResult:
+        """durable=False: PostgreSQL commits without waiting for the write-ahead log to
+        reach the disk (synchronous_commit off, this transaction only). For documents whose
+        results file is the record of truth: a crash may lose the last batches from the
+        store, never from the file, and `history import` adds them back."""
         with self.transaction() as conn:
+            if not durable and conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
             return record_documents(conn, run_id, started, docs, threshold)
 
     def finish_run(self, run_id: int, finished_at: str | None = None) -> None:

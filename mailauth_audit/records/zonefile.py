@@ -42,14 +42,11 @@ def split_txt(text: str, limit: int = TXT_STRING_LIMIT) -> tuple[bytes, ...]:
     return tuple(chunks) or (b"",)
 
 
-_AS_IT_IS = bytes(c for c in range(0x20, 0x7F) if c not in b'"\\')  # octets quoted as they are
-
-
 def _escape(chunk: bytes) -> str:
-    # the usual case, printable ASCII without a quote or backslash, is written as it is
-    if not chunk.translate(None, _AS_IT_IS):
-        return chunk.decode("ascii")
     text = chunk.decode("utf-8", "surrogateescape")
+    # the usual case, printable ASCII without a quote or backslash, is written as it is
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return text
     out: list[str] = []
     for ch in text:
         code = ord(ch)

@@ -183,6 +183,9 @@ def _evaluate(facts: SpfResult, limits: Limits) -> list[Finding]:
     return out
 
 
+_MECHANISM_NAMES = frozenset(k.value for k in SpfMechanismKind)  # a modifier named so is a typo
+
+
 def _record_findings(domain: str, record: SpfRecord, *, glued: bool) -> list[Finding]:
     """Findings about the domain's own record text. With strings glued together the text is
     not what the author wrote, so no `all` may only mean it was glued to the term before."""
@@ -223,9 +226,10 @@ def _record_findings(domain: str, record: SpfRecord, *, glued: bool) -> list[Fin
                 changes=change(domain, record.text, with_all(record, "-")),
             )
         )
-    mech_names = {k.value for k in SpfMechanismKind}
     misused = [
-        m for m in record.modifiers if m.name in mech_names and m.name not in ("redirect", "exp")
+        m
+        for m in record.modifiers
+        if m.name in _MECHANISM_NAMES and m.name not in ("redirect", "exp")
     ]
     if misused:
         fixed = record.text

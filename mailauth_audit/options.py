@@ -375,6 +375,9 @@ class StoreLimits:
     # changed domains `diff --run A --run B` shows in detail in text (worse first); the rest
     # are counted in a closing line. JSON and HTML hold every one (`--details`, `--full`)
     run_diff_details: int = 50
+    # processes that decode a run diff's shown domains when there are hundreds (1: in the
+    # calling process only)
+    run_diff_processes: int = 2
 
     def __post_init__(self) -> None:
         for name in ("connect_timeout", "lock_timeout", "webhook_timeout", "webhook_backoff"):
@@ -386,6 +389,7 @@ class StoreLimits:
             "max_events_per_delivery",
             "max_stored_report_bytes",
             "run_diff_details",
+            "run_diff_processes",
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:

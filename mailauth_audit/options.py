@@ -383,6 +383,9 @@ class StoreLimits:
     # batches of results lines `bulk --store` lets wait for the recording thread (256 lines
     # each at most): past them the run waits for the store instead of holding more lines
     max_pending_record_batches: int = 8
+    # processes that decode a run diff's shown domains when there are hundreds (1: in the
+    # calling process only)
+    run_diff_processes: int = 2
 
     def __post_init__(self) -> None:
         for name in ("connect_timeout", "lock_timeout", "webhook_timeout", "webhook_backoff"):
@@ -395,6 +398,7 @@ class StoreLimits:
             "max_stored_report_bytes",
             "run_diff_details",
             "max_pending_record_batches",
+            "run_diff_processes",
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:

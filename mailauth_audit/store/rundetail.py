@@ -49,9 +49,9 @@ PairRow = tuple[int, str, str | None, int | None, str | None]
 
 @cache
 def _check_of_code() -> dict[str, str]:
-    from ..findings import all_specs
+    from .. import findings  # the catalogue's modules, imported on first use
 
-    return {s.code: s.check.value for s in all_specs()}
+    return {s.code: s.check.value for s in findings.all_specs()}
 
 
 def _readable(facts: AuditFacts | None, doc: dict[str, Any]) -> bool:

@@ -12,8 +12,11 @@ the outcomes whose records it compares (rundetail.py).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_all_start_methods, get_context
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -31,6 +34,7 @@ from .store import Store
 __all__ = ["RunDiff", "RunDomainChange", "diff_runs"]
 
 _BLOBS_PER_QUERY = 500  # bodies read per SELECT: bounded memory, few round trips
+_POOL_MIN_PAIRS = 400  # fewer diffs to read: decoded in this process (a fork costs more)
 
 
 @dataclass(frozen=True)
@@ -114,9 +118,14 @@ class _Pair:
         return "changed"
 
 
-def diff_runs(store: Store, run_a: int, run_b: int, details: int | None = None) -> RunDiff:
+def diff_runs(
+    store: Store, run_a: int, run_b: int, details: int | None = None, processes: int | None = None
+) -> RunDiff:
     """The two runs compared; `details`: how many changed domains (worse first) get their
-    diff read, None for all (the rest keep direction and grades, `diff` None)."""
+    diff read, None for all (the rest keep direction and grades, `diff` None); `processes`:
+    how many decode them when there are many (default StoreLimits.run_diff_processes)."""
+    if processes is None:
+        processes = store.limits.run_diff_processes
     servers = answering_servers(store, {run_a, run_b})
     with store.transaction(write=False) as conn:
         counts, only_a, only_b, pairs = _rows(conn, run_a, run_b)
@@ -137,14 +146,7 @@ def diff_runs(store: Store, run_a: int, run_b: int, details: int | None = None) 
         order = {"worse": 0, "better": 1, "changed": 2}
         changed.sort(key=lambda p: (order[p.direction], p.domain))
         shown = changed if details is None else changed[:details]
-        diffs: dict[str, AuditDiff | None] = {}
-        server_pair = (servers.get(run_a), servers.get(run_b))
-        for chunk in _chunks(shown, _BLOBS_PER_QUERY // 2):
-            docs = _read_docs(conn, {p.blob_before for p in chunk} | {p.blob_after for p in chunk})
-            for p in chunk:
-                diffs[p.domain] = _detail(
-                    p, docs.get(p.blob_before), docs.get(p.blob_after), server_pair
-                )
+        diffs = _details(conn, shown, (servers.get(run_a), servers.get(run_b)), processes)
     changes = tuple(
         RunDomainChange(
             p.domain,
@@ -231,6 +233,55 @@ def _rows(
 
 def _side(r: Any) -> PairRow:
     return (int(r[0]), str(r[1]), r[2], None if r[3] is None else int(r[3]), r[4])
+
+
+Bodies = dict[int, tuple[int, bytes]]  # blob id -> (codec, compressed body)
+
+
+def _details(
+    conn: Any, shown: list[_Pair], servers: tuple[str | None, str | None], processes: int
+) -> dict[str, AuditDiff | None]:
+    """The shown pairs' diffs. The bodies are read here (one query per batch); decompressing
+    and decoding them is the work, spread over `processes` forked workers when there are
+    enough pairs to pay for the fork, a bounded number of batches in flight."""
+    batches = (
+        (chunk, _read_bodies(conn, {p.blob_before for p in chunk} | {p.blob_after for p in chunk}))
+        for chunk in _chunks(shown, _BLOBS_PER_QUERY // 2)
+    )
+    out: dict[str, AuditDiff | None] = {}
+    if processes < 2 or len(shown) < _POOL_MIN_PAIRS or "fork" not in get_all_start_methods():
+        for chunk, bodies in batches:
+            out.update(_detail_batch(chunk, bodies, servers))
+        return out
+    pending: deque[Future[dict[str, AuditDiff | None]]] = deque()
+    with ProcessPoolExecutor(processes, mp_context=get_context("fork")) as pool:
+        for chunk, bodies in batches:
+            pending.append(pool.submit(_detail_batch, chunk, bodies, servers))
+            if len(pending) > 2 * processes:
+                out.update(pending.popleft().result())
+        while pending:
+            out.update(pending.popleft().result())
+    return out
+
+
+def _detail_batch(
+    chunk: list[_Pair], bodies: Bodies, servers: tuple[str | None, str | None]
+) -> dict[str, AuditDiff | None]:
+    docs: dict[int, dict[str, Any]] = {}
+    for blob_id, (codec, body) in bodies.items():
+        try:
+            docs[blob_id] = unpack(body, codec)
+        except BlobError:
+            continue
+    return {
+        p.domain: _detail(p, docs.get(p.blob_before), docs.get(p.blob_after), servers)
+        for p in chunk
+    }
+
+
+def _read_bodies(conn: Any, ids: set[int]) -> Bodies:
+    query = select(blobs.c.id, blobs.c.codec, blobs.c.body).where(blobs.c.id.in_(ids))
+    return {int(r.id): (int(r.codec), bytes(r.body)) for r in conn.execute(query)}
 
 
 def _read_docs(conn: Any, ids: set[int]) -> dict[int, dict[str, Any]]:

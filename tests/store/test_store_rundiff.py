@@ -111,6 +111,9 @@ def test_each_diff_from_the_facts_equals_the_diff_of_the_typed_reports(
     assert {("c1.example", "MX", "changed"), ("b6.example", "DKIM", "changed")} <= records
     assert ("b7.example", "DKIM", "added") in records
     _assert_exact(store, d, run_a, run_b)
+    # decoded by forked workers (as when hundreds of diffs are read): the same diffs
+    monkeypatch.setattr(rundiff, "_POOL_MIN_PAIRS", 1)
+    assert diff_runs(store, run_a, run_b, processes=2) == d
     # rows recorded without facts or digests (before revisions 0003 and 0006): the same diff,
     # from the typed reports
     with store.transaction() as conn:

@@ -35,6 +35,8 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
+from ..checks.dmarc.result import DmarcResult
+from ..checks.spf.result import SpfResult
 from ..model import CheckId, CheckOutcome, CheckStatus, Finding, sort_findings
 from .decode import CodecError
 from .line_rules import result_in, result_out
@@ -201,9 +203,9 @@ def line_outcome(
         ):
             out["findings"] = [_ref(f, specs) for f in findings]
         else:
-            record = getattr(result, "record", None)
-            if type(record) is not str:
-                record = None
+            # the record a finding's evidence may quote (SPF's, DMARC's: the results whose
+            # record is text)
+            record = result.record if isinstance(result, (SpfResult, DmarcResult)) else None
             out["findings"] = [line_finding(f, record, domain) for f in findings]
     if outcome.error is not None:
         out["error"] = slim_value(outcome.error)

@@ -146,7 +146,7 @@ def fixture_run():  # type: ignore[no-untyped-def]
 
 def test_json_text_and_score_agree(fixture_run) -> None:  # type: ignore[no-untyped-def]
     doc = json.loads(JsonRenderer().render(fixture_run))
-    assert doc["schema_version"] == SCHEMA_VERSION == "1.10"
+    assert doc["schema_version"] == SCHEMA_VERSION == "1.12"
     jsonschema.validate(doc, committed_schema())
     text = TextRenderer().render(fixture_run)
     for report, d in zip(fixture_run.domains, doc["domains"], strict=True):

@@ -145,6 +145,10 @@ class JobManager:
             if job.status == "queued":
                 job.status = "running"
             job.started_at = utc_text()
+            if job.status != "running":  # cancelled while it waited for a slot: no child
+                job.finished_at = job.finished_at or utc_text()
+                self._forget_finished()
+                return
             child = JobChild(
                 self.store.engine.url.render_as_string(hide_password=False),
                 self.store.limits,

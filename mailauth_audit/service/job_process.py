@@ -9,8 +9,10 @@ sends only each chunk's outcome, then how it ended.
 
 - Cancel: the chunk code sees the job cancelled in the store (`cancel_poll_interval`) and
   stops; the child starts no further chunk (begin_chunk refuses an ended job).
-- serve stopping (SIGTERM, the lifespan cancels the job's task): the child is terminated;
-  the job is "interrupted", as when serve ran the chunks itself.
+- serve stopping (SIGTERM, the lifespan cancels the job's task): the child is killed; the
+  job is "interrupted", as when serve ran the chunks itself. The child ignores SIGINT and
+  SIGTERM: a terminal's Ctrl-C or a service manager signalling the whole group reaches it
+  too, and serve, not the child, decides what the job's status then is.
 - serve killed: the child dies with it (PR_SET_PDEATHSIG on Linux).
 - The child dying (a crash, the OOM killer): the pipe closes without an ending, and serve
   marks the job failed with the exit code as the reason.
@@ -35,8 +37,10 @@ from .runner import ChunkOutcome, ChunkRunner
 
 __all__ = ["ChildEnd", "JobChild", "run_job_child"]
 
-# how long a terminated child gets to exit before it is killed
-_TERMINATE_GRACE = 5.0
+# how long a child that said it ended gets to exit before it is killed
+_EXIT_GRACE = 5.0
+# signals the child ignores: a terminal's Ctrl-C, a service manager signalling the group
+_SERVE_DECIDES = frozenset({signal.SIGINT, signal.SIGTERM})
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,9 @@ class ChildEnd:
 
 
 def _child_main(job: JobChild, pipe: Connection) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C: serve decides
+    for sig in _SERVE_DECIDES:  # blocked since the fork: a signal meanwhile is dropped here
+        signal.signal(sig, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _SERVE_DECIDES)
     die_with_parent(job.parent_pid)
     try:
         store = open_store(job.store_url, job.store_limits)
@@ -93,7 +99,7 @@ async def run_job_child(
     on_tick: Callable[[], Any],
 ) -> ChildEnd:
     """Run the job's chunks in a child; `on_chunk` after each chunk, `await on_tick()`
-    every `progress_interval` while it runs. Cancelling this terminates the child."""
+    every `progress_interval` while it runs. Cancelling this kills the child."""
     ctx = multiprocessing.get_context("spawn")
     reader, writer = ctx.Pipe(duplex=False)
     process = ctx.Process(
@@ -104,7 +110,13 @@ async def run_job_child(
     )
     loop = asyncio.get_running_loop()
     ready = asyncio.Event()
-    process.start()  # on the loop's thread, which lives as long as serve (PDEATHSIG)
+    # on the loop's thread, which lives as long as serve (PDEATHSIG); with the signals
+    # serve decides on blocked, a mask the child inherits until it ignores them
+    masked = signal.pthread_sigmask(signal.SIG_BLOCK, _SERVE_DECIDES)
+    try:
+        process.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, masked)
     writer.close()
     loop.add_reader(reader.fileno(), ready.set)
     next_seq = 0
@@ -121,7 +133,7 @@ async def run_job_child(
                 try:
                     kind, value = reader.recv()
                 except (EOFError, OSError):
-                    await asyncio.to_thread(process.join, _TERMINATE_GRACE)
+                    await asyncio.to_thread(process.join, _EXIT_GRACE)
                     code = process.exitcode
                     return ChildEnd(
                         process.pid,
@@ -144,14 +156,12 @@ async def run_job_child(
 
 
 async def _stop(process: multiprocessing.process.BaseProcess, ended: bool) -> None:
-    """A child that said it ended exits by itself; any other is terminated."""
+    """A child that said it ended exits by itself; any other is killed (it ignores SIGTERM;
+    a write cut short is rolled back by the store)."""
     if ended:
-        await asyncio.to_thread(process.join, _TERMINATE_GRACE)
-    if process.is_alive():
-        process.terminate()
-    await asyncio.to_thread(process.join, _TERMINATE_GRACE)
+        await asyncio.to_thread(process.join, _EXIT_GRACE)
     if process.is_alive():
         process.kill()
-        await asyncio.to_thread(process.join, _TERMINATE_GRACE)
+    await asyncio.to_thread(process.join, _EXIT_GRACE)
     with contextlib.suppress(ValueError):
         process.close()

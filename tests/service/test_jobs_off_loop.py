@@ -155,8 +155,12 @@ def test_shutdown_interrupts_and_a_dead_child_fails_the_job(
         os.kill(pid, signal.SIGKILL)
         await asyncio.gather(*manager.tasks)
         dead = await manager.get(crashed)
-        # serve stopping: the child is terminated, the job is "interrupted"
-        stopped, _pid = await started()
+        # serve stopping: a SIGTERM to the whole group does not end the child (serve
+        # decides); the lifespan's close kills it and the job is "interrupted"
+        stopped, pid = await started()
+        os.kill(pid, signal.SIGTERM)
+        await asyncio.sleep(0.5)
+        assert manager.jobs[stopped].status == "running"
         await manager.aclose()
         gone = await manager.get(stopped)
         assert dead is not None and gone is not None

@@ -499,6 +499,9 @@ class QueueLimits:
     # after the first of them: a few statements per batch, not per handful of reports
     record_batch: int = 200
     record_interval: float = 0.5
+    # `serve` on SQLite runs a job's chunks in a child process and reads the job's progress
+    # (recorded audits) from the store this often while the child runs
+    progress_interval: float = 1.0
 
     def __post_init__(self) -> None:
         for name in (
@@ -520,6 +523,7 @@ class QueueLimits:
             "cancel_poll_interval",
             "budget_lease",
             "record_interval",
+            "progress_interval",
         ):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):

@@ -264,8 +264,9 @@ def serve(
 ) -> None:
     """Serve the HTTP API: POST domains, poll, fetch results.
 
-    On SQLite (the default store) jobs run in this process; with --store postgresql://...
-    they are queued in chunks for `mailauth-audit worker` processes on any machines.
+    On SQLite (the default store) each job runs in a child process of serve; with
+    --store postgresql://... they are queued in chunks for `mailauth-audit worker`
+    processes on any machines.
 
     \b
     Examples:

@@ -1,8 +1,9 @@
 """Audit jobs: one store run per job, split into chunks, reports recorded as they finish.
 
-Every database call runs in a worker thread (`asyncio.to_thread`): the event loop serves
-requests and drives the audits, and a slow store (a lock held by a `bulk` run, a far
-PostgreSQL) must not stall either. The job's status and counts live in memory while the
+Every database call runs in a worker thread (`asyncio.to_thread`) and, on SQLite, every
+audit in a child process (job_process.py): the event loop only serves requests, and
+neither a slow store (a lock held by a `bulk` run, a far PostgreSQL) nor thousands of
+domains being judged stall it. The job's status and counts live in memory while the
 process runs; what was recorded is in the store, so after a restart a job is still found
 there (finished, or "interrupted" when the process stopped first).
 """
@@ -13,13 +14,14 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from ..model import CheckId, DomainReport
+from ..model import CheckId
 from ..options import AuditOptions, QueueLimits, ServiceLimits
 from ..store.connect import StoreError
 from ..store.record import RunInfo, utc_text
@@ -28,7 +30,8 @@ from ..store.store import Store
 from ..version import __version__
 from .chunks import cancel_job, create_job, fail_chunk, job_state, pending_jobs, set_task_ids
 from .coalesce import CoalescedReads
-from .runner import ChunkRunner
+from .job_process import JobChild, run_job_child
+from .runner import ChunkOutcome
 
 if TYPE_CHECKING:
     from .queue import ChunkQueue  # procrastinate: only for a PostgreSQL store
@@ -75,25 +78,11 @@ class Job:
         }
 
 
-class _Progress:
-    """An in-process chunk's reports, counted on the job kept in memory."""
-
-    def __init__(self, job: Job) -> None:
-        self.job = job
-
-    def on_audited(self, report: DomainReport) -> None:
-        self.job.audited += 1
-        if report.has_errors:
-            self.job.with_errors += 1
-
-    def on_recorded(self, count: int) -> None:
-        self.job.recorded += count
-
-
 @dataclass
 class JobManager:
     """Jobs of the HTTP API. Without `queue` (a SQLite store) `serve` runs each job's chunks
-    itself, in its own event loop; with one (PostgreSQL) it queues them for `worker`
+    in a child process of its own (at most `max_running_jobs` at once) and reads the job's
+    progress from the store; with one (PostgreSQL) it queues them for `worker`
     processes and reads their progress from the store. Either way a job is a store run, a
     `service_jobs` row and its chunks, and the chunk code is the same (runner.py)."""
 
@@ -152,18 +141,42 @@ class JobManager:
     async def _run(self, job: Job, chunks: int) -> None:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.limits.max_running_jobs)
-        runner = ChunkRunner(self.store, self.options, self.queue_limits)
         async with self._slots:
             if job.status == "queued":
                 job.status = "running"
             job.started_at = utc_text()
+            if job.status != "running":  # cancelled while it waited for a slot: no child
+                job.finished_at = job.finished_at or utc_text()
+                self._forget_finished()
+                return
+            child = JobChild(
+                self.store.engine.url.render_as_string(hide_password=False),
+                self.store.limits,
+                self.options,
+                self.queue_limits,
+                job.id,
+                chunks,
+                os.getpid(),
+            )
+            chunked = 0  # reports of the chunks the child finished
+
+            def chunk_done(outcome: ChunkOutcome) -> None:
+                nonlocal chunked
+                chunked += outcome.audited
+                job.audited = max(job.audited, chunked)
+                job.with_errors += outcome.with_errors
+
             try:
-                for seq in range(chunks):
-                    if job.status != "running":
-                        break
-                    outcome = await runner.run(job.id, seq, progress=_Progress(job))
-                    if outcome.status != "done":
-                        break
+                end = await run_job_child(child, chunk_done, lambda: self._progress(job))
+                log.info("job %s: chunks audited by process %s", job.id, end.pid)
+                await self._progress(job)
+                if end.error is not None:
+                    job.error = job.error or end.error
+                    job.not_recorded = job.audited - job.recorded
+                    with contextlib.suppress(StoreError):
+                        await asyncio.to_thread(
+                            fail_chunk, self.store, job.id, end.next_seq, job.error
+                        )
             except asyncio.CancelledError:
                 job.status, job.error = "interrupted", "the server stopped during the job"
                 raise
@@ -178,6 +191,16 @@ class JobManager:
             if job.status == "running":
                 job.status = "failed" if job.error is not None else "done"
             self._forget_finished()
+
+    async def _progress(self, job: Job) -> None:
+        """The child's recorded audits, read from the store (where it writes them)."""
+        try:
+            state = await asyncio.to_thread(job_state, self.store, job.id)
+        except StoreError:
+            return  # the store is away: the progress shown lags behind
+        if state is not None:
+            job.recorded = int(state["recorded"])
+            job.audited = max(job.audited, job.recorded)
 
     async def cancel(self, job_id: int) -> Job | None:
         """Cancel a queued or running job: chunks not started are not run, running ones

@@ -98,8 +98,9 @@ def test_a_proposed_record_pasted_literally_clears_its_finding(domain: str, code
     assert finding.changes and all(code in c.fixes for c in finding.changes)
     assert not _QUOTED_RECORD.search(finding.remediation), finding.remediation
     owner = {
-        "<your-public-ipv4>": "9.9.9.9",
-        "<your-public-ipv6>": "2620:fe::9",
+        # globally routable, no well-known service's; the zone is only read, never dialled
+        "<your-public-ipv4>": "5.1.2.3",
+        "<your-public-ipv6>": "2a0c:5bc0::25",
         "<base64 public key>": _public_key(),
     }
     filled = []

@@ -27,7 +27,7 @@ def check_rcode(message: WireMessage, qname: str, rdtype: RRType) -> WireMessage
     if rcode in (0, 3):
         if message.flags & 0x7800:
             raise DnsProtocolError(qname, rdtype.name, "answer with an unexpected opcode")
-        if not message.has_question:
+        if message.qtype == 0:  # `has_question`, without a property call on every answer
             raise DnsProtocolError(qname, rdtype.name, "answer without a question section")
         return message
     if rcode == 2:

@@ -57,6 +57,7 @@ __all__ = [
 
 _RR_FIXED = struct.Struct("!HHIH")  # type, class, ttl, rdlength
 _U16 = struct.Struct("!H")
+_U16_PAIR = struct.Struct("!HH")
 _SOA_TIMES = struct.Struct("!IIIII")
 _TTL_MAX = 0x7FFFFFFF  # RFC 2181 §8: a TTL with the top bit set is read as 0
 
@@ -72,6 +73,7 @@ _NO_RDATA = b"\x00\x00"
 # bytes that print as themselves in a name (dnspython's escaping rules, so names read the
 # same as StaticResolver's): printable ASCII except the master-file specials and the dot
 _PLAIN = bytes(c for c in range(0x21, 0x7F) if c not in b'"().;\\@$')
+_PLAIN_LOWER_DOT = bytes(c for c in _PLAIN if not 0x41 <= c <= 0x5A) + b"."
 _ESCAPED_PUNCT = frozenset(b'"().;\\@$.')
 
 
@@ -141,12 +143,18 @@ def _read_name(buf: bytes, off: int, memo: _Memo) -> tuple[str, int]:
     `memo` remembers the names decoded in this message by where they start, so the owner
     names that point back at the question (nearly all of them) are not decoded again.
     """
+    n = len(buf)
+    if off + 1 < n and buf[off] >= 0xC0:  # the usual owner: one pointer to a name read
+        target = ((buf[off] & 0x3F) << 8) | buf[off + 1]
+        if target < off:
+            known = memo.get(target)
+            if known is not None:
+                return known[0], off + 2
     start = off
     labels: list[bytes] = []
     size = 1  # wire length including the root label
     end = -1
     limit = off  # a pointer must point before every place this name has been read from
-    n = len(buf)
     suffix = None
     while True:
         if off >= n:
@@ -190,6 +198,45 @@ def _read_name(buf: bytes, off: int, memo: _Memo) -> tuple[str, int]:
         text = suffix or ""
     memo[start] = (text, size)
     return text, (end if end >= 0 else off)
+
+
+def _skip_name(buf: bytes, off: int, memo: _Memo) -> int:
+    """The offset just after the name at `off`, for names whose text nobody reads (the
+    owners of the authority and additional sections): checked exactly as `_read_name`
+    checks it, pointers followed to their end, but no label is copied or decoded."""
+    n = len(buf)
+    size = 1
+    end = -1
+    limit = off
+    while True:
+        if off >= n:
+            raise WireFormatError("name runs past the end of the message")
+        length = buf[off]
+        if length == 0:
+            return end if end >= 0 else off + 1
+        if length < 0x40:
+            off += 1 + length
+            if off > n:
+                raise WireFormatError("label runs past the end of the message")
+            size += length + 1
+            if size > 255:
+                raise WireFormatError("name longer than 255 octets")
+        elif length >= 0xC0:
+            if off + 1 >= n:
+                raise WireFormatError("compression pointer runs past the end of the message")
+            target = ((length & 0x3F) << 8) | buf[off + 1]
+            if target >= limit:
+                raise WireFormatError("compression pointer does not point backwards")
+            if end < 0:
+                end = off + 2
+            known = memo.get(target)
+            if known is not None:
+                if size + known[1] > 256:
+                    raise WireFormatError("name longer than 255 octets")
+                return end
+            limit = off = target
+        else:
+            raise WireFormatError(f"unknown label type 0x{length:02x}")
 
 
 def _rdata_name(buf: bytes, off: int, stop: int, memo: _Memo) -> str:
@@ -270,14 +317,27 @@ def _parse(
     qid, flags, qdcount, ancount, nscount, arcount = _HEADER.unpack_from(buf, 0)
     memo: _Memo = {}
     if qdcount == 1:
-        if asked is not None and buf[12 : 12 + len(asked[1])].lower() == asked[1]:
-            qname, off = asked[0], 12 + len(asked[1])
-            memo[12] = (qname, len(asked[1]))
+        if asked is not None and (
+            # servers echo the question as sent, mostly; some mix its case (RFC 5452 §9.1)
+            buf.startswith(asked[1], 12) or buf[12 : 12 + len(asked[1])].lower() == asked[1]
+        ):
+            qname, qwire = asked
+            size = len(qwire)
+            off = 12 + size
+            memo[12] = (qname, size)
+            if qname.isascii() and not qname.encode().translate(None, _PLAIN_LOWER_DOT):
+                # every label prints as itself, so the name's tail from a label on is the
+                # text of that label's offset: where the owners of the authority section
+                # and the targets of records point, decoded now without reading a label
+                p = qwire[0] + 1 if size > 1 else 0
+                while length := qwire[p]:
+                    memo[12 + p] = (qname[p:], size - p)
+                    p += length + 1
         else:
             qname, off = _read_name(buf, 12, memo)
         if off + 4 > n:
             raise WireFormatError("question runs past the end of the message")
-        qtype, qclass = struct.unpack_from("!HH", buf, off)
+        qtype, qclass = _U16_PAIR.unpack_from(buf, off)
         if qtype == 0:
             raise WireFormatError("question of type 0")
         off += 4
@@ -304,7 +364,10 @@ def _parse(
     soa_owner: str | None = None
     negative_ttl = 0
     for _ in range(nscount):
-        owner, off = _read_name(buf, off, memo)
+        if soa_owner is None:
+            owner, off = _read_name(buf, off, memo)
+        else:
+            off = _skip_name(buf, off, memo)
         if off + 10 > n:
             raise WireFormatError("record header runs past the end of the message")
         rtype, _rclass, ttl, rdlen = _RR_FIXED.unpack_from(buf, off)
@@ -325,8 +388,8 @@ def _parse(
     if (
         arcount == 1
         and n - off == 11
-        and buf[off : off + 3] == _OPT_HEAD
-        and buf[off + 9 :] == _NO_RDATA
+        and buf.startswith(_OPT_HEAD, off)
+        and buf.endswith(_NO_RDATA)
     ):
         # the usual additional section, read without a loop: one OPT record, no options
         rcode |= buf[off + 5] << 4
@@ -356,10 +419,11 @@ def _read_opt(
     found = -1
     options = None
     for _ in range(arcount):
-        if off < n and buf[off] == 0:  # the root name: every OPT record, without a memo entry
-            owner, off = "", off + 1
+        start = off
+        if off < n and buf[off] == 0:  # the root name: every OPT record
+            off += 1
         else:
-            owner, off = _read_name(buf, off, memo)
+            off = _skip_name(buf, off, memo)
         if off + 10 > n:
             raise WireFormatError("record header runs past the end of the message")
         rtype, _rclass, ttl, rdlen = _RR_FIXED.unpack_from(buf, off)
@@ -369,7 +433,8 @@ def _read_opt(
         if rtype == _TYPE_OPT:
             if found >= 0:
                 raise WireFormatError("more than one OPT record")
-            if owner:
+            # a pointer may lead to the root too: only then is the owner decoded
+            if buf[start] and _read_name(buf, start, memo)[0]:
                 raise WireFormatError("OPT record not owned by the root")
             found = ttl >> 24
             if rdlen:

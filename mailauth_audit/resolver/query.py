@@ -5,6 +5,7 @@ every public name here."""
 from __future__ import annotations
 
 import struct
+from operator import add
 
 from .base import RRType
 from .edns import opt_record
@@ -38,11 +39,12 @@ def encode_name(name: str) -> bytes:
     if not name:
         return b"\x00"
     if name.isascii() and len(name) < 254:
-        # the usual case, in C but for one step a label: every label 1..63 octets
+        # the usual case, all in C: every label 1..63 octets, each after its length octet
         labels = name.encode("ascii").split(b".")
         if b"" not in labels:
+            lengths = map(_LENGTH_OCTET.__getitem__, map(len, labels))
             try:
-                return b"".join([_LENGTH_OCTET[len(label)] + label for label in labels]) + b"\x00"
+                return b"".join(map(add, lengths, labels)) + b"\x00"
             except IndexError:  # a label of 64 octets or more: the slow path says which
                 pass
     out = bytearray()
@@ -123,10 +125,9 @@ def matches_query(data: bytes, question: bytes) -> bool:
     so it can end the query with an error but never bring an answer."""
     if not data[2] & 0x80:
         return False
-    counts = data[4:10]
-    if counts == b"\x00\x00\x00\x00\x00\x00":
+    if data[4:6] != b"\x00\x01":
+        return data[4:10] == b"\x00\x00\x00\x00\x00\x00"
+    if data.startswith(question, 12):  # the question echoed as sent: the usual reply
         return True
-    if counts[:2] != b"\x00\x01":
-        return False
     end = 12 + len(question)
     return data[12 : end - 4].lower() == question[:-4] and data[end - 4 : end] == question[-4:]

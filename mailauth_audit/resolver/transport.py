@@ -84,20 +84,15 @@ class ServerUnreachable(Exception):
     """ICMP port/host unreachable, or a send that failed: nothing answers at this address."""
 
 
-class _Pending:
-    __slots__ = ("future", "question")
-
-    def __init__(self, future: asyncio.Future[bytes], question: bytes) -> None:
-        self.future = future
-        self.question = question
-
-
 class UdpChannel:
     """One connected, non-blocking UDP socket to one nameserver.
 
     Not an asyncio DatagramProtocol: asyncio's transport reads one datagram per turn of the
     event loop, and at thousands of answers per second the loop's turn cost more than the
     parsing. This reader drains every datagram waiting on the socket in one callback.
+
+    `pending` maps the id of each query in flight to (the future its answer goes to, the
+    question it asked): the sender adds the entry, the reader or `forget` removes it.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, server: tuple[str, int], stats: WireStats):
@@ -113,7 +108,7 @@ class UdpChannel:
             self.sock.close()
             raise
         self.loop = loop
-        self.pending: dict[int, _Pending] = {}
+        self.pending: dict[int, tuple[asyncio.Future[bytes], bytes]] = {}
         self.stats = stats
         self.closed = False
         loop.add_reader(self.sock.fileno(), self._readable)
@@ -128,6 +123,7 @@ class UdpChannel:
 
     def _readable(self) -> None:
         recv = self.sock.recv
+        pending = self.pending
         for _ in range(1024):  # bounded, so one busy socket cannot starve the loop
             try:
                 data = recv(65535)
@@ -138,36 +134,31 @@ class UdpChannel:
                 # so every query in flight here fails over to its next attempt
                 self._fail_all(ServerUnreachable(str(exc)))
                 return
-            self._received(data)
-
-    def _received(self, data: bytes) -> None:
-        if len(data) < 12:
-            self.stats.ignored += 1
-            return
-        qid = (data[0] << 8) | data[1]
-        pending = self.pending.get(qid)
-        if pending is None or not matches_query(data, pending.question):
-            self.stats.ignored += 1
-            return
-        del self.pending[qid]
-        if not pending.future.done():
-            pending.future.set_result(data)
-
-    def expect(self, qid: int, fut: asyncio.Future[bytes], question: bytes) -> None:
-        """The answer to `question` with this id goes to `fut`."""
-        self.pending[qid] = _Pending(fut, question)
+            if len(data) < 12:
+                self.stats.ignored += 1
+                continue
+            qid = (data[0] << 8) | data[1]
+            entry = pending.get(qid)
+            if entry is None or not matches_query(data, entry[1]):
+                self.stats.ignored += 1
+                continue
+            del pending[qid]
+            fut = entry[0]
+            if not fut.done():
+                fut.set_result(data)
 
     def forget(self, qid: int, fut: asyncio.Future[bytes]) -> None:
-        """The query with this id and future is over (answered, timed out or cancelled)."""
-        p = self.pending.get(qid)
-        if p is not None and p.future is fut:
+        """The query with this id and future is over (timed out or cancelled); the entry of
+        an answered one went when its answer came."""
+        entry = self.pending.get(qid)
+        if entry is not None and entry[0] is fut:
             del self.pending[qid]
 
     def _fail_all(self, exc: Exception) -> None:
         pending, self.pending = self.pending, {}
-        for p in pending.values():
-            if not p.future.done():
-                p.future.set_exception(exc)
+        for fut, _question in pending.values():
+            if not fut.done():
+                fut.set_exception(exc)
 
     def close(self) -> None:
         if self.closed:

@@ -83,16 +83,15 @@ class UdpQueries:
             self._timer = None
             self._semaphore = Slots(self.max_in_flight)
 
-    def _channel(self, index: int) -> UdpChannel:
-        ch = self._channels.get(index)
-        if ch is None or ch.closed:
-            server = self.nameservers[index]
-            assert self._loop is not None
-            try:
-                ch = UdpChannel(self._loop, server, self.stats)
-            except OSError as exc:
-                raise ServerUnreachable(f"cannot reach {format_server(server)}: {exc}") from None
-            self._channels[index] = ch
+    def _open_channel(self, index: int) -> UdpChannel:
+        """The channel to this server, opened anew (the first query, or after a close)."""
+        server = self.nameservers[index]
+        assert self._loop is not None
+        try:
+            ch = UdpChannel(self._loop, server, self.stats)
+        except OSError as exc:
+            raise ServerUnreachable(f"cannot reach {format_server(server)}: {exc}") from None
+        self._channels[index] = ch
         return ch
 
     def _send_udp(
@@ -100,11 +99,18 @@ class UdpQueries:
     ) -> tuple[UdpChannel, asyncio.Future[bytes]]:
         """Send one query; the future gets the answer's bytes, or TimeoutError when its
         deadline passes. Not a coroutine: the caller awaits the future itself (one frame
-        less per query) and calls `ch.forget(qid, fut)` when done."""
-        ch = self._channel(index)
-        assert self._loop is not None
-        fut: asyncio.Future[bytes] = self._loop.create_future()
-        ch.expect(qid, fut, question)
+        less per query) and calls `ch.forget(qid, fut)` when it stops waiting without an
+        answer (an answer removes the query from the channel itself).
+
+        Every attempt has the same timeout, so deadlines come in send order: one FIFO and
+        one loop timer serve all queries, instead of a heap entry per query."""
+        ch = self._channels.get(index)
+        if ch is None or ch.closed:
+            ch = self._open_channel(index)
+        loop = self._loop
+        assert loop is not None
+        fut: asyncio.Future[bytes] = loop.create_future()
+        ch.pending[qid] = (fut, question)
         try:
             if bits is None:
                 ch.send(query_packet(qid.to_bytes(2, "big"), question, self._opt if edns else b""))
@@ -115,17 +121,11 @@ class UdpQueries:
             ch.forget(qid, fut)
             raise
         self.stats.udp_sent += 1
-        self._arm(fut)
-        return ch, fut
-
-    def _arm(self, fut: asyncio.Future[bytes]) -> None:
-        """Every attempt has the same timeout, so deadlines come in send order: one FIFO and
-        one loop timer serve all queries, instead of a heap entry per query."""
-        assert self._loop is not None
-        deadline = self._loop.time() + self.timeout
+        deadline = loop.time() + self.timeout
         self._deadlines.append((deadline, fut))
         if self._timer is None:
-            self._timer = self._loop.call_at(deadline, self._expire_due)
+            self._timer = loop.call_at(deadline, self._expire_due)
+        return ch, fut
 
     def _expire_due(self) -> None:
         assert self._loop is not None

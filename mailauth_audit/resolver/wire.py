@@ -14,6 +14,7 @@ here too, where they were first defined.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Sequence
 
@@ -183,12 +184,15 @@ class WireResolver(UdpQueries):
     ) -> tuple[WireMessage, int]:
         """The response to one question and the index of the server that gave it."""
         try:
-            question = encode_name(name) + QUESTION_TAIL[rdtype]
+            wire_name = encode_name(name)
         except (WireFormatError, UnicodeError) as exc:
             raise DnsProtocolError(qname, rdtype.name, f"cannot ask for {name!r}: {exc}") from None
-        asked = (name, question[:-4])
-        self._bind_loop()
-        assert self._semaphore is not None
+        question = wire_name + QUESTION_TAIL[rdtype]
+        asked = (name, wire_name)
+        if asyncio.get_running_loop() is not self._loop:
+            self._bind_loop()
+        slots = self._semaphore
+        assert slots is not None
         servers = self.nameservers
         unreachable: dict[int, str] = {}
         timed_out: set[int] = set()
@@ -199,7 +203,6 @@ class WireResolver(UdpQueries):
             index = attempt % len(servers)
             if index in refusals:
                 continue
-            slots = self._semaphore
             if slots.free > 0 and not slots.waiters:
                 slots.free -= 1  # the usual case, without a coroutine
             else:
@@ -211,8 +214,9 @@ class WireResolver(UdpQueries):
                     ch, fut = self._send_udp(index, qid, question, edns, bits)
                     try:
                         data = await fut
-                    finally:
+                    except BaseException:
                         ch.forget(qid, fut)
+                        raise
                     if data[2] & _FLAG_TC_OCTET:
                         # truncated: the records may stop anywhere, so nothing after the
                         # header is read; the whole answer comes over TCP
@@ -242,7 +246,7 @@ class WireResolver(UdpQueries):
                 finally:
                     self._ids.discard(qid)
             finally:
-                self._semaphore.release()
+                slots.release()
             unreachable.pop(index, None)
             try:
                 return check_rcode(message, qname, rdtype), index
@@ -311,8 +315,9 @@ class WireResolver(UdpQueries):
             ch, fut = self._send_udp(index, qid, question, False, bits)
             try:
                 data = await fut
-            finally:
+            except BaseException:
                 ch.forget(qid, fut)
+                raise
             if data[2] & _FLAG_TC_OCTET:
                 message = await self._over_tcp(index, qid, question, False, qname, rdtype, bits)
             else:

@@ -48,13 +48,12 @@ class CacheStats:
 
 class _Flight:
     """A question in flight. Its future exists only once a second asker waits for it: most
-    questions of a bulk run are asked once, and a future nobody awaits is pure cost."""
+    questions of a bulk run are asked once, and a future nobody awaits is pure cost. No
+    __init__: the fields start as the class's own values, so making one (per upstream
+    question) runs no Python code."""
 
-    __slots__ = ("future", "waiters")
-
-    def __init__(self) -> None:
-        self.future: asyncio.Future[Answer] | None = None
-        self.waiters = 0
+    future: asyncio.Future[Answer] | None = None
+    waiters = 0
 
     def join(self) -> asyncio.Future[Answer]:
         if self.future is None:

@@ -5,7 +5,6 @@ every public name here."""
 from __future__ import annotations
 
 import struct
-from operator import add
 
 from .base import RRType
 from .edns import opt_record
@@ -39,12 +38,14 @@ def encode_name(name: str) -> bytes:
     if not name:
         return b"\x00"
     if name.isascii() and len(name) < 254:
-        # the usual case, all in C: every label 1..63 octets, each after its length octet
+        # the usual case, one step a label: every label 1..63 octets
         labels = name.encode("ascii").split(b".")
         if b"" not in labels:
-            lengths = map(_LENGTH_OCTET.__getitem__, map(len, labels))
+            wire = b""
             try:
-                return b"".join(map(add, lengths, labels)) + b"\x00"
+                for octets in labels:
+                    wire += _LENGTH_OCTET[len(octets)] + octets
+                return wire + b"\x00"
             except IndexError:  # a label of 64 octets or more: the slow path says which
                 pass
     out = bytearray()
@@ -127,7 +128,7 @@ def matches_query(data: bytes, question: bytes) -> bool:
         return False
     if data[4:6] != b"\x00\x01":
         return data[4:10] == b"\x00\x00\x00\x00\x00\x00"
-    if data.startswith(question, 12):  # the question echoed as sent: the usual reply
-        return True
     end = 12 + len(question)
+    if data[12:end] == question:  # the question echoed as sent: the usual reply
+        return True
     return data[12 : end - 4].lower() == question[:-4] and data[end - 4 : end] == question[-4:]

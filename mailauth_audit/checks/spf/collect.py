@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from ...fastinit import fast_init
+from ...findings.clip import json_cost
 from ...records.errors import RecordSyntaxError
 from ...records.spf import (
     LOOKUP_MECHANISMS,
@@ -42,6 +43,9 @@ class TxtFetch:
     spf_texts: tuple[str, ...]
     record: SpfRecord | None  # exactly one SPF record and it parses
     error: RecordSyntaxError | None  # exactly one SPF record and it does not parse
+    # json_cost(record.text) (0 without a record), worked out once as `targets` below: every
+    # tree drawing this record counts it against its text budget
+    record_cost: int
     ttl: int | None = None  # the TTL the answer carried
     # lookup_targets(record, name), worked out once: the fetch is shared by every domain
     # whose tree includes this name, and each of them walks its targets
@@ -111,9 +115,22 @@ async def fetch_txt(ctx: CheckContext, name: str) -> TxtFetch:
             record = parse_spf(texts[0])
         except RecordSyntaxError as exc:
             error = exc
-    targets = tuple(lookup_targets(record, name)) if record is not None else ()
+    targets: tuple[tuple[SpfNodeKind, str], ...] = ()
+    cost = 0
+    if record is not None:
+        targets = tuple(lookup_targets(record, name))
+        cost = json_cost(record.text)
     return TxtFetch(
-        name, answer.nxdomain, txt, texts, record, error, answer.ttl, targets, answer.server
+        name,
+        answer.nxdomain,
+        txt,
+        texts,
+        record,
+        error,
+        cost,
+        answer.ttl,
+        targets,
+        answer.server,
     )
 
 

@@ -7,16 +7,21 @@ the fields into the instance's `__dict__`, which is what `object.__setattr__` en
 Everything else (frozenness, eq, hash, repr, `dataclasses.replace`, pickling) is the
 dataclass's own. Classes it cannot copy the semantics of (slots, `__post_init__`, keyword-only
 or init-only fields) are refused when the module is imported, never silently mishandled.
+
+`cached_once` is `functools.cached_property` for the same objects: Python 3.11's takes a
+lock on every first read, and most of these objects are read once per domain.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, Self, TypeVar, overload
 
-__all__ = ["fast_init"]
+__all__ = ["cached_once", "fast_init"]
 
 C = TypeVar("C", bound=type[Any])
+T = TypeVar("T")
 
 _FACTORY = object()  # a default-factory field's parameter default: "call the factory"
 
@@ -57,3 +62,32 @@ def fast_init(cls: C) -> C:
     init.__doc__ = cls.__init__.__doc__
     cls.__init__ = init  # type: ignore[method-assign]
     return cls
+
+
+class cached_once(Generic[T]):
+    """A property computed on first read and kept in the instance's `__dict__` (so later
+    reads never reach this descriptor), as `functools.cached_property` does.
+
+    No lock: the values cached this way are pure functions of a frozen object, so two threads
+    computing one at once would store equal values.
+    """
+
+    def __init__(self, func: Callable[[Any], T]) -> None:
+        self.func = func
+        self.attrname = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self.attrname = name
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any] | None = None) -> Self: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type[Any] | None = None) -> T: ...
+
+    def __get__(self, instance: object | None, owner: type[Any] | None = None) -> T | Self:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.attrname] = self.func(instance)
+        return value

@@ -6,14 +6,13 @@ observers and other threads without anyone changing it underneath them.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .changes import RecordChange
-from .fastinit import fast_init
+from .fastinit import cached_once, fast_init
 
 if TYPE_CHECKING:
     from .verdicts.checklist import ProviderChecklist
@@ -212,7 +211,7 @@ class DomainReport:
     # set when every check in error failed for the same resolver reason (see ResolverNote)
     resolver_notes: tuple[ResolverNote, ...] = ()
 
-    @functools.cached_property
+    @cached_once
     def findings(self) -> tuple[Finding, ...]:
         # cached: the JSON, the score, the checklist and the bulk summary each read it, and
         # sorting is not free in a bulk run (the report is frozen)
@@ -227,7 +226,7 @@ class DomainReport:
     def has_errors(self) -> bool:
         return any(o.status is CheckStatus.ERROR for o in self.checks.values())
 
-    @functools.cached_property
+    @cached_once
     def verdict(self) -> DomainScore:
         """The domain's score and grade, judged once; every output format reads this.
 
@@ -238,7 +237,7 @@ class DomainReport:
 
         return score_domain(self)
 
-    @functools.cached_property
+    @cached_once
     def checklist(self) -> ProviderChecklist:
         """The mailbox providers' bulk-sender requirements against this domain's evidence,
         judged once (see mailauth_audit.verdicts.checklist); every output format reads this."""

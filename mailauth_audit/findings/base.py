@@ -6,12 +6,12 @@ tests can assert codes instead of sentences.
 
 from __future__ import annotations
 
-import functools
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..changes import RecordChange
+from ..fastinit import cached_once
 from ..model import CheckId, Finding, Severity
 
 
@@ -67,12 +67,12 @@ class FindingSpec:
             params = {**values, **params}
         # the templates' values as the text str.format inserts: the finding keeps them, so
         # its sentences follow from code and values (a results line stores only those)
+        names = self._names
         texts: dict[str, str] = {}
-        for n in self._names:
+        for n in names:
             if n in params:
-                v = params[n]
-                texts[n] = v if type(v) is str else format(v, "")
-        if len(texts) == len(self._names):  # nothing missing: no {name} to keep visible
+                texts[n] = format(params[n], "")  # a str is returned as it is
+        if len(texts) == len(names):  # nothing missing: no {name} to keep visible
             detail = self.detail.format_map(texts)
             remediation = self.remediation.format_map(texts)
         else:
@@ -88,15 +88,15 @@ class FindingSpec:
             tuple(evidence),
             self.references,
             # a change fixes the finding it is proposed by, unless it says more
-            tuple(c if c.fixes else c.fixing(self._fixes) for c in changes) if changes else (),
+            tuple([c if c.fixes else c.fixing(self._fixes) for c in changes]) if changes else (),
             tuple(texts.items()),
         )
 
-    @functools.cached_property
+    @cached_once
     def _fixes(self) -> tuple[str, ...]:
         return (self.code,)
 
-    @functools.cached_property
+    @cached_once
     def _names(self) -> tuple[str, ...]:
         return template_names(self.detail, self.remediation)
 

@@ -97,18 +97,10 @@ def _parse_mechanism(token: str, pos: int) -> SpfMechanism:
         raise RecordSyntaxError(f"unknown mechanism {_short(raw_name)}", pos)
     rest_pos = pos + rest_at
 
-    def make(
-        spec: str | None = None,
-        cidr4: int | None = None,
-        cidr6: int | None = None,
-        address: str | None = None,
-    ) -> SpfMechanism:
-        return SpfMechanism(qualifier, kind, spec, cidr4, cidr6, pos, token, address)
-
     if kind is SpfMechanismKind.ALL:
         if rest:
             raise RecordSyntaxError(f"'all' takes no argument (found {_short(rest)})", rest_pos)
-        return make()
+        return SpfMechanism(qualifier, kind, None, None, None, pos, token)
 
     if kind in (SpfMechanismKind.INCLUDE, SpfMechanismKind.EXISTS):
         if not rest.startswith(":"):
@@ -117,19 +109,21 @@ def _parse_mechanism(token: str, pos: int) -> SpfMechanism:
             )
         target = rest[1:]
         _validate_domain_spec(target, rest_pos + 1, name)
-        return make(target)
+        return SpfMechanism(qualifier, kind, target, None, None, pos, token)
 
     if kind is SpfMechanismKind.PTR:
         if not rest:
-            return make()
+            return SpfMechanism(qualifier, kind, None, None, None, pos, token)
         if not rest.startswith(":"):
             raise RecordSyntaxError(f"unexpected {_short(rest)} after 'ptr'", rest_pos)
         _validate_domain_spec(rest[1:], rest_pos + 1, name)
-        return make(rest[1:])
+        return SpfMechanism(qualifier, kind, rest[1:], None, None, pos, token)
 
     if kind in (SpfMechanismKind.A, SpfMechanismKind.MX):
-        return make(*_domain_and_prefixes(name, rest, rest_pos))
-    return make(None, *_address_and_prefix(kind, name, rest, rest_pos))
+        spec, cidr4, cidr6 = _domain_and_prefixes(name, rest, rest_pos)
+        return SpfMechanism(qualifier, kind, spec, cidr4, cidr6, pos, token)
+    cidr4, cidr6, address = _address_and_prefix(kind, name, rest, rest_pos)
+    return SpfMechanism(qualifier, kind, None, cidr4, cidr6, pos, token, address)
 
 
 def _domain_and_prefixes(

@@ -6,6 +6,7 @@ observers and other threads without anyone changing it underneath them.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -40,6 +41,7 @@ _SEVERITY_RANK = {
     Severity.CRITICAL: 4,
 }
 _HIGH_RANK = _SEVERITY_RANK[Severity.HIGH]
+_severity_of = operator.attrgetter("severity")
 _LOW_RANK = _SEVERITY_RANK[Severity.LOW]
 
 
@@ -169,8 +171,8 @@ class CheckOutcome(Generic[ResultT]):
 
 def status_from_findings(findings: tuple[Finding, ...] | list[Finding]) -> CheckStatus:
     """DESIGN: fail on critical/high, warn on medium/low, pass when only info remains."""
-    rank = _SEVERITY_RANK  # a dict lookup per finding, not a property call: a bulk hot path
-    worst = max([rank[f.severity] for f in findings], default=0)
+    # a dict lookup per finding, not a property call, and the loop in C: a bulk hot path
+    worst = max(map(_SEVERITY_RANK.__getitem__, map(_severity_of, findings)), default=0)
     if worst >= _HIGH_RANK:
         return CheckStatus.FAIL
     if worst >= _LOW_RANK:

@@ -50,6 +50,13 @@ def json_cost(text: str) -> int:
 def clip_finding(finding: Finding, limit: int, max_evidence: int = 8) -> Finding:
     """The finding with its detail, remediation and each evidence string clipped, and at most
     `max_evidence` evidence strings (the last one then says how many were left out)."""
+    if (
+        len(finding.evidence) <= max_evidence
+        and max(map(len, finding.evidence), default=0) <= limit
+        and len(finding.detail) <= limit
+        and len(finding.remediation) <= limit
+    ):
+        return finding  # nothing to clip: the usual finding, without copying its evidence
     evidence = tuple(clip_text(e, limit) for e in finding.evidence[:max_evidence])
     extra = len(finding.evidence) - max_evidence
     if extra > 0:

@@ -70,7 +70,10 @@ def _escape(chunk: bytes) -> str:
 
 def quote_txt(text: str, limit: int = TXT_STRING_LIMIT) -> str:
     """TXT rdata as a zone file writes it: quoted strings of at most `limit` bytes."""
-    return " ".join('"' + _escape(c) + '"' for c in split_txt(text, limit))
+    chunks = split_txt(text, limit)
+    if len(chunks) == 1:  # the usual record
+        return '"' + _escape(chunks[0]) + '"'
+    return " ".join('"' + _escape(c) + '"' for c in chunks)
 
 
 def zone_line(name: str, rtype: str, value: str, ttl: int = DEFAULT_TTL) -> str:

@@ -76,6 +76,7 @@ class SpfCheck(Check[SpfResult]):
 
         tree: SpfNode | None = None
         complete = True
+        void_lookups = 0
         if len(root.spf_texts) == 1:
             fetched, probes = await fetch_tree(
                 ctx, root, limits.max_spf_depth, limits.max_spf_nodes, limits.max_spf_mx_hosts
@@ -83,7 +84,7 @@ class SpfCheck(Check[SpfResult]):
             builder = TreeBuilder(fetched, probes, limits)
             tree = builder.record_node(SpfNodeKind.ROOT, domain, None, None, ())
             complete = builder.complete
-        nodes = list(tree.walk()) if tree else []
+            void_lookups = builder.void_lookups
         return SpfResult(
             domain=domain,
             record=root.spf_texts[0] if len(root.spf_texts) == 1 else None,
@@ -93,7 +94,7 @@ class SpfCheck(Check[SpfResult]):
             syntax_error=root.error.message if root.error else None,
             syntax_error_position=root.error.position if root.error else None,
             dns_lookups=tree.total_lookups if tree else 0,
-            void_lookups=sum(n.void_lookups for n in nodes),
+            void_lookups=void_lookups,
             tree=tree,
             complete=complete,
             txt_records=len(root.txt),

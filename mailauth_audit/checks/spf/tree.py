@@ -37,6 +37,9 @@ class TreeBuilder:
         self.text_left = limits.max_spf_tree_chars
         self.text_limit = limits.max_spf_text_chars
         self.complete = True
+        # the tree's void lookups (the sum of its nodes' `void_lookups`), counted as each node
+        # that can have one is drawn: every node drawn is in the tree
+        self.void_lookups = 0
 
     @property
     def full(self) -> bool:
@@ -104,6 +107,8 @@ class TreeBuilder:
         self.records_left -= 1
         void = kind is not SpfNodeKind.ROOT and fetch.void
         nxdomain = void and fetch.nxdomain
+        if void:
+            self.void_lookups += 1
         if fetch.record is None:
             if not fetch.spf_texts:
                 status = SpfNodeStatus.NO_RECORD
@@ -199,6 +204,7 @@ class TreeBuilder:
             return self.leaf(kind, target, mech.text, mech.position, SpfNodeStatus.TRUNCATED)
         status = SpfNodeStatus.VOID if probe.void else SpfNodeStatus.OK
         void_hosts, not_checked = self._void_hosts(probe)
+        self.void_lookups += int(probe.void) + len(void_hosts)
         return self._make(
             kind,
             target,

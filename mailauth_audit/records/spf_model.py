@@ -81,6 +81,7 @@ class SpfMechanism:
         return self.text[:1] in "+-~?"
 
 
+@fast_init
 @dataclass(frozen=True)
 class SpfModifier:
     name: str  # lowercase: "redirect", "exp" or an unknown modifier's name
@@ -96,6 +97,7 @@ class SpfModifier:
 SpfTerm = SpfMechanism | SpfModifier
 
 
+@fast_init
 @dataclass(frozen=True)
 class SpfRecord:
     text: str

@@ -57,6 +57,7 @@ class TxtFetch:
         return not self.txt
 
 
+@fast_init
 @dataclass(frozen=True)
 class Probe:
     """An a/mx/exists target's answer: whether it is void, and MX names for mx."""

@@ -52,6 +52,7 @@ def is_spf_record(text: str) -> bool:
 
 _MODIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*=")
 _MECH_NAME = re.compile(r"[^:/=]*")
+_TOKEN = re.compile(r"[^ ]+")
 _CIDR = re.compile(r"0|[1-9][0-9]*")
 _DUAL_CIDR_TAIL = re.compile(r"(?:/([0-9]+))?(?://([0-9]+))?\Z")
 _MECH_NAMES = {k.value: k for k in SpfMechanismKind}
@@ -212,17 +213,9 @@ def _parse_modifier(token: str, pos: int) -> SpfModifier:
 
 
 def _tokens(text: str, start: int) -> list[tuple[int, str]]:
-    out: list[tuple[int, str]] = []
-    i, n = start, len(text)
-    while i < n:
-        if text[i] == " ":
-            i += 1
-            continue
-        j = text.find(" ", i)
-        j = n if j < 0 else j
-        out.append((i, text[i:j]))
-        i = j
-    return out
+    """Each run of characters other than a space from `start` on, with its offset (§4.6.1:
+    terms are separated by spaces only, so a tab or a newline is part of a term)."""
+    return [(m.start(), m.group()) for m in _TOKEN.finditer(text, start)]
 
 
 # Records longer than this are parsed every time instead of cached: the cache is shared by a

@@ -15,6 +15,7 @@ from mailauth_audit.records.spf import (
     SpfMechanismKind,
     SpfModifier,
     SpfQualifier,
+    _tokens,
     expand_domain_macros,
     is_spf_record,
     parse_spf,
@@ -354,3 +355,15 @@ def test_conformance_non_spf_txt_is_not_an_spf_record() -> None:
     values = [v for _f, kind, _o, v in _suite_lines() if kind == "spf"]
     assert "v=something-else not=spf for=sure" in values
     assert not is_spf_record("v=something-else not=spf for=sure")
+
+
+@given(st.text(alphabet=" a:\t\n\u00a0\u2028é", max_size=40), st.integers(0, 8))
+def test_terms_are_split_on_spaces_only(text: str, start: int) -> None:
+    """Terms are runs of anything but a space (a tab or a newline is part of a term)."""
+    expected: list[tuple[int, str]] = []
+    pos = start
+    for piece in text[start:].split(" "):
+        if piece:
+            expected.append((pos, piece))
+        pos += len(piece) + 1
+    assert _tokens(text, start) == expected

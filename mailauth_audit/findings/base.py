@@ -65,17 +65,17 @@ class FindingSpec:
         """
         if values:
             params = {**values, **params}
-        # the templates' values as the text str.format inserts: the finding keeps them, so
-        # its sentences follow from code and values (a results line stores only those)
+        # the templates' values as the text str.format inserts (format(v); a str is returned
+        # as it is): the finding keeps them, so its sentences follow from code and values (a
+        # results line stores only those)
         names = self._names
-        texts: dict[str, str] = {}
-        for n in names:
-            if n in params:
-                texts[n] = format(params[n], "")  # a str is returned as it is
-        if len(texts) == len(names):  # nothing missing: no {name} to keep visible
+        texts: dict[str, str]
+        if params.keys() >= self._name_set:  # nothing missing: the usual case, looped in C
+            texts = dict(zip(names, map(format, map(params.__getitem__, names)), strict=True))
             detail = self.detail.format_map(texts)
             remediation = self.remediation.format_map(texts)
-        else:
+        else:  # a missing name stays visible as {name}
+            texts = {n: format(params[n]) for n in names if n in params}
             detail = fill_template(self.detail, texts)
             remediation = fill_template(self.remediation, texts)
         return Finding(
@@ -99,6 +99,10 @@ class FindingSpec:
     @cached_once
     def _names(self) -> tuple[str, ...]:
         return template_names(self.detail, self.remediation)
+
+    @cached_once
+    def _name_set(self) -> frozenset[str]:
+        return frozenset(self._names)
 
     @property
     def names(self) -> tuple[str, ...]:

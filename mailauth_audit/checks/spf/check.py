@@ -71,7 +71,7 @@ class SpfCheck(Check[SpfResult]):
             one = next(t for t in root.txt if is_spf_record(t.text))
             strings = tuple(s.decode("utf-8", "replace") for s in one.strings)
         ignored = tuple(t.text for t in root.txt if looks_like_spf(t.text))
-        longest = max((len(s) for t in root.txt for s in t.strings), default=0)
+        longest = max((max(map(len, t.strings), default=0) for t in root.txt), default=0)
         size = estimate_txt_answer_size(domain, root.txt) if root.txt else 0
 
         tree: SpfNode | None = None

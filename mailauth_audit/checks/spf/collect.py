@@ -87,6 +87,8 @@ def target_name(spec: str | None, own: str) -> str | None:
 
 
 NODE_KIND_OF = {k: SpfNodeKind(k.value) for k in LOOKUP_MECHANISMS}
+# the run memo's namespace of each kind of probe
+_PROBE_MEMO = {k: f"spf.{k.value}" for k in SpfNodeKind}
 
 
 def lookup_targets(record: SpfRecord, own: str) -> Iterator[tuple[SpfNodeKind, str]]:
@@ -178,7 +180,7 @@ async def fetch_tree(
             break
         values = await ctx.memo.get_many(
             [("spf", n, partial(fetch_txt, ctx, n)) for n in want_records]
-            + [(f"spf.{k.value}", n, partial(probe, ctx, k, n)) for k, n in want_probes]
+            + [(_PROBE_MEMO[k], n, partial(probe, ctx, k, n)) for k, n in want_probes]
         )
         records = values[: len(want_records)]
         probed = values[len(want_records) :]
@@ -219,7 +221,7 @@ def estimate_txt_answer_size(name: str, txt: tuple[TxtRecord, ...] | list[TxtRec
     length byte). What §3.4 means by keeping the answer within 512 bytes.
     """
     question = _wire_name_length(name) + 4
-    rdata = sum(sum(len(s) + 1 for s in r.strings) for r in txt)
+    rdata = sum(sum(map(len, r.strings)) + len(r.strings) for r in txt)
     return 12 + question + 12 * len(txt) + rdata
 
 

@@ -53,6 +53,10 @@ def is_spf_record(text: str) -> bool:
 _MODIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*=")
 _MECH_NAME = re.compile(r"[^:/=]*")
 _TOKEN = re.compile(r"[^ ]+")
+# exactly the texts ipaddress.IPv4Address accepts: four ASCII decimal octets up to 255,
+# without leading zeros
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4_DOTTED_QUAD = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")
 _CIDR = re.compile(r"0|[1-9][0-9]*")
 _DUAL_CIDR_TAIL = re.compile(r"(?:/([0-9]+))?(?://([0-9]+))?\Z")
 _MECH_NAMES = {k.value: k for k in SpfMechanismKind}
@@ -176,14 +180,15 @@ def _address_and_prefix(
     try:
         if "%" in addr:
             raise ValueError  # IPv6Address accepts scope ids; SPF does not
-        parsed = ipaddress.IPv4Address(addr) if v4 else ipaddress.IPv6Address(addr)
+        if not (v4 and _IPV4_DOTTED_QUAD.fullmatch(addr)):  # the usual ip4 term: valid already
+            parsed = ipaddress.IPv4Address(addr) if v4 else ipaddress.IPv6Address(addr)
+            del parsed
     except ValueError:
         other = _other_family(addr, v4)
         hint = f" (this is an {other} address: use ip{'6' if v4 else '4'}:)" if other else ""
         raise RecordSyntaxError(
             f"invalid {family} address {_short(addr)}{hint}", addr_pos
         ) from None
-    del parsed
     prefix: int | None = None
     if slash:
         prefix = _cidr(length, addr_pos + len(addr) + 1, 32 if v4 else 128, family)

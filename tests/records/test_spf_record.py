@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 import pytest
@@ -11,6 +12,7 @@ from shared_data import conformance_path, require_conformance
 
 from mailauth_audit.records.errors import RecordSyntaxError
 from mailauth_audit.records.spf import (
+    _IPV4_DOTTED_QUAD,
     SpfMechanism,
     SpfMechanismKind,
     SpfModifier,
@@ -367,3 +369,27 @@ def test_terms_are_split_on_spaces_only(text: str, start: int) -> None:
             expected.append((pos, piece))
         pos += len(piece) + 1
     assert _tokens(text, start) == expected
+
+
+def _ipv4_accepts(text: str) -> bool:
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+_OCTETS = st.one_of(
+    st.integers(0, 300).map(str), st.sampled_from(["", "00", "01", "007", "\u0663", "1 ", "x"])
+)
+
+
+@given(st.lists(_OCTETS, min_size=1, max_size=5).map(".".join))
+def test_the_ip4_shortcut_accepts_exactly_what_ipaddress_accepts(text: str) -> None:
+    """ip4 terms skip ipaddress when the pattern matches: it must match valid ones only."""
+    assert (_IPV4_DOTTED_QUAD.fullmatch(text) is not None) == _ipv4_accepts(text)
+
+
+def test_the_ip4_shortcut_on_edge_cases() -> None:
+    for text in ["0.0.0.0", "255.255.255.255", "256.1.1.1", "1.2.3.4\n", "01.2.3.4", "1.2.3"]:
+        assert (_IPV4_DOTTED_QUAD.fullmatch(text) is not None) == _ipv4_accepts(text), text

@@ -91,3 +91,10 @@ def test_cached_once_computes_once_per_instance_and_keeps_equality() -> None:
     assert isinstance(_Cached.double, cached_once)  # read from the class: the descriptor
     assert _Cached.double.__doc__ == "Twice `a`, once."
     assert pickle.loads(pickle.dumps(one)).double == [2]
+
+
+def test_each_instance_gets_its_own_dict_of_the_fields_in_order() -> None:
+    one, two = _Sample(1), _Sample(2, "y")
+    assert list(one.__dict__) == ["a", "b", "c"] == [f.name for f in dataclasses.fields(_Sample)]
+    assert one.__dict__ is not two.__dict__ and one.__dict__ == {"a": 1, "b": "x", "c": []}
+    assert (two.a, two.b) == (2, "y")

@@ -6,14 +6,14 @@ observers and other threads without anyone changing it underneath them.
 
 from __future__ import annotations
 
-import functools
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .changes import RecordChange
-from .fastinit import fast_init
+from .fastinit import cached_once, fast_init
 
 if TYPE_CHECKING:
     from .verdicts.checklist import ProviderChecklist
@@ -41,6 +41,7 @@ _SEVERITY_RANK = {
     Severity.CRITICAL: 4,
 }
 _HIGH_RANK = _SEVERITY_RANK[Severity.HIGH]
+_severity_of = operator.attrgetter("severity")
 _LOW_RANK = _SEVERITY_RANK[Severity.LOW]
 
 
@@ -170,8 +171,8 @@ class CheckOutcome(Generic[ResultT]):
 
 def status_from_findings(findings: tuple[Finding, ...] | list[Finding]) -> CheckStatus:
     """DESIGN: fail on critical/high, warn on medium/low, pass when only info remains."""
-    rank = _SEVERITY_RANK  # a dict lookup per finding, not a property call: a bulk hot path
-    worst = max([rank[f.severity] for f in findings], default=0)
+    # a dict lookup per finding, not a property call, and the loop in C: a bulk hot path
+    worst = max(map(_SEVERITY_RANK.__getitem__, map(_severity_of, findings)), default=0)
     if worst >= _HIGH_RANK:
         return CheckStatus.FAIL
     if worst >= _LOW_RANK:
@@ -212,7 +213,7 @@ class DomainReport:
     # set when every check in error failed for the same resolver reason (see ResolverNote)
     resolver_notes: tuple[ResolverNote, ...] = ()
 
-    @functools.cached_property
+    @cached_once
     def findings(self) -> tuple[Finding, ...]:
         # cached: the JSON, the score, the checklist and the bulk summary each read it, and
         # sorting is not free in a bulk run (the report is frozen)
@@ -227,7 +228,7 @@ class DomainReport:
     def has_errors(self) -> bool:
         return any(o.status is CheckStatus.ERROR for o in self.checks.values())
 
-    @functools.cached_property
+    @cached_once
     def verdict(self) -> DomainScore:
         """The domain's score and grade, judged once; every output format reads this.
 
@@ -238,7 +239,7 @@ class DomainReport:
 
         return score_domain(self)
 
-    @functools.cached_property
+    @cached_once
     def checklist(self) -> ProviderChecklist:
         """The mailbox providers' bulk-sender requirements against this domain's evidence,
         judged once (see mailauth_audit.verdicts.checklist); every output format reads this."""

@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from mailauth_audit.fastinit import fast_init
+from mailauth_audit.fastinit import cached_once, fast_init
 from mailauth_audit.model import CheckId, Finding, Severity
 
 
@@ -62,3 +62,39 @@ def test_refuses_what_it_cannot_copy() -> None:
         @dataclasses.dataclass(frozen=True)
         class _KwOnly:
             a: int = dataclasses.field(kw_only=True)
+
+
+@fast_init
+@dataclasses.dataclass(frozen=True)
+class _Cached:
+    a: int
+
+    @cached_once
+    def double(self) -> list[int]:
+        """Twice `a`, once."""
+        calls.append(self.a)
+        return [self.a * 2]
+
+
+calls: list[int] = []
+
+
+def test_cached_once_computes_once_per_instance_and_keeps_equality() -> None:
+    calls.clear()
+    one = _Cached(1)
+    assert one.double == [2]
+    assert one.double is one.double
+    assert calls == [1]  # later reads come from the instance, not the function
+    assert _Cached(3).double == [6] and calls == [1, 3]
+    assert one == _Cached(1) and hash(one) == hash(_Cached(1))  # not a field
+    assert [f.name for f in dataclasses.fields(_Cached)] == ["a"]
+    assert isinstance(_Cached.double, cached_once)  # read from the class: the descriptor
+    assert _Cached.double.__doc__ == "Twice `a`, once."
+    assert pickle.loads(pickle.dumps(one)).double == [2]
+
+
+def test_each_instance_gets_its_own_dict_of_the_fields_in_order() -> None:
+    one, two = _Sample(1), _Sample(2, "y")
+    assert list(one.__dict__) == ["a", "b", "c"] == [f.name for f in dataclasses.fields(_Sample)]
+    assert one.__dict__ is not two.__dict__ and one.__dict__ == {"a": 1, "b": "x", "c": []}
+    assert (two.a, two.b) == (2, "y")

@@ -101,6 +101,13 @@ class Auditor:
             if cid not in self._checks
         }
         self._all_ids = tuple(CheckId)
+        # one outcome per check in CheckId order, those run standing in until their own
+        # outcome replaces them in place (see _run_checks)
+        self._slots = {
+            cid: CheckOutcome(check=cid, status=CheckStatus.SKIPPED, skip_reason="not requested")
+            for cid in CheckId
+        }
+        self._slots.update(self._skipped)
         self._servers = _server_names(self.resolver, self.options)
 
     async def aclose(self) -> None:
@@ -166,6 +173,8 @@ class Auditor:
                 deps = self._depends_on[cid]
                 blocked = blocked_outcome(cid, deps, outcomes) if deps else None
                 outcomes[cid] = blocked or self._judge(cid, facts.get(cid, late), domain, outcomes)
+        if len(outcomes) == len(self._checks):  # every check run has its outcome: the usual case
+            return {**self._slots, **outcomes}
         skipped = self._skipped
         return {cid: outcomes[cid] if cid in outcomes else skipped[cid] for cid in self._all_ids}
 

@@ -6,12 +6,12 @@ tests can assert codes instead of sentences.
 
 from __future__ import annotations
 
-import functools
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..changes import RecordChange
+from ..fastinit import cached_once
 from ..model import CheckId, Finding, Severity
 
 
@@ -65,17 +65,17 @@ class FindingSpec:
         """
         if values:
             params = {**values, **params}
-        # the templates' values as the text str.format inserts: the finding keeps them, so
-        # its sentences follow from code and values (a results line stores only those)
-        texts: dict[str, str] = {}
-        for n in self._names:
-            if n in params:
-                v = params[n]
-                texts[n] = v if type(v) is str else format(v, "")
-        if len(texts) == len(self._names):  # nothing missing: no {name} to keep visible
+        # the templates' values as the text str.format inserts (format(v); a str is returned
+        # as it is): the finding keeps them, so its sentences follow from code and values (a
+        # results line stores only those)
+        names = self._names
+        texts: dict[str, str]
+        if params.keys() >= self._name_set:  # nothing missing: the usual case, looped in C
+            texts = dict(zip(names, map(format, map(params.__getitem__, names)), strict=True))
             detail = self.detail.format_map(texts)
             remediation = self.remediation.format_map(texts)
-        else:
+        else:  # a missing name stays visible as {name}
+            texts = {n: format(params[n]) for n in names if n in params}
             detail = fill_template(self.detail, texts)
             remediation = fill_template(self.remediation, texts)
         return Finding(
@@ -88,17 +88,21 @@ class FindingSpec:
             tuple(evidence),
             self.references,
             # a change fixes the finding it is proposed by, unless it says more
-            tuple(c if c.fixes else c.fixing(self._fixes) for c in changes) if changes else (),
+            tuple([c if c.fixes else c.fixing(self._fixes) for c in changes]) if changes else (),
             tuple(texts.items()),
         )
 
-    @functools.cached_property
+    @cached_once
     def _fixes(self) -> tuple[str, ...]:
         return (self.code,)
 
-    @functools.cached_property
+    @cached_once
     def _names(self) -> tuple[str, ...]:
         return template_names(self.detail, self.remediation)
+
+    @cached_once
+    def _name_set(self) -> frozenset[str]:
+        return frozenset(self._names)
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -14,7 +14,10 @@ import re
 from ..model import Finding
 
 CLIP_MARKER = re.compile(r" ?…\[[0-9,]+ characters not shown\]… ?")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\"\\]")
+# the ASCII characters JSON escapes (with \x7f, which `json_cost` counts as one too)
+ESCAPED_BYTES = bytes(range(0x20)) + b'\x7f"\\'
+# every byte to itself, but those to 0: a 0 in the translation means something to escape
+_FLAG_ESCAPED = bytes(0 if b in ESCAPED_BYTES else b for b in range(256))
 
 
 def marker(cut: int) -> str:
@@ -34,16 +37,26 @@ def is_clipped(text: str | None) -> bool:
 
 def json_cost(text: str) -> int:
     """Bytes `text` takes in a JSON string (before quotes): control characters, quotes and
-    backslashes are escaped, and escapes are what make hostile text larger than it looks."""
-    size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
-    if text.isprintable() and '"' not in text and "\\" not in text:
-        return size  # nothing to escape: the usual record, without a regex scan of it
-    return size + 5 * len(_CONTROL.findall(text))
+    backslashes are escaped, and escapes are what make hostile text larger than it looks.
+
+    Each escaped character is one ASCII byte of the UTF-8 text (no byte of a multi-byte
+    character is below 0x80), so the bytes are searched and counted in C, not the text."""
+    data = text.encode() if text.isascii() else text.encode("utf-8", "surrogatepass")
+    if 0 not in data.translate(_FLAG_ESCAPED):
+        return len(data)  # nothing to escape: the usual record
+    return len(data) + 5 * (len(data) - len(data.translate(None, ESCAPED_BYTES)))
 
 
 def clip_finding(finding: Finding, limit: int, max_evidence: int = 8) -> Finding:
     """The finding with its detail, remediation and each evidence string clipped, and at most
     `max_evidence` evidence strings (the last one then says how many were left out)."""
+    if (
+        len(finding.evidence) <= max_evidence
+        and max(map(len, finding.evidence), default=0) <= limit
+        and len(finding.detail) <= limit
+        and len(finding.remediation) <= limit
+    ):
+        return finding  # nothing to clip: the usual finding, without copying its evidence
     evidence = tuple(clip_text(e, limit) for e in finding.evidence[:max_evidence])
     extra = len(finding.evidence) - max_evidence
     if extra > 0:

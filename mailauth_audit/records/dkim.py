@@ -18,6 +18,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
+from ..fastinit import fast_init
 from .errors import RecordSyntaxError
 
 KNOWN_KEY_TYPES: tuple[str, ...] = ("rsa", "ed25519")
@@ -33,6 +34,7 @@ _DKIM_VERSION_HINT = re.compile(r"^[ \t\r\n]*v[ \t\r\n]*=[ \t\r\n]*dkim", re.IGN
 _OTHER_VERSION = re.compile(r"^[ \t\r\n]*v[ \t\r\n]*=", re.IGNORECASE)
 
 
+@fast_init
 @dataclass(frozen=True)
 class DkimKeyRecord:
     """One parsed DKIM key record: what a verifier would see at `<selector>._domainkey`."""

@@ -55,6 +55,7 @@ DMARC_TAGS: frozenset[str] = frozenset(
 DMARC_REMOVED_TAGS: tuple[str, ...] = ("pct", "rf", "ri")  # RFC 9989 Appendix C.5.2
 
 
+@fast_init
 @dataclass(frozen=True)
 class DmarcTag:
     name: str
@@ -71,6 +72,7 @@ class DmarcSyntaxIssue:
     tag: str | None = None  # the known tag whose value was discarded, when there is one
 
 
+@fast_init
 @dataclass(frozen=True)
 class DmarcReportUri:
     tag: str  # "rua" or "ruf"

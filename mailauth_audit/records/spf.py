@@ -52,6 +52,11 @@ def is_spf_record(text: str) -> bool:
 
 _MODIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*=")
 _MECH_NAME = re.compile(r"[^:/=]*")
+_TOKEN = re.compile(r"[^ ]+")
+# exactly the texts ipaddress.IPv4Address accepts: four ASCII decimal octets up to 255,
+# without leading zeros
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4_DOTTED_QUAD = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")
 _CIDR = re.compile(r"0|[1-9][0-9]*")
 _DUAL_CIDR_TAIL = re.compile(r"(?:/([0-9]+))?(?://([0-9]+))?\Z")
 _MECH_NAMES = {k.value: k for k in SpfMechanismKind}
@@ -97,18 +102,10 @@ def _parse_mechanism(token: str, pos: int) -> SpfMechanism:
         raise RecordSyntaxError(f"unknown mechanism {_short(raw_name)}", pos)
     rest_pos = pos + rest_at
 
-    def make(
-        spec: str | None = None,
-        cidr4: int | None = None,
-        cidr6: int | None = None,
-        address: str | None = None,
-    ) -> SpfMechanism:
-        return SpfMechanism(qualifier, kind, spec, cidr4, cidr6, pos, token, address)
-
     if kind is SpfMechanismKind.ALL:
         if rest:
             raise RecordSyntaxError(f"'all' takes no argument (found {_short(rest)})", rest_pos)
-        return make()
+        return SpfMechanism(qualifier, kind, None, None, None, pos, token)
 
     if kind in (SpfMechanismKind.INCLUDE, SpfMechanismKind.EXISTS):
         if not rest.startswith(":"):
@@ -117,19 +114,21 @@ def _parse_mechanism(token: str, pos: int) -> SpfMechanism:
             )
         target = rest[1:]
         _validate_domain_spec(target, rest_pos + 1, name)
-        return make(target)
+        return SpfMechanism(qualifier, kind, target, None, None, pos, token)
 
     if kind is SpfMechanismKind.PTR:
         if not rest:
-            return make()
+            return SpfMechanism(qualifier, kind, None, None, None, pos, token)
         if not rest.startswith(":"):
             raise RecordSyntaxError(f"unexpected {_short(rest)} after 'ptr'", rest_pos)
         _validate_domain_spec(rest[1:], rest_pos + 1, name)
-        return make(rest[1:])
+        return SpfMechanism(qualifier, kind, rest[1:], None, None, pos, token)
 
     if kind in (SpfMechanismKind.A, SpfMechanismKind.MX):
-        return make(*_domain_and_prefixes(name, rest, rest_pos))
-    return make(None, *_address_and_prefix(kind, name, rest, rest_pos))
+        spec, cidr4, cidr6 = _domain_and_prefixes(name, rest, rest_pos)
+        return SpfMechanism(qualifier, kind, spec, cidr4, cidr6, pos, token)
+    cidr4, cidr6, address = _address_and_prefix(kind, name, rest, rest_pos)
+    return SpfMechanism(qualifier, kind, None, cidr4, cidr6, pos, token, address)
 
 
 def _domain_and_prefixes(
@@ -181,14 +180,15 @@ def _address_and_prefix(
     try:
         if "%" in addr:
             raise ValueError  # IPv6Address accepts scope ids; SPF does not
-        parsed = ipaddress.IPv4Address(addr) if v4 else ipaddress.IPv6Address(addr)
+        if not (v4 and _IPV4_DOTTED_QUAD.fullmatch(addr)):  # the usual ip4 term: valid already
+            parsed = ipaddress.IPv4Address(addr) if v4 else ipaddress.IPv6Address(addr)
+            del parsed
     except ValueError:
         other = _other_family(addr, v4)
         hint = f" (this is an {other} address: use ip{'6' if v4 else '4'}:)" if other else ""
         raise RecordSyntaxError(
             f"invalid {family} address {_short(addr)}{hint}", addr_pos
         ) from None
-    del parsed
     prefix: int | None = None
     if slash:
         prefix = _cidr(length, addr_pos + len(addr) + 1, 32 if v4 else 128, family)
@@ -218,17 +218,9 @@ def _parse_modifier(token: str, pos: int) -> SpfModifier:
 
 
 def _tokens(text: str, start: int) -> list[tuple[int, str]]:
-    out: list[tuple[int, str]] = []
-    i, n = start, len(text)
-    while i < n:
-        if text[i] == " ":
-            i += 1
-            continue
-        j = text.find(" ", i)
-        j = n if j < 0 else j
-        out.append((i, text[i:j]))
-        i = j
-    return out
+    """Each run of characters other than a space from `start` on, with its offset (§4.6.1:
+    terms are separated by spaces only, so a tab or a newline is part of a term)."""
+    return [(m.start(), m.group()) for m in _TOKEN.finditer(text, start)]
 
 
 # Records longer than this are parsed every time instead of cached: the cache is shared by a

@@ -176,14 +176,16 @@ def _validate_domain_spec(spec: str, offset: int, what: str) -> None:
         )
     if "%" in spec:
         return  # expands at evaluation time; label lengths are unknowable here
-    pos = 0
-    for label in body.split("."):
-        if not label:
-            raise RecordSyntaxError(f"{what}: empty label in {_short(spec)}", offset + pos)
-        if len(label) > 63:
-            raise RecordSyntaxError(
-                f"{what}: label longer than 63 characters in {_short(spec)}", offset + pos
-            )
-        pos += len(label) + 1
+    labels = body.split(".")
+    if "" in labels or max(map(len, labels)) > 63:  # then find the first bad one, and where
+        pos = 0
+        for label in labels:
+            if not label:
+                raise RecordSyntaxError(f"{what}: empty label in {_short(spec)}", offset + pos)
+            if len(label) > 63:
+                raise RecordSyntaxError(
+                    f"{what}: label longer than 63 characters in {_short(spec)}", offset + pos
+                )
+            pos += len(label) + 1
     if len(body) > 253:
         raise RecordSyntaxError(f"{what}: domain name longer than 253 characters", offset)

@@ -4,11 +4,10 @@ checks ask of it (cached per record), frozen. The parser that builds it is `reco
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..fastinit import fast_init
+from ..fastinit import cached_once, fast_init
 
 __all__ = [
     "LOOKUP_MECHANISMS",
@@ -82,6 +81,7 @@ class SpfMechanism:
         return self.text[:1] in "+-~?"
 
 
+@fast_init
 @dataclass(frozen=True)
 class SpfModifier:
     name: str  # lowercase: "redirect", "exp" or an unknown modifier's name
@@ -97,21 +97,22 @@ class SpfModifier:
 SpfTerm = SpfMechanism | SpfModifier
 
 
+@fast_init
 @dataclass(frozen=True)
 class SpfRecord:
     text: str
     terms: tuple[SpfTerm, ...]
 
-    # Computed once per record (cached_property: the record is frozen) and shared with every
+    # Computed once per record (cached_once: the record is frozen) and shared with every
     # domain that meets it: parse_spf is lru-cached, and a bulk run asks these again and again
     # of the same providers' includes. SpfRecord is internal (results carry the text), so the
     # cached values never reach a report.
 
-    @functools.cached_property
+    @cached_once
     def mechanisms(self) -> tuple[SpfMechanism, ...]:
         return tuple([t for t in self.terms if type(t) is SpfMechanism])
 
-    @functools.cached_property
+    @cached_once
     def modifiers(self) -> tuple[SpfModifier, ...]:
         return tuple([t for t in self.terms if type(t) is SpfModifier])
 
@@ -122,15 +123,15 @@ class SpfRecord:
                 return t
         return None
 
-    @functools.cached_property
+    @cached_once
     def redirect(self) -> SpfModifier | None:
         return self.modifier("redirect")
 
-    @functools.cached_property
+    @cached_once
     def exp(self) -> SpfModifier | None:
         return self.modifier("exp")
 
-    @functools.cached_property
+    @cached_once
     def all(self) -> SpfMechanism | None:
         """The first `all`: evaluation ends there, so later terms are never reached (§5.1)."""
         for t in self.terms:
@@ -138,7 +139,7 @@ class SpfRecord:
                 return t
         return None
 
-    @functools.cached_property
+    @cached_once
     def evaluated_mechanisms(self) -> tuple[SpfMechanism, ...]:
         """Mechanisms up to and including the first `all`: the only ones a receiver tests."""
         out: list[SpfMechanism] = []
@@ -149,12 +150,12 @@ class SpfRecord:
                     break
         return tuple(out)
 
-    @functools.cached_property
+    @cached_once
     def lookup_mechanisms(self) -> tuple[SpfMechanism, ...]:
         """The evaluated mechanisms that each cost one of the ten DNS lookups (§4.6.4)."""
         return tuple([m for m in self.evaluated_mechanisms if m.kind in LOOKUP_MECHANISMS])
 
-    @functools.cached_property
+    @cached_once
     def effective_redirect(self) -> SpfModifier | None:
         """`redirect` is ignored when the record has an `all` mechanism (§6.1)."""
         return None if self.all is not None else self.redirect

@@ -28,6 +28,8 @@ def split_txt(text: str, limit: int = TXT_STRING_LIMIT) -> tuple[bytes, ...]:
     but a person reading one string should not see a broken character); the empty text is
     one empty string, as a TXT record needs at least one."""
     data = text.encode("utf-8")
+    if len(data) <= limit:
+        return (data,)  # the usual record: one string (the empty text too)
     chunks: list[bytes] = []
     start = 0
     while start < len(data):
@@ -42,11 +44,16 @@ def split_txt(text: str, limit: int = TXT_STRING_LIMIT) -> tuple[bytes, ...]:
     return tuple(chunks) or (b"",)
 
 
+# every byte to itself, but the ASCII a zone file cannot hold literally (control bytes, DEL,
+# quote, backslash) to 0: a 0 in the translation means something to escape
+_FLAG_ESCAPED = bytes(0 if b < 0x20 or b in b'\x7f"\\' else b for b in range(256))
+
+
 def _escape(chunk: bytes) -> str:
-    text = chunk.decode("utf-8", "surrogateescape")
     # the usual case, printable ASCII without a quote or backslash, is written as it is
-    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
-        return text
+    if chunk.isascii() and 0 not in chunk.translate(_FLAG_ESCAPED):
+        return chunk.decode("ascii")
+    text = chunk.decode("utf-8", "surrogateescape")
     out: list[str] = []
     for ch in text:
         code = ord(ch)
@@ -63,7 +70,10 @@ def _escape(chunk: bytes) -> str:
 
 def quote_txt(text: str, limit: int = TXT_STRING_LIMIT) -> str:
     """TXT rdata as a zone file writes it: quoted strings of at most `limit` bytes."""
-    return " ".join('"' + _escape(c) + '"' for c in split_txt(text, limit))
+    chunks = split_txt(text, limit)
+    if len(chunks) == 1:  # the usual record
+        return '"' + _escape(chunks[0]) + '"'
+    return " ".join('"' + _escape(c) + '"' for c in chunks)
 
 
 def zone_line(name: str, rtype: str, value: str, ttl: int = DEFAULT_TTL) -> str:

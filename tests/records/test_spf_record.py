@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 import pytest
@@ -11,10 +12,12 @@ from shared_data import conformance_path, require_conformance
 
 from mailauth_audit.records.errors import RecordSyntaxError
 from mailauth_audit.records.spf import (
+    _IPV4_DOTTED_QUAD,
     SpfMechanism,
     SpfMechanismKind,
     SpfModifier,
     SpfQualifier,
+    _tokens,
     expand_domain_macros,
     is_spf_record,
     parse_spf,
@@ -354,3 +357,39 @@ def test_conformance_non_spf_txt_is_not_an_spf_record() -> None:
     values = [v for _f, kind, _o, v in _suite_lines() if kind == "spf"]
     assert "v=something-else not=spf for=sure" in values
     assert not is_spf_record("v=something-else not=spf for=sure")
+
+
+@given(st.text(alphabet=" a:\t\n\u00a0\u2028é", max_size=40), st.integers(0, 8))
+def test_terms_are_split_on_spaces_only(text: str, start: int) -> None:
+    """Terms are runs of anything but a space (a tab or a newline is part of a term)."""
+    expected: list[tuple[int, str]] = []
+    pos = start
+    for piece in text[start:].split(" "):
+        if piece:
+            expected.append((pos, piece))
+        pos += len(piece) + 1
+    assert _tokens(text, start) == expected
+
+
+def _ipv4_accepts(text: str) -> bool:
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+_OCTETS = st.one_of(
+    st.integers(0, 300).map(str), st.sampled_from(["", "00", "01", "007", "\u0663", "1 ", "x"])
+)
+
+
+@given(st.lists(_OCTETS, min_size=1, max_size=5).map(".".join))
+def test_the_ip4_shortcut_accepts_exactly_what_ipaddress_accepts(text: str) -> None:
+    """ip4 terms skip ipaddress when the pattern matches: it must match valid ones only."""
+    assert (_IPV4_DOTTED_QUAD.fullmatch(text) is not None) == _ipv4_accepts(text)
+
+
+def test_the_ip4_shortcut_on_edge_cases() -> None:
+    for text in ["0.0.0.0", "255.255.255.255", "256.1.1.1", "1.2.3.4\n", "01.2.3.4", "1.2.3"]:
+        assert (_IPV4_DOTTED_QUAD.fullmatch(text) is not None) == _ipv4_accepts(text), text

@@ -197,7 +197,8 @@ def _judge(
         )
     assert isinstance(answer, Answer)  # other exceptions were raised by collect
     target = answer.cname_chain[-1] if answer.cname_chain else None
-    texts = [t.text for t in answer.txt()]
+    # most selectors probed hold nothing: no records, no lists to build
+    texts = [t.text for t in answer.txt()] if answer.records else []
     if not texts:
         if target is None:
             return None

@@ -67,11 +67,11 @@ class PolicyDiscovery:
 
     @property
     def adkim(self) -> str:
-        return "r" if self.record is None else self.record.adkim_or_default.value
+        return "r" if self.record is None else str(self.record.adkim_or_default)
 
     @property
     def aspf(self) -> str:
-        return "r" if self.record is None else self.record.aspf_or_default.value
+        return "r" if self.record is None else str(self.record.aspf_or_default)
 
     @property
     def testing(self) -> bool:

@@ -257,7 +257,7 @@ class Judge(DmarcProposals):
                 F.NP_ABSENT(
                     record_name=self.record_name,
                     policy_domain=self.policy_domain,
-                    subdomain_effective=f"{'sp' if sp else 'p'}={sub.value}",
+                    subdomain_effective=f"{'sp' if sp else 'p'}={sub}",
                     zone_line=self.line({"np": "reject"}),
                     changes=self.change({"np": "reject"}),
                     evidence=evidence,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from enum import StrEnum
 
 from ...records.dmarc import parse_dmarc_lenient
 from ...records.errors import RecordSyntaxError
@@ -28,6 +29,7 @@ def valid_records(texts: tuple[str, ...]) -> list[str]:
     return valid
 
 
-def value(member: object) -> str | None:
-    """An enum member's value as text (None stays None), for the plain-text result fields."""
-    return None if member is None else str(getattr(member, "value", member))
+def value(member: StrEnum | None) -> str | None:
+    """An enum member's value as text (None stays None), for the plain-text result fields.
+    (A StrEnum member's str is its value, without the Python-level `value` property.)"""
+    return None if member is None else str(member)

@@ -58,6 +58,7 @@ class DmarcRecordIssue:
     fatal: bool  # receivers ignore all of it: no v=DMARC1 start, or a repeated tag (then `tag`)
 
 
+@fast_init
 @dataclass(frozen=True)
 class DmarcReportDestination:
     """A valid report URI and, when outside the policy's domain, whether it is authorised."""

@@ -8,6 +8,7 @@ import functools
 import ipaddress
 from dataclasses import dataclass
 
+from ...fastinit import fast_init
 from ...resolver.base import RRType
 from ..base import CheckContext
 from ..concurrent import gather
@@ -16,6 +17,7 @@ from .result import MxHost, MxResult
 __all__ = ["collect_mx", "is_ip_literal"]
 
 
+@fast_init
 @dataclass(frozen=True)
 class _HostAddresses:
     addresses: tuple[str, ...]

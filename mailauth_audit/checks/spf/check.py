@@ -71,11 +71,12 @@ class SpfCheck(Check[SpfResult]):
             one = next(t for t in root.txt if is_spf_record(t.text))
             strings = tuple(s.decode("utf-8", "replace") for s in one.strings)
         ignored = tuple(t.text for t in root.txt if looks_like_spf(t.text))
-        longest = max((len(s) for t in root.txt for s in t.strings), default=0)
+        longest = max((max(map(len, t.strings), default=0) for t in root.txt), default=0)
         size = estimate_txt_answer_size(domain, root.txt) if root.txt else 0
 
         tree: SpfNode | None = None
         complete = True
+        void_lookups = 0
         if len(root.spf_texts) == 1:
             fetched, probes = await fetch_tree(
                 ctx, root, limits.max_spf_depth, limits.max_spf_nodes, limits.max_spf_mx_hosts
@@ -83,7 +84,7 @@ class SpfCheck(Check[SpfResult]):
             builder = TreeBuilder(fetched, probes, limits)
             tree = builder.record_node(SpfNodeKind.ROOT, domain, None, None, ())
             complete = builder.complete
-        nodes = list(tree.walk()) if tree else []
+            void_lookups = builder.void_lookups
         return SpfResult(
             domain=domain,
             record=root.spf_texts[0] if len(root.spf_texts) == 1 else None,
@@ -93,7 +94,7 @@ class SpfCheck(Check[SpfResult]):
             syntax_error=root.error.message if root.error else None,
             syntax_error_position=root.error.position if root.error else None,
             dns_lookups=tree.total_lookups if tree else 0,
-            void_lookups=sum(n.void_lookups for n in nodes),
+            void_lookups=void_lookups,
             tree=tree,
             complete=complete,
             txt_records=len(root.txt),

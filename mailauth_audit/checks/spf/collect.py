@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from ...fastinit import fast_init
+from ...findings.clip import json_cost
 from ...records.errors import RecordSyntaxError
 from ...records.spf import (
     LOOKUP_MECHANISMS,
@@ -42,6 +43,9 @@ class TxtFetch:
     spf_texts: tuple[str, ...]
     record: SpfRecord | None  # exactly one SPF record and it parses
     error: RecordSyntaxError | None  # exactly one SPF record and it does not parse
+    # json_cost(record.text) (0 without a record), worked out once as `targets` below: every
+    # tree drawing this record counts it against its text budget
+    record_cost: int
     ttl: int | None = None  # the TTL the answer carried
     # lookup_targets(record, name), worked out once: the fetch is shared by every domain
     # whose tree includes this name, and each of them walks its targets
@@ -53,6 +57,7 @@ class TxtFetch:
         return not self.txt
 
 
+@fast_init
 @dataclass(frozen=True)
 class Probe:
     """An a/mx/exists target's answer: whether it is void, and MX names for mx."""
@@ -82,6 +87,8 @@ def target_name(spec: str | None, own: str) -> str | None:
 
 
 NODE_KIND_OF = {k: SpfNodeKind(k.value) for k in LOOKUP_MECHANISMS}
+# the run memo's namespace of each kind of probe
+_PROBE_MEMO = {k: f"spf.{k.value}" for k in SpfNodeKind}
 
 
 def lookup_targets(record: SpfRecord, own: str) -> Iterator[tuple[SpfNodeKind, str]]:
@@ -111,9 +118,22 @@ async def fetch_txt(ctx: CheckContext, name: str) -> TxtFetch:
             record = parse_spf(texts[0])
         except RecordSyntaxError as exc:
             error = exc
-    targets = tuple(lookup_targets(record, name)) if record is not None else ()
+    targets: tuple[tuple[SpfNodeKind, str], ...] = ()
+    cost = 0
+    if record is not None:
+        targets = tuple(lookup_targets(record, name))
+        cost = json_cost(record.text)
     return TxtFetch(
-        name, answer.nxdomain, txt, texts, record, error, answer.ttl, targets, answer.server
+        name,
+        answer.nxdomain,
+        txt,
+        texts,
+        record,
+        error,
+        cost,
+        answer.ttl,
+        targets,
+        answer.server,
     )
 
 
@@ -160,7 +180,7 @@ async def fetch_tree(
             break
         values = await ctx.memo.get_many(
             [("spf", n, partial(fetch_txt, ctx, n)) for n in want_records]
-            + [(f"spf.{k.value}", n, partial(probe, ctx, k, n)) for k, n in want_probes]
+            + [(_PROBE_MEMO[k], n, partial(probe, ctx, k, n)) for k, n in want_probes]
         )
         records = values[: len(want_records)]
         probed = values[len(want_records) :]
@@ -201,7 +221,7 @@ def estimate_txt_answer_size(name: str, txt: tuple[TxtRecord, ...] | list[TxtRec
     length byte). What §3.4 means by keeping the answer within 512 bytes.
     """
     question = _wire_name_length(name) + 4
-    rdata = sum(sum(len(s) + 1 for s in r.strings) for r in txt)
+    rdata = sum(sum(map(len, r.strings)) + len(r.strings) for r in txt)
     return 12 + question + 12 * len(txt) + rdata
 
 

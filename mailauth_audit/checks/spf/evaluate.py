@@ -192,8 +192,10 @@ def _record_findings(domain: str, record: SpfRecord, *, glued: bool) -> list[Fin
     out: list[Finding] = []
     all_mech = record.all
     if all_mech is not None:
-        after = record.terms[record.terms.index(all_mech) + 1 :]
-        dead = [t for t in after if isinstance(t, SpfMechanism)]
+        # terms are in text order, so those after the `all` start after it (found by
+        # position: finding the `all` with `index` would compare it field by field)
+        at = all_mech.position
+        dead = [t for t in record.terms if t.position > at and isinstance(t, SpfMechanism)]
         if dead:
             moved = replace_term(record.text, all_mech.position, all_mech.text, "")
             moved = moved.rstrip(" ") + " " + all_mech.text

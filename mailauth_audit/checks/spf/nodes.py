@@ -62,6 +62,11 @@ class SpfNode:
         return int(self.void) + len(self.void_hosts)
 
     def walk(self) -> Iterator[SpfNode]:
-        yield self
-        for child in self.children:
-            yield from child.walk()
+        """Every node, each before its children, children in term order. One generator with a
+        stack of the nodes still to visit, not one nested generator per node."""
+        todo = [self]
+        while todo:
+            node = todo.pop()
+            yield node
+            if node.children:
+                todo += reversed(node.children)

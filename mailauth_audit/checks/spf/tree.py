@@ -37,6 +37,9 @@ class TreeBuilder:
         self.text_left = limits.max_spf_tree_chars
         self.text_limit = limits.max_spf_text_chars
         self.complete = True
+        # the tree's void lookups (the sum of its nodes' `void_lookups`), counted as each node
+        # that can have one is drawn: every node drawn is in the tree
+        self.void_lookups = 0
 
     @property
     def full(self) -> bool:
@@ -58,11 +61,6 @@ class TreeBuilder:
                 break
             out.append(self._text(text))
         return tuple(out)
-
-    def _record_text(self, text: str, record: SpfRecord | None) -> str:
-        clipped = clip_record(text, record, self.text_limit)
-        self.text_left -= json_cost(clipped)
-        return clipped
 
     def _make(
         self,
@@ -109,6 +107,8 @@ class TreeBuilder:
         self.records_left -= 1
         void = kind is not SpfNodeKind.ROOT and fetch.void
         nxdomain = void and fetch.nxdomain
+        if void:
+            self.void_lookups += 1
         if fetch.record is None:
             if not fetch.spf_texts:
                 status = SpfNodeStatus.NO_RECORD
@@ -138,42 +138,53 @@ class TreeBuilder:
         self.terms_left -= 1
         shown_name = self._text(name)
         shown_term = self._text(mech_term) if mech_term is not None else None
-        text = self._record_text(record.text, record)
-        self.text_left -= json_cost(text)  # written twice: `record` and `records_found`
+        text = clip_record(record.text, record, self.text_limit)
+        # the fetch has the cost of the whole text (shared by every tree that draws it)
+        cost = fetch.record_cost if text is record.text else json_cost(text)
+        self.text_left -= 2 * cost  # written twice: `record` and `records_found`
         inner = (*path, name)
         terms = record.lookup_mechanisms
         redirect = record.effective_redirect
         lookups = len(terms) + (redirect is not None)
         children: list[SpfNode] = []
+        total = base
         for mech in terms:
             if self.full:
                 break
-            children.append(self.term_node(mech, name, inner))
+            child = self.term_node(mech, name, inner)
+            children.append(child)
+            total += child.total_lookups
         if redirect is not None and not self.full:
             target = target_name(redirect.value, name)
             kind_r = SpfNodeKind.REDIRECT
-            children.append(
+            child = (
                 self.leaf(
                     kind_r, redirect.value, redirect.text, redirect.position, SpfNodeStatus.MACRO
                 )
                 if target is None
                 else self.record_node(kind_r, target, redirect.text, redirect.position, inner)
             )
+            children.append(child)
+            total += child.total_lookups
         if len(children) < lookups:
             self.complete = False
-        total = base + sum(c.total_lookups for c in children) + (lookups - len(children))
-        return _node(
-            kind,
-            shown_name,
-            shown_term,
-            position,
-            SpfNodeStatus.OK,
+        return SpfNode(
+            kind=kind,
+            domain=shown_name,
+            term=shown_term,
+            term_position=position,
+            status=SpfNodeStatus.OK,
             record=text,
             records_found=(text,),
             lookups=lookups,
-            total_lookups=total,
+            total_lookups=total + lookups - len(children),
             void=void,
             nxdomain=nxdomain,
+            mx_names=None,
+            void_hosts=(),
+            hosts_not_checked=0,
+            syntax_error=None,
+            syntax_error_position=None,
             children=tuple(children),
         )
 
@@ -193,6 +204,7 @@ class TreeBuilder:
             return self.leaf(kind, target, mech.text, mech.position, SpfNodeStatus.TRUNCATED)
         status = SpfNodeStatus.VOID if probe.void else SpfNodeStatus.OK
         void_hosts, not_checked = self._void_hosts(probe)
+        self.void_lookups += int(probe.void) + len(void_hosts)
         return self._make(
             kind,
             target,

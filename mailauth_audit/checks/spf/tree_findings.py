@@ -227,7 +227,7 @@ def _lookup_findings(w: _Walk) -> None:
                 evidence=tuple(dict.fromkeys(n.record for n in nodes if n.record)),
             )
         )
-    voids = [n for n in nodes if n.void_lookups]
+    voids = [n for n in nodes if n.void or n.void_hosts]  # those with void_lookups
     if voids:
         count = sum(n.void_lookups for n in voids)
         terms = listed(_distinct(_void_term(n, index.owner(n, domain)) for n in voids))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.auditor import Auditor
-from ..model import DomainReport, Provenance
+from ..model import DomainReport, DomainStatus, Provenance
 from ..options import AuditOptions
 from ..outputs import write_output
 from ..report.csvout import CSV_COLUMNS, domain_csv_row
@@ -62,19 +62,25 @@ def make_item(
     # what --resume's digest(doc) computes from the line, held equal by the tests)
     score = report.verdict  # judged once, on the report
     line = bulk_line(report, score) + b"\n"
-    if pages_dir is not None and report.status.value == "completed":
+    if pages_dir is not None and report.status is _COMPLETED:
         _write_page(pages_dir, report, provenance)
     return report.domain, line, csv_rows_line(report), digest_report(report, score)
 
 
 def csv_rows_line(report: DomainReport) -> bytes:
-    """One line of the CSV-rows file: [domain, [cells in CSV_COLUMNS order]]."""
+    """One line of the CSV-rows file: [domain, [cells in CSV_COLUMNS order]].
+
+    Written as `json.dumps([domain, cells])` writes it (", " between items, non-ASCII
+    escaped), each string by the json module's own escaping function: every cell is a
+    string, so the encoder's walk over the list is not needed."""
     row = domain_csv_row(report, report.verdict)
-    cells = list(map(row.get, CSV_COLUMNS, _EMPTY_CELLS))
-    return json.dumps([report.domain, cells]).encode() + b"\n"
+    cells = ", ".join(map(_json_string, map(row.get, CSV_COLUMNS, _EMPTY_CELLS)))
+    return f"[{_json_string(report.domain)}, [{cells}]]\n".encode()
 
 
 _EMPTY_CELLS = ("",) * len(CSV_COLUMNS)  # row.get's default for each column
+_json_string = json.encoder.encode_basestring_ascii  # what json.dumps writes a str as
+_COMPLETED = DomainStatus.COMPLETED
 
 
 def page_name(domain: str) -> str:

@@ -35,6 +35,8 @@ SEVERITIES = ("critical", "high", "medium", "low", "info")
 NO_RECORD = "no_record"
 NOT_GRADED = "not_graded"  # the grade bucket of domains with a check in error
 INVALID = "invalid"  # the grade bucket of invalid domain names
+# read once here: an enum class's attribute goes through EnumType.__getattr__'s slow path
+_DMARC, _SPF, _DKIM = CheckId.DMARC, CheckId.SPF, CheckId.DKIM
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,13 +163,15 @@ def digest_report(report: DomainReport, score: DomainScore | None = None) -> Dig
 
     Why a second reading: a worker would otherwise decode every line it has just encoded
     (the whole report) only to count a few fields. The tests hold the two to the same result
-    on every fixture domain, including invalid names and checks in error.
+    on every fixture domain, including invalid names and checks in error. `score` is the
+    report's verdict (what `report.verdict` gives): its counts by severity are the digest's.
     """
     if score is None:
         score = report.verdict
+    checks = report.checks
     statuses: list[tuple[str, str]] = []
     errors: list[tuple[str, str]] = []
-    for cid, outcome in report.checks.items():  # _value_: the enums' values, read directly
+    for cid, outcome in checks.items():  # _value_: the enums' values, read directly
         status = outcome.status._value_
         statuses.append((cid._value_, status))
         if status == "error":
@@ -177,24 +181,19 @@ def digest_report(report: DomainReport, score: DomainScore | None = None) -> Dig
     policy: str | None = None
     lookups: int | None = None
     keys: tuple[str, ...] = ()
-    dmarc = report.checks.get(CheckId.DMARC)
+    dmarc = checks.get(_DMARC)
     if dmarc is not None and dmarc.status._value_ not in ("error", "skipped"):
         effective = getattr(dmarc.result, "effective_policy", None)
         policy = _text(effective) or NO_RECORD
-    spf = report.checks.get(CheckId.SPF)
+    spf = checks.get(_SPF)
     spf_ran = spf is not None and spf.status._value_ not in ("error", "skipped")
     spf_result = spf.result if spf_ran and spf is not None else None
     if spf_result is not None and getattr(spf_result, "record", None):
         lookups = int(spf_result.dns_lookups or 0)
-    dkim = report.checks.get(CheckId.DKIM)
+    dkim = checks.get(_DKIM)
     # a skipped check's result is not in a line (format 4): not counted from either side
     if dkim is not None and dkim.status._value_ not in ("error", "skipped") and dkim.result:
         keys = _dkim_keys_typed(dkim.result.selectors or ())
-    counts = dict.fromkeys(SEVERITIES, 0)
-    codes: dict[str, None] = {}
-    for f in report.findings:
-        counts[f.severity._value_] += 1
-        codes[f.code] = None
     return Digest(
         domain=report.domain,
         status=report.status._value_,
@@ -203,8 +202,9 @@ def digest_report(report: DomainReport, score: DomainScore | None = None) -> Dig
         dmarc_policy=policy,
         spf_lookups=lookups,
         dkim_keys=keys,
-        findings=tuple(counts[s] for s in SEVERITIES),
-        codes=tuple(codes),
+        # the verdict has counted the findings by severity already (SEVERITIES order)
+        findings=(score.critical, score.high, score.medium, score.low, score.info),
+        codes=tuple(dict.fromkeys([f.code for f in report.findings])),
         score=score.score,
         grade=score.grade,
         dns_queries=report.dns_queries,
@@ -216,7 +216,7 @@ def _text(value: Any) -> str | None:
     """An enum's JSON value, a string as it is; "" and None read as no value."""
     if value is None:
         return None
-    return str(getattr(value, "value", value)) or None
+    return str(getattr(value, "_value_", value)) or None  # an enum's, without its property
 
 
 def _dkim_keys_typed(selectors: Any) -> tuple[str, ...]:

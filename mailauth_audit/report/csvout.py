@@ -91,9 +91,17 @@ IDN_COLUMNS: tuple[str, ...] = ("domain_unicode",)
 CSV_COLUMNS: tuple[str, ...] = _BASE_COLUMNS + FILTER_COLUMNS + LATER_STATUS_COLUMNS + IDN_COLUMNS
 R = TypeVar("R")
 NOT_GRADED = "-"  # the grade and score cells of a domain that is not graded
-# (check, its status column) and (severity column, severity), in row order
+# (check, its status column) and (severity column, DomainScore's count field: the
+# severity's value), in row order
 _STATUS_COLUMNS = tuple((cid, f"{cid.value}_status") for cid in CheckId)
-_SEVERITY_COLUMNS = tuple((f"findings_{sev.value}", sev) for sev in Severity)
+_SEVERITY_COLUMNS = tuple((f"findings_{sev.value}", sev.value) for sev in Severity)
+# read once here: an enum class's attribute goes through EnumType.__getattr__'s slow path,
+# and a row is made for every domain of a bulk run
+_NOT_COMPLETED = (CheckStatus.ERROR, CheckStatus.SKIPPED)
+_NOT_GRADED, _KEY = GradeStatus.NOT_GRADED, DkimSelectorStatus.KEY
+_DMARC, _SPF, _DKIM, _MX = CheckId.DMARC, CheckId.SPF, CheckId.DKIM, CheckId.MX
+_MTA_STS, _TLS_RPT, _DNSSEC = CheckId.MTA_STS, CheckId.TLS_RPT, CheckId.DNSSEC
+_DANE, _STARTTLS = CheckId.DANE, CheckId.STARTTLS
 
 
 def _cell(text: str) -> str:
@@ -107,7 +115,7 @@ def domain_csv_row(report: DomainReport, score: DomainScore | None = None) -> di
     """One domain as a row keyed by `CSV_COLUMNS` (every value a string; "" when absent).
     `score`: score_domain(report), when the caller has it already."""
     s = score if score is not None else report.verdict
-    not_graded = s.grade_status is GradeStatus.NOT_GRADED
+    not_graded = s.grade_status is _NOT_GRADED
     row: dict[str, str] = {
         "domain": _cell(report.domain),
         "status": report.status._value_,
@@ -124,9 +132,10 @@ def domain_csv_row(report: DomainReport, score: DomainScore | None = None) -> di
     for cid, column in _STATUS_COLUMNS:
         outcome = checks.get(cid)
         row[column] = outcome.status._value_ if outcome else ""
-    for column, sev in _SEVERITY_COLUMNS:
-        row[column] = str(s.count(sev))
-    row.update(filter_cells(report))
+    for column, count in _SEVERITY_COLUMNS:
+        row[column] = str(getattr(s, count))
+    row.update(_EMPTY_FILTER_CELLS)
+    _fill_filter_cells(report, row)
     return row
 
 
@@ -145,7 +154,7 @@ def _completed(report: DomainReport, cid: CheckId) -> CheckOutcome | None:
     outcome = report.checks.get(cid)
     if outcome is None or outcome.result is None:
         return None
-    if outcome.status in (CheckStatus.ERROR, CheckStatus.SKIPPED):
+    if outcome.status in _NOT_COMPLETED:
         return None
     return outcome
 
@@ -161,7 +170,8 @@ def _facts(report: DomainReport, cid: CheckId, result_type: type[R]) -> R | None
 def _text(value: str | Enum | None) -> str:
     if value is None:
         return ""
-    return str(value.value) if isinstance(value, Enum) else value
+    # _value_: what .value returns, without the enum property's Python-level __get__
+    return str(value._value_) if isinstance(value, Enum) else value
 
 
 def spf_verdict(result: SpfResult) -> str:
@@ -188,7 +198,7 @@ def spf_verdict(result: SpfResult) -> str:
 
 def _key_size(sel: DkimSelectorResult) -> str | None:
     """The summary's label for a selector holding a key record; None for other selectors."""
-    if sel.status is not DkimSelectorStatus.KEY:
+    if sel.status is not _KEY:
         return None
     if sel.revoked:
         return "revoked"
@@ -198,52 +208,61 @@ def _key_size(sel: DkimSelectorResult) -> str | None:
     return f"{key_type}{sel.key_bits}" if sel.key_bits else "unusable"
 
 
+_EMPTY_FILTER_CELLS = dict.fromkeys(FILTER_COLUMNS, "")
+
+
 def filter_cells(report: DomainReport) -> dict[str, str]:
     """The `FILTER_COLUMNS` of one domain (every value a string, "" when not known)."""
-    cells = dict.fromkeys(FILTER_COLUMNS, "")
-    dmarc = _facts(report, CheckId.DMARC, DmarcResult)
+    cells = dict(_EMPTY_FILTER_CELLS)
+    _fill_filter_cells(report, cells)
+    return cells
+
+
+def _fill_filter_cells(report: DomainReport, cells: dict[str, str]) -> None:
+    """Write into `cells` the `FILTER_COLUMNS` cells that are known (the caller has put
+    "" in each: a row is filled in place rather than merged from a second dict)."""
+    dmarc = _facts(report, _DMARC, DmarcResult)
     if dmarc is not None:
         # a record whose p= is missing or not valid: receivers apply no policy from it
         cells["dmarc_policy"] = _text(dmarc.policy) or (
             "invalid" if dmarc.record is not None else NO_RECORD
         )
         cells["dmarc_effective_policy"] = _text(dmarc.effective_policy) or NO_RECORD
-    spf = _facts(report, CheckId.SPF, SpfResult)
+    spf = _facts(report, _SPF, SpfResult)
     if spf is not None:
         cells["spf_verdict"] = spf_verdict(spf)
         if spf.record:
             lookups = str(spf.dns_lookups)
             cells["spf_lookups"] = lookups if spf.complete else f"{lookups}+"
-    dkim = _facts(report, CheckId.DKIM, DkimResult)
+    dkim = _facts(report, _DKIM, DkimResult)
     if dkim is not None:
         keyed = [(sel, size) for sel in dkim.selectors if (size := _key_size(sel)) is not None]
         cells["dkim_selectors"] = _cell(" ".join(sel.selector for sel, _ in keyed))
         cells["dkim_key_sizes"] = " ".join(size for _, size in keyed)
         rsa = [sel.key_bits for sel, size in keyed if size.startswith("rsa") and sel.key_bits]
         cells["dkim_min_rsa_bits"] = str(min(rsa)) if rsa else ""
-    mx = _facts(report, CheckId.MX, MxResult)
+    mx = _facts(report, _MX, MxResult)
     if mx is not None:
         hosts = [h.host for h in mx.hosts] + list(mx.unchecked_hosts)
         if mx.null_mx:
             hosts.insert(0, ".")
         cells["mx_hosts"] = _cell(" ".join(dict.fromkeys(hosts)))
-    mta_sts = _facts(report, CheckId.MTA_STS, MtaStsResult)
+    mta_sts = _facts(report, _MTA_STS, MtaStsResult)
     if mta_sts is not None:
         cells["mta_sts_mode"] = mta_sts_mode(mta_sts)
-    tls_rpt = _facts(report, CheckId.TLS_RPT, TlsRptResult)
+    tls_rpt = _facts(report, _TLS_RPT, TlsRptResult)
     if tls_rpt is not None:
         cells["tls_rpt_rua"] = _cell(tls_rpt_rua(tls_rpt))
-    dnssec = _facts(report, CheckId.DNSSEC, DnssecResult)
+    dnssec = _facts(report, _DNSSEC, DnssecResult)
     if dnssec is not None and dnssec.names:
         cells["dnssec_verdict"] = _text(dnssec.names[0].verdict)
         cells["dnssec_mx_verdicts"] = " ".join(_text(n.verdict) for n in dnssec.names[1:])
-    dane = _completed(report, CheckId.DANE)
+    dane = _completed(report, _DANE)
     if dane is not None:
         cells["dane"] = dane_state(dane)
-    tls = _facts(report, CheckId.STARTTLS, StarttlsResult)
+    tls = _facts(report, _STARTTLS, StarttlsResult)
     if tls is not None:
         cells.update(_tls_cells(tls))
-    return cells
 
 
 def mta_sts_mode(result: MtaStsResult) -> str:

@@ -46,6 +46,14 @@ GRADE_CAP: dict[Severity, str] = {
     Severity.HIGH: "D",
     Severity.MEDIUM: "B",
 }
+# read once here: an enum class's attribute goes through EnumType.__getattr__'s slow path,
+# and score_domain runs for every domain of a bulk run
+_SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
+_CRITICAL, _HIGH, _MEDIUM, _LOW, _INFO = _SEVERITIES
+_PENALTIES = tuple(PENALTY[sev] for sev in _SEVERITIES)
+_ERROR, _INVALID = CheckStatus.ERROR, DomainStatus.INVALID
+# DomainScore's field of each severity is named by its value ("critical", ...)
+_COUNT_FIELDS: dict[Severity, str] = {sev: sev.value for sev in Severity}
 
 
 class GradeStatus(StrEnum):
@@ -84,13 +92,8 @@ class DomainScore:
 
     def count(self, severity: Severity) -> int:
         """How many findings of `severity` the domain has."""
-        return {
-            Severity.CRITICAL: self.critical,
-            Severity.HIGH: self.high,
-            Severity.MEDIUM: self.medium,
-            Severity.LOW: self.low,
-            Severity.INFO: self.info,
-        }[severity]
+        count: int = getattr(self, _COUNT_FIELDS[severity])
+        return count
 
 
 def grade_for(score: int, worst: Severity | None) -> str:
@@ -108,26 +111,23 @@ def score_domain(report: DomainReport) -> DomainScore:
     critical = high = medium = low = info = 0
     for f in report.findings:
         severity = f.severity
-        if severity == Severity.INFO:
+        if severity == _INFO:
             info += 1
-        elif severity == Severity.LOW:
+        elif severity == _LOW:
             low += 1
-        elif severity == Severity.MEDIUM:
+        elif severity == _MEDIUM:
             medium += 1
-        elif severity == Severity.HIGH:
+        elif severity == _HIGH:
             high += 1
-        elif severity == Severity.CRITICAL:
+        elif severity == _CRITICAL:
             critical += 1
         else:
             raise KeyError(severity)
+    p_critical, p_high, p_medium, p_low, p_info = _PENALTIES
     penalty = (
-        critical * PENALTY[Severity.CRITICAL]
-        + high * PENALTY[Severity.HIGH]
-        + medium * PENALTY[Severity.MEDIUM]
-        + low * PENALTY[Severity.LOW]
-        + info * PENALTY[Severity.INFO]
+        critical * p_critical + high * p_high + medium * p_medium + low * p_low + info * p_info
     )
-    if report.status is DomainStatus.INVALID:
+    if report.status is _INVALID:
         return DomainScore(
             None,
             None,
@@ -142,7 +142,7 @@ def score_domain(report: DomainReport) -> DomainScore:
             not_graded_reason="invalid domain name: nothing was audited",
         )
     score = max(0, 100 - penalty)
-    errors = [o for o in report.checks.values() if o.status is CheckStatus.ERROR]
+    errors = [o for o in report.checks.values() if o.status is _ERROR]
     if errors:
         return DomainScore(
             None,

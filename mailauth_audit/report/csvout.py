@@ -91,10 +91,10 @@ IDN_COLUMNS: tuple[str, ...] = ("domain_unicode",)
 CSV_COLUMNS: tuple[str, ...] = _BASE_COLUMNS + FILTER_COLUMNS + LATER_STATUS_COLUMNS + IDN_COLUMNS
 R = TypeVar("R")
 NOT_GRADED = "-"  # the grade and score cells of a domain that is not graded
-# (check, its status column) and (severity column, DomainScore's count field: the
-# severity's value), in row order
+# (check, its status column) in row order; the severity columns in the order of
+# DomainScore.counts() (critical first), which is Severity's own order
 _STATUS_COLUMNS = tuple((cid, f"{cid.value}_status") for cid in CheckId)
-_SEVERITY_COLUMNS = tuple((f"findings_{sev.value}", sev.value) for sev in Severity)
+_SEVERITY_COLUMNS = tuple(f"findings_{sev.value}" for sev in Severity)
 # read once here: an enum class's attribute goes through EnumType.__getattr__'s slow path,
 # and a row is made for every domain of a bulk run
 _NOT_COMPLETED = (CheckStatus.ERROR, CheckStatus.SKIPPED)
@@ -132,8 +132,7 @@ def domain_csv_row(report: DomainReport, score: DomainScore | None = None) -> di
     for cid, column in _STATUS_COLUMNS:
         outcome = checks.get(cid)
         row[column] = outcome.status._value_ if outcome else ""
-    for column, count in _SEVERITY_COLUMNS:
-        row[column] = str(getattr(s, count))
+    row.update(zip(_SEVERITY_COLUMNS, map(str, s.counts()), strict=True))
     row.update(_EMPTY_FILTER_CELLS)
     _fill_filter_cells(report, row)
     return row

@@ -52,8 +52,8 @@ _SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, 
 _CRITICAL, _HIGH, _MEDIUM, _LOW, _INFO = _SEVERITIES
 _PENALTIES = tuple(PENALTY[sev] for sev in _SEVERITIES)
 _ERROR, _INVALID = CheckStatus.ERROR, DomainStatus.INVALID
-# DomainScore's field of each severity is named by its value ("critical", ...)
-_COUNT_FIELDS: dict[Severity, str] = {sev: sev.value for sev in Severity}
+# where each severity's count sits in DomainScore.counts()
+_COUNT_INDEX: dict[Severity, int] = {sev: i for i, sev in enumerate(_SEVERITIES)}
 
 
 class GradeStatus(StrEnum):
@@ -90,10 +90,13 @@ class DomainScore:
     def graded(self) -> bool:
         return self.grade_status is GradeStatus.GRADED
 
+    def counts(self) -> tuple[int, int, int, int, int]:
+        """Findings by severity: critical, high, medium, low, info."""
+        return (self.critical, self.high, self.medium, self.low, self.info)
+
     def count(self, severity: Severity) -> int:
         """How many findings of `severity` the domain has."""
-        count: int = getattr(self, _COUNT_FIELDS[severity])
-        return count
+        return self.counts()[_COUNT_INDEX[severity]]
 
 
 def grade_for(score: int, worst: Severity | None) -> str:

@@ -24,6 +24,7 @@ from typing import NamedTuple
 from ..options import Limits
 from .base import ExtendedError, MxRecord, RecordValue, TxtRecord
 from .edns import extended_errors, opt_record
+from .names import Memo, read_name, remember_question, skip_name
 from .query import (
     _CLASS_IN,
     _HEADER,
@@ -70,12 +71,6 @@ _TYPE_OPT = 41
 _OPT_HEAD = b"\x00\x00\x29"  # the root name and type OPT
 _NO_RDATA = b"\x00\x00"
 
-# bytes that print as themselves in a name (dnspython's escaping rules, so names read the
-# same as StaticResolver's): printable ASCII except the master-file specials and the dot
-_PLAIN = bytes(c for c in range(0x21, 0x7F) if c not in b'"().;\\@$')
-_PLAIN_LOWER_DOT = bytes(c for c in _PLAIN if not 0x41 <= c <= 0x5A) + b"."
-_ESCAPED_PUNCT = frozenset(b'"().;\\@$.')
-
 
 class WireMessage(NamedTuple):
     """What the resolver needs from one response; everything else is skipped.
@@ -114,139 +109,14 @@ class WireMessage(NamedTuple):
         return self.qtype != 0
 
 
-def _name_text(labels: list[bytes]) -> str:
-    raw = b".".join(labels).lower()
-    # only the separating dots survive deleting the plain bytes: no label needs escaping
-    if len(raw.translate(None, _PLAIN)) == len(labels) - 1:
-        return raw.decode("ascii")
-    return ".".join(_escape_label(label.lower()) for label in labels)
-
-
-def _escape_label(label: bytes) -> str:
-    out = []
-    for c in label:
-        if c in _ESCAPED_PUNCT:
-            out.append("\\" + chr(c))
-        elif 0x20 < c < 0x7F:
-            out.append(chr(c))
-        else:
-            out.append(f"\\{c:03d}")
-    return "".join(out)
-
-
-_Memo = dict[int, tuple[str, int]]  # offset where a name was decoded -> (text, wire size)
-
-
-def _read_name(buf: bytes, off: int, memo: _Memo) -> tuple[str, int]:
-    """Decode the (maybe compressed) name at `off`; return it and the offset just after it.
-
-    `memo` remembers the names decoded in this message by where they start, so the owner
-    names that point back at the question (nearly all of them) are not decoded again.
-    """
-    n = len(buf)
-    if off + 1 < n and buf[off] >= 0xC0:  # the usual owner: one pointer to a name read
-        target = ((buf[off] & 0x3F) << 8) | buf[off + 1]
-        if target < off:
-            known = memo.get(target)
-            if known is not None:
-                return known[0], off + 2
-    start = off
-    labels: list[bytes] = []
-    size = 1  # wire length including the root label
-    end = -1
-    limit = off  # a pointer must point before every place this name has been read from
-    suffix = None
-    while True:
-        if off >= n:
-            raise WireFormatError("name runs past the end of the message")
-        length = buf[off]
-        if length == 0:
-            off += 1
-            break
-        if length < 0x40:
-            stop = off + 1 + length
-            if stop > n:
-                raise WireFormatError("label runs past the end of the message")
-            size += length + 1
-            if size > 255:
-                raise WireFormatError("name longer than 255 octets")
-            labels.append(buf[off + 1 : stop])
-            off = stop
-        elif length >= 0xC0:
-            if off + 1 >= n:
-                raise WireFormatError("compression pointer runs past the end of the message")
-            target = ((length & 0x3F) << 8) | buf[off + 1]
-            if target >= limit:
-                raise WireFormatError("compression pointer does not point backwards")
-            if end < 0:
-                end = off + 2
-            known = memo.get(target)
-            if known is not None:
-                suffix = known[0]
-                size += known[1] - 1
-                if size > 255:
-                    raise WireFormatError("name longer than 255 octets")
-                break
-            limit = off = target
-        else:
-            raise WireFormatError(f"unknown label type 0x{length:02x}")
-    if labels:
-        text = _name_text(labels)
-        if suffix:
-            text = text + "." + suffix
-    else:
-        text = suffix or ""
-    memo[start] = (text, size)
-    return text, (end if end >= 0 else off)
-
-
-def _skip_name(buf: bytes, off: int, memo: _Memo) -> int:
-    """The offset just after the name at `off`, for names whose text nobody reads (the
-    owners of the authority and additional sections): checked exactly as `_read_name`
-    checks it, pointers followed to their end, but no label is copied or decoded."""
-    n = len(buf)
-    size = 1
-    end = -1
-    limit = off
-    while True:
-        if off >= n:
-            raise WireFormatError("name runs past the end of the message")
-        length = buf[off]
-        if length == 0:
-            return end if end >= 0 else off + 1
-        if length < 0x40:
-            off += 1 + length
-            if off > n:
-                raise WireFormatError("label runs past the end of the message")
-            size += length + 1
-            if size > 255:
-                raise WireFormatError("name longer than 255 octets")
-        elif length >= 0xC0:
-            if off + 1 >= n:
-                raise WireFormatError("compression pointer runs past the end of the message")
-            target = ((length & 0x3F) << 8) | buf[off + 1]
-            if target >= limit:
-                raise WireFormatError("compression pointer does not point backwards")
-            if end < 0:
-                end = off + 2
-            known = memo.get(target)
-            if known is not None:
-                if size + known[1] > 256:
-                    raise WireFormatError("name longer than 255 octets")
-                return end
-            limit = off = target
-        else:
-            raise WireFormatError(f"unknown label type 0x{length:02x}")
-
-
-def _rdata_name(buf: bytes, off: int, stop: int, memo: _Memo) -> str:
-    name, after = _read_name(buf, off, memo)
+def _rdata_name(buf: bytes, off: int, stop: int, memo: Memo) -> str:
+    name, after = read_name(buf, off, memo)
     if after != stop:
         raise WireFormatError("name does not fill its RDATA")
     return name
 
 
-def _read_rdata(buf: bytes, rtype: int, off: int, stop: int, memo: _Memo) -> RecordValue | None:
+def _read_rdata(buf: bytes, rtype: int, off: int, stop: int, memo: Memo) -> RecordValue | None:
     """The value of one record of a type `Answer` carries; None for other types."""
     if rtype == 1:  # A
         if stop - off != 4:
@@ -315,26 +185,17 @@ def _parse(
     if n < 12:
         raise WireFormatError("message shorter than the 12-octet header")
     qid, flags, qdcount, ancount, nscount, arcount = _HEADER.unpack_from(buf, 0)
-    memo: _Memo = {}
+    memo: Memo = {}
     if qdcount == 1:
         if asked is not None and (
             # servers echo the question as sent, mostly; some mix its case (RFC 5452 §9.1)
             buf.startswith(asked[1], 12) or buf[12 : 12 + len(asked[1])].lower() == asked[1]
         ):
             qname, qwire = asked
-            size = len(qwire)
-            off = 12 + size
-            memo[12] = (qname, size)
-            if qname.isascii() and not qname.encode().translate(None, _PLAIN_LOWER_DOT):
-                # every label prints as itself, so the name's tail from a label on is the
-                # text of that label's offset: where the owners of the authority section
-                # and the targets of records point, decoded now without reading a label
-                p = qwire[0] + 1 if size > 1 else 0
-                while length := qwire[p]:
-                    memo[12 + p] = (qname[p:], size - p)
-                    p += length + 1
+            off = 12 + len(qwire)
+            remember_question(memo, qname, qwire)
         else:
-            qname, off = _read_name(buf, 12, memo)
+            qname, off = read_name(buf, 12, memo)
         if off + 4 > n:
             raise WireFormatError("question runs past the end of the message")
         qtype, qclass = _U16_PAIR.unpack_from(buf, off)
@@ -347,7 +208,7 @@ def _parse(
         raise WireFormatError(f"expected one question, found {qdcount}")
     answers = []
     for _ in range(ancount):
-        owner, off = _read_name(buf, off, memo)
+        owner, off = read_name(buf, off, memo)
         if off + 10 > n:
             raise WireFormatError("record header runs past the end of the message")
         rtype, rclass, ttl, rdlen = _RR_FIXED.unpack_from(buf, off)
@@ -365,9 +226,9 @@ def _parse(
     negative_ttl = 0
     for _ in range(nscount):
         if soa_owner is None:
-            owner, off = _read_name(buf, off, memo)
+            owner, off = read_name(buf, off, memo)
         else:
-            off = _skip_name(buf, off, memo)
+            off = skip_name(buf, off, memo)
         if off + 10 > n:
             raise WireFormatError("record header runs past the end of the message")
         rtype, _rclass, ttl, rdlen = _RR_FIXED.unpack_from(buf, off)
@@ -407,9 +268,7 @@ def _parse(
     )
 
 
-def _read_opt(
-    buf: bytes, off: int, arcount: int, memo: _Memo
-) -> tuple[int, tuple[int, int] | None]:
+def _read_opt(buf: bytes, off: int, arcount: int, memo: Memo) -> tuple[int, tuple[int, int] | None]:
     """The upper 8 bits of the RCODE, from the OPT record (RFC 6891 §6.1.3), 0 without one;
     and the bounds of the OPT record's options, None without any.
 
@@ -423,7 +282,7 @@ def _read_opt(
         if off < n and buf[off] == 0:  # the root name: every OPT record
             off += 1
         else:
-            off = _skip_name(buf, off, memo)
+            off = skip_name(buf, off, memo)
         if off + 10 > n:
             raise WireFormatError("record header runs past the end of the message")
         rtype, _rclass, ttl, rdlen = _RR_FIXED.unpack_from(buf, off)
@@ -434,7 +293,7 @@ def _read_opt(
             if found >= 0:
                 raise WireFormatError("more than one OPT record")
             # a pointer may lead to the root too: only then is the owner decoded
-            if buf[start] and _read_name(buf, start, memo)[0]:
+            if buf[start] and read_name(buf, start, memo)[0]:
                 raise WireFormatError("OPT record not owned by the root")
             found = ttl >> 24
             if rdlen:

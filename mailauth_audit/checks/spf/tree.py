@@ -168,23 +168,18 @@ class TreeBuilder:
             total += child.total_lookups
         if len(children) < lookups:
             self.complete = False
-        return SpfNode(
-            kind=kind,
-            domain=shown_name,
-            term=shown_term,
-            term_position=position,
-            status=SpfNodeStatus.OK,
+        return _node(
+            kind,
+            shown_name,
+            shown_term,
+            position,
+            SpfNodeStatus.OK,
             record=text,
             records_found=(text,),
             lookups=lookups,
             total_lookups=total + lookups - len(children),
             void=void,
             nxdomain=nxdomain,
-            mx_names=None,
-            void_hosts=(),
-            hosts_not_checked=0,
-            syntax_error=None,
-            syntax_error_position=None,
             children=tuple(children),
         )
 

@@ -49,26 +49,47 @@ def read_name(buf: bytes, off: int, memo: Memo) -> tuple[str, int]:
     `memo` remembers the names decoded in this message by where they start, so the owner
     names that point back at the question (nearly all of them) are not decoded again.
     """
-    n = len(buf)
-    if off + 1 < n and buf[off] >= 0xC0:  # the usual owner: one pointer to a name read
+    if off + 1 < len(buf) and buf[off] >= 0xC0:  # the usual owner: one pointer to a name read
         target = ((buf[off] & 0x3F) << 8) | buf[off + 1]
         if target < off:
             known = memo.get(target)
             if known is not None:
                 return known[0], off + 2
-    start = off
     labels: list[bytes] = []
-    size = 1  # wire length including the root label
+    after, size, suffix = _walk(buf, off, memo, labels)
+    if labels:
+        text = _name_text(labels)
+        if suffix:
+            text = text + "." + suffix
+    else:
+        text = suffix or ""
+    memo[off] = (text, size)
+    return text, after
+
+
+def skip_name(buf: bytes, off: int, memo: Memo) -> int:
+    """The offset just after the name at `off`, for names whose text nobody reads (the
+    owners of the authority and additional sections): checked exactly as `read_name`
+    checks it, pointers followed to their end, but no label is copied or decoded."""
+    return _walk(buf, off, memo, None)[0]
+
+
+def _walk(
+    buf: bytes, off: int, memo: Memo, labels: list[bytes] | None
+) -> tuple[int, int, str | None]:
+    """Check the name at `off` and follow it to its end: the offset just after it, its wire
+    size (with the root label), and the text of the suffix `memo` knew (None when the walk
+    reached the root label). Its labels up to that suffix go into `labels`, when given."""
+    n = len(buf)
+    size = 1
     end = -1
     limit = off  # a pointer must point before every place this name has been read from
-    suffix = None
     while True:
         if off >= n:
             raise WireFormatError("name runs past the end of the message")
         length = buf[off]
         if length == 0:
-            off += 1
-            break
+            return (end if end >= 0 else off + 1), size, None
         if length < 0x40:
             stop = off + 1 + length
             if stop > n:
@@ -76,7 +97,8 @@ def read_name(buf: bytes, off: int, memo: Memo) -> tuple[str, int]:
             size += length + 1
             if size > 255:
                 raise WireFormatError("name longer than 255 octets")
-            labels.append(buf[off + 1 : stop])
+            if labels is not None:
+                labels.append(buf[off + 1 : stop])
             off = stop
         elif length >= 0xC0:
             if off + 1 >= n:
@@ -88,58 +110,10 @@ def read_name(buf: bytes, off: int, memo: Memo) -> tuple[str, int]:
                 end = off + 2
             known = memo.get(target)
             if known is not None:
-                suffix = known[0]
                 size += known[1] - 1
                 if size > 255:
                     raise WireFormatError("name longer than 255 octets")
-                break
-            limit = off = target
-        else:
-            raise WireFormatError(f"unknown label type 0x{length:02x}")
-    if labels:
-        text = _name_text(labels)
-        if suffix:
-            text = text + "." + suffix
-    else:
-        text = suffix or ""
-    memo[start] = (text, size)
-    return text, (end if end >= 0 else off)
-
-
-def skip_name(buf: bytes, off: int, memo: Memo) -> int:
-    """The offset just after the name at `off`, for names whose text nobody reads (the
-    owners of the authority and additional sections): checked exactly as `_read_name`
-    checks it, pointers followed to their end, but no label is copied or decoded."""
-    n = len(buf)
-    size = 1
-    end = -1
-    limit = off
-    while True:
-        if off >= n:
-            raise WireFormatError("name runs past the end of the message")
-        length = buf[off]
-        if length == 0:
-            return end if end >= 0 else off + 1
-        if length < 0x40:
-            off += 1 + length
-            if off > n:
-                raise WireFormatError("label runs past the end of the message")
-            size += length + 1
-            if size > 255:
-                raise WireFormatError("name longer than 255 octets")
-        elif length >= 0xC0:
-            if off + 1 >= n:
-                raise WireFormatError("compression pointer runs past the end of the message")
-            target = ((length & 0x3F) << 8) | buf[off + 1]
-            if target >= limit:
-                raise WireFormatError("compression pointer does not point backwards")
-            if end < 0:
-                end = off + 2
-            known = memo.get(target)
-            if known is not None:
-                if size + known[1] > 256:
-                    raise WireFormatError("name longer than 255 octets")
-                return end
+                return end, size, known[0]
             limit = off = target
         else:
             raise WireFormatError(f"unknown label type 0x{length:02x}")

@@ -22,6 +22,7 @@ __all__ = [
     "RecordChange",
     "StatusChange",
     "diff_reports",
+    "finding_changes",
     "record_changes",
     "record_servers",
     "record_ttls",
@@ -227,15 +228,7 @@ def diff_reports(
     seen_b = {k: v for k, v in records_seen(after).items() if _check_of(k) in comparable}
     old = {(f.check.value, f.code): f.severity.value for f in before.findings}
     new = {(f.check.value, f.code): f.severity.value for f in after.findings}
-    findings = [
-        FindingChange(code, check, sev, "appeared")
-        for (check, code), sev in sorted(new.items())
-        if (check, code) not in old
-    ] + [
-        FindingChange(code, check, sev, "resolved")
-        for (check, code), sev in sorted(old.items())
-        if (check, code) not in new
-    ]
+    findings = finding_changes(old, new)
     return AuditDiff(
         domain=after.domain,
         before_audit=before_audit,
@@ -265,6 +258,22 @@ _CHECK_OF_TYPE = {
     "DMARC": CheckId.DMARC,
     "DKIM": CheckId.DKIM,
 }
+
+
+FindingKeys = dict[tuple[str, str], str]  # (check, code) -> severity, of one audit
+
+
+def finding_changes(old: FindingKeys, new: FindingKeys) -> list[FindingChange]:
+    """The findings that appeared, then those resolved, each in (check, code) order."""
+    return [
+        FindingChange(code, check, sev, "appeared")
+        for (check, code), sev in sorted(new.items())
+        if (check, code) not in old
+    ] + [
+        FindingChange(code, check, sev, "resolved")
+        for (check, code), sev in sorted(old.items())
+        if (check, code) not in new
+    ]
 
 
 def _check_of(key: RecordKey) -> CheckId:

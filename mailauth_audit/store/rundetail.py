@@ -19,8 +19,8 @@ from ..model import CheckId, CheckStatus
 from ..report.codec import FORMAT_KEY, CodecError
 from .diff import (
     AuditDiff,
-    FindingChange,
     StatusChange,
+    finding_changes,
     record_changes,
     record_servers,
     record_ttls,
@@ -137,15 +137,7 @@ def facts_diff(
     check_of = _check_of_code()
     old = {(check_of[code], code): sev for code, sev in fa.findings}
     new = {(check_of[code], code): sev for code, sev in fb.findings}
-    findings = [
-        FindingChange(code, check, sev, "appeared")
-        for (check, code), sev in sorted(new.items())
-        if (check, code) not in old
-    ] + [
-        FindingChange(code, check, sev, "resolved")
-        for (check, code), sev in sorted(old.items())
-        if (check, code) not in new
-    ]
+    findings = finding_changes(old, new)
     return AuditDiff(
         domain=domain,
         before_audit=before[0],
